@@ -219,3 +219,17 @@ def test_error_codes_are_the_rest_error_codes() -> None:
         "RESOURCE_NOT_FOUND",
         "RATE_LIMIT_EXCEEDED",
     } <= set(codes)
+
+
+def test_messages_and_payloads_live_in_components() -> None:
+    for key, message in messages().items():
+        assert message["payload"]["$ref"].startswith("#/components/schemas/"), key
+    for channel in document()["channels"].values():
+        for key, ref in channel["messages"].items():
+            assert ref["$ref"] == f"#/components/messages/{key}"
+
+
+def test_type_identifies_the_message_within_each_direction() -> None:
+    for direction in (client_messages(), server_messages()):
+        names = [message["name"] for message in direction.values()]
+        assert len(names) == len(set(names)), names
