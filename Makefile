@@ -1,0 +1,41 @@
+# The two commands of the README: `make sandbox` and `make test`. Each sets itself up.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: sandbox test setup lint type regen-check unit spectral bench-smoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+sandbox: $(STAMP)
+	$(BIN)/kk sandbox --host $(HOST) --port $(PORT)
+
+spectral:
+	@test -x tools/spectral/node_modules/.bin/spectral || (cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+type: $(STAMP)
+	$(BIN)/mypy
+
+regen-check: $(STAMP)
+	$(BIN)/kk generate --check
+
+unit: $(STAMP) spectral
+	$(BIN)/pytest -q
+
+test: regen-check lint type unit
+
+clean:
+	rm -rf $(VENV) .kk tools/spectral/node_modules

@@ -1,0 +1,1 @@
+"""The generator: spec/ -> generated/. Spec-agnostic."""

@@ -1,0 +1,51 @@
+"""From an AsyncAPI 3.0 document: each message the server receives or sends, with its schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from codegen.loader import resolve
+from codegen.normalize import to_json_schema
+from server.errors import SpecError
+
+
+def load_asyncapi(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise SpecError(f"{path}: cannot read AsyncAPI document: {e}") from e
+    if not isinstance(doc, dict) or not str(doc.get("asyncapi", "")).startswith("3."):
+        raise SpecError(f"{path}: not an AsyncAPI 3 document")
+    return doc
+
+
+def asyncapi_table(doc: dict[str, Any]) -> dict[str, Any]:
+    """{"messages": {name: {direction, schema, examples}}, "defs": {...}, "address": str}."""
+    messages: dict[str, Any] = {}
+    address = "/"
+    for op_name, raw_op in (doc.get("operations") or {}).items():
+        op = resolve(doc, raw_op)
+        direction = op.get("action")
+        if direction not in ("send", "receive"):
+            raise SpecError(f"operation {op_name}: action must be send or receive")
+        channel = resolve(doc, op.get("channel") or {})
+        address = channel.get("address") or address
+        for ref in op.get("messages") or []:
+            message = resolve(doc, ref)
+            name = message.get("name")
+            if not name:
+                raise SpecError(f"operation {op_name}: every message needs a name (its `type`)")
+            payload = cast(
+                dict[str, Any],
+                to_json_schema(resolve(doc, message.get("payload") or {}), openapi30=False),
+            )
+            examples = [e.get("payload") for e in message.get("examples") or [] if "payload" in e]
+            messages[name] = {"direction": direction, "schema": payload, "examples": examples}
+    defs = {
+        name: to_json_schema(s, openapi30=False)
+        for name, s in ((doc.get("components") or {}).get("schemas") or {}).items()
+    }
+    return {"address": address, "messages": messages, "defs": defs}

@@ -1,0 +1,45 @@
+"""From a GraphQL SDL: the fields a bindable may resolve, and the scopes each root field needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema, build_schema
+from graphql.language import ListValueNode, StringValueNode
+
+from server.errors import SpecError
+
+SCOPES_DIRECTIVE = "requiresScopes"
+ROOTS = ("Query", "Mutation", "Subscription")
+
+
+def load_sdl(text: str, origin: str) -> GraphQLSchema:
+    try:
+        return build_schema(text)
+    except Exception as e:  # graphql-core raises GraphQLError/TypeError for a bad SDL
+        raise SpecError(f"{origin}: invalid GraphQL SDL: {e}") from e
+
+
+def _scopes(field: Any) -> list[str]:
+    node = field.ast_node
+    for directive in getattr(node, "directives", None) or []:
+        if directive.name.value != SCOPES_DIRECTIVE:
+            continue
+        for arg in directive.arguments:
+            if arg.name.value == "scopes" and isinstance(arg.value, ListValueNode):
+                return [v.value for v in arg.value.values if isinstance(v, StringValueNode)]
+    return []
+
+
+def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
+    objects: dict[str, list[str]] = {}
+    scopes: dict[str, list[str]] = {}
+    for name, t in sorted(schema.type_map.items()):
+        if name.startswith("__") or not isinstance(t, GraphQLObjectType):
+            continue
+        objects[name] = list(t.fields)
+        if name in ROOTS:
+            for field_name, field in t.fields.items():
+                scopes[f"{name}.{field_name}"] = _scopes(field)
+    roots = {r: objects.get(r, []) for r in ROOTS}
+    return {"roots": roots, "objects": objects, "scopes": scopes}

@@ -1,0 +1,177 @@
+"""Build the operation table (`server.types.ApiTable`) from an OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import urlparse
+
+from codegen.loader import resolve
+from codegen.normalize import to_json_schema
+from server.errors import SpecError
+from server.types import (
+    ApiTable,
+    HeaderSpec,
+    MediaSpec,
+    OperationSpec,
+    ParameterSpec,
+    RequestBodySpec,
+    ResponseSpec,
+    WebhookSpec,
+)
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+
+
+class _Builder:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.openapi30 = str(doc["openapi"]).startswith("3.0")
+
+    def schema(self, node: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], to_json_schema(node or {}, openapi30=self.openapi30))
+
+    def examples(self, media: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, ex in (media.get("examples") or {}).items():
+            ex = resolve(self.doc, ex)
+            if "value" in ex:
+                out[name] = ex["value"]
+        if not out and "example" in media:
+            out["default"] = media["example"]
+        return out
+
+    def media(self, content: dict[str, Any]) -> dict[str, MediaSpec]:
+        out: dict[str, MediaSpec] = {}
+        for media_type, media in content.items():
+            media = resolve(self.doc, media)
+            spec: MediaSpec = {}
+            if "schema" in media:
+                spec["schema"] = self.schema(media["schema"])
+            examples = self.examples(media)
+            if examples:
+                spec["examples"] = examples
+            if media.get("encoding"):
+                spec["encoding"] = media["encoding"]
+            out[media_type] = spec
+        return out
+
+    def parameter(self, node: Any) -> ParameterSpec:
+        p = resolve(self.doc, node)
+        location = p["in"]
+        style = p.get("style", DEFAULT_STYLE[location])
+        if "schema" not in p:
+            raise SpecError(f"parameter {p['name']!r}: only `schema` parameters are supported")
+        spec: ParameterSpec = {
+            "name": p["name"],
+            "location": location,
+            "required": bool(p.get("required", location == "path")),
+            "style": style,
+            "explode": bool(p.get("explode", style == "form")),
+            "schema": self.schema(p["schema"]),
+        }
+        if "x-filter" in p:
+            spec["filter"] = p["x-filter"]
+        return spec
+
+    def response(self, node: Any) -> ResponseSpec:
+        r = resolve(self.doc, node)
+        headers: dict[str, HeaderSpec] = {}
+        for name, h in (r.get("headers") or {}).items():
+            h = resolve(self.doc, h)
+            headers[name] = {
+                "required": bool(h.get("required")),
+                "schema": self.schema(h.get("schema")),
+            }
+        spec: ResponseSpec = {
+            "description": r.get("description", ""),
+            "headers": headers,
+            "content": self.media(r.get("content") or {}),
+        }
+        if r.get("links"):
+            spec["links"] = {k: resolve(self.doc, v) for k, v in r["links"].items()}
+        return spec
+
+    def operation(
+        self, path: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str
+    ) -> OperationSpec:
+        op_id = op.get("operationId")
+        if not op_id:
+            raise SpecError(f"{method.upper()} {path}: every operation needs an operationId")
+        params: dict[tuple[str, str], ParameterSpec] = {}
+        for node in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+            p = self.parameter(node)
+            params[
+                (p["location"], p["name"].lower() if p["location"] == "header" else p["name"])
+            ] = p
+        spec: OperationSpec = {
+            "operation_id": op_id,
+            "method": method.upper(),
+            "path": base + path,
+            "tag": (op.get("tags") or ["default"])[0],
+            "summary": op.get("summary", ""),
+            "parameters": list(params.values()),
+            "responses": {str(k): self.response(v) for k, v in (op.get("responses") or {}).items()},
+            "security": op.get("security", self.doc.get("security", [])),
+            "rate_limit": op.get("x-rate-limit", "default"),
+            "extensions": {
+                k: v for k, v in op.items() if k.startswith("x-") and k != "x-rate-limit"
+            },
+        }
+        if "requestBody" in op:
+            body = resolve(self.doc, op["requestBody"])
+            request_body: RequestBodySpec = {
+                "required": bool(body.get("required", False)),
+                "content": self.media(body.get("content") or {}),
+            }
+            spec["request_body"] = request_body
+        return spec
+
+
+def _base_path(servers: Any, default: str) -> str:
+    if not servers:
+        return default
+    return urlparse(str(servers[0].get("url", "/"))).path.rstrip("/")
+
+
+def build_table(doc: dict[str, Any]) -> ApiTable:
+    """The whole runtime table of one OpenAPI document; deterministic for a given document."""
+    b = _Builder(doc)
+    base = _base_path(doc.get("servers"), "")
+    operations: dict[str, OperationSpec] = {}
+    for path, raw_item in (doc.get("paths") or {}).items():
+        item = resolve(doc, raw_item)
+        item_base = _base_path(item.get("servers"), base)
+        for method in METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            spec = b.operation(path, method, item, op, _base_path(op.get("servers"), item_base))
+            if spec["operation_id"] in operations:
+                raise SpecError(f"duplicate operationId {spec['operation_id']!r}")
+            operations[spec["operation_id"]] = spec
+    defs = {
+        name: b.schema(s)
+        for name, s in ((doc.get("components") or {}).get("schemas") or {}).items()
+    }
+    webhooks: dict[str, WebhookSpec] = {}
+    for event, raw_item in (doc.get("webhooks") or {}).items():
+        item = resolve(doc, raw_item)
+        post = item.get("post") or {}
+        body = resolve(doc, post.get("requestBody") or {})
+        media = b.media(body.get("content") or {}).get("application/json", {})
+        webhooks[event] = {
+            "event": event,
+            "schema": media.get("schema", {}),
+            "examples": media.get("examples", {}),
+        }
+    info = doc.get("info") or {}
+    return {
+        "title": str(info.get("title", "")),
+        "version": str(info.get("version", "")),
+        "base_path": base,
+        "operations": operations,
+        "defs": defs,
+        "webhooks": webhooks,
+        "rate_limit_classes": dict(doc.get("x-rate-limit-classes") or {}),
+    }

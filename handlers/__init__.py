@@ -1,0 +1,7 @@
+"""Hand-written Klear Karma handlers, one module per spec tag (found via `kk.handlers`)."""
+
+from __future__ import annotations
+
+from server.binding import OperationGroup
+
+GROUPS: list[OperationGroup] = []

@@ -1,0 +1,1 @@
+"""The runtime: serves any OpenAPI document from its generated table (spec-agnostic)."""

@@ -1,0 +1,128 @@
+"""Assemble one ASGI app from a table, bound handlers and a fallback (the mock engine)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from server.docs import docs_routes
+from server.errors import NotImplementedOperation
+from server.middleware import RequestContext
+from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
+from server.responses import Reply
+from server.routing import build_router, operation_routes
+from server.types import OperationSpec
+
+LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Window",
+    "Retry-After",
+    "Location",
+]
+
+
+class Fallback(Protocol):
+    """Answers operations no handler is bound to (the mock engine implements it)."""
+
+    def handler_for(self, spec: OperationSpec) -> Handler: ...
+
+
+def not_implemented(spec: OperationSpec) -> Handler:
+    async def handler(request: OperationRequest[Any, Any]) -> Reply:
+        raise NotImplementedOperation(f"{spec['operation_id']} has no handler bound in this server")
+
+    return handler
+
+
+def choose_handlers(
+    operations: Mapping[str, OperationSpec],
+    bound: Mapping[str, tuple[Handler, str]],
+    fallback: Fallback | None,
+    mode: str,
+) -> dict[str, tuple[Handler, str]]:
+    """operationId -> (handler, where it comes from): handler, mock or not-implemented."""
+    chosen: dict[str, tuple[Handler, str]] = {}
+    for op_id, spec in operations.items():
+        if mode != "mock" and op_id in bound:
+            chosen[op_id] = bound[op_id]
+        elif mode != "strict" and fallback is not None:
+            chosen[op_id] = (fallback.handler_for(spec), "mock")
+        else:
+            chosen[op_id] = (not_implemented(spec), "501")
+    return chosen
+
+
+@dataclass
+class AppParts:
+    """What `create_app` puts together; also what `kk routes` prints."""
+
+    operations: dict[str, Operation]
+    routes: list[BaseRoute] = field(default_factory=list)
+    startup: list[Callable[[], Any]] = field(default_factory=list)
+    shutdown: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def compile_operations(
+    runtime: Any,
+    handlers: Mapping[str, tuple[Handler, str]],
+    pipeline: list[StepFactory] | None = None,
+) -> dict[str, Operation]:
+    ops: dict[str, Operation] = {}
+    for op_id, spec in runtime.table["operations"].items():
+        handler, source = handlers[op_id]
+        ops[op_id] = compile_operation(Operation(spec, handler, source), runtime, pipeline)
+    return ops
+
+
+async def healthz(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+def create_app(runtime: Any, parts: AppParts) -> Any:
+    """The ASGI app: request context -> CORS -> router (operations, docs, extras)."""
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    openapi = runtime.spec_files.get("openapi")
+    if openapi is not None:
+        routes += docs_routes(openapi, runtime.table["title"])
+    routes += parts.routes
+    routes += operation_routes(parts.operations.values())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        for hook in parts.startup:
+            result = hook()
+            if hasattr(result, "__await__"):
+                await result
+        try:
+            yield
+        finally:
+            for hook in reversed(parts.shutdown):
+                result = hook()
+                if hasattr(result, "__await__"):
+                    await result
+
+    router = build_router(routes)
+    router.lifespan_context = lifespan
+    app: Any = router
+    if runtime.cors_origins or runtime.cors_origin_regex:
+        app = CORSMiddleware(
+            app,
+            allow_origins=runtime.cors_origins,
+            allow_origin_regex=runtime.cors_origin_regex,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            allow_credentials=True,
+            expose_headers=EXPOSED_HEADERS,
+        )
+    return RequestContext(app, log_requests=runtime.access_log)

@@ -1,0 +1,124 @@
+"""Bind hand-written handlers to operations, explicitly, failing at startup.
+
+A handler module creates a group and decorates functions:
+
+    bookings = OperationGroup("bookings")
+
+    @bookings.operation("createBooking")
+    async def create_booking(request: CreateBookingRequest) -> Reply: ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from server.errors import BindingError
+from server.pipeline import Handler
+from server.types import OperationSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def source_of(fn: Callable[..., Any]) -> str:
+    try:
+        file = inspect.getsourcefile(fn) or "<unknown>"
+        line = inspect.getsourcelines(fn)[1]
+    except (OSError, TypeError):
+        return getattr(fn, "__module__", "<unknown>")
+    return f"{file}:{line}"
+
+
+class OperationGroup:
+    """The handlers of one spec tag."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.handlers: dict[str, Handler] = {}
+
+    def operation(self, operation_id: str) -> Callable[[F], F]:
+        def register(fn: F) -> F:
+            if operation_id in self.handlers:
+                raise BindingError(
+                    f"{operation_id}: bound twice in group {self.tag!r} "
+                    f"({source_of(self.handlers[operation_id])} and {source_of(fn)})"
+                )
+            self.handlers[operation_id] = fn
+            return fn
+
+        return register
+
+
+def _check_signature(op_id: str, fn: Callable[..., Any], protocol: type | None) -> None:
+    where = source_of(fn)
+    if not inspect.iscoroutinefunction(fn):
+        raise BindingError(f"{op_id}: handler {fn.__qualname__} at {where} must be `async def`")
+    params = [
+        p
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if len(params) != 1:
+        raise BindingError(
+            f"{op_id}: handler {fn.__qualname__} at {where} must take exactly one argument "
+            f"(the request), takes {len(params)}"
+        )
+    if protocol is None:
+        return
+    method = getattr(protocol, op_id, None)
+    if method is None:
+        raise BindingError(f"{op_id}: not in the generated protocol {protocol.__name__} ({where})")
+    try:
+        expected = typing.get_type_hints(method)
+        actual = typing.get_type_hints(fn)
+    except (NameError, TypeError) as e:
+        raise BindingError(
+            f"{op_id}: cannot resolve annotations of {fn.__qualname__} at {where}: {e}"
+        ) from e
+    want_arg = next((v for k, v in expected.items() if k != "return"), None)
+    got_arg = actual.get(params[0].name)
+    if got_arg is not None and want_arg is not None and got_arg != want_arg:
+        raise BindingError(
+            f"{op_id}: handler {fn.__qualname__} at {where} takes {got_arg}, "
+            f"the spec says {want_arg}"
+        )
+    want_ret, got_ret = expected.get("return"), actual.get("return")
+    if got_ret is not None and want_ret is not None and got_ret != want_ret:
+        raise BindingError(
+            f"{op_id}: handler {fn.__qualname__} at {where} returns {got_ret}, "
+            f"the spec says {want_ret}"
+        )
+
+
+def bind(
+    groups: Iterable[OperationGroup],
+    operations: Mapping[str, OperationSpec],
+    protocols: Mapping[str, type] | None = None,
+) -> dict[str, tuple[Handler, str]]:
+    """Map operationId -> (handler, source); raise BindingError naming operation and file."""
+    bound: dict[str, tuple[Handler, str]] = {}
+    for group in groups:
+        for op_id, fn in group.handlers.items():
+            where = source_of(fn)
+            spec = operations.get(op_id)
+            if spec is None:
+                close = [o for o in operations if o.lower() == op_id.lower()]
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise BindingError(f"{op_id}: no such operationId in the spec{hint} ({where})")
+            if spec["tag"] != group.tag:
+                raise BindingError(
+                    f"{op_id}: belongs to tag {spec['tag']!r}, "
+                    f"bound in group {group.tag!r} ({where})"
+                )
+            if op_id in bound:
+                raise BindingError(f"{op_id}: bound twice ({bound[op_id][1]} and {where})")
+            protocol = protocols.get(spec["tag"]) if protocols is not None else None
+            if protocols is not None and protocol is None:
+                raise BindingError(
+                    f"{op_id}: no generated protocol for tag {spec['tag']!r} ({where})"
+                )
+            _check_signature(op_id, fn, protocol)
+            bound[op_id] = (fn, where)
+    return bound

@@ -1,0 +1,195 @@
+"""Read, parse and validate request bodies (JSON, form, multipart).
+
+Rule: a body that cannot be parsed (malformed JSON, invalid UTF-8, broken multipart) is 400;
+a well-formed body that breaks its schema is 422; an undeclared content type is 415; a body
+over the limit is 413.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from server.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
+from server.parameters import CoercionError, effective_type, scalar
+from server.schemas import standalone
+from server.types import MediaSpec, Receive, RequestBodySpec
+from server.validation import CompiledSchema
+
+JSON_LIMIT = 1 << 20
+MULTIPART_LIMIT = 10 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """One file part of a multipart body."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def media_type_of(raw: str) -> str:
+    return raw.split(";", 1)[0].strip().lower()
+
+
+def _matches(declared: str, actual: str) -> bool:
+    if declared in ("*/*", actual):
+        return True
+    if declared.endswith("/*"):
+        return actual.startswith(declared[:-1])
+    return (
+        declared == "application/json"
+        and actual.startswith("application/")
+        and actual.endswith("+json")
+    )
+
+
+class _Media:
+    __slots__ = ("media_type", "validator", "schema", "coercers", "file_types")
+
+    def __init__(self, media_type: str, spec: MediaSpec, defs: dict[str, Any]) -> None:
+        self.media_type = media_type
+        self.schema = spec.get("schema") or {}
+        self.validator = CompiledSchema(standalone(self.schema, defs)) if self.schema else None
+        props = self.schema.get("properties") or {}
+        self.coercers = {k: scalar(effective_type(v, defs)) for k, v in props.items()}
+        self.file_types = {
+            name: [
+                media_type_of(t) for t in str(enc.get("contentType", "")).split(",") if t.strip()
+            ]
+            for name, enc in (spec.get("encoding") or {}).items()
+        }
+
+
+class BodyParser:
+    """Built once per operation that declares a request body."""
+
+    __slots__ = ("required", "media", "limit", "declared")
+
+    def __init__(
+        self, spec: RequestBodySpec, defs: dict[str, Any], limit: int | None = None
+    ) -> None:
+        self.required = spec["required"]
+        self.media = [_Media(mt, m, defs) for mt, m in spec["content"].items()]
+        self.declared = ", ".join(m.media_type for m in self.media)
+        multipart = any(m.media_type.startswith("multipart/") for m in self.media)
+        self.limit = limit or (MULTIPART_LIMIT if multipart else JSON_LIMIT)
+
+    def _select(self, content_type: str | None) -> _Media:
+        actual = media_type_of(content_type or "")
+        for m in self.media:
+            if _matches(m.media_type, actual):
+                return m
+        got = f"{actual!r}" if actual else "no Content-Type"
+        raise UnsupportedMediaType(f"Expected a body of type {self.declared}, got {got}")
+
+    async def parse(self, receive: Receive, headers: Headers) -> Any:
+        declared_length = headers.get("content-length")
+        if declared_length and declared_length.isdigit() and int(declared_length) > self.limit:
+            raise PayloadTooLarge(f"The request body exceeds the limit of {self.limit} bytes")
+        raw = await read_body(receive, self.limit)
+        if not raw:
+            if self.required:
+                raise Unprocessable(problems=[Problem("A request body is required", pointer="")])
+            return None
+        media = self._select(headers.get("content-type"))
+        kind = media.media_type
+        if kind.startswith("multipart/"):
+            value, validated = await self._multipart(media, raw, headers)
+        elif kind == "application/x-www-form-urlencoded":
+            value = validated = self._form(media, raw)
+        else:
+            value = validated = self._json(raw)
+        if media.validator is not None and not media.validator.is_valid(validated):
+            raise Unprocessable(problems=media.validator.problems(validated))
+        return value
+
+    @staticmethod
+    def _json(raw: bytes) -> Any:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BadRequest(f"The request body is not valid UTF-8 (byte {e.start})") from e
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise BadRequest(f"The request body is not valid JSON: {e}") from e
+
+    @staticmethod
+    def _coerce(media: _Media, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key, value in pairs:
+            try:
+                out[key] = media.coercers.get(key, str)(value)
+            except CoercionError as e:
+                problems.append(Problem(f"Field {key!r} {e}", pointer="/" + key))
+        if problems:
+            raise Unprocessable(problems=problems)
+        return out
+
+    def _form(self, media: _Media, raw: bytes) -> dict[str, Any]:
+        try:
+            pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError) as e:
+            raise BadRequest("The form body is not valid URL-encoded UTF-8") from e
+        return self._coerce(media, pairs)
+
+    async def _multipart(
+        self, media: _Media, raw: bytes, headers: Headers
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        async def stream() -> AsyncGenerator[bytes, None]:
+            yield raw
+
+        try:
+            parser = MultiPartParser(headers, stream(), max_part_size=self.limit)
+            form = await parser.parse()
+        except MultiPartException as e:
+            raise BadRequest(f"The multipart body cannot be parsed: {e.message}") from e
+        fields: list[tuple[str, str]] = []
+        files: dict[str, UploadedFile] = {}
+        for key, item in form.multi_items():
+            if isinstance(item, UploadFile):
+                files[key] = UploadedFile(
+                    filename=item.filename or "",
+                    content_type=media_type_of(item.content_type or "application/octet-stream"),
+                    data=await item.read(),
+                )
+                await item.close()
+            else:
+                fields.append((key, item))
+        await form.close()
+        for name, upload in files.items():
+            allowed = media.file_types.get(name) or []
+            if allowed and not any(_matches(t, upload.content_type) for t in allowed):
+                raise UnsupportedMediaType(
+                    f"File part {name!r} has type {upload.content_type!r}; "
+                    f"allowed: {', '.join(allowed)}"
+                )
+        value = self._coerce(media, fields)
+        validated = {**value, **{k: "" for k in files}}
+        return {**value, **files}, validated

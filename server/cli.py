@@ -1,0 +1,219 @@
+"""The `kk` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from server.errors import StartupError
+from server.factory import AppConfig, Built, build, export_config
+
+ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
+
+\b
+Typical use:
+  kk sandbox              the whole API on http://127.0.0.1:8000 (mocks + handlers, seeded data)
+  kk generate             regenerate generated/ after editing spec/
+  kk routes               every operation with its scopes, rate class and who answers it
+  kk mock --spec FILE     mock any OpenAPI 3.0/3.1 document
+"""
+
+
+@click.group(help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+
+def _serving_options(fn: Any) -> Any:
+    options = [
+        click.option(
+            "--host", default="127.0.0.1", show_default=True, help="Interface to listen on."
+        ),
+        click.option("--port", default=8000, show_default=True, type=int, help="TCP port."),
+        click.option("--workers", default=1, show_default=True, type=int, help="Worker processes."),
+        click.option(
+            "--seed", default=0, show_default=True, type=int, help="Seed of all mock data."
+        ),
+        click.option(
+            "--validate-responses/--no-validate-responses",
+            default=None,
+            help="Check every answer against the spec (default: on in sandbox/mock, off in serve).",
+        ),
+        click.option(
+            "--log-requests/--no-log-requests",
+            default=None,
+            help="One JSON log line per request (default: on for serve, off for sandbox/mock).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _build_or_exit(config: AppConfig) -> Built:
+    try:
+        return build(config)
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    built = _build_or_exit(config)
+    unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
+    click.echo(
+        f"kk {config.mode}: {len(built.parts.operations)} operations on http://{host}:{port} "
+        f"(docs: /docs, GraphQL: /graphql, WebSocket: /ws)"
+        + (
+            f"; {len(unbound)} without a handler answer 501"
+            if unbound and config.mode == "strict"
+            else ""
+        )
+    )
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers > 1:
+        export_config(config)
+        uvicorn.run("server.factory:app_from_env", factory=True, workers=workers, **common)
+    else:
+        uvicorn.run(built.app, **common)
+
+
+@main.command(help="Write generated/ from spec/ (or, with --check, fail if it is stale).")
+@click.option(
+    "--check", is_flag=True, help="Exit 1 and print the diff if generated/ is out of date."
+)
+@click.option("--spec-dir", default="spec", show_default=True, type=click.Path(path_type=Path))
+@click.option("--out", default="generated", show_default=True, type=click.Path(path_type=Path))
+def generate(check: bool, spec_dir: Path, out: Path) -> None:
+    from codegen.generate import SpecFiles, drift, render, write
+
+    try:
+        expected = render(SpecFiles.in_dir(spec_dir), Path.cwd())
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    if check:
+        diffs = drift(expected, out)
+        if diffs:
+            click.echo("".join(diffs))
+            click.echo(f"{out}/ is stale: run `kk generate`", err=True)
+            sys.exit(1)
+        click.echo(f"{out}/ is up to date ({len(expected)} files)")
+        return
+    changed = write(expected, out)
+    click.echo(f"wrote {', '.join(changed)}" if changed else f"{out}/ was already up to date")
+
+
+@main.command(
+    help="Serve the whole Klear Karma API for frontend work: handlers where bound, "
+    "mocks for the rest, seeded sandbox data, localhost CORS."
+)
+@_serving_options
+@click.option(
+    "--data-dir", default=".kk", show_default=True, help="Where sandbox state and keys live."
+)
+def sandbox(
+    host: str,
+    port: int,
+    workers: int,
+    seed: int,
+    validate_responses: bool | None,
+    log_requests: bool | None,
+    data_dir: str,
+) -> None:
+    config = AppConfig(
+        "sandbox",
+        seed=seed,
+        validate_responses=validate_responses,
+        access_log=log_requests,
+        data_dir=data_dir,
+    )
+    _run(config, host, port, workers)
+
+
+@main.command(
+    help="Mock every operation of an OpenAPI 3.0/3.1 document (default: spec/openapi.yaml)."
+)
+@_serving_options
+@click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="OpenAPI file to mock.")
+@click.option(
+    "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
+)
+def mock(
+    host: str,
+    port: int,
+    workers: int,
+    seed: int,
+    validate_responses: bool | None,
+    log_requests: bool | None,
+    spec: str | None,
+    graphql: str | None,
+) -> None:
+    config = AppConfig(
+        "mock",
+        spec=spec or "spec/openapi.yaml",
+        graphql=graphql,
+        seed=seed,
+        validate_responses=validate_responses,
+        access_log=log_requests,
+    )
+    _run(config, host, port, workers)
+
+
+@main.command(help="Production mode: bound handlers only; an operation without one answers 501.")
+@_serving_options
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    seed: int,
+    validate_responses: bool | None,
+    log_requests: bool | None,
+) -> None:
+    config = AppConfig(
+        "strict", seed=seed, validate_responses=validate_responses, access_log=log_requests
+    )
+    _run(config, host, port, workers)
+
+
+@main.command(
+    help="List every operation: method, path, scopes, rate-limit class and who answers it."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["strict", "sandbox", "mock"]),
+    default="sandbox",
+    show_default=True,
+    help="Which server to describe.",
+)
+def routes(mode: str) -> None:
+    built = _build_or_exit(AppConfig(mode))  # type: ignore[arg-type]
+    rows = []
+    for op_id, op in built.parts.operations.items():
+        scopes = sorted({s for req in op.spec["security"] for v in req.values() for s in v})
+        answer = {"mock": "mock", "501": "501 (unbound)"}.get(op.source, op.source)
+        rows.append(
+            (
+                op.spec["method"],
+                op.spec["path"],
+                op_id,
+                " ".join(scopes) or "-",
+                op.spec["rate_limit"],
+                answer,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)] if rows else [0] * 5
+    for r in rows:
+        click.echo("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])

@@ -1,0 +1,37 @@
+"""Runtime configuration: what an app is built from, decided once at startup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from server.types import ApiTable, Mode, Scope
+
+if TYPE_CHECKING:
+    from server.identity import Authenticator, Identity
+
+
+class RateLimiter(Protocol):
+    """Counts a request; returns the X-RateLimit-* headers or raises RateLimitExceeded."""
+
+    async def hit(
+        self, scope: Scope, identity: Identity | None, rate_class: str
+    ) -> list[tuple[bytes, bytes]]: ...
+
+
+@dataclass
+class Runtime:
+    """Everything the pipeline factories may consult when compiling an operation."""
+
+    table: ApiTable
+    mode: Mode = "strict"
+    validate_responses: bool = False
+    authenticator: Authenticator | None = None
+    rate_limiter: RateLimiter | None = None
+    max_body_size: int | None = None
+    spec_files: dict[str, Path] = field(default_factory=dict)
+    cors_origins: list[str] = field(default_factory=list)
+    cors_origin_regex: str | None = None
+    access_log: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,48 @@
+"""Serve the spec and Swagger UI from local assets (no CDN)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import swagger_ui_bundle
+import yaml
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} — API docs</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="/docs/static/swagger-ui-standalone-preset.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#ui", deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout",
+  oauth2RedirectUrl: location.origin + "/docs/static/oauth2-redirect.html"}});
+window.ui.initOAuth({{clientId: "kk-sandbox", usePkceWithAuthorizationCodeGrant: true}});
+</script></body></html>"""
+
+
+def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
+    raw_yaml = openapi_file.read_bytes()
+    raw_json = orjson.dumps(yaml.safe_load(raw_yaml))
+    page = _DOCS_PAGE.format(title=title or "API")
+
+    async def openapi_yaml(request: Request) -> Response:
+        return Response(raw_yaml, media_type="application/yaml")
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(raw_json, media_type="application/json")
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    return [
+        Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Mount("/docs/static", app=StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
+    ]

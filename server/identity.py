@@ -1,0 +1,62 @@
+"""Identity hook: who is calling, and may they call this operation (scopes from the spec)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from server.errors import AuthenticationRequired, InsufficientPermissions
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The authenticated caller of one request."""
+
+    subject: str
+    scopes: frozenset[str]
+    kind: str = "jwt"
+    user_type: str = "patient"
+    tier: str = "free"
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, scopes: list[str]) -> bool:
+        return self.scopes.issuperset(scopes)
+
+
+class Authenticator(Protocol):
+    """Turns the bearer credential of a request into an Identity, or raises InvalidToken."""
+
+    async def authenticate(self, token: str) -> Identity: ...
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def authorize(identity: Identity | None, requirements: list[dict[str, list[str]]]) -> None:
+    """Raise unless some alternative of the operation's security requirement is met."""
+    if not requirements or any(not r for r in requirements):
+        return
+    if identity is None:
+        raise AuthenticationRequired(
+            "This operation requires a bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    best: list[str] | None = None
+    for requirement in requirements:
+        needed = sorted({s for scopes in requirement.values() for s in scopes})
+        missing = [s for s in needed if s not in identity.scopes]
+        if not missing:
+            return
+        if best is None or len(missing) < len(best):
+            best = missing
+    raise InsufficientPermissions(
+        f"Missing scope: {' '.join(best or [])}",
+        headers={
+            "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(best or [])}"'
+        },
+    )

@@ -1,0 +1,78 @@
+"""The outermost ASGI layer: request id in/out, one access-log line, no stack trace on the wire."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+import orjson
+
+from server.errors import InternalError
+from server.problems import error_body
+from server.responses import Reply, send_reply
+from server.types import Receive, Scope, Send
+
+ASGIApp = Any
+_VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+access_log = logging.getLogger("kk.access")
+error_log = logging.getLogger("kk.error")
+
+
+def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for k, v in headers:
+        if k == b"x-request-id" and _VALID_ID.match(v):
+            return v.decode("ascii")
+    return "req_" + uuid.uuid4().hex
+
+
+class RequestContext:
+    """Assigns X-Request-ID, logs one structured line per request, turns crashes into 500s."""
+
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
+        self.app = app
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(scope["headers"])
+        scope["kk.request_id"] = request_id
+        header = (b"x-request-id", request_id.encode("ascii"))
+        status = 0
+        started = time.perf_counter()
+
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
+        except Exception:
+            error_log.exception("unhandled error", extra={"request_id": request_id})
+            if scope["type"] == "http" and status == 0:
+                status = 500
+                error = InternalError(
+                    "An unexpected error occurred; quote the request id to support"
+                )
+                await send_reply(send_with_id, Reply(500, error_body(error, request_id)))
+        finally:
+            if self.log_requests and scope["type"] == "http":
+                access_log.info(
+                    orjson.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        }
+                    ).decode()
+                )

@@ -1,0 +1,242 @@
+"""Parse, coerce and validate path, query and header parameters by schema and style.
+
+Rule (applied everywhere): a parameter that cannot be parsed or breaks its schema, a missing
+required parameter and an unknown query parameter are all 400 VALIDATION_ERROR, every problem
+reported at once with `source.parameter`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from server.errors import BadRequest, Problem
+from server.schemas import standalone
+from server.types import ParameterSpec
+from server.validation import CompiledSchema
+
+_INT = re.compile(r"^[+-]?\d+$")
+Coercer = Callable[[list[str]], Any]
+
+
+class CoercionError(ValueError):
+    pass
+
+
+def effective_type(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> str:
+    """The JSON type a raw string should be coerced to (first non-null type found)."""
+    if depth > 16:
+        return "string"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return effective_type(defs.get(ref[8:], {}), defs, depth + 1)
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "string")
+    if isinstance(t, str):
+        return t
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in schema.get(key) or []:
+            found = effective_type(sub, defs, depth + 1)
+            if found != "string":
+                return found
+    if "enum" in schema and schema["enum"] and not isinstance(schema["enum"][0], str):
+        return {bool: "boolean", int: "integer", float: "number"}.get(
+            type(schema["enum"][0]), "string"
+        )
+    return "string"
+
+
+def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _items(defs.get(ref[8:], {}), defs)
+    items = schema.get("items")
+    return items if isinstance(items, dict) else {}
+
+
+def scalar(kind: str) -> Callable[[str], Any]:
+    def integer(raw: str) -> int:
+        if not _INT.match(raw):
+            raise CoercionError(f"must be an integer, got {raw!r}")
+        return int(raw)
+
+    def number(raw: str) -> float | int:
+        if _INT.match(raw):
+            return int(raw)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise CoercionError(f"must be a number, got {raw!r}") from None
+        if not math.isfinite(value):
+            raise CoercionError(f"must be a finite number, got {raw!r}")
+        return value
+
+    def boolean(raw: str) -> bool:
+        if raw in ("true", "false"):
+            return raw == "true"
+        raise CoercionError(f"must be true or false, got {raw!r}")
+
+    def null(raw: str) -> None:
+        if raw in ("", "null"):
+            return None
+        raise CoercionError(f"must be null, got {raw!r}")
+
+    table: dict[str, Callable[[str], Any]] = {
+        "integer": integer,
+        "number": number,
+        "boolean": boolean,
+        "null": null,
+    }
+    return table.get(kind, str)
+
+
+def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
+    """A function from the raw string values of one parameter to its typed value."""
+    kind = effective_type(spec["schema"], defs)
+    if kind == "array":
+        item = scalar(effective_type(_items(spec["schema"], defs), defs))
+        delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(spec["style"], ",")
+        exploded = spec["explode"] and spec["style"] == "form"
+
+        def array(values: list[str]) -> list[Any]:
+            parts = values if exploded else [p for v in values for p in v.split(delimiter)]
+            return [item(p) for p in parts if p != "" or not exploded]
+
+        return array
+    if kind == "object":
+
+        def obj(values: list[str]) -> dict[str, str]:
+            parts = values[-1].split(",")
+            if len(parts) % 2:
+                raise CoercionError("must be a comma-separated list of key,value pairs")
+            return dict(zip(parts[::2], parts[1::2], strict=True))
+
+        return obj
+    one = scalar(kind)
+
+    def single(values: list[str]) -> Any:
+        if len(values) > 1:
+            raise CoercionError(f"must be given once, got {len(values)} values")
+        return one(values[0])
+
+    return single
+
+
+class _Param:
+    __slots__ = ("spec", "name", "key", "coerce", "validator", "deep")
+
+    def __init__(self, spec: ParameterSpec, defs: dict[str, Any]) -> None:
+        self.spec = spec
+        self.name = spec["name"]
+        self.key = self.name.lower() if spec["location"] == "header" else self.name
+        self.deep = spec["style"] == "deepObject"
+        self.coerce = make_coercer(spec, defs)
+        self.validator = CompiledSchema(standalone(spec["schema"], defs))
+
+
+class ParameterParser:
+    """Built once per operation; `parse()` returns `{name: value}` or raises BadRequest."""
+
+    __slots__ = ("path", "query", "headers", "query_names", "deep_names")
+
+    def __init__(self, specs: list[ParameterSpec], defs: dict[str, Any]) -> None:
+        params = [_Param(s, defs) for s in specs if s["location"] != "cookie"]
+        self.path = [p for p in params if p.spec["location"] == "path"]
+        self.query = [p for p in params if p.spec["location"] == "query"]
+        self.headers = [p for p in params if p.spec["location"] == "header"]
+        self.query_names = frozenset(p.name for p in self.query if not p.deep)
+        self.deep_names = tuple(p.name for p in self.query if p.deep)
+
+    def parse(
+        self,
+        path_params: dict[str, str],
+        query_string: bytes,
+        raw_headers: list[tuple[bytes, bytes]],
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        problems: list[Problem] = []
+        if self.path:
+            for p in self.path:
+                self._take(p, [path_params[p.name]] if p.name in path_params else [], out, problems)
+        if self.query or query_string:
+            self._parse_query(query_string, out, problems)
+        if self.headers:
+            grouped: dict[str, list[str]] = {}
+            for k, v in raw_headers:
+                grouped.setdefault(k.decode("latin-1").lower(), []).append(v.decode("latin-1"))
+            for p in self.headers:
+                values = grouped.get(p.key, [])
+                self._take(p, [", ".join(values)] if values else [], out, problems)
+        if problems:
+            raise BadRequest(problems=problems)
+        return out
+
+    def _parse_query(
+        self, query_string: bytes, out: dict[str, Any], problems: list[Problem]
+    ) -> None:
+        try:
+            pairs = parse_qsl(query_string.decode("ascii"), keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            problems.append(Problem("The query string is not valid UTF-8", parameter=""))
+            return
+        grouped: dict[str, list[str]] = {}
+        deep: dict[str, dict[str, str]] = {}
+        for key, value in pairs:
+            if key in self.query_names:
+                grouped.setdefault(key, []).append(value)
+                continue
+            owner = next(
+                (n for n in self.deep_names if key.startswith(n + "[") and key[-1] == "]"), None
+            )
+            if owner is not None:
+                deep.setdefault(owner, {})[key[len(owner) + 1 : -1]] = value
+            else:
+                problems.append(Problem(f"Unknown query parameter {key!r}", parameter=key))
+        for p in self.query:
+            if p.deep:
+                if p.name in deep:
+                    self._check(p, deep[p.name], out, problems)
+                elif p.spec["required"]:
+                    problems.append(
+                        Problem(f"Query parameter {p.name!r} is required", parameter=p.name)
+                    )
+            else:
+                self._take(p, grouped.get(p.name, []), out, problems)
+
+    def _take(
+        self, p: _Param, values: list[str], out: dict[str, Any], problems: list[Problem]
+    ) -> None:
+        where = p.spec["location"].capitalize()
+        if not values:
+            if p.spec["required"]:
+                problems.append(
+                    Problem(f"{where} parameter {p.name!r} is required", parameter=p.name)
+                )
+            elif "default" in p.spec["schema"]:
+                out[p.name] = p.spec["schema"]["default"]
+            return
+        try:
+            value = p.coerce(values)
+        except CoercionError as e:
+            problems.append(Problem(f"{where} parameter {p.name!r} {e}", parameter=p.name))
+            return
+        self._check(p, value, out, problems)
+
+    @staticmethod
+    def _check(p: _Param, value: Any, out: dict[str, Any], problems: list[Problem]) -> None:
+        if p.validator.is_valid(value):
+            out[p.name] = value
+            return
+        where = p.spec["location"].capitalize()
+        for problem in p.validator.problems(value, parameter=p.name):
+            problems.append(
+                Problem(
+                    f"{where} parameter {p.name!r}: {problem.detail}",
+                    parameter=p.name,
+                    meta={**problem.meta, "field": p.name},
+                )
+            )

@@ -1,0 +1,39 @@
+"""Find handler groups and the mock engine through entry points, never by importing them."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from server.errors import StartupError
+
+HANDLERS_GROUP = "kk.handlers"
+MOCKS_GROUP = "kk.mocks"
+
+
+def load(group: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            found[ep.name] = ep.load()
+        except Exception as e:  # a broken plugin must name itself at startup
+            raise StartupError(
+                f"entry point {group}:{ep.name} ({ep.value}) failed to load: {e}"
+            ) from e
+    return found
+
+
+def handler_groups() -> list[Any]:
+    """Every OperationGroup that installed packages declare under `kk.handlers`."""
+    groups: list[Any] = []
+    for value in load(HANDLERS_GROUP).values():
+        groups.extend(value() if callable(value) else value)
+    return groups
+
+
+def mock_factory() -> Any:
+    """The mock engine's factory (`kk.mocks` entry point named `default`)."""
+    factories = load(MOCKS_GROUP)
+    if "default" not in factories:
+        raise StartupError("no mock engine installed (entry point kk.mocks:default)")
+    return factories["default"]

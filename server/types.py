@@ -1,0 +1,83 @@
+"""Shared type aliases and the shapes of the generated operation table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, TypedDict
+
+from starlette.types import Receive, Scope, Send
+
+JSON = Any
+JSONSchema = Mapping[str, Any]
+Headers = list[tuple[bytes, bytes]]
+
+ParameterLocation = Literal["path", "query", "header", "cookie"]
+Mode = Literal["strict", "sandbox", "mock"]
+
+
+class ParameterSpec(TypedDict):
+    name: str
+    location: ParameterLocation
+    required: bool
+    style: str
+    explode: bool
+    schema: dict[str, Any]
+    filter: NotRequired[dict[str, Any]]
+
+
+class MediaSpec(TypedDict):
+    schema: NotRequired[dict[str, Any]]
+    examples: NotRequired[dict[str, Any]]
+    encoding: NotRequired[dict[str, Any]]
+
+
+class RequestBodySpec(TypedDict):
+    required: bool
+    content: dict[str, MediaSpec]
+
+
+class HeaderSpec(TypedDict):
+    required: bool
+    schema: dict[str, Any]
+
+
+class ResponseSpec(TypedDict):
+    description: str
+    headers: dict[str, HeaderSpec]
+    content: dict[str, MediaSpec]
+    links: NotRequired[dict[str, Any]]
+
+
+class OperationSpec(TypedDict):
+    operation_id: str
+    method: str
+    path: str
+    tag: str
+    summary: str
+    parameters: list[ParameterSpec]
+    request_body: NotRequired[RequestBodySpec]
+    responses: dict[str, ResponseSpec]
+    security: list[dict[str, list[str]]]
+    rate_limit: str
+    extensions: dict[str, Any]
+
+
+class WebhookSpec(TypedDict):
+    event: str
+    schema: dict[str, Any]
+    examples: dict[str, Any]
+
+
+class ApiTable(TypedDict):
+    """Everything the runtime derives from an OpenAPI document."""
+
+    title: str
+    version: str
+    base_path: str
+    operations: dict[str, OperationSpec]
+    defs: dict[str, dict[str, Any]]
+    webhooks: dict[str, WebhookSpec]
+    rate_limit_classes: dict[str, dict[str, Any]]
+
+
+__all__ = ["Receive", "Scope", "Send"]
