@@ -22,30 +22,42 @@ def load_asyncapi(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _message(doc: dict[str, Any], ref: Any, where: str) -> tuple[str, dict[str, Any]]:
+    message = resolve(doc, ref)
+    name = message.get("name")
+    if not name:
+        raise SpecError(f"{where}: every message needs a name (the value of its `type`)")
+    payload = to_json_schema(resolve(doc, message.get("payload") or {}), openapi30=False)
+    examples = [e.get("payload") for e in message.get("examples") or [] if "payload" in e]
+    return name, {"schema": cast(dict[str, Any], payload), "examples": examples}
+
+
 def asyncapi_table(doc: dict[str, Any]) -> dict[str, Any]:
-    """{"messages": {name: {direction, schema, examples}}, "defs": {...}, "address": str}."""
-    messages: dict[str, Any] = {}
-    address = "/"
+    """{"address", "receive": {name: {schema, examples, replies}}, "send": {...}, "defs"}.
+
+    `receive` are the frames a client may send to the server, `send` the frames the server
+    sends (including the replies of receive operations).
+    """
+    table: dict[str, Any] = {"address": "/", "receive": {}, "send": {}}
     for op_name, raw_op in (doc.get("operations") or {}).items():
         op = resolve(doc, raw_op)
         direction = op.get("action")
         if direction not in ("send", "receive"):
             raise SpecError(f"operation {op_name}: action must be send or receive")
         channel = resolve(doc, op.get("channel") or {})
-        address = channel.get("address") or address
+        table["address"] = channel.get("address") or table["address"]
+        replies = [
+            _message(doc, r, op_name) for r in ((op.get("reply") or {}).get("messages") or [])
+        ]
+        other = "send" if direction == "receive" else "receive"
+        for name, entry in replies:
+            table[other].setdefault(name, {**entry, "replies": []})
         for ref in op.get("messages") or []:
-            message = resolve(doc, ref)
-            name = message.get("name")
-            if not name:
-                raise SpecError(f"operation {op_name}: every message needs a name (its `type`)")
-            payload = cast(
-                dict[str, Any],
-                to_json_schema(resolve(doc, message.get("payload") or {}), openapi30=False),
-            )
-            examples = [e.get("payload") for e in message.get("examples") or [] if "payload" in e]
-            messages[name] = {"direction": direction, "schema": payload, "examples": examples}
-    defs = {
+            name, entry = _message(doc, ref, op_name)
+            entry["replies"] = [n for n, _ in replies]
+            table[direction][name] = entry
+    table["defs"] = {
         name: to_json_schema(s, openapi30=False)
         for name, s in ((doc.get("components") or {}).get("schemas") or {}).items()
     }
-    return {"address": address, "messages": messages, "defs": defs}
+    return table

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.binding import OperationGroup
 
 GROUPS: list[OperationGroup] = []
+BINDABLES: list[Any] = []

@@ -35,7 +35,9 @@ class MockEngine:
             return empty
         response = spec["responses"][status]
         empty_media: MediaSpec = {}
-        media_type, media = next(iter(response["content"].items()), ("application/json", empty_media))
+        media_type, media = next(
+            iter(response["content"].items()), ("application/json", empty_media)
+        )
         examples = media.get("examples") or {}
         if examples:
             payload = next(iter(examples.values()))

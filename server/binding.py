@@ -73,7 +73,7 @@ def _check_signature(op_id: str, fn: Callable[..., Any], protocol: type | None) 
     try:
         expected = typing.get_type_hints(method)
         actual = typing.get_type_hints(fn)
-    except (NameError, TypeError) as e:
+    except Exception as e:  # any failure to evaluate an annotation is a binding error
         raise BindingError(
             f"{op_id}: cannot resolve annotations of {fn.__qualname__} at {where}: {e}"
         ) from e

@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.routing import Route, WebSocketRoute
 
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import bind
 from server.config import Runtime
-from server.plugins import handler_groups, mock_factory
+from server.events import EventBus, make_bus
+from server.graphql import build_graphql_app
+from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.types import ApiTable, Mode
+from server.websocket import WebSocketAPI
 
 SKELETON = "generated"
 CONFIG_ENV = "KK_APP_CONFIG"
@@ -41,6 +45,57 @@ class Built:
     app: Any
     runtime: Runtime
     parts: AppParts
+
+
+def _asyncapi(files: dict[str, Path], spec_given: bool) -> dict[str, Any] | None:
+    if "asyncapi" not in files:
+        return None
+    if spec_given:
+        from codegen.asyncapi import asyncapi_table, load_asyncapi
+
+        return asyncapi_table(load_asyncapi(files["asyncapi"]))
+    table: dict[str, Any] = importlib.import_module(f"{SKELETON}.asyncapi_messages").ASYNCAPI
+    return table
+
+
+def _graphql_scopes(files: dict[str, Path], spec_given: bool) -> dict[str, list[str]]:
+    if spec_given:
+        from codegen.graphql import graphql_table, load_sdl
+
+        sdl = files["graphql"].read_text(encoding="utf-8")
+        scopes: dict[str, list[str]] = graphql_table(load_sdl(sdl, str(files["graphql"])))["scopes"]
+        return scopes
+    table: dict[str, Any] = importlib.import_module(f"{SKELETON}.graphql_fields").GRAPHQL
+    return dict(table["scopes"])
+
+
+def _realtime(
+    runtime: Runtime, parts: AppParts, fallback: Any, bus: EventBus, spec_given: bool
+) -> None:
+    """Mount /graphql and the AsyncAPI WebSocket endpoint when their spec files exist."""
+    files = runtime.spec_files
+    asyncapi = _asyncapi(files, spec_given)
+    if asyncapi is not None:
+        ws = WebSocketAPI(
+            asyncapi, bus, runtime.authenticator, validate_outbound=runtime.validate_responses
+        )
+        parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
+    if "graphql" in files:
+        bindables = (
+            [b for group in handler_bindables() for b in group] if runtime.mode != "mock" else []
+        )
+        gql = build_graphql_app(
+            files["graphql"].read_text(encoding="utf-8"),
+            bindables,
+            scopes=_graphql_scopes(files, spec_given),
+            authenticator=runtime.authenticator,
+            mock=getattr(fallback, "bind_graphql", None),
+            context={"bus": bus},
+        )
+        parts.routes += [
+            Route("/graphql", gql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", gql),
+        ]
 
 
 def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
@@ -89,10 +144,17 @@ def build(config: AppConfig) -> Built:
         ),
         extras={"data_dir": Path(config.data_dir), "seed": config.seed, **config.options},
     )
+    bus = make_bus(os.environ.get("REDIS_URL"))
+    runtime.extras["bus"] = bus
     bound = bind(handler_groups(), table["operations"], protocols) if config.mode != "mock" else {}
-    fallback = mock_factory()(table, seed=config.seed, **config.options) if mocking else None
+    fallback = (
+        mock_factory()(table, seed=config.seed, bus=bus, **config.options) if mocking else None
+    )
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
+    parts.startup.append(bus.start)
+    parts.shutdown.append(bus.close)
+    _realtime(runtime, parts, fallback, bus, config.spec is not None)
     return Built(create_app(runtime, parts), runtime, parts)
 
 

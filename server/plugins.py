@@ -9,6 +9,7 @@ from server.errors import StartupError
 
 HANDLERS_GROUP = "kk.handlers"
 MOCKS_GROUP = "kk.mocks"
+GRAPHQL_GROUP = "kk.graphql"
 
 
 def load(group: str) -> dict[str, Any]:
@@ -29,6 +30,11 @@ def handler_groups() -> list[Any]:
     for value in load(HANDLERS_GROUP).values():
         groups.extend(value() if callable(value) else value)
     return groups
+
+
+def handler_bindables() -> list[list[Any]]:
+    """ariadne bindables that installed packages declare under `kk.graphql`."""
+    return [list(v() if callable(v) else v) for v in load(GRAPHQL_GROUP).values()]
 
 
 def mock_factory() -> Any:

@@ -1,0 +1,217 @@
+"""The WebSocket API, driven by an AsyncAPI table: every inbound frame validated by its `type`.
+
+An invalid frame gets an `error` frame and the connection stays open. Frames other than
+`auth` and `ping` need an authenticated session. `subscribe` streams bus events of a channel
+that the caller may see; `message`, `typing` and `webrtc_signal` are published to the bus for
+the other party (handlers/mocks decide the audience through the `relay` hook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.errors import ApiError
+from server.events import Event, EventBus, Subscription
+from server.identity import Authenticator, Identity
+from server.problems import now_iso
+from server.schemas import standalone
+from server.validation import CompiledSchema
+
+log = logging.getLogger("kk.ws")
+PUBLIC_TYPES = frozenset({"auth", "ping"})
+RELAYED_TYPES = frozenset({"message", "typing", "webrtc_signal"})
+RELAY_CHANNEL = {"message": "messages", "typing": "messages", "webrtc_signal": "bookings"}
+
+# Decides who may receive a relayed frame: (sender identity, frame) -> audience subject ids.
+Relay = Callable[[Identity, dict[str, Any]], Awaitable[tuple[str, ...]]]
+
+
+async def everyone(identity: Identity, frame: dict[str, Any]) -> tuple[str, ...]:
+    return ()
+
+
+class WebSocketAPI:
+    """One instance per app; `endpoint` is the Starlette WebSocket endpoint."""
+
+    def __init__(
+        self,
+        table: dict[str, Any],
+        bus: EventBus,
+        authenticator: Authenticator | None,
+        relay: Relay = everyone,
+        validate_outbound: bool = False,
+    ) -> None:
+        defs = table.get("defs") or {}
+        self.inbound = {
+            name: CompiledSchema(standalone(m["schema"], defs))
+            for name, m in table["receive"].items()
+        }
+        self.outbound = (
+            {
+                name: CompiledSchema(standalone(m["schema"], defs))
+                for name, m in table["send"].items()
+            }
+            if validate_outbound
+            else {}
+        )
+        self.bus = bus
+        self.authenticator = authenticator
+        self.relay = relay
+
+    async def endpoint(self, ws: WebSocket) -> None:
+        await ws.accept()
+        session = _Session(self, ws)
+        try:
+            while True:
+                raw = await ws.receive_text()
+                await session.handle(raw)
+        except WebSocketDisconnect:
+            pass
+        except RuntimeError:  # receive after the client vanished
+            pass
+        finally:
+            session.close()
+
+
+class _Session:
+    def __init__(self, api: WebSocketAPI, ws: WebSocket) -> None:
+        self.api = api
+        self.ws = ws
+        self.identity: Identity | None = None
+        self.streams: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.lock = asyncio.Lock()
+        self.id = uuid.uuid4().hex
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        validator = self.api.outbound.get(frame.get("type", ""))
+        if validator is not None and not validator.is_valid(frame):
+            problems = "; ".join(f"{p.pointer}: {p.detail}" for p in validator.problems(frame))
+            log.error("outbound %s frame breaks the AsyncAPI spec: %s", frame.get("type"), problems)
+            frame = {
+                "type": "error",
+                "code": "INTERNAL_ERROR",
+                "detail": "server frame failed validation",
+            }
+        async with self.lock:
+            await self.ws.send_text(orjson.dumps(frame).decode())
+
+    async def error(
+        self, code: str, detail: str, ref: str | None = None, pointer: str | None = None
+    ) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+        if pointer is not None:
+            frame["pointer"] = pointer
+        if ref is not None:
+            frame["ref_type"] = ref
+        await self.send(frame)
+
+    async def handle(self, raw: str) -> None:
+        try:
+            frame = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await self.error("VALIDATION_ERROR", "Frames must be JSON objects")
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if not isinstance(kind, str) or kind not in self.api.inbound:
+            known = ", ".join(sorted(self.api.inbound))
+            await self.error(
+                "VALIDATION_ERROR", f"Unknown frame type {kind!r}; known: {known}", pointer="/type"
+            )
+            return
+        validator = self.api.inbound[kind]
+        if not validator.is_valid(frame):
+            for p in validator.problems(frame):
+                await self.error("VALIDATION_ERROR", p.detail, ref=kind, pointer=p.pointer)
+            return
+        if kind not in PUBLIC_TYPES and self.identity is None:
+            await self.error("AUTHENTICATION_REQUIRED", "Send an auth frame first", ref=kind)
+            return
+        await getattr(self, "on_" + kind, self.on_other)(frame)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.send({"type": "pong"})
+
+    async def on_auth(self, frame: dict[str, Any]) -> None:
+        authenticator = self.api.authenticator
+        try:
+            if authenticator is None:
+                identity = Identity(subject="anonymous", scopes=frozenset(), kind="mock")
+            else:
+                identity = await authenticator.authenticate(frame["token"])
+        except ApiError as e:
+            await self.error(e.code, str(e), ref="auth")
+            return
+        self.identity = identity
+        await self.send(
+            {"type": "auth_ok", "user_id": identity.subject, "scopes": sorted(identity.scopes)}
+        )
+
+    async def on_subscribe(self, frame: dict[str, Any]) -> None:
+        channel = frame["channel"]
+        if channel not in self.streams:
+            sub = self.api.bus.subscribe([channel])
+            self.streams[channel] = (sub, asyncio.create_task(self._forward(sub, frame)))
+        await self.send({"type": "subscribed", "channel": channel})
+
+    async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
+        stream = self.streams.pop(frame["channel"], None)
+        if stream is not None:
+            stream[0].close()
+            stream[1].cancel()
+        await self.send({"type": "unsubscribed", "channel": frame["channel"]})
+
+    async def _forward(self, sub: Subscription, frame: dict[str, Any]) -> None:
+        subject = self.identity.subject if self.identity else None
+        conversation = frame.get("conversation_id")
+        async for event in sub:
+            relayed = event.type.startswith("ws.")
+            if not event.visible_to(subject) or (relayed and event.data.get("origin") == self.id):
+                continue
+            if conversation and event.data.get("conversation_id") not in (None, conversation):
+                continue
+            with contextlib.suppress(Exception):
+                if relayed:
+                    await self.send(event.data["frame"])
+                else:
+                    await self.send(
+                        {
+                            "type": "event",
+                            "channel": event.channel,
+                            "event": event.type,
+                            "data": event.data,
+                        }
+                    )
+
+    async def on_other(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind not in RELAYED_TYPES or self.identity is None:
+            return
+        sender = self.identity.subject
+        relayed = dict(frame)
+        if kind == "message":
+            relayed.update(id="msg_" + uuid.uuid4().hex[:16], sender_id=sender, sent_at=now_iso())
+        elif kind == "typing":
+            relayed["user_id"] = sender
+        else:
+            relayed["from_user_id"] = sender
+        audience = await self.api.relay(self.identity, frame)
+        data: dict[str, Any] = {"frame": relayed, "origin": self.id}
+        if "conversation_id" in frame:
+            data["conversation_id"] = frame["conversation_id"]
+        await self.api.bus.publish(Event(f"ws.{kind}", RELAY_CHANNEL[kind], data, audience))
+        if kind == "message":
+            await self.send(relayed)
+
+    def close(self) -> None:
+        for sub, task in self.streams.values():
+            sub.close()
+            task.cancel()
+        self.streams.clear()

@@ -1,0 +1,158 @@
+"""Handlers bind explicitly against the generated skeleton; misfits fail at startup."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.generate import SpecFiles, render
+from server.binding import OperationGroup, bind
+from server.errors import BindingError
+from server.pipeline import OperationRequest
+from server.responses import Reply
+from tests.engine import FIXTURES, fixture_table
+
+TABLE = fixture_table("minimal31")
+OPS = TABLE["operations"]
+
+
+def test_unknown_operation_id_fails_at_startup_naming_operation_and_file() -> None:
+    group = OperationGroup("items")
+
+    @group.operation("listitems")
+    async def handler(request: OperationRequest[Any, Any]) -> Reply:
+        return Reply()
+
+    with pytest.raises(
+        BindingError, match=r"listitems: no such operationId.*'listItems'.*test_binding\.py:\d+"
+    ):
+        bind([group], OPS)
+
+
+def test_binding_an_operation_twice_in_one_group_fails() -> None:
+    group = OperationGroup("items")
+
+    @group.operation("getItem")
+    async def first(request: OperationRequest[Any, Any]) -> Reply:
+        return Reply()
+
+    with pytest.raises(BindingError, match="getItem: bound twice"):
+
+        @group.operation("getItem")
+        async def second(request: OperationRequest[Any, Any]) -> Reply:
+            return Reply()
+
+
+def test_binding_an_operation_in_two_groups_fails() -> None:
+    a, b = OperationGroup("items"), OperationGroup("items")
+    for g in (a, b):
+
+        @g.operation("getItem")
+        async def handler(request: OperationRequest[Any, Any]) -> Reply:
+            return Reply()
+
+    with pytest.raises(BindingError, match="getItem: bound twice"):
+        bind([a, b], OPS)
+
+
+def test_an_operation_bound_under_the_wrong_tag_fails() -> None:
+    group = OperationGroup("photos")
+
+    @group.operation("getItem")
+    async def handler(request: OperationRequest[Any, Any]) -> Reply:
+        return Reply()
+
+    with pytest.raises(
+        BindingError, match="getItem: belongs to tag 'items', bound in group 'photos'"
+    ):
+        bind([group], OPS)
+
+
+def test_a_sync_handler_fails() -> None:
+    group = OperationGroup("items")
+
+    @group.operation("getItem")
+    def handler(request: OperationRequest[Any, Any]) -> Reply:
+        return Reply()
+
+    with pytest.raises(BindingError, match="must be `async def`"):
+        bind([group], OPS)
+
+
+def test_a_handler_with_the_wrong_arity_fails() -> None:
+    group = OperationGroup("items")
+
+    @group.operation("getItem")
+    async def handler(request: Any, extra: int) -> Reply:
+        return Reply()
+
+    with pytest.raises(BindingError, match="exactly one argument"):
+        bind([group], OPS)
+
+
+@pytest.fixture
+def skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The minimal31 fixture generated into an importable package named `generated`."""
+    out = tmp_path / "generated"
+    out.mkdir()
+    for name, content in render(
+        SpecFiles(FIXTURES / "minimal31" / "openapi.yaml"), tmp_path
+    ).items():
+        (out / name).write_text(content)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for mod in [m for m in sys.modules if m == "generated" or m.startswith("generated.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    import generated.models
+    import generated.protocols
+
+    return generated
+
+
+def test_a_handler_typed_with_the_generated_request_binds(skeleton: Any) -> None:
+    group = OperationGroup("items")
+    ns: dict[str, Any] = {"models": skeleton.models, "Reply": Reply, "group": group}
+    exec(
+        textwrap.dedent(
+            """
+            @group.operation("getItem")
+            async def get_item(request: models.GetItemRequest) -> Reply:
+                return Reply()
+            """
+        ),
+        ns,
+    )
+    bound = bind([group], OPS, skeleton.protocols.PROTOCOLS)
+    assert set(bound) == {"getItem"}
+
+
+def test_a_handler_typed_with_another_operations_request_fails(skeleton: Any) -> None:
+    group = OperationGroup("items")
+
+    async def get_item(request):  # type: ignore[no-untyped-def]
+        return Reply()
+
+    get_item.__annotations__ = {"request": skeleton.models.ListItemsRequest, "return": Reply}
+
+    group.operation("getItem")(get_item)
+    with pytest.raises(
+        BindingError,
+        match="getItem: handler .* takes .*ListItemsParams.*the spec says .*GetItemParams",
+    ):
+        bind([group], OPS, skeleton.protocols.PROTOCOLS)
+
+
+def test_a_handler_with_the_wrong_return_type_fails(skeleton: Any) -> None:
+    group = OperationGroup("items")
+
+    async def get_item(request):  # type: ignore[no-untyped-def]
+        return {}
+
+    get_item.__annotations__ = {"request": skeleton.models.GetItemRequest, "return": dict}
+
+    group.operation("getItem")(get_item)
+    with pytest.raises(BindingError, match="returns"):
+        bind([group], OPS, skeleton.protocols.PROTOCOLS)
