@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
 from graphql import (
     EnumTypeDefinitionNode,
     GraphQLEnumType,
@@ -56,15 +61,22 @@ ENUMS = {
     "RecordType": ["CONDITIONS", "ALLERGIES", "MEDICATIONS", "GOALS", "EMERGENCY_CONTACT"],
 }
 
-# The enums REST and GraphQL share; REST spells the values in lowercase.
-REST_ENUMS = [
-    "BookingStatus",
-    "SessionType",
-    "PaymentStatus",
-    "MessageType",
-    "UserType",
-    "RecordType",
-]
+# GraphQL enum -> the components/schemas enum of spec/openapi.yaml with the same values in
+# lowercase (None: REST spells it inline, e.g. PrivacySettings.profile_visibility).
+REST_ENUMS: dict[str, str | None] = {
+    "BookingStatus": "BookingStatus",
+    "SessionType": "SessionType",
+    "PaymentStatus": "PaymentStatus",
+    "MessageType": "MessageType",
+    "UserType": "UserType",
+    "RecordType": "HealthRecordType",
+    "PaymentIntentStatus": "PaymentIntentStatus",
+    "PaymentMethodType": "PaymentMethodType",
+    "RefundStatus": "RefundStatus",
+    "RefundReason": "RefundReason",
+    "ShareStatus": "ShareStatus",
+    "ProfileVisibility": None,
+}
 
 SCOPES = {
     "read:profile",
@@ -103,6 +115,7 @@ ROOT_FIELD_SCOPES = {
         "sendMessage": ["write:messages"],
         "createPaymentIntent": ["write:bookings"],
         "confirmPaymentIntent": ["write:bookings"],
+        "refundPayment": ["write:bookings"],
         "shareHealthRecords": ["write:health_records"],
         "revokeHealthRecordShare": ["write:health_records"],
     },
@@ -276,16 +289,35 @@ def _string_enums(node: Any) -> Iterator[frozenset[str]]:
             yield from _string_enums(child)
 
 
-@pytest.mark.parametrize("enum_name", REST_ENUMS)
-def test_rest_spec_has_the_same_enum_in_lowercase(enum_name: str) -> None:
+@cache
+def openapi() -> dict[str, Any]:
     if not OPENAPI_PATH.is_file():
         pytest.skip("spec/openapi.yaml not written yet")
-    document = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
-    expected = frozenset(value.lower() for value in ENUMS[enum_name])
-    named = document.get("components", {}).get("schemas", {}).get(enum_name)
-    if named is not None:
-        found = set(_string_enums(named))
-        assert found == {expected}, f"components/schemas/{enum_name}: {found}, want {expected}"
+    loaded = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=SafeLoader)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def rest_schemas() -> dict[str, Any]:
+    return dict(openapi().get("components", {}).get("schemas", {}))
+
+
+@pytest.mark.parametrize("enum_name", list(REST_ENUMS))
+def test_rest_spec_has_the_same_enum_in_lowercase(enum_name: str) -> None:
+    enum = schema().get_type(enum_name)
+    assert isinstance(enum, GraphQLEnumType), f"{enum_name} is not an enum"
+    expected = frozenset(value.lower() for value in enum.values)
+    rest_name = REST_ENUMS[enum_name]
+    if rest_name is not None and rest_name in rest_schemas():
+        found = set(_string_enums(rest_schemas()[rest_name]))
+        assert found == {expected}, f"components/schemas/{rest_name}: {found}, want {expected}"
     else:
-        found = set(_string_enums(document))
+        found = set(_string_enums(openapi()))
         assert expected in found, f"no enum {sorted(expected)} in openapi.yaml for {enum_name}"
+
+
+def test_graphql_error_codes_are_rest_error_codes() -> None:
+    enum = schema().get_type("ErrorCode")
+    assert isinstance(enum, GraphQLEnumType)
+    rest_codes = set().union(*_string_enums(rest_schemas().get("ErrorCode", {})))
+    assert set(enum.values) <= rest_codes, set(enum.values) - rest_codes
