@@ -9,11 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-try:
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
 from graphql import (
     EnumTypeDefinitionNode,
     GraphQLEnumType,
@@ -34,6 +29,7 @@ from .reference_documents import graphql_documents, sdl_definitions
 SPEC = Path(__file__).resolve().parents[2] / "spec"
 SDL_PATH = SPEC / "schema.graphql"
 OPENAPI_PATH = SPEC / "openapi.yaml"
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
 REFERENCE_OPERATIONS = [
     "GetUserProfile",
@@ -293,7 +289,7 @@ def _string_enums(node: Any) -> Iterator[frozenset[str]]:
 def openapi() -> dict[str, Any]:
     if not OPENAPI_PATH.is_file():
         pytest.skip("spec/openapi.yaml not written yet")
-    loaded = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=SafeLoader)
+    loaded = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     assert isinstance(loaded, dict)
     return loaded
 
