@@ -38,8 +38,9 @@ def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
         if name.startswith("__") or not isinstance(t, GraphQLObjectType):
             continue
         objects[name] = list(t.fields)
-        if name in ROOTS:
-            for field_name, field in t.fields.items():
-                scopes[f"{name}.{field_name}"] = _scopes(field)
+        for field_name, field in t.fields.items():
+            needed = _scopes(field)
+            if needed or name in ROOTS:
+                scopes[f"{name}.{field_name}"] = needed
     roots = {r: objects.get(r, []) for r in ROOTS}
     return {"roots": roots, "objects": objects, "scopes": scopes}

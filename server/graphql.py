@@ -110,21 +110,19 @@ def _guard(resolver: Callable[..., Any], scopes: list[str]) -> Callable[..., Any
 
 
 def enforce_scopes(schema: GraphQLSchema, scopes: dict[str, list[str]]) -> None:
-    """Wrap every root field that declares scopes with the REST scope check."""
-    for root in ("Query", "Mutation", "Subscription"):
-        t = schema.type_map.get(root)
-        if not isinstance(t, GraphQLObjectType):
+    """Wrap every field that declares scopes (root or nested) with the REST scope check."""
+    for key, needed in scopes.items():
+        type_name, _, name = key.partition(".")
+        t = schema.type_map.get(type_name)
+        if not needed or not isinstance(t, GraphQLObjectType) or name not in t.fields:
             continue
-        for name, field in t.fields.items():
-            needed = scopes.get(f"{root}.{name}")
-            if not needed:
-                continue
-            if root == "Subscription" and field.subscribe is not None:
-                field.subscribe = _guard(field.subscribe, needed)
-            elif field.resolve is not None:
-                field.resolve = _guard(field.resolve, needed)
-            else:
-                field.resolve = _guard(lambda obj, info, _n=name, **kw: _default(obj, _n), needed)
+        field = t.fields[name]
+        if type_name == "Subscription" and field.subscribe is not None:
+            field.subscribe = _guard(field.subscribe, needed)
+        elif field.resolve is not None:
+            field.resolve = _guard(field.resolve, needed)
+        else:
+            field.resolve = _guard(lambda obj, info, _n=name, **kw: _default(obj, _n), needed)
 
 
 def _default(obj: Any, name: str) -> Any:

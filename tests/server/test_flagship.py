@@ -1,0 +1,166 @@
+"""The Klear Karma spec served by `kk sandbox`'s app: REST, GraphQL and /ws answer the reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mocks.fake import FakeData
+from server.factory import AppConfig, build
+from server.schemas import standalone
+from tests.engine import client
+from tests.spec.reference_documents import graphql_documents
+
+pytestmark = pytest.mark.anyio
+BUILT = build(AppConfig("sandbox"))
+APP = BUILT.app
+OPERATIONS = BUILT.runtime.table["operations"]
+FAKE = FakeData(seed=7)
+
+VARIABLES = {
+    "GetUserProfile": {"userId": "test_user_123"},
+    "SearchPractitioners": {"specialization": "yoga", "first": 5},
+    "CreateBooking": {
+        "input": {
+            "practitionerId": "test_prac_123",
+            "serviceId": "service_123",
+            "scheduledAt": "2024-01-01T10:00:00Z",
+            "duration": 60,
+            "sessionType": "VIDEO_CALL",
+        }
+    },
+}
+
+
+def example_request(op_id: str) -> tuple[str, str, dict[str, Any]]:
+    """Method, URL and httpx kwargs built from the spec's own examples of one operation."""
+    spec = OPERATIONS[op_id]
+    url = spec["path"]
+    query: dict[str, Any] = {}
+    for p in spec["parameters"]:
+        if not p["required"] or p["location"] == "header":
+            continue
+        schema = standalone(p["schema"], BUILT.runtime.table["defs"])
+        value = FAKE.instance(schema, key=f"{op_id}:{p['name']}")
+        if p["location"] == "path":
+            url = url.replace("{" + p["name"] + "}", str(value))
+        else:
+            query[p["name"]] = value
+    kwargs: dict[str, Any] = {}
+    body = spec.get("request_body")
+    if body:
+        media_type, media = next(iter(body["content"].items()))
+        example = next(iter((media.get("examples") or {}).values()), None)
+        if media_type == "application/json":
+            kwargs["json"] = example
+        elif media_type == "application/x-www-form-urlencoded":
+            kwargs["data"] = example
+        else:
+            kwargs["files"] = {"file": ("report.pdf", b"%PDF-1.4 test", "application/pdf")}
+            kwargs["data"] = {"message": "Here's the health report we discussed"}
+    if query:
+        kwargs["params"] = query
+    return spec["method"], url, kwargs
+
+
+@pytest.mark.parametrize("op_id", sorted(OPERATIONS))
+async def test_every_operation_answers_its_own_examples_with_a_spec_valid_response(
+    op_id: str,
+) -> None:
+    method, url, kwargs = example_request(op_id)
+    async with client(APP) as c:
+        r = await c.request(method, url, **kwargs)
+    assert r.status_code < 400, (url, r.text[:800])
+
+
+@pytest.mark.parametrize("name", ["GetUserProfile", "SearchPractitioners", "CreateBooking"])
+async def test_graphql_answers_the_references_documents(name: str) -> None:
+    query = graphql_documents()[name]
+    async with client(APP) as c:
+        r = await c.post("/graphql", json={"query": query, "variables": VARIABLES[name]})
+    body = r.json()
+    assert r.status_code == 200 and "errors" not in body, body
+    assert body["data"]
+
+
+async def test_graphql_answers_are_deterministic() -> None:
+    query = graphql_documents()["SearchPractitioners"]
+    async with client(APP) as c:
+        a = await c.post(
+            "/graphql", json={"query": query, "variables": VARIABLES["SearchPractitioners"]}
+        )
+        b = await c.post(
+            "/graphql", json={"query": query, "variables": VARIABLES["SearchPractitioners"]}
+        )
+    assert a.content == b.content
+    assert len(a.json()["data"]["practitioners"]["edges"]) == 5
+
+
+async def test_a_graphql_syntax_error_carries_a_validation_code() -> None:
+    async with client(APP) as c:
+        r = await c.post("/graphql", json={"query": "{ practitioners( }"})
+    errors = r.json()["errors"]
+    assert errors[0]["extensions"]["code"] == "VALIDATION_ERROR"
+
+
+REFERENCE_FRAMES = [
+    {"type": "subscribe", "channel": "bookings", "user_id": "user_123"},
+    {"type": "message", "conversation_id": "conv_123", "content": "Hello!", "message_type": "text"},
+    {"type": "typing", "conversation_id": "conv_123", "is_typing": True},
+    {
+        "type": "webrtc_signal",
+        "booking_id": "booking_123",
+        "signal_type": "offer",
+        "signal_data": {"sdp": "...", "type": "offer"},
+    },
+]
+
+
+def test_ws_accepts_the_references_frames_after_auth() -> None:
+    with TestClient(APP) as tc, tc.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "auth", "token": "your_jwt_token"})
+        assert ws.receive_json()["type"] == "auth_ok"
+        ws.send_json(REFERENCE_FRAMES[0])
+        assert ws.receive_json() == {"type": "subscribed", "channel": "bookings"}
+        ws.send_json(REFERENCE_FRAMES[1])
+        echoed = ws.receive_json()
+        assert echoed["type"] == "message" and echoed["content"] == "Hello!"
+        for frame in REFERENCE_FRAMES[2:]:
+            ws.send_json(frame)
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+
+
+def test_ws_answers_an_invalid_frame_with_an_error_and_stays_open() -> None:
+    with TestClient(APP) as tc, tc.websocket_connect("/ws") as ws:
+        ws.send_text("not json")
+        assert ws.receive_json()["code"] == "VALIDATION_ERROR"
+        ws.send_json({"type": "subscribe", "channel": "bookings"})
+        assert ws.receive_json()["code"] == "AUTHENTICATION_REQUIRED"
+        ws.send_json({"type": "auth", "token": ""})
+        error = ws.receive_json()
+        assert error["code"] == "VALIDATION_ERROR" and error["pointer"] == "/token"
+        ws.send_json({"type": "teleport"})
+        assert ws.receive_json()["pointer"] == "/type"
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+
+
+def test_ws_relays_chat_to_other_subscribers_of_the_conversation() -> None:
+    with (
+        TestClient(APP) as tc,
+        tc.websocket_connect("/ws") as alice,
+        tc.websocket_connect("/ws") as bob,
+    ):
+        for ws in (alice, bob):
+            ws.send_json({"type": "auth", "token": "t"})
+            ws.receive_json()
+        bob.send_json({"type": "subscribe", "channel": "messages", "conversation_id": "conv_123"})
+        assert bob.receive_json()["type"] == "subscribed"
+        alice.send_json(REFERENCE_FRAMES[1])
+        assert alice.receive_json()["type"] == "message"
+        relayed = bob.receive_json()
+        assert relayed["type"] == "message" and relayed["content"] == "Hello!"
+        assert relayed["id"].startswith("msg_")
