@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sandbox test setup lint type regen-check unit spectral bench-smoke clean
+.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,7 +35,13 @@ regen-check: $(STAMP)
 unit: $(STAMP) spectral
 	$(BIN)/pytest -q
 
-test: regen-check lint type unit
+bench: $(STAMP)
+	$(BIN)/pytest bench --benchmark-enable -q
+
+bench-smoke: $(STAMP)
+	$(BIN)/pytest bench -q
+
+test: regen-check lint type unit bench-smoke
 
 clean:
 	rm -rf $(VENV) .kk tools/spectral/node_modules

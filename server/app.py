@@ -17,7 +17,7 @@ from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
 from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
 from server.responses import Reply
-from server.routing import build_router, operation_routes
+from server.routing import OperationRouter, build_router
 from server.types import OperationSpec
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -96,7 +96,6 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     if openapi is not None:
         routes += docs_routes(openapi, runtime.table["title"])
     routes += parts.routes
-    routes += operation_routes(parts.operations.values())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -114,7 +113,7 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
 
     router = build_router(routes)
     router.lifespan_context = lifespan
-    app: Any = router
+    app: Any = OperationRouter(parts.operations.values(), router)
     if runtime.cors_origins or runtime.cors_origin_regex:
         app = CORSMiddleware(
             app,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -26,7 +26,7 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
     for k, v in headers:
         if k == b"x-request-id" and _VALID_ID.match(v):
             return v.decode("ascii")
-    return "req_" + uuid.uuid4().hex
+    return "req_" + os.urandom(16).hex()
 
 
 class RequestContext:

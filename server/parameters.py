@@ -126,12 +126,28 @@ def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
     return single
 
 
+_NO_DEFAULT = object()
+
+
 class _Param:
-    __slots__ = ("spec", "name", "key", "coerce", "validator", "deep")
+    __slots__ = (
+        "spec",
+        "name",
+        "key",
+        "coerce",
+        "validator",
+        "deep",
+        "where",
+        "required",
+        "default",
+    )
 
     def __init__(self, spec: ParameterSpec, defs: dict[str, Any]) -> None:
         self.spec = spec
         self.name = spec["name"]
+        self.where = spec["location"].capitalize()
+        self.required = spec["required"]
+        self.default = spec["schema"].get("default", _NO_DEFAULT)
         self.key = self.name.lower() if spec["location"] == "header" else self.name
         self.deep = spec["style"] == "deepObject"
         self.coerce = make_coercer(spec, defs)
@@ -210,14 +226,14 @@ class ParameterParser:
     def _take(
         self, p: _Param, values: list[str], out: dict[str, Any], problems: list[Problem]
     ) -> None:
-        where = p.spec["location"].capitalize()
+        where = p.where
         if not values:
-            if p.spec["required"]:
+            if p.required:
                 problems.append(
                     Problem(f"{where} parameter {p.name!r} is required", parameter=p.name)
                 )
-            elif "default" in p.spec["schema"]:
-                out[p.name] = p.spec["schema"]["default"]
+            elif p.default is not _NO_DEFAULT:
+                out[p.name] = p.default
             return
         try:
             value = p.coerce(values)
@@ -231,7 +247,7 @@ class ParameterParser:
         if p.validator.is_valid(value):
             out[p.name] = value
             return
-        where = p.spec["location"].capitalize()
+        where = p.where
         for problem in p.validator.problems(value, parameter=p.name):
             problems.append(
                 Problem(
