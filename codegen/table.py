@@ -27,6 +27,16 @@ class _Builder:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
         self.openapi30 = str(doc["openapi"]).startswith("3.0")
+        # One object per $ref'd component, so the renderer can write it once and share it.
+        self.memo: dict[str, Any] = {}
+
+    def shared(self, node: Any, build: Any) -> Any:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str):
+            return build(node)
+        if ref not in self.memo:
+            self.memo[ref] = build(node)
+        return self.memo[ref]
 
     def schema(self, node: Any) -> dict[str, Any]:
         return cast(dict[str, Any], to_json_schema(node or {}, openapi30=self.openapi30))
@@ -57,6 +67,10 @@ class _Builder:
         return out
 
     def parameter(self, node: Any) -> ParameterSpec:
+        spec: ParameterSpec = self.shared(node, self._parameter)
+        return spec
+
+    def _parameter(self, node: Any) -> ParameterSpec:
         p = resolve(self.doc, node)
         location = p["in"]
         style = p.get("style", DEFAULT_STYLE[location])
@@ -75,14 +89,14 @@ class _Builder:
         return spec
 
     def response(self, node: Any) -> ResponseSpec:
+        spec: ResponseSpec = self.shared(node, self._response)
+        return spec
+
+    def _response(self, node: Any) -> ResponseSpec:
         r = resolve(self.doc, node)
         headers: dict[str, HeaderSpec] = {}
         for name, h in (r.get("headers") or {}).items():
-            h = resolve(self.doc, h)
-            headers[name] = {
-                "required": bool(h.get("required")),
-                "schema": self.schema(h.get("schema")),
-            }
+            headers[name] = self.shared(h, self._header)
         spec: ResponseSpec = {
             "description": r.get("description", ""),
             "headers": headers,
@@ -91,6 +105,10 @@ class _Builder:
         if r.get("links"):
             spec["links"] = {k: resolve(self.doc, v) for k, v in r["links"].items()}
         return spec
+
+    def _header(self, node: Any) -> HeaderSpec:
+        h = resolve(self.doc, node)
+        return {"required": bool(h.get("required")), "schema": self.schema(h.get("schema"))}
 
     def operation(
         self, path: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str

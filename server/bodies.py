@@ -18,7 +18,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
 from server.parameters import CoercionError, effective_type, scalar
-from server.schemas import standalone
+from server.schemas import directional
 from server.types import MediaSpec, Receive, RequestBodySpec
 from server.validation import CompiledSchema
 
@@ -74,7 +74,9 @@ class _Media:
     def __init__(self, media_type: str, spec: MediaSpec, defs: dict[str, Any]) -> None:
         self.media_type = media_type
         self.schema = spec.get("schema") or {}
-        self.validator = CompiledSchema(standalone(self.schema, defs)) if self.schema else None
+        self.validator = (
+            CompiledSchema(directional(self.schema, defs, "request")) if self.schema else None
+        )
         props = self.schema.get("properties") or {}
         self.coercers = {k: scalar(effective_type(v, defs)) for k, v in props.items()}
         self.file_types = {

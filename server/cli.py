@@ -214,6 +214,7 @@ def routes(mode: str) -> None:
                 answer,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)] if rows else [0] * 5
+    rows.insert(0, ("METHOD", "PATH", "OPERATION", "SCOPES", "RATE CLASS", "ANSWERED BY"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         click.echo("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])

@@ -19,7 +19,7 @@ from server.errors import ApiError, InternalError, InvalidToken, NotAcceptable, 
 from server.identity import Identity, authorize, bearer_token
 from server.parameters import ParameterParser
 from server.responses import Reply, error_reply, send_reply
-from server.schemas import standalone
+from server.schemas import directional
 from server.types import OperationSpec, Receive, Scope, Send
 from server.validation import CompiledSchema
 
@@ -206,7 +206,9 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
     defs = runtime.table["defs"]
     validators: dict[str, dict[str, CompiledSchema | None]] = {
         code: {
-            mt: CompiledSchema(standalone(m["schema"], defs)) if m.get("schema") else None
+            mt: CompiledSchema(directional(m["schema"], defs, "response"))
+            if m.get("schema")
+            else None
             for mt, m in r["content"].items()
         }
         for code, r in op.spec["responses"].items()
