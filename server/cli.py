@@ -218,3 +218,23 @@ def routes(mode: str) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         click.echo("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])
+
+
+@main.command(
+    help="Compare spec/ with its version at a git ref; exit 1 on a breaking change "
+    "unless info.version's major number was raised."
+)
+@click.option(
+    "--base",
+    default=None,
+    help="Git ref to compare with (default: the merge base "
+    "with main, or the previous commit on main).",
+)
+@click.option("--spec-dir", default="spec", show_default=True, type=click.Path(path_type=Path))
+def diff(base: str | None, spec_dir: Path) -> None:
+    from contracts.gate import default_base, run
+
+    report = run(base or default_base(), spec_dir, Path.cwd())
+    click.echo(report.render())
+    if report.failed:
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Contract checks: fuzz a running API against its spec, and gate breaking spec changes."""
