@@ -163,7 +163,7 @@ def mock(
 ) -> None:
     config = AppConfig(
         "mock",
-        spec=spec or "spec/openapi.yaml",
+        spec=spec,
         graphql=graphql,
         seed=seed,
         validate_responses=validate_responses,
