@@ -238,3 +238,86 @@ def diff(base: str | None, spec_dir: Path) -> None:
     click.echo(report.render())
     if report.failed:
         sys.exit(1)
+
+
+@main.command(
+    help="Fuzz the API against its spec: REST (schemathesis, every check, stateful "
+    "links), GraphQL and the WebSocket API. Starts its own app unless --url is given."
+)
+@click.option(
+    "--url", default=None, help="Base URL of a running deployment (e.g. http://127.0.0.1:8000)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["mock", "sandbox"]),
+    default="sandbox",
+    show_default=True,
+    help="Which app to start when no --url is given.",
+)
+@click.option(
+    "--budget",
+    type=click.Choice(["quick", "deep"]),
+    default="quick",
+    show_default=True,
+    help="quick: a few cases per operation (CI); deep: hundreds.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Reproduce a run with its seed."
+)
+@click.option(
+    "--token",
+    default=None,
+    help="Bearer token for the API (default: minted for the app it starts).",
+)
+@click.option(
+    "--asyncapi",
+    default="spec/asyncapi.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="AsyncAPI file of the WebSocket API.",
+)
+@click.option(
+    "--out",
+    default=".kk/contract",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where JUnit XML, JSON reports, logs and the summary go.",
+)
+def contract(
+    url: str | None, mode: str, budget: str, seed: int, token: str | None, asyncapi: Path, out: Path
+) -> None:
+    from contracts.runner import run_contract, serve_in_thread
+
+    ws_spec = asyncapi if asyncapi.exists() else None
+    if url is not None:
+        report = run_contract(
+            url.rstrip("/"),
+            label="url",
+            budget_name=budget,
+            seed=seed,
+            out_dir=out,
+            token=token,
+            asyncapi=ws_spec,
+        )
+    else:
+        built = _build_or_exit(AppConfig(mode, seed=seed, access_log=False))  # type: ignore[arg-type]
+        with serve_in_thread(built.app) as base:
+            report = run_contract(
+                base,
+                label=mode,
+                budget_name=budget,
+                seed=seed,
+                out_dir=out,
+                token=token or contract_token(built),
+                asyncapi=ws_spec,
+            )
+    click.echo(report.render())
+    click.echo(f"reports: {out}/ (JUnit XML, JSON, logs with curl reproductions)")
+    if not report.passed:
+        sys.exit(1)
+
+
+def contract_token(built: Built) -> str | None:
+    """A token with every scope for an app this command started itself (None: no auth)."""
+    mint = built.runtime.extras.get("mint_token")
+    return str(mint()) if callable(mint) else None

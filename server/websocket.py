@@ -198,6 +198,7 @@ class _Session:
         relayed = dict(frame)
         if kind == "message":
             relayed.update(id="msg_" + uuid.uuid4().hex[:16], sender_id=sender, sent_at=now_iso())
+            relayed.setdefault("message_type", "text")
         elif kind == "typing":
             relayed["user_id"] = sender
         else:

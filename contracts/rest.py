@@ -1,0 +1,95 @@
+"""REST and GraphQL fuzzing with the schemathesis CLI against a running API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.budgets import EXCLUDED_CHECKS, Budget
+
+
+def schemathesis_bin() -> str:
+    candidate = Path(sys.executable).with_name("schemathesis")
+    return str(candidate) if candidate.exists() else "schemathesis"
+
+
+@dataclass
+class SuiteResult:
+    """One schemathesis run: what was covered and what failed."""
+
+    name: str
+    exit_code: int
+    log: Path
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+    def summary(self) -> list[str]:
+        ops = self.report.get("operations") or {}
+        cases = self.report.get("test_cases") or {}
+        phases = self.report.get("phases") or {}
+        lines = [
+            f"{self.name}: {'passed' if self.passed else 'FAILED'} — operations tested "
+            f"{ops.get('tested', '?')}/{ops.get('total', '?')}, "
+            f"cases {cases.get('generated', '?')}, "
+            + ", ".join(f"{p} {v.get('status')}" for p, v in phases.items())
+        ]
+        for failure in self.report.get("failures") or []:
+            where = ", ".join(failure.get("operations") or [])
+            lines.append(
+                f"  {failure.get('code')} {failure.get('title')} ×{failure.get('count')}: {where}"
+            )
+        if not self.passed and not self.report:
+            lines.append(f"  schemathesis exited {self.exit_code}; see {self.log}")
+        return lines
+
+
+def run_schemathesis(
+    name: str,
+    location: str,
+    out_dir: Path,
+    budget: Budget,
+    seed: int,
+    headers: dict[str, str],
+    graphql: bool = False,
+) -> SuiteResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / f"{name}.json"
+    log = out_dir / f"{name}.log"
+    args = [
+        schemathesis_bin(),
+        "run",
+        location,
+        "--max-examples",
+        str(budget.max_examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--report",
+        "junit,json",
+        "--report-junit-path",
+        str(out_dir / f"{name}.xml"),
+        "--report-json-path",
+        str(report),
+        "--output-truncate",
+        "true",
+    ]
+    if not graphql:
+        args += ["--checks", "all", "--phases", budget.phases]
+        if EXCLUDED_CHECKS:
+            args += ["--exclude-checks", ",".join(EXCLUDED_CHECKS)]
+    for key, value in headers.items():
+        args += ["--header", f"{key}: {value}"]
+    with log.open("w", encoding="utf-8") as stream:
+        done = subprocess.run(args, stdout=stream, stderr=subprocess.STDOUT, check=False)
+    data: dict[str, Any] = {}
+    if report.exists():
+        data = json.loads(report.read_text(encoding="utf-8"))
+    return SuiteResult(name, done.returncode, log, data)
