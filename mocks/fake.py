@@ -81,8 +81,6 @@ class FakeData:
         self.seed = seed
         self.providers = providers if providers is not None else _default_registry()
         self.locale = locale
-        self._plans: dict[tuple[int, bool], tuple[Mapping[str, Any], _Plan]] = {}
-        self._version = self.providers.version
 
     def instance(
         self,
@@ -136,18 +134,22 @@ class FakeData:
         return self.instance(schema, key=key, size=size, for_request=for_request)
 
     def _plan(self, schema: Mapping[str, Any], for_request: bool) -> _Plan:
-        if self.providers.version != self._version:  # providers changed: plans are stale
-            self._plans.clear()
-            self._version = self.providers.version
-        cache_key = (id(schema), for_request)
-        found = self._plans.get(cache_key)
-        if found is not None and found[0] is schema:
-            return found[1]
-        if len(self._plans) > 4096:
-            self._plans.clear()
-        compiled = _Plan(schema, "readOnly" if for_request else "writeOnly", self)
-        self._plans[cache_key] = (schema, compiled)  # holding `schema` keeps its id unique
+        registry = self.providers
+        cache_key = (id(schema), for_request, id(registry), registry.version, self.locale)
+        found = _plans.get(cache_key)
+        if found is not None and found[0] is schema and found[1] is registry:
+            return found[2]
+        if len(_plans) >= 4096:
+            _plans.clear()
+        compiled = _Plan(schema, "readOnly" if for_request else "writeOnly", registry, self.locale)
+        _plans[cache_key] = (schema, registry, compiled)  # holding both keeps their ids unique
         return compiled
+
+
+# Plans do not depend on the seed, so every FakeData shares them.
+_plans: dict[
+    tuple[int, bool, int, int, str], tuple[Mapping[str, Any], ProviderRegistry, _Plan]
+] = {}
 
 
 def _default_registry() -> ProviderRegistry:
@@ -183,14 +185,16 @@ class _Run:
 class _Plan:
     """A schema compiled for one direction (request or response)."""
 
-    def __init__(self, schema: Mapping[str, Any], hidden: str, owner: FakeData) -> None:
+    def __init__(
+        self, schema: Mapping[str, Any], hidden: str, registry: ProviderRegistry, locale: str
+    ) -> None:
         self.root = _normalize(schema, hidden, _hidden_refs(schema, hidden))
         try:
             self._validator = jsonschema_rs.validator_for(self.root, validate_formats=True)
         except ValueError as error:
             raise GenerationError("#", f"the schema is not valid JSON Schema: {error}") from error
         self.is_valid: Check = self._validator.is_valid
-        compiler = _Compiler(self.root, hidden, owner.providers, owner.locale)
+        compiler = _Compiler(self.root, hidden, registry, locale)
         self.node = compiler.compile(self.root, "#", None)
 
     def explain(self, value: Any) -> GenerationError:
@@ -559,7 +563,11 @@ class _Compiler:
         provider = self.provider(schema, kinds, where, name)
         if provider is None:
             return base
-        return _Provided(provider, schema, name, self.validator(schema), base)
+        fits = self.validator(schema)
+        step = schema.get("multipleOf")
+        if isinstance(step, float):  # Python's jsonschema divides floats: agree with it too
+            fits = _also_divisible(fits, step)
+        return _Provided(provider, schema, name, fits, base)
 
     def provider(
         self, schema: Mapping[str, Any], kinds: list[str] | None, where: str, name: str | None
@@ -680,6 +688,14 @@ class _Compiler:
             dict(schema.get("dependentRequired", {})),
             where,
         )
+
+
+def _also_divisible(check: Check, step: float) -> Check:
+    def fits(value: Any) -> bool:
+        exact = not isinstance(value, float) or (value / step).is_integer()
+        return exact and check(value)
+
+    return fits
 
 
 def _types(schema: Mapping[str, Any]) -> list[str] | None:
@@ -956,8 +972,15 @@ class _Steps(_Node):
         self._first, self._count, self._step, self._integer = first, last - first + 1, step, integer
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
-        value = (self._first + run.rng(path).below(self._count)) * self._step
-        return int(value) if self._integer else float(value)
+        rng = run.rng(path)
+        if self._integer:
+            return int((self._first + rng.below(self._count)) * self._step)
+        step = float(self._step)
+        for _ in range(8):  # prefer values whose float division checks out too (Python jsonschema)
+            value = float((self._first + rng.below(self._count)) * self._step)
+            if (value / step).is_integer():
+                return value
+        return value
 
 
 class _Float(_Node):

@@ -545,7 +545,7 @@ _BUILTIN: dict[Kind, dict[Provider, tuple[str, ...]]] = {
         company: ("company", "company_name", "organization", "employer"),
         job: ("job", "job_title", "occupation", "profession"),
         rating: ("rating", "stars", "score"),
-        price: ("price", "amount", "cost", "fee", "total", "subtotal", "balance"),
+        price: ("price", "amount", "cost", "fee", "total", "subtotal", "balance", "hourly_rate"),
         created_at: ("created_at", "created", "created_on"),
         updated_at: ("updated_at", "modified_at", "updated", "modified"),
         date_time: ("at", "timestamp"),

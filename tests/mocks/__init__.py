@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def to_2020_12(node: Any) -> Any:
     return out
 
 
+@functools.cache
 def bundled_schemas(spec_name: str) -> dict[str, dict[str, Any]]:
-    """Each component schema as a root schema carrying all the spec's schemas in `$defs`."""
+    """Each component schema as a root schema carrying all the spec's schemas in `$defs`.
+
+    Cached: the generator never changes a schema, and reusing one object reuses its plan."""
     spec = load_spec(spec_name)
     defs = {name: to_2020_12(schema) for name, schema in spec["components"]["schemas"].items()}
     return {name: {"$ref": f"#/$defs/{name}", "$defs": defs} for name in defs}
