@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke clean
+.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke contract fuzz diff clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,17 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(BIN)/pytest bench -q
+
+contract: $(STAMP)
+	$(BIN)/kk contract --mode mock --budget quick --out .kk/contract
+	$(BIN)/kk contract --mode sandbox --budget quick --out .kk/contract
+
+fuzz: $(STAMP)
+	$(BIN)/kk contract --mode mock --budget deep --out .kk/contract-deep
+	$(BIN)/kk contract --mode sandbox --budget deep --out .kk/contract-deep
+
+diff: $(STAMP)
+	$(BIN)/kk diff
 
 test: regen-check lint type unit bench-smoke
 
