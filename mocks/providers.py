@@ -742,9 +742,14 @@ class Pattern:
         self._emit = _compile_sequence(_sre.parse(source))
 
     def generate(self, rng: Rng, stretch: int = 6) -> str:
-        out: list[str] = []
-        self._emit(rng, out, {}, stretch)
-        return "".join(out)
+        """A matching string; with lookarounds, the best of a few tries."""
+        for _ in range(12):
+            out: list[str] = []
+            self._emit(rng, out, {}, stretch)
+            text = "".join(out)
+            if self._check.search(text):
+                break
+        return text
 
     def matches(self, text: str) -> bool:
         return self._check.search(text) is not None
