@@ -192,4 +192,9 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
         "defs": defs,
         "webhooks": webhooks,
         "rate_limit_classes": dict(doc.get("x-rate-limit-classes") or {}),
+        "rate_limit_tiers": dict(doc.get("x-rate-limit-tiers") or {}),
+        "security_schemes": {
+            name: resolve(doc, scheme)
+            for name, scheme in ((doc.get("components") or {}).get("securitySchemes") or {}).items()
+        },
     }

@@ -858,7 +858,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:profile']}, {'bearerAuth': ['read:profile']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
         },
         'updateUser': {
             'operation_id': 'updateUser',
@@ -933,7 +933,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
             'request_body': {
                 'required': True,
                 'content': {
@@ -1024,7 +1024,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:profile']}, {'bearerAuth': ['read:profile']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
         },
         'updateUserPreferences': {
             'operation_id': 'updateUserPreferences',
@@ -1094,7 +1094,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
             'request_body': {
                 'required': True,
                 'content': {
@@ -1230,7 +1230,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:bookings']}, {'bearerAuth': ['read:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
         },
         'listUserPayments': {
             'operation_id': 'listUserPayments',
@@ -1318,7 +1318,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:bookings']}, {'bearerAuth': ['read:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
         },
         'listUserConversations': {
             'operation_id': 'listUserConversations',
@@ -1400,7 +1400,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:messages']}, {'bearerAuth': ['read:messages']}],
             'rate_limit': 'messaging',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
         },
         'getHealthProfile': {
             'operation_id': 'getHealthProfile',
@@ -1448,7 +1448,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:health_records']}, {'bearerAuth': ['read:health_records']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'user': 'user_id',
+                    'share': 'health_records',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'updateHealthProfile': {
             'operation_id': 'updateHealthProfile',
@@ -1497,7 +1503,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:health_records']}, {'bearerAuth': ['write:health_records']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
             'request_body': {
                 'required': True,
                 'content': {
@@ -2086,7 +2092,14 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:bookings']}, {'bearerAuth': ['read:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'booking',
+                    'id': 'booking_id',
+                    'fields': ['/data/attributes/user_id', '/data/attributes/practitioner_id'],
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'updateBooking': {
             'operation_id': 'updateBooking',
@@ -2136,7 +2149,14 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'booking',
+                    'id': 'booking_id',
+                    'fields': ['/data/attributes/user_id', '/data/attributes/practitioner_id'],
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -2248,7 +2268,14 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'booking',
+                    'id': 'booking_id',
+                    'fields': ['/data/attributes/user_id', '/data/attributes/practitioner_id'],
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'createPaymentIntent': {
             'operation_id': 'createPaymentIntent',
@@ -2412,7 +2439,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:bookings']}, {'bearerAuth': ['read:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'payment_intent',
+                    'id': 'intent_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'confirmPaymentIntent': {
             'operation_id': 'confirmPaymentIntent',
@@ -2532,6 +2565,11 @@ TABLE: ApiTable = {
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'default',
             'extensions': {
+                'x-owner': {
+                    'resource': 'payment_intent',
+                    'id': 'intent_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
                 'x-mock-rules': [
                     {
                         'when': {'/data/attributes/payment_method/card/number': '4000000000000002'},
@@ -2688,7 +2726,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'payment_intent',
+                    'id': 'intent_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -2792,7 +2836,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['read:messages']}, {'bearerAuth': ['read:messages']}],
             'rate_limit': 'messaging',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'conversation',
+                    'id': 'conversation_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'sendMessage': {
             'operation_id': 'sendMessage',
@@ -2879,7 +2929,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:messages']}, {'bearerAuth': ['write:messages']}],
             'rate_limit': 'messaging',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'conversation',
+                    'id': 'conversation_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -3079,7 +3135,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:messages']}, {'bearerAuth': ['write:messages']}],
             'rate_limit': 'file_upload',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'conversation',
+                    'id': 'conversation_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -3338,7 +3400,13 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:health_records']}, {'bearerAuth': ['write:health_records']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-owner': {
+                    'resource': 'health_record_share',
+                    'id': 'share_id',
+                    'bypass': ['admin:users', 'admin:platform'],
+                },
+            },
         },
         'listWebhooks': {
             'operation_id': 'listWebhooks',
@@ -4079,7 +4147,7 @@ TABLE: ApiTable = {
             },
             'security': [],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-error-format': 'oauth-authorize'},
         },
         'authorizeSubmit': {
             'operation_id': 'authorizeSubmit',
@@ -4157,7 +4225,7 @@ TABLE: ApiTable = {
             },
             'security': [],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-error-format': 'oauth-authorize'},
             'request_body': {
                 'required': True,
                 'content': {
@@ -4233,7 +4301,7 @@ TABLE: ApiTable = {
             },
             'security': [],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-error-format': 'oauth'},
             'request_body': {
                 'required': True,
                 'content': {
@@ -4308,7 +4376,7 @@ TABLE: ApiTable = {
             },
             'security': [],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-error-format': 'oauth'},
             'request_body': {
                 'required': True,
                 'content': {
@@ -6814,5 +6882,49 @@ TABLE: ApiTable = {
         'booking_create': {'description': 'Booking creation.', 'limit': 10, 'per': 'minute'},
         'file_upload': {'description': 'File uploads.', 'limit': 50, 'per': 'hour'},
         'messaging': {'description': 'Messaging.', 'limit': 1000, 'per': 'hour'},
+    },
+    'rate_limit_tiers': {
+        'free': {'per_hour': 1000, 'burst': 100},
+        'basic': {'per_hour': 10000, 'burst': 500},
+        'pro': {'per_hour': 100000, 'burst': 2000},
+        'enterprise': {'custom': True},
+        'anonymous': {
+            'description': 'Requests without a valid token, counted per client IP (stricter).',
+            'per_hour': 100,
+            'burst': 20,
+        },
+    },
+    'security_schemes': {
+        'oauth2': {
+            'type': 'oauth2',
+            'description': "OAuth 2.0 authorization code flow. PKCE is required with `code_challenge_method=S256` (plain is refused); refresh tokens rotate on every use. Access tokens are RS256 JWTs (`/.well-known/jwks.json`) whose `scope` claim lists the granted scopes and whose `user_type` claim is `patient`, `practitioner` or `admin`. `write:practitioners` is granted to practitioners only; acting on another user's resources needs `admin:users`.",
+            'flows': {
+                'authorizationCode': {
+                    'authorizationUrl': '/oauth/authorize',
+                    'tokenUrl': '/oauth/token',
+                    'refreshUrl': '/oauth/token',
+                    'scopes': {
+                        'read:profile': 'Read user profile information',
+                        'write:profile': 'Update user profile information',
+                        'read:bookings': "Read user's booking information",
+                        'write:bookings': 'Create and modify bookings',
+                        'read:practitioners': 'Access practitioner directory',
+                        'write:practitioners': 'Update practitioner information (practitioners only)',
+                        'read:messages': 'Read messages and communications',
+                        'write:messages': 'Send messages and communications',
+                        'read:health_records': 'Access health records (with consent)',
+                        'write:health_records': 'Update health records',
+                        'admin:users': 'Administrative access to user management',
+                        'admin:platform': 'Full platform administrative access',
+                    },
+                },
+            },
+        },
+        'bearerAuth': {
+            'type': 'http',
+            'scheme': 'bearer',
+            'bearerFormat': 'JWT',
+            'description': '`Authorization: Bearer <token>` with an access token issued by the OAuth flow (an RS256 JWT). Also accepts API keys for server-to-server communication (`Authorization: Bearer YOUR_API_KEY`); an API key carries the scopes it was created with.',
+        },
     },
 }

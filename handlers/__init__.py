@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.oauth import oauth
 from server.binding import OperationGroup
 
-GROUPS: list[OperationGroup] = []
+GROUPS: list[OperationGroup] = [oauth]
 BINDABLES: list[Any] = []

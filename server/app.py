@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from server.auth.limits import RateLimitMiddleware
 from server.docs import docs_routes
 from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
@@ -90,7 +91,7 @@ async def healthz(request: Request) -> Response:
 
 
 def create_app(runtime: Any, parts: AppParts) -> Any:
-    """The ASGI app: request context -> CORS -> router (operations, docs, extras)."""
+    """The ASGI app: request context -> CORS -> rate limits -> router (operations, docs...)."""
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
@@ -114,6 +115,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     router = build_router(routes)
     router.lifespan_context = lifespan
     app: Any = OperationRouter(parts.operations.values(), router)
+    if runtime.rate_limiter is not None:
+        app = RateLimitMiddleware(app, runtime.rate_limiter, runtime.authenticator)
     if runtime.cors_origins or runtime.cors_origin_regex:
         app = CORSMiddleware(
             app,

@@ -11,7 +11,6 @@ A handler module creates a group and decorates functions:
 from __future__ import annotations
 
 import inspect
-import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from server.pipeline import Handler
 from server.types import OperationSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound=Callable[[Any], None])
 
 
 def source_of(fn: Callable[..., Any]) -> str:
@@ -37,6 +37,13 @@ class OperationGroup:
     def __init__(self, tag: str) -> None:
         self.tag = tag
         self.handlers: dict[str, Handler] = {}
+        self.setups: list[Callable[[Any], None]] = []
+
+    def on_setup(self, fn: S) -> S:
+        """Run `fn(runtime)` once when an app binding this group is built (seed data,
+        clients, an OwnershipSource...)."""
+        self.setups.append(fn)
+        return fn
 
     def operation(self, operation_id: str) -> Callable[[F], F]:
         def register(fn: F) -> F:
@@ -71,8 +78,10 @@ def _check_signature(op_id: str, fn: Callable[..., Any], protocol: type | None) 
     if method is None:
         raise BindingError(f"{op_id}: not in the generated protocol {protocol.__name__} ({where})")
     try:
-        expected = typing.get_type_hints(method)
-        actual = typing.get_type_hints(fn)
+        # One level of evaluation: the generated request aliases keep forward references
+        # into `generated.models` that only that module's namespace can resolve.
+        expected = inspect.get_annotations(method, eval_str=True)
+        actual = inspect.get_annotations(fn, eval_str=True)
     except Exception as e:  # any failure to evaluate an annotation is a binding error
         raise BindingError(
             f"{op_id}: cannot resolve annotations of {fn.__qualname__} at {where}: {e}"

@@ -110,6 +110,16 @@ class BodyParser:
         raise UnsupportedMediaType(f"Expected a body of type {self.declared}, got {got}")
 
     async def parse(self, receive: Receive, headers: Headers) -> Any:
+        media, value, checked = await self.read(receive, headers)
+        self.check(media, checked)
+        return value
+
+    async def read(self, receive: Receive, headers: Headers) -> tuple[_Media | None, Any, Any]:
+        """Read and decode the body, unvalidated: (media, value, what to validate).
+
+        Kept apart from `check` so an error renderer can still see what was sent (an OAuth
+        authorization form that breaks its schema is answered by redirecting to the client).
+        """
         declared_length = headers.get("content-length")
         if declared_length and declared_length.isdigit() and int(declared_length) > self.limit:
             raise PayloadTooLarge(f"The request body exceeds the limit of {self.limit} bytes")
@@ -117,7 +127,7 @@ class BodyParser:
         if not raw:
             if self.required:
                 raise Unprocessable(problems=[Problem("A request body is required", pointer="")])
-            return None
+            return None, None, None
         media = self._select(headers.get("content-type"))
         kind = media.media_type
         if kind.startswith("multipart/"):
@@ -126,9 +136,16 @@ class BodyParser:
             value = validated = self._form(media, raw)
         else:
             value = validated = self._json(raw)
-        if media.validator is not None and not media.validator.is_valid(validated):
+        return media, value, validated
+
+    @staticmethod
+    def check(media: _Media | None, validated: Any) -> None:
+        if (
+            media is not None
+            and media.validator is not None
+            and not media.validator.is_valid(validated)
+        ):
             raise Unprocessable(problems=media.validator.problems(validated))
-        return value
 
     @staticmethod
     def _json(raw: bytes) -> Any:

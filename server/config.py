@@ -9,14 +9,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 from server.types import ApiTable, Mode, Scope
 
 if TYPE_CHECKING:
+    from server.auth.access import OwnershipSource
     from server.identity import Authenticator, Identity
 
 
 class RateLimiter(Protocol):
-    """Counts a request; returns the X-RateLimit-* headers or raises RateLimitExceeded."""
+    """Counts a request; returns the X-RateLimit-* headers or raises RateLimitExceeded.
+
+    `rate_class` is the operation's `x-rate-limit` class, or None for the account budget
+    that every request spends (see server.auth.limits).
+    """
 
     async def hit(
-        self, scope: Scope, identity: Identity | None, rate_class: str
+        self, scope: Scope, identity: Identity | None, rate_class: str | None
     ) -> list[tuple[bytes, bytes]]: ...
 
 
@@ -29,6 +34,7 @@ class Runtime:
     validate_responses: bool = False
     authenticator: Authenticator | None = None
     rate_limiter: RateLimiter | None = None
+    ownership: OwnershipSource | None = None
     max_body_size: int | None = None
     spec_files: dict[str, Path] = field(default_factory=dict)
     cors_origins: list[str] = field(default_factory=list)

@@ -12,16 +12,21 @@ import orjson
 from starlette.routing import Route, WebSocketRoute
 
 from server.app import AppParts, choose_handlers, compile_operations, create_app
+from server.auth.limits import LimitSettings, RateLimits
+from server.auth.services import AuthServices, build_auth, declared_scopes
 from server.binding import bind
 from server.config import Runtime
+from server.errors import StartupError
 from server.events import EventBus, make_bus
-from server.graphql import build_graphql_app
+from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
 from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
 
 SKELETON = "generated"
 CONFIG_ENV = "KK_APP_CONFIG"
+DEFAULT_ISSUER = "http://127.0.0.1:8000"
+RELAXED = 100
 
 
 @dataclass
@@ -38,6 +43,15 @@ class AppConfig:
     access_log: bool | None = None
     cors: bool | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Identity and limits (server/auth). auth: None = on in sandbox and strict, off in mock.
+    auth: bool | None = None
+    # "on" (the spec's numbers), "relaxed" (x100) or "off"; None = on, except off in mock.
+    rate_limits: str | None = None
+    # Overrides of the spec's tiers/classes, e.g. {"tiers": {"free": {"per_hour": 3,
+    # "window": 2}}, "storage": "async+redis://..."} (see server.auth.limits.LimitSettings).
+    limits: dict[str, Any] = field(default_factory=dict)
+    issuer: str | None = None
+    audience: str | None = None
 
 
 @dataclass
@@ -81,6 +95,7 @@ def _realtime(
         )
         parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
     if "graphql" in files:
+        assets = graphiql_assets(_graphiql_dir(files["openapi"]))
         bindables = (
             [b for group in handler_bindables() for b in group] if runtime.mode != "mock" else []
         )
@@ -91,11 +106,23 @@ def _realtime(
             authenticator=runtime.authenticator,
             mock=getattr(fallback, "bind_graphql", None),
             context={"bus": bus},
+            title=runtime.table["title"],
+            graphiql=assets is not None,
         )
         parts.routes += [
+            *graphiql_routes(assets),
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ]
+
+
+def _graphiql_dir(openapi: Path) -> Path | None:
+    """tools/graphiql/node_modules of the project the spec belongs to, else of the cwd."""
+    for root in (openapi.resolve().parent.parent, Path.cwd()):
+        candidate = root / "tools" / "graphiql" / "node_modules"
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
@@ -125,6 +152,44 @@ def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, di
     return table, protocols, files
 
 
+def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthServices | None:
+    """Authenticator, rate limiter and ownership source of the app (see server/auth)."""
+    runtime.rate_limiter = _limiter(config, runtime.table)
+    if not (config.auth if config.auth is not None else config.mode != "mock"):
+        return None
+    issuer = config.issuer or os.environ.get("KK_ISSUER") or DEFAULT_ISSUER
+    audience = (
+        config.audience
+        or os.environ.get("KK_AUDIENCE")
+        or issuer.rstrip("/") + runtime.table["base_path"]
+    )
+    auth = build_auth(
+        Path(config.data_dir),
+        issuer=issuer,
+        audience=audience,
+        scopes=declared_scopes(runtime.table),
+        database_url=os.environ.get("KK_IDENTITY_DATABASE_URL"),
+    )
+    runtime.extras["auth"] = auth
+    runtime.authenticator = auth.authenticator
+    runtime.ownership = getattr(fallback, "ownership", None)
+    return auth
+
+
+def _limiter(config: AppConfig, table: ApiTable) -> RateLimits | None:
+    mode = config.rate_limits or ("off" if config.mode == "mock" else "on")
+    if mode not in ("on", "relaxed", "off"):
+        raise StartupError(f"rate_limits must be on, relaxed or off, not {mode!r}")
+    if mode == "off":
+        return None
+    overrides = dict(config.limits)
+    redis = os.environ.get("REDIS_URL")
+    if redis and "storage" not in overrides:
+        overrides["storage"] = "async+" + redis
+    settings = LimitSettings.from_table(table, overrides)
+    return RateLimits(settings.scaled(RELAXED) if mode == "relaxed" else settings)
+
+
 def build(config: AppConfig) -> Built:
     """The app for `config`; raises StartupError (naming what is wrong) before serving anything."""
     table, protocols, files = _spec_table(config)
@@ -146,14 +211,21 @@ def build(config: AppConfig) -> Built:
     )
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
-    bound = bind(handler_groups(), table["operations"], protocols) if config.mode != "mock" else {}
+    groups = handler_groups() if config.mode != "mock" else []
+    bound = bind(groups, table["operations"], protocols)
     fallback = (
         mock_factory()(table, seed=config.seed, bus=bus, **config.options) if mocking else None
     )
+    auth = _identity(config, runtime, fallback)
+    for group in groups:
+        for setup in group.setups:
+            setup(runtime)
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
     parts.startup.append(bus.start)
     parts.shutdown.append(bus.close)
+    if auth is not None:
+        parts.shutdown.append(auth.store.close)
     _realtime(runtime, parts, fallback, bus, config.spec is not None)
     return Built(create_app(runtime, parts), runtime, parts)
 

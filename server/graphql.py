@@ -27,17 +27,61 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
-from server.errors import ApiError, InvalidToken
+from server.errors import ApiError
 from server.identity import Authenticator, Identity, authorize, bearer_token
+from server.identity import identify as identify_request
 
 CONSOLE = (Path(__file__).parent / "static" / "graphql_console.html").read_text(encoding="utf-8")
 
 
-class LocalConsole(Explorer):
-    """A small query console with no external assets (the sandbox works offline)."""
+GRAPHIQL_FILES = {
+    "graphiql.min.js": ("graphiql/graphiql.min.js", "text/javascript"),
+    "graphiql.min.css": ("graphiql/graphiql.min.css", "text/css"),
+    "react.production.min.js": ("react/umd/react.production.min.js", "text/javascript"),
+    "react-dom.production.min.js": ("react-dom/umd/react-dom.production.min.js", "text/javascript"),
+}
+
+
+class LocalExplorer(Explorer):
+    """GraphiQL from locally installed assets; a small console when they are not installed.
+
+    Nothing is fetched from the network: `make sandbox` installs the pinned GraphiQL build
+    into tools/graphiql/node_modules once.
+    """
+
+    def __init__(self, title: str, graphiql: bool) -> None:
+        page = (Path(__file__).parent / "static" / "graphiql.html").read_text(encoding="utf-8")
+        self.page = page.replace("__TITLE__", title) if graphiql else CONSOLE
 
     def html(self, request: Any) -> str:
-        return CONSOLE
+        return self.page
+
+
+def graphiql_routes(assets: dict[str, tuple[bytes, str]] | None) -> list[BaseRoute]:
+    """GET /graphql/assets/<file> for the preloaded GraphiQL files (immutable, cacheable)."""
+    if not assets:
+        return []
+
+    async def asset(request: Request) -> Response:
+        found = assets.get(request.path_params["name"])
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[0], media_type=found[1], headers={"Cache-Control": "max-age=86400"})
+
+    return [Route("/graphql/assets/{name}", asset, methods=["GET"])]
+
+
+def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[bytes, str]] | None:
+    """The GraphiQL files, read once at startup, or None when they are not installed."""
+    if node_modules is None:
+        return None
+    found = {}
+    for name, (rel, media_type) in GRAPHIQL_FILES.items():
+        path = node_modules / rel
+        if not path.is_file():
+            return None
+        found[name] = (path.read_bytes(), media_type)
+    return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -138,6 +182,8 @@ def build_graphql_app(
     mock: Callable[[GraphQLSchema], None] | None,
     context: dict[str, Any] | None = None,
     debug: bool = False,
+    title: str = "GraphQL",
+    graphiql: bool = False,
 ) -> GraphQL:
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
@@ -152,12 +198,12 @@ def build_graphql_app(
 
     async def context_value(request: Any, data: Any) -> dict[str, Any]:
         identity = request.scope.get("kk.identity")
-        if identity is None and request.scope["type"] == "http":
-            header = request.headers.get("authorization")
-            token = bearer_token(header)
-            if header and token is None:
-                raise InvalidToken("The Authorization header must be 'Bearer <token>'")
-            identity = await identify(token)
+        if request.scope["type"] == "http" and authenticator is not None:
+            # Shared with REST: resolved once per request (the rate limiter may have done it).
+            identity = await identify_request(request.scope, authenticator)
+            error = request.scope.get("kk.auth_error")
+            if error is not None:
+                raise error
         return {"request": request, "identity": identity, **(context or {})}
 
     async def on_connect(websocket: Any, payload: Any) -> None:
@@ -176,7 +222,7 @@ def build_graphql_app(
         query_validator=CachedValidator(),
         error_formatter=format_error,
         debug=debug,
-        explorer=LocalConsole(),
+        explorer=LocalExplorer(title, graphiql),
         http_handler=GraphQLHTTPHandler(),
         websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),
     )

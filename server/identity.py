@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from server.errors import AuthenticationRequired, InsufficientPermissions
+from server.errors import ApiError, AuthenticationRequired, InsufficientPermissions, InvalidToken
+from server.types import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,33 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
+
+
+async def identify(scope: Scope, authenticator: Authenticator) -> Identity | None:
+    """The caller of a request, resolved once per request and kept in the scope.
+
+    A bad credential does not raise here: it is kept as `scope["kk.auth_error"]` so the
+    request can still be counted (per IP) before `authorize` answers 401.
+    """
+    if "kk.identity" in scope:
+        found: Identity | None = scope["kk.identity"]
+        return found
+    identity: Identity | None = None
+    raw = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+    if raw is not None:
+        header = raw.decode("latin-1")
+        token = bearer_token(header)
+        try:
+            if token is None:
+                raise InvalidToken(
+                    "The Authorization header must be 'Bearer <token>'",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+                )
+            identity = await authenticator.authenticate(token)
+        except ApiError as e:
+            scope["kk.auth_error"] = e
+    scope["kk.identity"] = identity
+    return identity
 
 
 def authorize(identity: Identity | None, requirements: list[dict[str, list[str]]]) -> None:

@@ -7,18 +7,20 @@ A request then runs only the steps its operation needs, in this order.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from starlette.datastructures import Headers
 
+from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
-from server.errors import ApiError, InternalError, InvalidToken, NotAcceptable, Problem
-from server.identity import Identity, authorize, bearer_token
+from server.errorformats import ErrorRenderer, error_renderer
+from server.errors import ApiError, InternalError, NotAcceptable, Problem
+from server.identity import Identity, authorize, identify
 from server.parameters import ParameterParser
-from server.responses import Reply, error_reply, send_reply
+from server.responses import Reply, send_reply
 from server.schemas import directional
 from server.types import OperationSpec, Receive, Scope, Send
 from server.validation import CompiledSchema
@@ -30,7 +32,16 @@ B = TypeVar("B")
 class OperationRequest(Generic[P, B]):
     """What a handler or mock receives: validated, typed inputs of one call."""
 
-    __slots__ = ("operation", "params", "body", "identity", "request_id", "headers", "state")
+    __slots__ = (
+        "operation",
+        "params",
+        "body",
+        "identity",
+        "request_id",
+        "headers",
+        "state",
+        "services",
+    )
 
     def __init__(
         self,
@@ -40,6 +51,7 @@ class OperationRequest(Generic[P, B]):
         identity: Identity | None,
         request_id: str,
         headers: Headers,
+        services: Mapping[str, Any] | None = None,
     ) -> None:
         self.operation = operation
         self.params = params
@@ -48,6 +60,8 @@ class OperationRequest(Generic[P, B]):
         self.request_id = request_id
         self.headers = headers
         self.state: dict[str, Any] = {}
+        # App-wide services (runtime.extras: the authorization server, the event bus...).
+        self.services: Mapping[str, Any] = services or {}
 
 
 Handler = Callable[[OperationRequest[Any, Any]], Awaitable[Reply]]
@@ -92,6 +106,7 @@ class Operation:
     source: str
     steps: list[Step] = field(default_factory=list)
     produces: tuple[str, ...] = ()
+    render_error: ErrorRenderer | None = None
 
 
 StepFactory = Callable[[Operation, Runtime], Step | None]
@@ -134,24 +149,24 @@ def acceptable(accept: str, produced: list[str]) -> bool:
     return False
 
 
-def identity(op: Operation, runtime: Runtime) -> Step | None:
-    requirements = op.spec["security"]
+def authenticate(op: Operation, runtime: Runtime) -> Step | None:
+    """Who is calling (JWT or API key); a bad credential is kept for `authorization`."""
     authenticator = runtime.authenticator
-    if authenticator is None or not requirements or any(not r for r in requirements):
+    if authenticator is None or not op.spec["security"]:
         return None
 
     async def step(call: Call) -> None:
-        token = bearer_token(call.headers.get("authorization"))
-        if token is not None:
-            call.identity = await authenticator.authenticate(token)
-        elif call.headers.get("authorization"):
-            raise InvalidToken("The Authorization header must be 'Bearer <token>'")
-        authorize(call.identity, requirements)
+        call.identity = await identify(call.scope, authenticator)
 
     return step
 
 
 def rate_limit(op: Operation, runtime: Runtime) -> Step | None:
+    """The operation's `x-rate-limit` class, on top of the account budget (see RateLimiter).
+
+    It runs before `authorization`, so requests that end in 401/403 are counted too
+    (anonymous and failed ones per IP).
+    """
     limiter = runtime.rate_limiter
     if limiter is None:
         return None
@@ -159,6 +174,21 @@ def rate_limit(op: Operation, runtime: Runtime) -> Step | None:
 
     async def step(call: Call) -> None:
         call.extra.extend(await limiter.hit(call.scope, call.identity, rate_class))
+
+    return step
+
+
+def authorization(op: Operation, runtime: Runtime) -> Step | None:
+    """401 for a missing or bad credential, 403 for a missing scope (from the spec)."""
+    requirements = op.spec["security"]
+    if runtime.authenticator is None or not requirements:
+        return None
+
+    async def step(call: Call) -> None:
+        error = call.scope.get("kk.auth_error")
+        if error is not None:
+            raise error
+        authorize(call.identity, requirements)
 
     return step
 
@@ -183,17 +213,18 @@ def body(op: Operation, runtime: Runtime) -> Step | None:
     parser = BodyParser(spec, runtime.table["defs"], runtime.max_body_size)
 
     async def step(call: Call) -> None:
-        call.body = await parser.parse(call.receive, call.headers)
+        media, call.body, checked = await parser.read(call.receive, call.headers)
+        parser.check(media, checked)
 
     return step
 
 
 def dispatch(op: Operation, runtime: Runtime) -> Step | None:
-    handler, spec = op.handler, op.spec
+    handler, spec, services = op.handler, op.spec, runtime.extras
 
     async def step(call: Call) -> None:
         request: OperationRequest[Any, Any] = OperationRequest(
-            spec, call.params, call.body, call.identity, call.request_id, call.headers
+            spec, call.params, call.body, call.identity, call.request_id, call.headers, services
         )
         call.reply = await handler(request)
 
@@ -219,9 +250,9 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
         if reply is None or isinstance(reply.body, bytes):
             return
         status = str(reply.status)
-        media = (
-            validators.get(status) or validators.get(status[0] + "XX") or validators.get("default")
-        )
+        # A declared response without content (a 302) maps to {}: present, nothing to check.
+        key = next((k for k in (status, status[0] + "XX", "default") if k in validators), None)
+        media = validators[key] if key is not None else None
         if media is None:
             raise InternalError(f"The handler answered {status}, which the spec does not declare")
         if not media:
@@ -244,12 +275,15 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
 
 PIPELINE: list[StepFactory] = [
-    negotiate,
-    identity,
+    authenticate,
     rate_limit,
+    authorization,
+    negotiate,
     parameters,
     body,
+    owner,
     dispatch,
+    owner_of_reply,
     validate_response,
 ]
 
@@ -258,17 +292,20 @@ def compile_operation(
     op: Operation, runtime: Runtime, pipeline: list[StepFactory] | None = None
 ) -> Operation:
     op.steps = [s for s in (f(op, runtime) for f in (pipeline or PIPELINE)) if s is not None]
+    op.render_error = error_renderer(op.spec, runtime)
     return op
 
 
 class OperationEndpoint:
-    """The ASGI app of one operation: runs its steps, answers JSON:API errors for ApiErrors."""
+    """The ASGI app of one operation: runs its steps, answers ApiErrors in the operation's
+    error format (JSON:API unless the spec's `x-error-format` says otherwise)."""
 
-    __slots__ = ("op", "steps")
+    __slots__ = ("op", "steps", "render_error")
 
     def __init__(self, op: Operation) -> None:
         self.op = op
         self.steps = tuple(op.steps)
+        self.render_error = op.render_error or error_renderer(op.spec, None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         call = Call(scope, receive)
@@ -277,5 +314,5 @@ class OperationEndpoint:
                 await step(call)
             reply = call.reply or Reply(204)
         except ApiError as e:
-            reply = error_reply(e, call.request_id)
+            reply = self.render_error(e, call)
         await send_reply(send, reply, call.extra)

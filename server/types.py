@@ -78,6 +78,8 @@ class ApiTable(TypedDict):
     defs: dict[str, dict[str, Any]]
     webhooks: dict[str, WebhookSpec]
     rate_limit_classes: dict[str, dict[str, Any]]
+    rate_limit_tiers: NotRequired[dict[str, dict[str, Any]]]
+    security_schemes: NotRequired[dict[str, dict[str, Any]]]
 
 
 __all__ = ["Receive", "Scope", "Send"]

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mocks.fake import FakeData
+from server.auth.services import auth_of, declared_scopes
 from server.factory import AppConfig, build
 from server.schemas import standalone
 from tests.engine import client
 from tests.spec.reference_documents import graphql_documents
 
 pytestmark = pytest.mark.anyio
-BUILT = build(AppConfig("sandbox"))
+BUILT = build(AppConfig("sandbox", data_dir=tempfile.mkdtemp(prefix="kk-flagship-")))
 APP = BUILT.app
 OPERATIONS = BUILT.runtime.table["operations"]
 FAKE = FakeData(seed=7)
+# An administrator's token: every scope, so object-level rules (x-owner) let it act on the
+# example ids. tests/auth checks those rules and the scopes themselves.
+ALL_SCOPES = declared_scopes(BUILT.runtime.table)
+TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_admin_1", ALL_SCOPES, user_type="admin")
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The token endpoint's own example redeems a made-up code: its spec answer is an RFC 6749 error.
+RFC6749_ERRORS = {"createToken": {400, 401}}
 
 VARIABLES = {
     "GetUserProfile": {"userId": "test_user_123"},
@@ -43,7 +52,8 @@ def example_request(op_id: str) -> tuple[str, str, dict[str, Any]]:
         if not p["required"] or p["location"] == "header":
             continue
         schema = standalone(p["schema"], BUILT.runtime.table["defs"])
-        value = FAKE.instance(schema, key=f"{op_id}:{p['name']}")
+        examples = schema.get("examples") or [FAKE.instance(schema, key=f"{op_id}:{p['name']}")]
+        value = examples[0]
         if p["location"] == "path":
             url = url.replace("{" + p["name"] + "}", str(value))
         else:
@@ -71,15 +81,21 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
 ) -> None:
     method, url, kwargs = example_request(op_id)
     async with client(APP) as c:
-        r = await c.request(method, url, **kwargs)
+        r = await c.request(method, url, headers=AUTH, **kwargs)
+    if op_id in RFC6749_ERRORS:
+        assert r.status_code in RFC6749_ERRORS[op_id] and "error" in r.json(), r.text
+        return
     assert r.status_code < 400, (url, r.text[:800])
+    assert r.headers["x-ratelimit-limit"].isdigit()
 
 
 @pytest.mark.parametrize("name", ["GetUserProfile", "SearchPractitioners", "CreateBooking"])
 async def test_graphql_answers_the_references_documents(name: str) -> None:
     query = graphql_documents()[name]
     async with client(APP) as c:
-        r = await c.post("/graphql", json={"query": query, "variables": VARIABLES[name]})
+        r = await c.post(
+            "/graphql", json={"query": query, "variables": VARIABLES[name]}, headers=AUTH
+        )
     body = r.json()
     assert r.status_code == 200 and "errors" not in body, body
     assert body["data"]
@@ -89,10 +105,14 @@ async def test_graphql_answers_are_deterministic() -> None:
     query = graphql_documents()["SearchPractitioners"]
     async with client(APP) as c:
         a = await c.post(
-            "/graphql", json={"query": query, "variables": VARIABLES["SearchPractitioners"]}
+            "/graphql",
+            json={"query": query, "variables": VARIABLES["SearchPractitioners"]},
+            headers=AUTH,
         )
         b = await c.post(
-            "/graphql", json={"query": query, "variables": VARIABLES["SearchPractitioners"]}
+            "/graphql",
+            json={"query": query, "variables": VARIABLES["SearchPractitioners"]},
+            headers=AUTH,
         )
     assert a.content == b.content
     assert len(a.json()["data"]["practitioners"]["edges"]) == 5
@@ -100,7 +120,7 @@ async def test_graphql_answers_are_deterministic() -> None:
 
 async def test_a_graphql_syntax_error_carries_a_validation_code() -> None:
     async with client(APP) as c:
-        r = await c.post("/graphql", json={"query": "{ practitioners( }"})
+        r = await c.post("/graphql", json={"query": "{ practitioners( }"}, headers=AUTH)
     errors = r.json()["errors"]
     assert errors[0]["extensions"]["code"] == "VALIDATION_ERROR"
 
@@ -120,7 +140,7 @@ REFERENCE_FRAMES = [
 
 def test_ws_accepts_the_references_frames_after_auth() -> None:
     with TestClient(APP) as tc, tc.websocket_connect("/ws") as ws:
-        ws.send_json({"type": "auth", "token": "your_jwt_token"})
+        ws.send_json({"type": "auth", "token": TOKEN})
         assert ws.receive_json()["type"] == "auth_ok"
         ws.send_json(REFERENCE_FRAMES[0])
         assert ws.receive_json() == {"type": "subscribed", "channel": "bookings"}
@@ -155,7 +175,7 @@ def test_ws_relays_chat_to_other_subscribers_of_the_conversation() -> None:
         tc.websocket_connect("/ws") as bob,
     ):
         for ws in (alice, bob):
-            ws.send_json({"type": "auth", "token": "t"})
+            ws.send_json({"type": "auth", "token": TOKEN})
             ws.receive_json()
         bob.send_json({"type": "subscribe", "channel": "messages", "conversation_id": "conv_123"})
         assert bob.receive_json()["type"] == "subscribed"

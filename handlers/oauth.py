@@ -1,0 +1,211 @@
+"""Klear Karma's OAuth 2.0 endpoints: sign-in page, tokens, revocation, JWKS, metadata.
+
+The grant logic is the kit's (server.auth.oauth); this module adds what is Klear Karma's own:
+the login page, the scopes each kind of user may hold, and the sandbox's test users, public
+client `kk-sandbox` and published test API key.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from generated import models
+from server.auth.api_keys import ApiKey
+from server.auth.clients import Client
+from server.auth.errors import PAGE_HEADERS, AuthorizeError
+from server.auth.oauth import AuthorizationRequest
+from server.auth.services import AuthServices, auth_of
+from server.auth.users import User
+from server.binding import OperationGroup
+from server.responses import Reply
+
+oauth = OperationGroup("oauth")
+
+USER_SCOPES = frozenset(
+    {
+        "read:profile",
+        "write:profile",
+        "read:bookings",
+        "write:bookings",
+        "read:practitioners",
+        "read:messages",
+        "write:messages",
+        "read:health_records",
+        "write:health_records",
+    }
+)
+PRACTITIONER_SCOPES = USER_SCOPES | {"write:practitioners"}
+ADMIN_SCOPES = PRACTITIONER_SCOPES | {"admin:users", "admin:platform"}
+SCOPE_TEXT = {
+    "read:profile": "read your profile",
+    "write:profile": "update your profile",
+    "read:bookings": "see your bookings",
+    "write:bookings": "create and change bookings",
+    "read:practitioners": "browse the practitioner directory",
+    "write:practitioners": "update your practitioner profile",
+    "read:messages": "read your messages",
+    "write:messages": "send messages",
+    "read:health_records": "see health records shared with you",
+    "write:health_records": "update your health records",
+    "admin:users": "manage all users",
+    "admin:platform": "administer the platform",
+}
+ENDPOINTS = {
+    "authorization": "/oauth/authorize",
+    "token": "/oauth/token",
+    "revocation": "/oauth/revoke",
+    "jwks": "/.well-known/jwks.json",
+}
+
+# argon2id of the sandbox password `TestPassword123!` (the reference's test accounts).
+SANDBOX_PASSWORD_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$CHTtGo3OuK+EsEVzqp8vjg"
+    "$vNZ78/7qQMeczR6Qxkm1uS6N2xQH+MLvpCgy37ZNMnk"
+)
+SANDBOX_USERS = (
+    User(
+        id="test_user_123",
+        email="test.user@klearkarma.com",
+        password_hash=SANDBOX_PASSWORD_HASH,
+        scopes=USER_SCOPES,
+        user_type="patient",
+    ),
+    User(
+        id="test_prac_123",
+        email="test.practitioner@klearkarma.com",
+        password_hash=SANDBOX_PASSWORD_HASH,
+        scopes=PRACTITIONER_SCOPES,
+        user_type="practitioner",
+        claims={"practitioner_id": "test_prac_123"},
+    ),
+)
+SANDBOX_CLIENT = Client("kk-sandbox", loopback=True)
+# Published on purpose, like a payment provider's test keys: it exists only in `kk sandbox`.
+SANDBOX_API_KEY = "kk_test_sandbox_key_for_local_development_only"
+SANDBOX_API_KEY_RECORD = ApiKey(
+    id="key_sandbox",
+    name="sandbox test key (acts as test_user_123)",
+    prefix="kk_test_sand",
+    scopes=USER_SCOPES,
+    tier="basic",
+    subject="test_user_123",
+    created_at=0.0,
+)
+
+
+@oauth.on_setup
+def configure(runtime: Any) -> None:
+    """Default scope and, in the sandbox, the test users, client and API key."""
+    auth = runtime.extras.get("auth")
+    if not isinstance(auth, AuthServices):
+        return
+    auth.oauth.default_scopes = ("read:profile",)
+    if runtime.mode != "sandbox":
+        return
+    auth.users.add(*SANDBOX_USERS)
+    auth.clients.register(SANDBOX_CLIENT)
+    auth.api_keys.add_static(SANDBOX_API_KEY, SANDBOX_API_KEY_RECORD)
+    runtime.extras.setdefault("notes", []).extend(
+        [
+            "sign in as test.user@klearkarma.com or test.practitioner@klearkarma.com, "
+            "password TestPassword123! (OAuth client kk-sandbox, PKCE S256)",
+            f"test API key (acts as test_user_123): {SANDBOX_API_KEY}",
+        ]
+    )
+
+
+def login_page(
+    request: AuthorizationRequest, params: dict[str, Any], error: str | None = None
+) -> Reply:
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(str(params[name]))}">'
+        for name in (
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        )
+        if params.get(name) is not None
+    )
+    asks = "".join(f"<li>{escape(SCOPE_TEXT.get(s, s))}</li>" for s in request.scopes)
+    email = escape(str(params.get("email", "")))
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Sign in - Klear Karma</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}"
+        "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;"
+        "box-sizing:border-box}button{margin-top:1rem;padding:.6rem 1rem}"
+        ".error{color:#b00020}</style></head><body>"
+        "<h1>Sign in to Klear Karma</h1>"
+        + (f'<p class="error" role="alert">{escape(error)}</p>' if error else "")
+        + f"<p><b>{escape(request.client.client_id)}</b> asks to:</p><ul>{asks}</ul>"
+        '<form method="post" action="/oauth/authorize">'
+        '<label for="email">Email</label>'
+        f'<input id="email" name="email" type="email" value="{email}" required '
+        'autocomplete="username">'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" required '
+        'autocomplete="current-password">'
+        f'{hidden}<button type="submit">Sign in and allow</button></form></body></html>'
+    )
+    return Reply(200, page, dict(PAGE_HEADERS), "text/html")
+
+
+@oauth.operation("authorize")
+async def authorize(request: models.AuthorizeRequest) -> Reply:
+    """The sign-in page of an authorization request (or its RFC 6749 error)."""
+    try:
+        checked = auth_of(request.services).oauth.check(request.params)
+    except AuthorizeError as e:
+        return e.reply()
+    return login_page(checked, dict(request.params))
+
+
+@oauth.operation("authorizeSubmit")
+async def authorize_submit(request: models.AuthorizeSubmitRequest) -> Reply:
+    """Sign in: 302 to the client with a code, or the page again after wrong credentials."""
+    auth = auth_of(request.services)
+    form = request.body
+    try:
+        checked = auth.oauth.check(form)
+        user = await auth.users.authenticate(form["email"], form["password"])
+        if user is None:
+            return login_page(checked, dict(form), "Wrong email or password.")
+        location = await auth.oauth.approve(checked, user)
+    except AuthorizeError as e:
+        return e.reply()
+    return Reply(302, None, {"Location": location, "Cache-Control": "no-store"})
+
+
+@oauth.operation("createToken")
+async def create_token(request: models.CreateTokenRequest) -> Reply:
+    """Redeem a code or rotate a refresh token."""
+    auth = auth_of(request.services)
+    tokens = await auth.oauth.token(request.body, request.headers.get("authorization"))
+    return Reply(200, tokens, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@oauth.operation("revokeToken")
+async def revoke_token(request: models.RevokeTokenRequest) -> Reply:
+    """RFC 7009: 200 whether or not the token was valid."""
+    auth = auth_of(request.services)
+    await auth.oauth.revoke(request.body, request.headers.get("authorization"))
+    return Reply(200, None, {"Cache-Control": "no-store"})
+
+
+@oauth.operation("getJwks")
+async def get_jwks(request: models.GetJwksRequest) -> Reply:
+    """The public keys (current and previous) that verify access tokens."""
+    jwks = auth_of(request.services).keys.jwks()
+    return Reply(200, jwks, {"Cache-Control": "public, max-age=300"})
+
+
+@oauth.operation("getAuthorizationServerMetadata")
+async def get_metadata(request: models.GetAuthorizationServerMetadataRequest) -> Reply:
+    """RFC 8414 metadata."""
+    return Reply(200, auth_of(request.services).oauth.metadata(ENDPOINTS))

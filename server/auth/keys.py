@@ -1,0 +1,132 @@
+"""RSA signing keys kept in the data directory; the JWKS serves the current and previous key.
+
+Keys are generated on first start into `<data_dir>/keys/` (PKCS#8 PEM, mode 0600, never
+committed). A key's `kid` is its RFC 7638 thumbprint. `rotate()` adds a new current key; the
+previous one stays in the JWKS so tokens it signed keep verifying until they expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+KEY_BITS = 2048
+KEEP = 2  # current + previous
+RELOAD_INTERVAL = 10.0  # seconds between re-reads of the key directory on an unknown kid
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    kid: str
+    private: rsa.RSAPrivateKey
+    public: rsa.RSAPublicKey
+
+    def jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = RSAAlgorithm.to_jwk(self.public, as_dict=True)
+        return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, **_ne(jwk)}
+
+
+def _ne(jwk: dict[str, Any]) -> dict[str, str]:
+    return {"n": jwk["n"], "e": jwk["e"]}
+
+
+def thumbprint(public: rsa.RSAPublicKey) -> str:
+    """The RFC 7638 JWK thumbprint (base64url SHA-256 of the canonical public JWK)."""
+    jwk = _ne(RSAAlgorithm.to_jwk(public, as_dict=True))
+    canonical = f'{{"e":"{jwk["e"]}","kty":"RSA","n":"{jwk["n"]}"}}'.encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    # Several processes (workers, test runs) may start at once; one of them generates.
+    with open(directory / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class KeyRing:
+    """The signing keys of one data directory, newest last."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.keys: list[SigningKey] = []
+        self._by_kid: dict[str, SigningKey] = {}
+        self._loaded_at = 0.0
+        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            directory.chmod(0o700)
+        with _locked(directory):
+            if not self._files():
+                self._generate()
+        self.reload()
+
+    def _files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.pem"))
+
+    def _generate(self) -> None:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        kid = thumbprint(private.public_key())
+        # Names sort by creation time; the kid is in the name for people reading the folder.
+        path = self.directory / f"{time.time_ns():020d}-{kid}.pem"
+        fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        os.replace(path.with_suffix(".tmp"), path)
+
+    def reload(self) -> None:
+        keys: list[SigningKey] = []
+        for path in self._files()[-KEEP:]:
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(private, rsa.RSAPrivateKey):
+                continue
+            public = private.public_key()
+            keys.append(SigningKey(thumbprint(public), private, public))
+        self.keys = keys
+        self._by_kid = {k.kid: k for k in keys}
+        self._loaded_at = time.monotonic()
+
+    @property
+    def current(self) -> SigningKey:
+        return self.keys[-1]
+
+    def find(self, kid: str) -> SigningKey | None:
+        """The key named `kid`; re-reads the folder (at most every 10 s) if it is unknown,
+        so a key rotated by another process is picked up without a restart."""
+        key = self._by_kid.get(kid)
+        if key is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
+            self.reload()
+            key = self._by_kid.get(kid)
+        return key
+
+    def rotate(self) -> SigningKey:
+        """Make a new current key; keys older than the previous one are deleted."""
+        with _locked(self.directory):
+            self._generate()
+            for old in self._files()[:-KEEP]:
+                old.unlink()
+        self.reload()
+        return self.current
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.jwk() for k in reversed(self.keys)]}

@@ -1,0 +1,53 @@
+"""How an operation writes its errors: JSON:API, unless its `x-error-format` names another.
+
+A format is a factory called once per operation at startup, like a pipeline step; it returns
+the renderer `(error, call) -> Reply`. Built in:
+
+- `jsonapi` (default): the reference's error document.
+- `oauth`: RFC 6749 §5.2 `{"error", "error_description"}` for token and revocation endpoints.
+- `oauth-authorize`: RFC 6749 §4.1.2.1 for the authorization endpoint: redirect to the client
+  with `error=` when its redirect URI is trusted, else an HTML error page.
+
+Only request errors (400, 413, 415, 422) change shape; 401/403/429/5xx stay error documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from server.auth.formats import oauth, oauth_authorize
+from server.errors import ApiError, SpecError
+from server.responses import Reply, error_reply
+from server.types import OperationSpec
+
+if TYPE_CHECKING:
+    from server.config import Runtime
+    from server.pipeline import Call
+
+ErrorRenderer = Callable[[ApiError, "Call"], Reply]
+ErrorFormat = Callable[[OperationSpec, "Runtime | None"], ErrorRenderer]
+
+
+def jsonapi(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
+    def render(error: ApiError, call: Call) -> Reply:
+        return error_reply(error, call.request_id)
+
+    return render
+
+
+FORMATS: dict[str, ErrorFormat] = {
+    "jsonapi": jsonapi,
+    "oauth": oauth,
+    "oauth-authorize": oauth_authorize,
+}
+
+
+def error_renderer(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
+    name: Any = spec.get("extensions", {}).get("x-error-format", "jsonapi")
+    factory = FORMATS.get(name) if isinstance(name, str) else None
+    if factory is None:
+        raise SpecError(
+            f"{spec['operation_id']}: unknown x-error-format {name!r}; known: {', '.join(FORMATS)}"
+        )
+    return factory(spec, runtime)
