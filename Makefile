@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke contract fuzz diff clean
+.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke contract fuzz diff graphiql clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-sandbox: $(STAMP)
+graphiql:
+	@test -d tools/graphiql/node_modules/graphiql || (cd tools/graphiql && npm ci --no-audit --no-fund --loglevel=error) \
+		|| echo "GraphiQL assets not installed: /graphql shows the basic offline console instead"
+
+sandbox: $(STAMP) graphiql
 	$(BIN)/kk sandbox --host $(HOST) --port $(PORT)
 
 spectral:
@@ -32,7 +36,7 @@ type: $(STAMP)
 regen-check: $(STAMP)
 	$(BIN)/kk generate --check
 
-unit: $(STAMP) spectral
+unit: $(STAMP) spectral graphiql
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
@@ -55,4 +59,4 @@ diff: $(STAMP)
 test: regen-check lint type unit bench-smoke
 
 clean:
-	rm -rf $(VENV) .kk tools/spectral/node_modules
+	rm -rf $(VENV) .kk tools/spectral/node_modules tools/graphiql/node_modules

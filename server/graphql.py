@@ -26,6 +26,9 @@ from graphql import (
     validate,
 )
 from graphql.validation import ASTValidationRule
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from server.errors import ApiError
 from server.identity import Authenticator, Identity, authorize, bearer_token
