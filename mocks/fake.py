@@ -13,6 +13,7 @@ import copy
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -135,21 +136,31 @@ class FakeData:
 
     def _plan(self, schema: Mapping[str, Any], for_request: bool) -> _Plan:
         registry = self.providers
-        cache_key = (id(schema), for_request, id(registry), registry.version, self.locale)
-        found = _plans.get(cache_key)
+        context = (for_request, id(registry), registry.version, self.locale)
+        found = _plans.get((id(schema), *context))
         if found is not None and found[0] is schema and found[1] is registry:
             return found[2]
-        if len(_plans) >= 4096:
+        try:  # an equal schema built afresh for this call still finds its plan
+            content: bytes | None = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            content = None
+        compiled = _by_content.get((content, *context)) if content is not None else None
+        if compiled is None:
+            hidden = "readOnly" if for_request else "writeOnly"
+            compiled = _Plan(schema, hidden, registry, self.locale)
+        if len(_plans) >= _CACHE_SIZE:
             _plans.clear()
-        compiled = _Plan(schema, "readOnly" if for_request else "writeOnly", registry, self.locale)
-        _plans[cache_key] = (schema, registry, compiled)  # holding both keeps their ids unique
+            _by_content.clear()
+        _plans[(id(schema), *context)] = (schema, registry, compiled)  # refs keep ids unique
+        if content is not None:
+            _by_content[(content, *context)] = compiled
         return compiled
 
 
 # Plans do not depend on the seed, so every FakeData shares them.
-_plans: dict[
-    tuple[int, bool, int, int, str], tuple[Mapping[str, Any], ProviderRegistry, _Plan]
-] = {}
+_CACHE_SIZE = 4096
+_plans: dict[tuple[Any, ...], tuple[Mapping[str, Any], ProviderRegistry, _Plan]] = {}
+_by_content: dict[tuple[Any, ...], _Plan] = {}
 
 
 def _default_registry() -> ProviderRegistry:
@@ -752,13 +763,11 @@ class _Node:
         raise NotImplementedError
 
 
+@dataclass(slots=True)
 class _Failing(_Node):
     """A part of the schema nothing satisfies; it fails only if generation reaches it."""
 
-    __slots__ = ("error",)
-
-    def __init__(self, error: GenerationError) -> None:
-        self.error = error
+    error: GenerationError
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         raise self.error
@@ -835,90 +844,76 @@ def _any_node(where: str) -> _Node:
     return _Union([*plain, _number({}, False, where), *rest], [False] * 7 + [True, False])
 
 
+@dataclass(slots=True)
 class _Provided(_Node):
     """A provider's value when it fits the schema, else the schema-driven value."""
 
-    __slots__ = ("_fn", "_schema", "_name", "_fits", "_fallback")
-
-    def __init__(
-        self,
-        fn: Provider,
-        schema: Mapping[str, Any],
-        name: str | None,
-        fits: Check,
-        fallback: _Node,
-    ) -> None:
-        self._fn, self._schema, self._name, self._fits = fn, schema, name, fits
-        self._fallback = fallback
+    fn: Provider
+    schema: Mapping[str, Any]
+    name: str | None
+    fits: Check
+    fallback: _Node
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
-        ctx = ProviderContext(
-            run.rng(path + "#p"), self._schema, self._name, run.locale, self._fits
-        )
-        value = self._fn(ctx)
-        return value if self._fits(value) else self._fallback.gen(run, path, depth)
+        rng = run.rng(path + "#p")
+        value = self.fn(ProviderContext(rng, self.schema, self.name, run.locale, self.fits))
+        return value if self.fits(value) else self.fallback.gen(run, path, depth)
 
 
+@dataclass(slots=True)
 class _Checked(_Node):
     """`not`, and allOf parts that could not be merged: generate, then check."""
 
-    __slots__ = ("_inner", "_check", "_where")
-
-    def __init__(self, inner: _Node, check: Check, where: str) -> None:
-        self._inner, self._check, self._where = inner, check, where
+    inner: _Node
+    check: Check
+    where: str
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         for attempt in range(6):
-            value = self._inner.gen(run, f"{path}~{attempt}" if attempt else path, depth)
-            if self._check(value):
+            value = self.inner.gen(run, f"{path}~{attempt}" if attempt else path, depth)
+            if self.check(value):
                 return value
-        raise GenerationError(self._where, "no generated value satisfies this part of the schema")
+        raise GenerationError(self.where, "no generated value satisfies this part of the schema")
 
 
+@dataclass(slots=True)
 class _Branches(_Node):
     """oneOf (exactly one branch must match), anyOf, and if/then/else (two branches)."""
 
-    __slots__ = ("_nodes", "_checks", "_weights", "_exclusive", "_where")
-
-    def __init__(
-        self,
-        nodes: list[_Node],
-        checks: list[Check],
-        weights: list[int],
-        exclusive: bool,
-        where: str,
-    ) -> None:
-        self._nodes, self._checks, self._weights = nodes, checks, weights
-        self._exclusive, self._where = exclusive, where
+    nodes: list[_Node]
+    checks: list[Check]
+    weights: list[int]  # 0 for branches that end recursion: preferred when deep
+    exclusive: bool
+    where: str
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
-        count = len(self._nodes)
+        count = len(self.nodes)
         start = run.rng(path + "#of").below(count)
         order = [(start + offset) % count for offset in range(count)]
-        if depth >= MAX_DEPTH:  # prefer branches that end recursion
-            order.sort(key=self._weights.__getitem__)
+        if depth >= MAX_DEPTH:
+            order.sort(key=self.weights.__getitem__)
         failure: GenerationError | None = None
         for index in order:
             for attempt in range(3):
                 spot = f"{path}~{index}.{attempt}" if attempt else path
                 try:
-                    value = self._nodes[index].gen(run, spot, depth)
+                    value = self.nodes[index].gen(run, spot, depth)
                 except GenerationError as error:
                     failure = error
                     continue
                 if self._fits(index, value):
                     return value
-        if failure is not None and not self._exclusive:
+        if failure is not None and not self.exclusive:
             raise failure
         reason = "no branch yields a value that matches exactly one branch"
-        raise GenerationError(self._where, reason if self._exclusive else "no branch can be met")
+        raise GenerationError(self.where, reason if self.exclusive else "no branch can be met")
 
     def _fits(self, index: int, value: Any) -> bool:
-        if not self._checks[index](value):
+        if not self.checks[index](value):
             return False
-        if not self._exclusive:
+        if not self.exclusive:
             return True
-        return not any(check(value) for i, check in enumerate(self._checks) if i != index)
+        return not any(check(value) for i, check in enumerate(self.checks) if i != index)
 
 
 def _number(schema: Mapping[str, Any], integer: bool, where: str) -> _Node:
@@ -965,44 +960,48 @@ def _edge(
     return best, any(is_open for value, is_open in found if value == best)
 
 
+@dataclass(slots=True)
 class _Steps(_Node):
-    __slots__ = ("_first", "_count", "_step", "_integer")
+    """Multiples of `step` from first*step to last*step."""
 
-    def __init__(self, first: int, last: int, step: Fraction, integer: bool) -> None:
-        self._first, self._count, self._step, self._integer = first, last - first + 1, step, integer
+    first: int
+    last: int
+    step: Fraction
+    integer: bool
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
-        rng = run.rng(path)
-        if self._integer:
-            return int((self._first + rng.below(self._count)) * self._step)
-        step = float(self._step)
+        rng, count = run.rng(path), self.last - self.first + 1
+        if self.integer:
+            return int((self.first + rng.below(count)) * self.step)
+        step = float(self.step)
         for _ in range(8):  # prefer values whose float division checks out too (Python jsonschema)
-            value = float((self._first + rng.below(self._count)) * self._step)
+            value = float((self.first + rng.below(count)) * self.step)
             if (value / step).is_integer():
                 return value
         return value
 
 
+@dataclass(slots=True)
 class _Float(_Node):
-    __slots__ = ("_low", "_high", "_low_open", "_high_open")
-
-    def __init__(self, low: float, high: float, low_open: bool, high_open: bool) -> None:
-        self._low, self._high, self._low_open, self._high_open = low, high, low_open, high_open
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
 
     def _inside(self, value: float) -> bool:
-        above = value > self._low if self._low_open else value >= self._low
-        return above and (value < self._high if self._high_open else value <= self._high)
+        above = value > self.low if self.low_open else value >= self.low
+        return above and (value < self.high if self.high_open else value <= self.high)
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
-        raw = run.rng(path).uniform(self._low, self._high)
+        raw = run.rng(path).uniform(self.low, self.high)
         for digits in (2, 4, 8):  # realistic: two decimals where the bounds allow
             value = round(raw, digits)
             if self._inside(value):
                 return value
-        for value in (raw, (self._low + self._high) / 2):
+        for value in (raw, (self.low + self.high) / 2):
             if self._inside(value):
                 return value
-        return self._low
+        return self.low
 
 
 class _String(_Node):
@@ -1040,8 +1039,7 @@ class _String(_Node):
 
 
 def _text(rng: Rng, vocabulary: Sequence[str], low: int, high: int | None) -> str:
-    parts = [vocabulary[rng.below(len(vocabulary))] for _ in range(rng.randint(1, 3))]
-    text = " ".join(parts).capitalize()
+    text = " ".join(rng.picks(vocabulary, rng.randint(1, 3))).capitalize()
     while len(text) < low:
         text += " " + vocabulary[rng.below(len(vocabulary))]
     if high is not None and len(text) > high:
@@ -1051,49 +1049,43 @@ def _text(rng: Rng, vocabulary: Sequence[str], low: int, high: int | None) -> st
     return text
 
 
+@dataclass(slots=True)
 class _Array(_Node):
-    __slots__ = ("_prefix", "_items", "_contains", "_least", "_low", "_high", "_unique", "_where")
-
-    def __init__(
-        self,
-        prefix: list[_Node],
-        items: _Node | None,
-        contains: _Node | None,
-        least: int,
-        low: int,
-        high: int | None,
-        unique: bool,
-        where: str,
-    ) -> None:
-        self._prefix, self._items, self._contains, self._least = prefix, items, contains, least
-        self._low, self._high, self._unique, self._where = low, high, unique, where
+    prefix: list[_Node]
+    items: _Node | None  # None: `items: false`
+    contains: _Node | None
+    least: int  # minContains
+    low: int
+    high: int | None
+    unique: bool
+    where: str
 
     def _count(self, run: _Run, rng: Rng, depth: int) -> int:
         if depth >= MAX_DEPTH:
-            count = self._low
+            count = self.low
         elif run.size is not None and run.arrays == 0:
             count = run.size
         else:
             count = rng.randint(1, 3)
-        count = max(count, self._low, self._least if self._contains else 0)
-        if self._high is not None:
-            count = min(count, self._high)
-        if self._items is None:
-            count = min(count, len(self._prefix))
-        if count < self._low:
-            raise GenerationError(self._where, "minItems exceeds the items allowed")
+        count = max(count, self.low, self.least if self.contains else 0)
+        if self.high is not None:
+            count = min(count, self.high)
+        if self.items is None:
+            count = min(count, len(self.prefix))
+        if count < self.low:
+            raise GenerationError(self.where, "minItems exceeds the items allowed")
         return count
 
     def _node(self, index: int) -> _Node:
-        if index < len(self._prefix):
-            return self._prefix[index]
-        if self._contains is not None and index - len(self._prefix) < self._least:
-            return self._contains
-        return self._items or self._prefix[-1]  # _count keeps index < len(prefix) without items
+        if index < len(self.prefix):
+            return self.prefix[index]
+        if self.contains is not None and index - len(self.prefix) < self.least:
+            return self.contains
+        return self.items or self.prefix[-1]  # _count keeps index < len(prefix) without items
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         if depth > HARD_DEPTH:
-            raise GenerationError(self._where, f"items still required at depth {depth}")
+            raise GenerationError(self.where, f"items still required at depth {depth}")
         count = self._count(run, run.rng(path), depth)
         out: list[Any] = []
         seen: set[bytes] = set()
@@ -1104,48 +1096,44 @@ class _Array(_Node):
                 for attempt in range(8):
                     spot = f"{path}/{index}~{attempt}" if attempt else f"{path}/{index}"
                     value = node.gen(run, spot, depth + 1)
-                    if not self._unique:
+                    if not self.unique:
                         break
                     mark = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
                     if mark not in seen:
                         seen.add(mark)
                         break
                 else:
-                    if len(out) >= self._low:
+                    if len(out) >= self.low:
                         break
-                    raise GenerationError(self._where, "too few distinct values for uniqueItems")
+                    raise GenerationError(self.where, "too few distinct values for uniqueItems")
                 out.append(value)
         finally:
             run.arrays -= 1
         return out
 
 
+@dataclass(slots=True)
 class _Object(_Node):
-    __slots__ = (
-        *("_entries", "_extra", "_open", "_patterns", "_names"),
-        *("_sizes", "_needs", "_where", "_declared", "_simple", "_plain"),
-    )
+    entries: list[tuple[str, _Node, bool]]  # (name, node, required)
+    extra: _Node | None  # additionalProperties, when it is a schema
+    open: bool  # additionalProperties is not false
+    patterns: list[tuple[Pattern, _Node]]
+    names: _Node | None  # propertyNames
+    sizes: tuple[int, int | None]  # min/maxProperties
+    needs: dict[str, list[str]]  # dependentRequired
+    where: str
+    declared: set[str] = field(init=False)
+    simple: bool = field(init=False)
+    plain: bool = field(init=False)
 
-    def __init__(
-        self,
-        entries: list[tuple[str, _Node, bool]],
-        extra: _Node | None,
-        is_open: bool,
-        patterns: list[tuple[Pattern, _Node]],
-        names: _Node | None,
-        sizes: tuple[int, int | None],
-        needs: dict[str, list[str]],
-        where: str,
-    ) -> None:
-        self._entries, self._extra, self._open, self._patterns = entries, extra, is_open, patterns
-        self._names, self._sizes, self._needs, self._where = names, sizes, needs, where
-        self._declared = {e[0] for e in entries}
-        self._simple = not needs and sizes == (0, None)
-        self._plain = not (extra or patterns or (is_open and sizes[0]))  # no extra keys ever
+    def __post_init__(self) -> None:
+        self.declared = {e[0] for e in self.entries}
+        self.simple = not self.needs and self.sizes == (0, None)
+        self.plain = not (self.extra or self.patterns or (self.open and self.sizes[0]))
 
     def _choose(self, rng: Rng, deep: bool) -> list[tuple[str, _Node, bool]]:
         bits, left, names = 0, 0, set()
-        for entry in self._entries:  # a byte of randomness per optional property
+        for entry in self.entries:  # a byte of randomness per optional property
             if not entry[2]:
                 if deep:
                     continue
@@ -1155,24 +1143,24 @@ class _Object(_Node):
                 if byte >= OPTIONAL_RATE * 256:
                     continue
             names.add(entry[0])
-        if self._simple:
-            return [e for e in self._entries if e[0] in names]
-        keep = {e[0] for e in self._entries if e[2]}
+        if self.simple:
+            return [e for e in self.entries if e[0] in names]
+        keep = {e[0] for e in self.entries if e[2]}
         for group in (keep, names):  # dependentRequired pulls in companions
             for name in list(group):
-                group.update(n for n in self._needs.get(name, ()) if n in self._declared)
-        low, high = self._sizes
-        optional = [e[0] for e in self._entries if e[0] in names - keep]
+                group.update(n for n in self.needs.get(name, ()) if n in self.declared)
+        low, high = self.sizes
+        optional = [e[0] for e in self.entries if e[0] in names - keep]
         if high is not None and len(names) > high:
             names = keep | set(optional[: max(0, high - len(keep))])
         if len(names) < low:  # minProperties: bring in optional ones first
-            optional = [e[0] for e in self._entries if e[0] not in keep]
+            optional = [e[0] for e in self.entries if e[0] not in keep]
             names = keep | set(optional[: max(0, low - len(keep))])
-        return [e for e in self._entries if e[0] in names]
+        return [e for e in self.entries if e[0] in names]
 
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         if depth > HARD_DEPTH:
-            raise GenerationError(self._where, f"properties still required at depth {depth}")
+            raise GenerationError(self.where, f"properties still required at depth {depth}")
         rng = run.rng(path)
         deep = depth >= MAX_DEPTH
         out: dict[str, Any] = {}
@@ -1182,33 +1170,33 @@ class _Object(_Node):
             except GenerationError:
                 if required:
                     raise  # an optional property that cannot be met is left out
-        if not self._plain:
+        if not self.plain:
             self._add_extra(run, rng, out, path, depth, deep)
-        low, high = self._sizes
+        low, high = self.sizes
         if len(out) < low:
-            raise GenerationError(self._where, "cannot reach minProperties")
+            raise GenerationError(self.where, "cannot reach minProperties")
         return out
 
     def _add_extra(
         self, run: _Run, rng: Rng, out: dict[str, Any], path: str, depth: int, deep: bool
     ) -> None:
         """Keys beyond the declared ones: a pattern map's keys, a few entries of a map."""
-        low, high = self._sizes
+        low, high = self.sizes
         missing = max(0, low - len(out))
         if deep and not missing:
             return
         sources: list[tuple[Callable[[str], str], _Node]] = []
-        if self._patterns and (not self._entries or missing):
-            sources += [(self._pattern_key(run, p), node) for p, node in self._patterns]
-        extra = self._extra or (_String({}, self._where) if self._open and missing else None)
+        if self.patterns and (not self.entries or missing):
+            sources += [(self._pattern_key(run, p), node) for p, node in self.patterns]
+        extra = self.extra or (_String({}, self.where) if self.open and missing else None)
         if extra is not None:
-            wanted = max(missing - len(sources), rng.randint(0 if self._entries else 1, 2))
+            wanted = max(missing - len(sources), rng.randint(0 if self.entries else 1, 2))
             sources += [(self._plain_key(run, depth), extra)] * wanted
         room = high - len(out) if high is not None else len(sources)
         for index, (make_key, node) in enumerate(sources[: max(room, 0)]):
             for attempt in range(6):
                 key = make_key(f"{path}#key{index}~{attempt}")
-                if key and key not in out and key not in self._declared:
+                if key and key not in out and key not in self.declared:
                     out[key] = node.gen(run, f"{path}/{key}", depth + 1)
                     break
 
@@ -1219,9 +1207,9 @@ class _Object(_Node):
         vocabulary = words(run.locale)
 
         def make(spot: str) -> str:
-            if self._names is not None:
-                return str(self._names.gen(run, spot, depth + 1))
+            if self.names is not None:
+                return str(self.names.gen(run, spot, depth + 1))
             key = vocabulary[run.rng(spot).below(len(vocabulary))]
-            return "" if any(p.matches(key) for p, _ in self._patterns) else key
+            return "" if any(p.matches(key) for p, _ in self.patterns) else key
 
         return make

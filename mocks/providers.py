@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib
 import random
@@ -78,6 +79,17 @@ class Rng(random.Random):
         if not seq:
             raise IndexError("cannot choose from an empty sequence")
         return seq[self.below(len(seq))]
+
+    def picks(self, seq: SupportsLenAndGetItem[T], count: int) -> list[T]:
+        """`count` uniform choices from `seq`, several per 64-bit draw."""
+        size, out = len(seq), list[T]()
+        per_draw = max(1, 60 // max(1, size.bit_length()))
+        while len(out) < count:
+            draw = self.next64()
+            for _ in range(min(per_draw, count - len(out))):
+                draw, index = divmod(draw, size)
+                out.append(seq[index])
+        return out
 
     def token(self, length: int = 6, alphabet: str = _LOWER_ALNUM) -> str:
         """`length` characters of `alphabet` (a byte per character, mapped in C)."""
@@ -170,6 +182,7 @@ Provider = Callable[[ProviderContext], Any]
 P = TypeVar("P", bound=Provider)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """`avatarURL`, `avatar-url` and `Avatar URL` all become `avatar_url`."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
@@ -271,8 +284,7 @@ def _bounded(ctx: ProviderContext, lo: float, hi: float, decimals: int) -> float
 
 
 def _words(ctx: ProviderContext, lo: int, hi: int) -> list[str]:
-    vocabulary = words(ctx.locale)
-    return [vocabulary[ctx.rng.below(len(vocabulary))] for _ in range(ctx.rng.randint(lo, hi))]
+    return ctx.rng.picks(words(ctx.locale), ctx.rng.randint(lo, hi))
 
 
 def sentence(ctx: ProviderContext, lo: int = 6, hi: int = 12) -> str:
