@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from server.auth.cli import keys
 from server.errors import StartupError
 from server.factory import AppConfig, Built, build, export_config
 
@@ -48,6 +50,12 @@ def _serving_options(fn: Any) -> Any:
             default=None,
             help="One JSON log line per request (default: on for serve, off for sandbox/mock).",
         ),
+        click.option(
+            "--rate-limits",
+            type=click.Choice(["on", "relaxed", "off"]),
+            default=None,
+            help="The spec's limits, the same x100, or none (default: on; off for mock).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -64,6 +72,8 @@ def _build_or_exit(config: AppConfig) -> Built:
 def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
+        config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
     built = _build_or_exit(config)
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(
@@ -75,6 +85,8 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
             else ""
         )
     )
+    for note in built.runtime.extras.get("notes", []):
+        click.echo(f"  {note}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -131,6 +143,7 @@ def sandbox(
     seed: int,
     validate_responses: bool | None,
     log_requests: bool | None,
+    rate_limits: str | None,
     data_dir: str,
 ) -> None:
     config = AppConfig(
@@ -139,6 +152,7 @@ def sandbox(
         validate_responses=validate_responses,
         access_log=log_requests,
         data_dir=data_dir,
+        rate_limits=rate_limits,
     )
     _run(config, host, port, workers)
 
@@ -158,6 +172,7 @@ def mock(
     seed: int,
     validate_responses: bool | None,
     log_requests: bool | None,
+    rate_limits: str | None,
     spec: str | None,
     graphql: str | None,
 ) -> None:
@@ -168,6 +183,7 @@ def mock(
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,
+        rate_limits=rate_limits,
     )
     _run(config, host, port, workers)
 
@@ -181,9 +197,14 @@ def serve(
     seed: int,
     validate_responses: bool | None,
     log_requests: bool | None,
+    rate_limits: str | None,
 ) -> None:
     config = AppConfig(
-        "strict", seed=seed, validate_responses=validate_responses, access_log=log_requests
+        "strict",
+        seed=seed,
+        validate_responses=validate_responses,
+        access_log=log_requests,
+        rate_limits=rate_limits,
     )
     _run(config, host, port, workers)
 
@@ -321,3 +342,6 @@ def contract_token(built: Built) -> str | None:
     """A token with every scope for an app this command started itself (None: no auth)."""
     mint = built.runtime.extras.get("mint_token")
     return str(mint()) if callable(mint) else None
+
+
+main.add_command(keys)

@@ -152,6 +152,11 @@ def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, di
     return table, protocols, files
 
 
+def load_table(config: AppConfig) -> ApiTable:
+    """The operation table `config` would serve (without building the app)."""
+    return _spec_table(config)[0]
+
+
 def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthServices | None:
     """Authenticator, rate limiter and ownership source of the app (see server/auth)."""
     runtime.rate_limiter = _limiter(config, runtime.table)

@@ -1,0 +1,112 @@
+"""`kk keys`: API keys (create, list, revoke) and the rotation of token signing keys."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from server.auth.api_keys import ApiKeys
+from server.auth.keys import KeyRing
+from server.auth.limits import LimitSettings
+from server.auth.services import declared_scopes
+from server.auth.store import AuthStore
+from server.errors import StartupError
+from server.factory import AppConfig, load_table
+
+DATA_DIR = click.option(
+    "--data-dir",
+    default=".kk",
+    show_default=True,
+    help="The server's data directory (keys and identity.sqlite3 live there).",
+)
+
+
+@click.group(help="API keys for server-to-server calls, and token signing keys.")
+def keys() -> None:
+    pass
+
+
+def _store(data_dir: str) -> ApiKeys:
+    return ApiKeys(AuthStore.in_dir(Path(data_dir)))
+
+
+@keys.command(help="Create an API key; its secret is printed once and never stored.")
+@click.option("--scopes", required=True, help='Space- or comma-separated, e.g. "read:profile".')
+@click.option("--tier", default="free", show_default=True, help="Rate-limit tier.")
+@click.option("--name", default="api key", show_default=True, help="What the key is for.")
+@click.option("--user", "subject", default=None, help="The user id the key acts for, if any.")
+@click.option("--environment", default="live", show_default=True, help="kk_<environment>_...")
+@DATA_DIR
+def create(
+    scopes: str, tier: str, name: str, subject: str | None, environment: str, data_dir: str
+) -> None:
+    try:
+        table = load_table(AppConfig())
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    wanted = [s for s in scopes.replace(",", " ").split() if s]
+    unknown = sorted(set(wanted) - set(declared_scopes(table)))
+    if unknown:
+        raise click.BadParameter(f"unknown scopes: {' '.join(unknown)}", param_hint="--scopes")
+    tiers = LimitSettings.from_table(table).tiers
+    if tier not in tiers:
+        raise click.BadParameter(f"choose one of {', '.join(tiers)}", param_hint="--tier")
+
+    async def run() -> None:
+        api_keys = _store(data_dir)
+        new = await api_keys.create(name, wanted, tier, subject, environment)
+        await api_keys.store.close()
+        click.echo(f"created {new.key.id} ({tier}, {' '.join(sorted(new.key.scopes))})")
+        click.echo(f"key (shown once, store it now): {new.secret}")
+
+    asyncio.run(run())
+
+
+@keys.command(name="list", help="List API keys (never their secrets).")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+@DATA_DIR
+def list_keys(include_revoked: bool, data_dir: str) -> None:
+    async def run() -> None:
+        api_keys = _store(data_dir)
+        found = await api_keys.list(include_revoked)
+        await api_keys.store.close()
+        for k in found:
+            created = datetime.fromtimestamp(k.created_at, UTC).strftime("%Y-%m-%d %H:%M")
+            state = "revoked" if k.revoked_at else "active"
+            click.echo(
+                f"{k.id}  {k.prefix}...  {state}  {k.tier}  {created}  "
+                f"{k.subject or '-'}  {k.name}  [{' '.join(sorted(k.scopes))}]"
+            )
+        if not found:
+            click.echo("no API keys")
+
+    asyncio.run(run())
+
+
+@keys.command(help="Revoke an API key by id (a running server stops accepting it within 5 s).")
+@click.argument("key_id")
+@DATA_DIR
+def revoke(key_id: str, data_dir: str) -> None:
+    async def run() -> bool:
+        api_keys = _store(data_dir)
+        done = await api_keys.revoke(key_id)
+        await api_keys.store.close()
+        return done
+
+    if not asyncio.run(run()):
+        raise click.ClickException(f"no active API key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@keys.command(
+    name="rotate-signing-key",
+    help="Make a new token signing key; the previous one stays in the JWKS until tokens expire.",
+)
+@DATA_DIR
+def rotate_signing_key(data_dir: str) -> None:
+    ring = KeyRing(Path(data_dir) / "keys")
+    previous = ring.current.kid
+    click.echo(f"signing key {ring.rotate().kid} (previous {previous} still verifies)")
