@@ -2,6 +2,7 @@
 
 from mocks.fake import FakeData, GenerationError, UnknownExample
 from mocks.providers import (
+    DECLINE,
     DuplicateProvider,
     FakeDataError,
     Provider,
@@ -15,6 +16,7 @@ from mocks.providers import (
 )
 
 __all__ = [
+    "DECLINE",
     "DuplicateProvider",
     "FakeData",
     "FakeDataError",

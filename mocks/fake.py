@@ -23,6 +23,7 @@ import jsonschema_rs
 import orjson
 
 from mocks.providers import (
+    DECLINE,
     FakeDataError,
     Kind,
     Pattern,
@@ -857,7 +858,14 @@ class _Provided(_Node):
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         rng = run.rng(path + "#p")
         value = self.fn(ProviderContext(rng, self.schema, self.name, run.locale, self.fits))
-        return value if self.fits(value) else self.fallback.gen(run, path, depth)
+        if value is not DECLINE:
+            value = _jsonable(value)
+            try:
+                if self.fits(value):
+                    return value
+            except ValueError:  # not JSON at all: the provider's mistake, the schema decides
+                pass
+        return self.fallback.gen(run, path, depth)
 
 
 @dataclass(slots=True)

@@ -179,6 +179,14 @@ class ProviderContext:
 
 
 Provider = Callable[[ProviderContext], Any]
+
+
+class _Decline:
+    def __repr__(self) -> str:
+        return "DECLINE"
+
+
+DECLINE: Any = _Decline()  # a provider returns this to leave the value to the schema
 P = TypeVar("P", bound=Provider)
 
 
@@ -425,6 +433,8 @@ def password(ctx: ProviderContext) -> str:
 
 def identifier(ctx: ProviderContext) -> Any:
     """`booking_id` -> `booking_8f3k2a`; a pattern on the schema wins (the fallback honours it)."""
+    if "pattern" in ctx.schema:
+        return DECLINE
     if ctx.schema.get("type") in ("integer", ["integer"]):
         return ctx.rng.randint(1, 99999)
     stem = normalize_name(ctx.name or "")

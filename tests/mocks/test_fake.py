@@ -630,3 +630,21 @@ def test_random_schemas_give_the_same_bytes_for_the_same_seed(
 ) -> None:
     first = FakeData(seed).instance(schema, key="random")
     assert orjson.dumps(first) == orjson.dumps(FakeData(seed).instance(dict(schema), key="random"))
+
+
+def test_an_example_name_without_named_examples_is_unknown() -> None:
+    with pytest.raises(UnknownExample) as caught:
+        FAKE.example_or_instance({"example": 1}, {"type": "integer"}, key="k", example="one")
+    assert caught.value.available == []
+
+
+def test_an_equal_schema_built_afresh_reuses_its_plan() -> None:
+    from mocks import fake
+
+    def schema() -> dict[str, Any]:
+        return {"type": "object", "properties": {"n": {"type": "integer", "minimum": 123456}}}
+
+    FAKE.instance(schema(), key="k")
+    plans = len(fake._by_content)
+    values = {orjson.dumps(FAKE.instance(schema(), key="k")) for _ in range(5)}
+    assert len(fake._by_content) == plans and len(values) == 1

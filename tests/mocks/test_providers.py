@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import jsonschema_rs
@@ -295,3 +296,19 @@ def test_wide_character_classes_read_as_lowercase_tokens() -> None:
 def test_unsupported_patterns_raise_a_clear_error() -> None:
     with pytest.raises(Exception, match="bad escape|unsupported|unknown"):
         pattern(r"^\p{L}+$")
+
+
+def test_a_provider_may_decline_and_leave_the_value_to_the_schema() -> None:
+    registry = default_registry()
+    registry.register("shy", lambda ctx: mocks.DECLINE, kind="hint")
+    schema = {"type": ["string", "null"], "pattern": "^u_[a-z]{4}$", "x-faker": "shy"}
+    values = [FakeData(seed, providers=registry).instance(schema, key="k") for seed in range(30)]
+    assert any(v is not None for v in values)
+    assert all(v is None or re.fullmatch(r"u_[a-z]{4}", v) for v in values)
+
+
+def test_a_provider_returning_a_date_gives_its_iso_string() -> None:
+    registry = default_registry()
+    registry.register("day", lambda ctx: date(2024, 2, 29), kind="hint")
+    schema = {"type": "string", "format": "date", "x-faker": "day"}
+    assert FakeData(1, providers=registry).instance(schema, key="k") == "2024-02-29"
