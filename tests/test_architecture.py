@@ -34,9 +34,16 @@ FORBIDDEN = {
 }
 
 
+# The `kk` command line is the composition root: it may start the contract runner.
+ALLOWED = {"server/cli.py": {"contracts"}}
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_imports_only_what_design_allows(package: str) -> None:
-    bad = {m: sorted(names & FORBIDDEN[package]) for m, names in imports_of(package).items()}
+    bad = {
+        m: sorted(names & FORBIDDEN[package] - ALLOWED.get(m, set()))
+        for m, names in imports_of(package).items()
+    }
     assert {m: n for m, n in bad.items() if n} == {}
 
 
