@@ -39,11 +39,15 @@ regen-check: $(STAMP)
 unit: $(STAMP) spectral graphiql
 	$(BIN)/pytest -q
 
+# kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/pytest bench --benchmark-enable -q
+	$(BIN)/python bench/run.py
 
+# CI: the same scripts, about a second per scenario, kk alone, Python load generator.
 bench-smoke: $(STAMP)
 	$(BIN)/pytest bench -q
+	$(BIN)/python bench/run.py --smoke --no-prism --load python
 
 contract: $(STAMP)
 	$(BIN)/kk contract --mode mock --budget quick --out .kk/contract

@@ -1,0 +1,224 @@
+"""Medians over runs, the targets of issue 7, and the generated part of bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.scenarios import SCENARIOS
+
+BEGIN = "<!-- bench/run.py: begin (generated, do not edit by hand) -->"
+END = "<!-- bench/run.py: end -->"
+Results = dict[str, Any]
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def side(results: Results, scenario: str, who: str, key: str) -> float | None:
+    values = []
+    for run in results["runs"]:
+        got = run["scenarios"].get(scenario, {}).get(who)
+        if isinstance(got, dict) and got.get(key) is not None:
+            values.append(float(got[key]))
+    return median(values)
+
+
+def server(results: Results, key: str, metric: str) -> float | None:
+    values = [
+        float(run["servers"][key][metric]) for run in results["runs"] if key in run["servers"]
+    ]
+    return median(values)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def status(results: Results, scenario: str) -> str:
+    notes = {run["scenarios"].get(scenario, {}).get("status", "") for run in results["runs"]}
+    notes.discard("")
+    notes.discard("ok")
+    return "; ".join(sorted(notes))
+
+
+def _f(value: float | None, fmt: str = ",.0f", suffix: str = "") -> str:
+    return "–" if value is None else format(value, fmt) + suffix
+
+
+def http_table(results: Results) -> list[str]:
+    rows = [
+        "| scenario | kk req/s | kk p50 / p99 ms | Prism req/s | Prism p50 / p99 ms "
+        "| req/s kk/Prism | p99 kk/Prism |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for s in SCENARIOS:
+        if not any(s.name in run["scenarios"] for run in results["runs"]):
+            continue
+        kk = [side(results, s.name, "kk", k) for k in ("rps", "p50_ms", "p99_ms")]
+        pr = [side(results, s.name, "prism", k) for k in ("rps", "p50_ms", "p99_ms")]
+        title = s.title + (f" ({status(results, s.name)})" if status(results, s.name) else "")
+        rows.append(
+            f"| {title} | {_f(kk[0])} | {_f(kk[1], '.2f')} / {_f(kk[2], '.2f')} "
+            f"| {_f(pr[0])} | {_f(pr[1], '.2f')} / {_f(pr[2], '.2f')} "
+            f"| {_f(ratio(kk[0], pr[0]), '.1f', '×')} | {_f(ratio(kk[2], pr[2]), '.2f')} |"
+        )
+    return rows
+
+
+def server_table(results: Results) -> list[str]:
+    rows = ["| server | start-up to first 200 | peak RSS (process tree) |", "|---|--:|--:|"]
+    for key, name in results["server_names"].items():
+        rows.append(
+            f"| {name} | {_f(server(results, key, 'startup_s'), '.2f', ' s')} "
+            f"| {_f(server(results, key, 'rss_mb'), '.0f', ' MB')} |"
+        )
+    return rows
+
+
+Check = tuple[str, Callable[[Results], float | None], str, float, bool]
+# (target, measured value, unit, bound, True: value must be >= bound; False: <= bound)
+TARGETS: tuple[Check, ...] = (
+    (
+        "GET list req/s ≥ 3× Prism -v silent",
+        lambda r: ratio(side(r, "get_list", "kk", "rps"), side(r, "get_list", "prism", "rps")),
+        "×",
+        3.0,
+        True,
+    ),
+    (
+        "GET list ?limit=20 req/s ≥ 3× Prism",
+        lambda r: ratio(
+            side(r, "get_list_limit", "kk", "rps"), side(r, "get_list_limit", "prism", "rps")
+        ),
+        "×",
+        3.0,
+        True,
+    ),
+    (
+        "GET list p99 ≤ ½ Prism's",
+        lambda r: ratio(
+            side(r, "get_list", "kk", "p99_ms"), side(r, "get_list", "prism", "p99_ms")
+        ),
+        "",
+        0.5,
+        False,
+    ),
+    (
+        "POST valid req/s ≥ 3× Prism",
+        lambda r: ratio(side(r, "post_valid", "kk", "rps"), side(r, "post_valid", "prism", "rps")),
+        "×",
+        3.0,
+        True,
+    ),
+    (
+        "POST invalid req/s ≥ 3× Prism",
+        lambda r: ratio(
+            side(r, "post_invalid", "kk", "rps"), side(r, "post_invalid", "prism", "rps")
+        ),
+        "×",
+        3.0,
+        True,
+    ),
+    (
+        "dynamic list req/s ≥ 20× Prism -d",
+        lambda r: ratio(
+            side(r, "dynamic_list", "kk", "rps"), side(r, "dynamic_list", "prism", "rps")
+        ),
+        "×",
+        20.0,
+        True,
+    ),
+    (
+        "peak RSS ≤ ⅓ of Prism's",
+        lambda r: ratio(server(r, "kk", "rss_mb"), server(r, "prism", "rss_mb")),
+        "",
+        1 / 3,
+        False,
+    ),
+    (
+        "start-up ≤ ½ of Prism's",
+        lambda r: ratio(server(r, "kk", "startup_s"), server(r, "prism", "startup_s")),
+        "",
+        0.5,
+        False,
+    ),
+)
+
+
+def target_table(results: Results) -> list[str]:
+    rows = ["| target | measured (kk/Prism, median) | met |", "|---|--:|:-:|"]
+    for name, measure, unit, bound, at_least in TARGETS:
+        value = measure(results)
+        if value is None:
+            verdict = "pending"
+        else:
+            verdict = "yes" if (value >= bound if at_least else value <= bound) else "**no**"
+        rows.append(f"| {name} | {_f(value, '.2f', unit)} | {verdict} |")
+    return rows
+
+
+def ws_lines(results: Results) -> list[str]:
+    runs = [run["ws"] for run in results["runs"] if run.get("ws")]
+    if not runs:
+        return []
+    eps = median([float(w["events_per_s"]) for w in runs])
+    p50 = median([float(w["p50_ms"]) for w in runs])
+    p99 = median([float(w["p99_ms"]) for w in runs])
+    return [
+        "| clients | events/s delivered (sum over clients) | delivery latency p50 / p99 |",
+        "|--:|--:|--:|",
+        f"| {runs[0]['clients']} | {_f(eps)} | {_f(p50, '.1f')} / {_f(p99, '.1f')} ms |",
+    ]
+
+
+def render(results: Results) -> str:
+    cfg = results["config"]
+    lines = [
+        BEGIN,
+        "",
+        f"Date: {results['date']}. Machine: {results['versions'].get('machine', '?')}.",
+        "Versions: "
+        + ", ".join(f"{k} {v}" for k, v in results["versions"].items() if k != "machine")
+        + ".",
+        f"Load: {cfg['load']} (-t{cfg['threads']} -c{cfg['connections']}, {cfg['duration']:g} s "
+        f"after a {cfg['warmup']:g} s warm-up), medians of {cfg['runs']} runs; kk and Prism "
+        "alternate within each run (both up, one loaded at a time).",
+        f"Command: `{cfg['command']}`",
+        "",
+        "### HTTP",
+        "",
+        *http_table(results),
+        "",
+        "### Start-up and memory",
+        "",
+        *server_table(results),
+        "",
+        "### Targets (issue 7)",
+        "",
+        *target_table(results),
+    ]
+    ws = ws_lines(results)
+    if ws:
+        lines += ["", "### WebSocket fan-out (`/ws`, channel `bookings`; kk only)", "", *ws]
+    if results.get("notes"):
+        lines += ["", *[f"- {n}" for n in results["notes"]]]
+    return "\n".join([*lines, "", END])
+
+
+def write_results(path: Path, results: Results) -> None:
+    """Replace the generated block of RESULTS.md, keeping everything written by hand."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = render(results)
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = (
+            text.rstrip("\n") + "\n\n## Side by side with Prism (bench/run.py)\n\n" + block + "\n"
+        )
+    path.write_text(text, encoding="utf-8")

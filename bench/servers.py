@@ -1,0 +1,207 @@
+"""The servers under test: spawn on a free loopback port, time start-up, read peak RSS, stop.
+
+Every server runs in its own process group (started here), so stopping it ends exactly the
+processes this module started: the server and its workers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".kk" / "bench"
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def kk_command() -> list[str]:
+    kk = Path(sys.executable).parent / "kk"
+    if kk.exists():
+        return [str(kk)]
+    return [sys.executable, "-c", "from server.cli import main; main()"]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to start one server; `{port}` in argv is replaced by a free port."""
+
+    name: str
+    argv: tuple[str, ...]
+    base: str  # path prefix of the REST API on this server ("/v1" for kk, "" for Prism)
+    env: tuple[tuple[str, str], ...] = ()
+    probe: str | None = None  # absolute path to probe instead of base + Probe.path
+
+    def command(self, port: int) -> list[str]:
+        return [a.replace("{port}", str(port)) for a in self.argv]
+
+
+def kk_mock(workers: int = 1) -> ServerSpec:
+    argv = [*kk_command(), "mock", "--host", "127.0.0.1", "--port", "{port}"]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    name = "kk mock" + (f" --workers {workers}" if workers > 1 else "")
+    return ServerSpec(name, tuple(argv), "/v1")
+
+
+def kk_sandbox() -> ServerSpec:
+    """`kk sandbox` as its workers run it (server.factory:app_from_env), rate limits off.
+
+    `kk sandbox` has no switch for rate limits, and the spec's search class allows 100
+    requests a minute: a load test would measure 429s. Everything else is the sandbox.
+    """
+    config = {
+        "mode": "sandbox",
+        "rate_limits": "off",
+        "data_dir": str(CACHE / "sandbox"),
+    }
+    argv = (
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "server.factory:app_from_env",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    )
+    env = (("KK_APP_CONFIG", orjson.dumps(config).decode()),)
+    return ServerSpec("kk sandbox (limits off)", argv, "/v1", env, probe="/healthz")
+
+
+def prism(binary: Path, dynamic: bool = False) -> ServerSpec:
+    argv = [str(binary), "mock", "-h", "127.0.0.1", "-p", "{port}", "-v", "silent"]
+    if dynamic:
+        argv.append("-d")
+    argv.append(str(ROOT / "spec" / "openapi.yaml"))
+    return ServerSpec("prism -d" if dynamic else "prism -v silent", tuple(argv), "")
+
+
+@dataclass
+class Running:
+    spec: ServerSpec
+    proc: subprocess.Popen[bytes]
+    port: int
+    startup_s: float
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> float:
+        """Sum of VmHWM (peak resident set) over the server's process tree."""
+        return sum(_vmhwm_kb(pid) for pid in _tree(self.proc.pid)) / 1024
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+
+@dataclass
+class Probe:
+    """The request that says a server is up: first 200 on it ends the start-up clock."""
+
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def start(spec: ServerSpec, probe: Probe) -> Running:
+    port = free_port()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    log = CACHE / f"{spec.name.split()[0]}-{port}.log"
+    # The servers run the code of the tree this bench lives in, whatever .venv has installed.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **dict(spec.env)}
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            spec.command(port),
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Running(spec, proc, port, 0.0, log)
+    path = spec.probe or spec.base + probe.path
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{spec.name} exited ({proc.returncode}); see {log}")
+        if _status(port, path, probe.headers) == 200:
+            running.startup_s = time.perf_counter() - started
+            return running
+        if time.perf_counter() - started > START_TIMEOUT:
+            running.stop()
+            raise RuntimeError(f"{spec.name} answered no 200 within {START_TIMEOUT:.0f} s")
+        time.sleep(0.01)
+
+
+def _status(port: int, path: str, headers: dict[str, str]) -> int | None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _vmhwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
