@@ -215,6 +215,21 @@ class AuthorizationServer:
 
     async def _refresh_grant(self, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
         token = _text(body, "refresh_token") or ""
+        # Check the request against the grant first: a refused request must not use the token.
+        seen = await self.store.refresh_grant(token)
+        if seen is None or seen.expires_at <= time.time():
+            raise OAuthError("invalid_grant", "Unknown or expired refresh token")
+        if seen.client_id != client.client_id:
+            raise OAuthError("invalid_grant", "The refresh token was issued to another client")
+        scope = seen.scope
+        requested = _text(body, "scope")
+        if requested is not None:
+            extra = [s for s in requested.split() if s not in seen.scope.split()]
+            if extra:
+                raise OAuthError(
+                    "invalid_scope", f"{' '.join(extra)} was not granted to this session"
+                )
+            scope = " ".join(dict.fromkeys(requested.split()))
         try:
             grant = await self.store.use_refresh(token)
         except Redeemed as e:
@@ -223,22 +238,10 @@ class AuthorizationServer:
                 "invalid_grant",
                 "The refresh token was already used; every token of this session is revoked",
             ) from e
-        if grant is None or grant.expires_at <= time.time():
+        if grant is None:
             raise OAuthError("invalid_grant", "Unknown or expired refresh token")
-        if grant.client_id != client.client_id:
-            raise OAuthError("invalid_grant", "The refresh token was issued to another client")
         if await self.users.get(grant.subject) is None:
             raise OAuthError("invalid_grant", "The user no longer exists")
-        granted = grant.scope.split()
-        requested = _text(body, "scope")
-        scope = grant.scope
-        if requested is not None:
-            extra = [s for s in requested.split() if s not in granted]
-            if extra:
-                raise OAuthError(
-                    "invalid_scope", f"{' '.join(extra)} was not granted to this session"
-                )
-            scope = " ".join(dict.fromkeys(requested.split()))
         return await self._issue(grant, scope)
 
     async def _issue(self, grant: Grant, scope: str) -> dict[str, Any]:

@@ -290,7 +290,14 @@ class AuthStore:
             ).first()
         if row is None:
             return None
-        return Grant(row.client_id, row.subject, row.scope, dict(row.claims), row.family)
+        return Grant(
+            row.client_id,
+            row.subject,
+            row.scope,
+            dict(row.claims),
+            row.family,
+            expires_at=row.expires_at,
+        )
 
     # -- revocation -----------------------------------------------------------------------
 
