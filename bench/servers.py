@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".kk" / "bench"
 START_TIMEOUT = 120.0
@@ -60,36 +58,11 @@ def kk_mock(workers: int = 1) -> ServerSpec:
 
 
 def kk_sandbox() -> ServerSpec:
-    """`kk sandbox` as its workers run it (server.factory:app_from_env), rate limits off.
-
-    `kk sandbox` has no switch for rate limits, and the spec's search class allows 100
-    requests a minute: a load test would measure 429s. Everything else is the sandbox.
-    """
-    config = {
-        "mode": "sandbox",
-        "rate_limits": "off",
-        "data_dir": str(CACHE / "sandbox"),
-    }
-    argv = (
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "server.factory:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    )
-    env = (("KK_APP_CONFIG", orjson.dumps(config).decode()),)
-    return ServerSpec("kk sandbox (limits off)", argv, "/v1", env, probe="/healthz")
+    """`kk sandbox` with rate limits off: the spec's search class allows 100 requests a
+    minute, so a load test would otherwise measure 429s. Everything else is the sandbox."""
+    argv = [*kk_command(), "sandbox", "--host", "127.0.0.1", "--port", "{port}"]
+    argv += ["--rate-limits", "off", "--data-dir", str(CACHE / "sandbox")]
+    return ServerSpec("kk sandbox --rate-limits off", tuple(argv), "/v1", probe="/healthz")
 
 
 def prism(binary: Path, dynamic: bool = False) -> ServerSpec:
