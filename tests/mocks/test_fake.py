@@ -538,6 +538,7 @@ def numbers(draw: st.DrawFn) -> dict[str, Any]:
     return schema
 
 
+JSON_INTS = st.integers(-(2**53), 2**53)  # what every JSON parser reads exactly
 SCALARS = st.one_of(
     strings(),
     integers(),
@@ -545,12 +546,12 @@ SCALARS = st.one_of(
     st.just({"type": "boolean"}),
     st.just({"type": "null"}),
     st.lists(
-        st.one_of(st.integers(), st.text(max_size=5), st.none()),
+        st.one_of(JSON_INTS, st.text(max_size=5), st.none()),
         min_size=1,
         max_size=4,
         unique=True,
     ).map(lambda values: {"enum": values}),
-    st.one_of(st.integers(), st.text(max_size=5)).map(lambda value: {"const": value}),
+    st.one_of(JSON_INTS, st.text(max_size=5)).map(lambda value: {"const": value}),
 )
 
 
@@ -601,12 +602,23 @@ def extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dic
     nullable = children.filter(
         lambda s: isinstance(s.get("type"), str) and s["type"] != "null"
     ).map(lambda s: {**s, "type": [s["type"], "null"]})
+    maps = children.map(lambda s: {"type": "object", "additionalProperties": s, "maxProperties": 3})
+    unique = st.integers(0, 5).map(
+        lambda low: {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "uniqueItems": True,
+            "minItems": low,
+        }
+    )
     return st.one_of(
         objects,
         arrays,
         tagged,
         merged,
         nullable,
+        maps,
+        unique,
         children.map(lambda s: {"anyOf": [s, {"type": "null"}]}),
     )
 
