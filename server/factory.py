@@ -231,6 +231,8 @@ def build(config: AppConfig) -> Built:
     parts.shutdown.append(bus.close)
     if auth is not None:
         parts.shutdown.append(auth.store.close)
+    if isinstance(runtime.rate_limiter, RateLimits):
+        parts.shutdown.append(runtime.rate_limiter.close)
     _realtime(runtime, parts, fallback, bus, config.spec is not None)
     return Built(create_app(runtime, parts), runtime, parts)
 

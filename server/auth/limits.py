@@ -153,9 +153,18 @@ class RateLimits:
     def __init__(self, settings: LimitSettings) -> None:
         self.settings = settings
         options: dict[str, Any] = {}
+        self._pool: Any = None
         if settings.storage.startswith("async+redis"):
-            options["implementation"] = "redispy"
+            from redis.asyncio import ConnectionPool
+
+            # Our own pool (redis-py), so that shutdown can close its connections.
+            self._pool = ConnectionPool.from_url(settings.storage.removeprefix("async+"))
+            options.update(implementation="redispy", connection_pool=self._pool)
         self.storage: Storage | AsyncStorage = storage_from_string(settings.storage, **options)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
     def _caller(self, scope: Scope, identity: Identity | None) -> tuple[str, Tier]:
         identity = identity or scope.get("kk.identity")
