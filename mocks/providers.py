@@ -336,6 +336,11 @@ def phone(ctx: ProviderContext) -> str:
 
 
 def url(ctx: ProviderContext) -> str:
+    name = normalize_name(ctx.name or "")  # `format: uri` wins over the name: still, look
+    if name.startswith(("avatar", "image", "photo", "picture", "thumbnail")):
+        return image_url(ctx)
+    if name.startswith(("website", "homepage")):
+        return website(ctx)
     words = _words(ctx, 1, 2)
     return f"https://www.{ctx.rng.choice(_DOMAINS)}/{'/'.join(words)}/{ctx.rng.token()}"
 
@@ -748,6 +753,14 @@ def _compile_item(op: Any, av: Any) -> Emit:  # noqa: C901 - one branch per rege
             out.append(groups.get(av, ""))
 
         return emit_ref
+    if op is _op.GROUPREF_EXISTS:  # (?(1)yes|no)
+        group, yes = av[0], _compile_sequence(av[1])
+        no = _compile_sequence(av[2]) if av[2] is not None else _nothing
+
+        def emit_if(rng: Rng, out: list[str], groups: dict[int, str], stretch: int) -> None:
+            (yes if group in groups else no)(rng, out, groups, stretch)
+
+        return emit_if
     if op in (_op.AT, _op.ASSERT, _op.ASSERT_NOT):
         return _nothing
     raise ValueError(f"unsupported regular expression construct {op}")

@@ -456,6 +456,10 @@ def test_property_names_give_realistic_values(seed: int) -> None:
     assert re.fullmatch(r"[A-Z][a-z]+/[A-Za-z_/-]+|UTC", value.get("timezone", "UTC"))
     assert re.fullmatch(r"[a-z]{2}", value.get("languages", ["en"])[0])
     assert re.fullmatch(r"booking_[a-z0-9]{6}", value.get("booking_id", "booking_abcdef"))
+    assert re.fullmatch(
+        r"https://images\.example\.(com|org|net)/[a-z0-9]{10}\.jpg",
+        value.get("avatar_url", "https://images.example.com/abcdefghij.jpg"),
+    )
 
 
 def test_x_faker_hint_picks_the_provider() -> None:
