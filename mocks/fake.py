@@ -45,6 +45,7 @@ OPTIONAL_RATE = 0.85  # share of optional properties present
 NULL_RATE = 0.1  # share of nulls where a type list allows null
 
 Check = Callable[[Any], bool]
+_JSON_TYPES = frozenset({str, int, float, bool, type(None), dict, list})
 _PRIVATE_GROUPS = "x-fake-groups"  # oneOf/anyOf sets left over when allOf members are merged
 _PRIVATE_CHECKS = "x-fake-checks"  # keywords that could not be merged: validate only
 _ANNOTATIONS = frozenset(
@@ -859,7 +860,7 @@ class _Provided(_Node):
         rng = run.rng(path + "#p")
         value = self.fn(ProviderContext(rng, self.schema, self.name, run.locale, self.fits))
         if value is not DECLINE:
-            value = _jsonable(value)
+            value = value if type(value) in _JSON_TYPES else _jsonable(value)
             try:
                 if self.fits(value):
                     return value
