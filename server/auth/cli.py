@@ -53,7 +53,9 @@ def create(
         raise click.BadParameter(f"unknown scopes: {' '.join(unknown)}", param_hint="--scopes")
     tiers = LimitSettings.from_table(table).tiers
     if tier not in tiers:
-        raise click.BadParameter(f"choose one of {', '.join(tiers)}", param_hint="--tier")
+        raise click.BadParameter(
+            f"{tier!r} is not a tier; choose one of {', '.join(tiers)}", param_hint="--tier"
+        )
 
     async def run() -> None:
         api_keys = _store(data_dir)
