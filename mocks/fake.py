@@ -34,9 +34,9 @@ from mocks.providers import (
     faker_for,
     normalize_name,
     pattern,
-    providers,
     words,
 )
+from mocks.providers import providers as default_providers
 
 ATTEMPTS = 8  # whole-value retries, each with a differently derived seed
 MAX_DEPTH = 4  # deeper than this, optional properties are dropped and arrays kept minimal
@@ -79,11 +79,17 @@ class FakeData:
     """Deterministic, schema-valid fake values."""
 
     def __init__(
-        self, seed: int = 0, providers: ProviderRegistry | None = None, locale: str = "en_US"
+        self,
+        seed: int = 0,
+        providers: ProviderRegistry | None = None,
+        locale: str = "en_US",
+        *,
+        strict_hints: bool = False,
     ) -> None:
         self.seed = seed
-        self.providers = providers if providers is not None else _default_registry()
+        self.providers = providers if providers is not None else default_providers
         self.locale = locale
+        self.strict_hints = strict_hints  # an unknown x-faker raises instead of being ignored
 
     def instance(
         self,
@@ -136,9 +142,17 @@ class FakeData:
             return _copy(media["example"])
         return self.instance(schema, key=key, size=size, for_request=for_request)
 
+    def unknown_hints(self, schema: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(location, reason) of each `x-faker` no provider answers — check these at startup."""
+        return [
+            (where, found)
+            for where, hint in _hints(schema, "#")
+            if isinstance(found := _hint_provider(hint, self.providers, self.locale), str)
+        ]
+
     def _plan(self, schema: Mapping[str, Any], for_request: bool) -> _Plan:
         registry = self.providers
-        context = (for_request, id(registry), registry.version, self.locale)
+        context = (for_request, id(registry), registry.version, self.locale, self.strict_hints)
         found = _plans.get((id(schema), *context))
         if found is not None and found[0] is schema and found[1] is registry:
             return found[2]
@@ -149,7 +163,7 @@ class FakeData:
         compiled = _by_content.get((content, *context)) if content is not None else None
         if compiled is None:
             hidden = "readOnly" if for_request else "writeOnly"
-            compiled = _Plan(schema, hidden, registry, self.locale)
+            compiled = _Plan(schema, hidden, registry, self.locale, self.strict_hints)
         if len(_plans) >= _CACHE_SIZE:
             _plans.clear()
             _by_content.clear()
@@ -163,10 +177,6 @@ class FakeData:
 _CACHE_SIZE = 4096
 _plans: dict[tuple[Any, ...], tuple[Mapping[str, Any], ProviderRegistry, _Plan]] = {}
 _by_content: dict[tuple[Any, ...], _Plan] = {}
-
-
-def _default_registry() -> ProviderRegistry:
-    return providers
 
 
 def _copy(value: Any) -> Any:
@@ -199,7 +209,12 @@ class _Plan:
     """A schema compiled for one direction (request or response)."""
 
     def __init__(
-        self, schema: Mapping[str, Any], hidden: str, registry: ProviderRegistry, locale: str
+        self,
+        schema: Mapping[str, Any],
+        hidden: str,
+        registry: ProviderRegistry,
+        locale: str,
+        strict_hints: bool,
     ) -> None:
         self.root = _normalize(schema, hidden, _hidden_refs(schema, hidden))
         try:
@@ -207,7 +222,7 @@ class _Plan:
         except ValueError as error:
             raise GenerationError("#", f"the schema is not valid JSON Schema: {error}") from error
         self.is_valid: Check = self._validator.is_valid
-        compiler = _Compiler(self.root, hidden, registry, locale)
+        compiler = _Compiler(self.root, hidden, registry, locale, strict_hints)
         self.node = compiler.compile(self.root, "#", None)
 
     def explain(self, value: Any) -> GenerationError:
@@ -369,7 +384,7 @@ def _close(out: dict[str, Any], a: Mapping[str, Any], b: Mapping[str, Any]) -> N
             other.get("properties"), Mapping
         ):
             allowed = set(closed.get("properties", {}))
-            checks = [Pattern(p) for p in closed.get("patternProperties", {}) if _parses(p)]
+            checks = [pattern(p) for p in closed.get("patternProperties", {}) if _parses(p)]
             out["properties"] = {
                 name: sub
                 for name, sub in out.get("properties", {}).items()
@@ -390,10 +405,16 @@ def _parses(source: str) -> bool:
 
 class _Compiler:
     def __init__(
-        self, root: Mapping[str, Any], hidden: str, registry: ProviderRegistry, locale: str
+        self,
+        root: Mapping[str, Any],
+        hidden: str,
+        registry: ProviderRegistry,
+        locale: str,
+        strict_hints: bool,
     ) -> None:
         self.root = root
         self.hidden = hidden
+        self.strict_hints = strict_hints
         self.hidden_refs = _hidden_refs(root, hidden)
         self.registry = registry
         self.locale = locale
@@ -586,7 +607,9 @@ class _Compiler:
         self, schema: Mapping[str, Any], kinds: list[str] | None, where: str, name: str | None
     ) -> Provider | None:
         if "x-faker" in schema:
-            return self.hint(schema["x-faker"], f"{where}/x-faker")
+            hinted = self.hint(schema["x-faker"], f"{where}/x-faker")
+            if hinted is not None:
+                return hinted
         fmt = schema.get("format")
         if isinstance(fmt, str):
             found = self.registry.get(fmt, kind="format")
@@ -596,28 +619,13 @@ class _Compiler:
             return self.registry.for_property(name)
         return None
 
-    def hint(self, hint: Any, where: str) -> Provider:
-        """`x-faker: rating` (a registered provider) or a Faker method (`company.catchPhrase`,
-        or `{pyfloat: {min_value: 1}}` with arguments)."""
-        method, kwargs = (
-            (hint, {}) if isinstance(hint, str) else next(iter(dict(hint).items()), ("", {}))
-        )
-        if not isinstance(method, str) or not isinstance(kwargs, Mapping):
-            raise GenerationError(where, f"x-faker must name a provider, not {hint!r}")
-        if not kwargs:
-            for kind in _HINT_ORDER:
-                found = self.registry.get(method, kind=kind)
-                if found is not None:
-                    return found
-        attribute = normalize_name(method.split(".")[-1])
-        if not callable(getattr(faker_for(self.locale, Rng(0)), attribute, None)):
-            raise GenerationError(where, f"unknown x-faker provider {method!r}")
-        arguments = dict(kwargs)
-
-        def call_faker(ctx: ProviderContext) -> Any:
-            return _jsonable(getattr(ctx.faker, attribute)(**arguments))
-
-        return call_faker
+    def hint(self, hint: Any, where: str) -> Provider | None:
+        found = _hint_provider(hint, self.registry, self.locale)
+        if isinstance(found, str):  # unknown: fail if strict, else let format/name decide
+            if self.strict_hints:
+                raise GenerationError(where, found)
+            return None
+        return found
 
     def of_type(self, schema: Mapping[str, Any], kind: str, where: str, name: str | None) -> _Node:
         if kind == "null":
@@ -701,6 +709,44 @@ class _Compiler:
             dict(schema.get("dependentRequired", {})),
             where,
         )
+
+
+def _hint_provider(hint: Any, registry: ProviderRegistry, locale: str) -> Provider | str:
+    """`x-faker: rating` (a registered provider) or a Faker method (`company.catchPhrase`, or
+    `{pyfloat: {min_value: 1}}` with arguments); a string says why neither fits."""
+    method: Any = hint
+    kwargs: Any = {}
+    if isinstance(hint, Mapping) and len(hint) == 1:
+        ((method, kwargs),) = hint.items()
+    if not isinstance(method, str) or not isinstance(kwargs, Mapping):
+        return f"x-faker must name a provider, not {hint!r}"
+    if not kwargs:
+        for kind in _HINT_ORDER:
+            found = registry.get(method, kind=kind)
+            if found is not None:
+                return found
+    attribute = normalize_name(method.split(".")[-1])
+    if not callable(getattr(faker_for(locale, Rng(0)), attribute, None)):
+        return f"unknown x-faker provider {method!r}: register one with mocks.hint({method!r})"
+    arguments = dict(kwargs)
+
+    def call_faker(ctx: ProviderContext) -> Any:
+        return _jsonable(getattr(ctx.faker, attribute)(**arguments))
+
+    return call_faker
+
+
+def _hints(node: Any, where: str) -> list[tuple[str, Any]]:
+    """Every `x-faker` in a schema document, with its location."""
+    if isinstance(node, list):
+        return [h for i, item in enumerate(node) for h in _hints(item, f"{where}/{i}")]
+    if not isinstance(node, Mapping):
+        return []
+    found = [(f"{where}/x-faker", node["x-faker"])] if "x-faker" in node else []
+    skip = ("x-faker", "examples", "example", "default", "enum", "const")
+    return found + [
+        h for key, value in node.items() if key not in skip for h in _hints(value, f"{where}/{key}")
+    ]
 
 
 def _also_divisible(check: Check, step: float) -> Check:

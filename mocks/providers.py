@@ -560,7 +560,7 @@ _BUILTIN: dict[Kind, dict[Provider, tuple[str, ...]]] = {
         city: ("city", "town"),
         street: ("address", "street", "street_address", "address_line1"),
         postal_code: ("postal_code", "zip", "zip_code", "postcode"),
-        state: ("state", "region", "province"),
+        state: ("province", "us_state"),
         country: ("country",),
         country_code: ("country_code",),
         timezone: ("timezone", "time_zone", "tz"),

@@ -479,9 +479,22 @@ def test_x_faker_hint_may_name_a_faker_method_with_arguments() -> None:
     assert FAKE.instance({"type": "string", "x-faker": "company.catchPhrase"}, key="k")
 
 
-def test_unknown_x_faker_hint_is_an_error_naming_it() -> None:
+def test_unknown_x_faker_hint_falls_back_to_the_schema_and_is_reported() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string", "x-faker": "no_such"}}}
+    assert isinstance(FakeData(1).instance(schema, key="k", size=1).get("a", ""), str)
+    assert FAKE.unknown_hints(schema) == [
+        (
+            "#/properties/a/x-faker",
+            "unknown x-faker provider 'no_such': register one with mocks.hint('no_such')",
+        )
+    ]
+    assert FAKE.unknown_hints(bundled_schemas("petstore31")["Pet"]) == []
+
+
+def test_unknown_x_faker_hint_is_an_error_naming_it_when_strict() -> None:
+    strict = FakeData(1, strict_hints=True)
     with pytest.raises(GenerationError, match="no_such_provider") as caught:
-        FAKE.instance({"type": "string", "x-faker": "no_such_provider"}, key="k")
+        strict.instance({"type": "string", "x-faker": "no_such_provider"}, key="k")
     assert caught.value.pointer == "#/x-faker"
 
 
