@@ -39,7 +39,8 @@ from mocks.providers import (
 from mocks.providers import providers as default_providers
 
 ATTEMPTS = 8  # whole-value retries, each with a differently derived seed
-MAX_DEPTH = 4  # deeper than this, optional properties are dropped and arrays kept minimal
+RECURSION = 3  # a $ref met again this often on one path: stop recursing (see _Run.deep)
+MAX_DEPTH = 8  # nesting past which values are kept minimal even without recursion
 HARD_DEPTH = 24  # still nesting here means required properties recurse without end
 OPTIONAL_RATE = 0.85  # share of optional properties present
 NULL_RATE = 0.1  # share of nulls where a type list allows null
@@ -51,6 +52,7 @@ _PRIVATE_CHECKS = "x-fake-checks"  # keywords that could not be merged: validate
 _ANNOTATIONS = frozenset(
     {"title", "description", "readOnly", "writeOnly", "deprecated", "$comment", "$id", "$schema"}
     | {"discriminator", "xml", "externalDocs", "example", "$anchor", "contentMediaType"}
+    | {"$defs", "definitions"}
 )
 _HINT_ORDER: tuple[Kind, ...] = ("hint", "name", "format")
 _FIRST_WINS = frozenset({"examples", "default", "format", "x-faker", "$defs", "definitions"})
@@ -189,7 +191,7 @@ def _copy(value: Any) -> Any:
 class _Run:
     """The state of one generation: where randomness comes from, and how deep we are."""
 
-    __slots__ = ("_base", "size", "locale", "attempt", "arrays")
+    __slots__ = ("_base", "size", "locale", "attempt", "arrays", "entered", "repeats")
 
     def __init__(self, seed: int, key: str, attempt: int, size: int | None, locale: str) -> None:
         salt = f"#{attempt}" if attempt else ""
@@ -198,6 +200,12 @@ class _Run:
         self.locale = locale
         self.attempt = attempt
         self.arrays = 0  # arrays being generated around the current node
+        self.entered: dict[str, int] = {}  # $ref nodes being generated around it, and how often
+        self.repeats = 0  # how many of those entries re-enter a $ref already entered
+
+    def deep(self, depth: int) -> bool:
+        """Past here optional properties are dropped, arrays kept minimal, nulls preferred."""
+        return self.repeats >= RECURSION or depth >= MAX_DEPTH
 
     def rng(self, path: str) -> Rng:
         digest = self._base.copy()
@@ -499,7 +507,7 @@ class _Compiler:
         if found is None:  # lazily: schemas may be recursive
             target = str(ref)
             found = self._refs[key] = _Lazy(
-                lambda: self.compile(self.resolve(ref, where), target, name)
+                target, lambda: self.compile(self.resolve(ref, where), target, name)
             )
         return found
 
@@ -510,7 +518,7 @@ class _Compiler:
                 return _Failing(GenerationError(where, "const is not valid against its schema"))
             return _Fixed([schema["const"]])
         for keyword in ("examples", "default"):
-            if keyword in schema:
+            if keyword in schema and not _is_identifier(name):  # ids must differ: generate
                 rest = {k: v for k, v in schema.items() if k != keyword}
                 values = schema[keyword] if keyword == "examples" else [schema[keyword]]
                 check = self.validator(rest)
@@ -749,6 +757,10 @@ def _hints(node: Any, where: str) -> list[tuple[str, Any]]:
     ]
 
 
+def _is_identifier(name: str | None) -> bool:
+    return name is not None and (name == "id" or normalize_name(name).endswith("_id"))
+
+
 def _also_divisible(check: Check, step: float) -> Check:
     def fits(value: Any) -> bool:
         exact = not isinstance(value, float) or (value / step).is_integer()
@@ -822,9 +834,12 @@ class _Failing(_Node):
 
 
 class _Lazy(_Node):
-    __slots__ = ("_build", "_node")
+    """A $ref, compiled when first reached (schemas may be recursive)."""
 
-    def __init__(self, build: Callable[[], _Node]) -> None:
+    __slots__ = ("_build", "_node", "_target")
+
+    def __init__(self, target: str, build: Callable[[], _Node]) -> None:
+        self._target = target
         self._build = build
         self._node: _Node | None = None
 
@@ -834,7 +849,15 @@ class _Lazy(_Node):
                 self._node = self._build()
             except GenerationError as error:
                 self._node = _Failing(error)
-        return self._node.gen(run, path, depth)
+        target = self._target
+        before = run.entered.get(target, 0)
+        run.entered[target] = before + 1
+        run.repeats += before > 0
+        try:
+            return self._node.gen(run, path, depth)
+        finally:
+            run.entered[target] = before
+            run.repeats -= before > 0
 
 
 class _Fixed(_Node):
@@ -879,7 +902,7 @@ class _Union(_Node):
     def gen(self, run: _Run, path: str, depth: int) -> Any:
         rng = run.rng(path + "#type")
         if self._null is not None and (
-            depth >= MAX_DEPTH or rng.random() < NULL_RATE or not self._others
+            run.deep(depth) or rng.random() < NULL_RATE or not self._others
         ):
             return self._null.gen(run, path, depth)
         return self._others[rng.below(len(self._others))].gen(run, path, depth)
@@ -945,7 +968,7 @@ class _Branches(_Node):
         count = len(self.nodes)
         start = run.rng(path + "#of").below(count)
         order = [(start + offset) % count for offset in range(count)]
-        if depth >= MAX_DEPTH:
+        if run.deep(depth):
             order.sort(key=self.weights.__getitem__)
         failure: GenerationError | None = None
         for index in order:
@@ -1116,7 +1139,7 @@ class _Array(_Node):
     where: str
 
     def _count(self, run: _Run, rng: Rng, depth: int) -> int:
-        if depth >= MAX_DEPTH:
+        if run.deep(depth):
             count = self.low
         elif run.size is not None and run.arrays == 0:
             count = run.size
@@ -1217,7 +1240,7 @@ class _Object(_Node):
         if depth > HARD_DEPTH:
             raise GenerationError(self.where, f"properties still required at depth {depth}")
         rng = run.rng(path)
-        deep = depth >= MAX_DEPTH
+        deep = run.deep(depth)
         out: dict[str, Any] = {}
         for name, node, required in self._choose(rng, deep):
             try:

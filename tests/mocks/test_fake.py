@@ -677,3 +677,30 @@ def test_an_equal_schema_built_afresh_reuses_its_plan() -> None:
     plans = len(fake._by_content)
     values = {orjson.dumps(FAKE.instance(schema(), key="k")) for _ in range(5)}
     assert len(fake._by_content) == plans and len(values) == 1
+
+
+def test_deep_but_not_recursive_schemas_keep_their_lists() -> None:
+    tags = {"type": "array", "minItems": 0, "items": {"type": "string"}}
+    schema: dict[str, Any] = {"type": "object", "required": ["tags"], "properties": {"tags": tags}}
+    for _ in range(5):  # document -> data -> resource -> attributes -> ... -> tags
+        schema = {"type": "object", "required": ["inner"], "properties": {"inner": schema}}
+    value = FAKE.instance(schema, key="k")
+    for _ in range(5):
+        value = value["inner"]
+    assert value["tags"]
+
+
+def test_ids_are_generated_even_where_the_schema_lists_examples() -> None:
+    schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"$ref": "#/$defs/PetId"}},
+        },
+        "$defs": {
+            "PetId": {"type": "string", "pattern": "^pet_[a-z0-9]{6}$", "examples": ["pet_123abc"]}
+        },
+    }
+    ids = [pet["id"] for pet in FAKE.instance(schema, key="k", size=20)]
+    assert len(set(ids)) == 20 and all(re.fullmatch(r"pet_[a-z0-9]{6}", i) for i in ids)
