@@ -55,6 +55,7 @@ _ANNOTATIONS = frozenset(
     | {"$defs", "definitions"}
 )
 _HINT_ORDER: tuple[Kind, ...] = ("hint", "name", "format")
+_VALUES = frozenset({"examples", "example", "default", "enum", "const"})  # data, not schemas
 _FIRST_WINS = frozenset({"examples", "default", "format", "x-faker", "$defs", "definitions"})
 
 
@@ -224,7 +225,9 @@ class _Plan:
         locale: str,
         strict_hints: bool,
     ) -> None:
-        self.root = _normalize(schema, hidden, _hidden_refs(schema, hidden))
+        defs = schema.get("$defs")
+        pruned = _prune(schema, defs, {}) if isinstance(defs, Mapping) else schema
+        self.root = _normalize(pruned, hidden, _hidden_refs(pruned, hidden))
         try:
             self._validator = jsonschema_rs.validator_for(self.root, validate_formats=True)
         except ValueError as error:
@@ -429,6 +432,7 @@ class _Compiler:
         defs = root.get("$defs")
         self._defs = {"$defs": defs} if isinstance(defs, Mapping) else {}
         self._refs: dict[tuple[str, str | None], _Node] = {}
+        self._def_refs: dict[str, set[str]] = {}
 
     # -- helpers --
 
@@ -456,8 +460,8 @@ class _Compiler:
         extra = [*schema.get(_PRIVATE_GROUPS, []), *schema.get(_PRIVATE_CHECKS, [])]
         if extra:
             document = {"allOf": [document, *extra]}
-        if self._defs and "$defs" not in document:
-            document = {**document, **self._defs}
+        if "$defs" not in document and self._defs:
+            document = _prune(document, self._defs["$defs"], self._def_refs)
         try:
             return jsonschema_rs.validator_for(document, validate_formats=True).is_valid
         except ValueError:  # e.g. a foreign $ref: the root validator still has the last word
@@ -755,6 +759,40 @@ def _hints(node: Any, where: str) -> list[tuple[str, Any]]:
     return found + [
         h for key, value in node.items() if key not in skip for h in _hints(value, f"{where}/{key}")
     ]
+
+
+def _prune(
+    schema: Mapping[str, Any], defs: Mapping[str, Any], cache: dict[str, set[str]]
+) -> dict[str, Any]:
+    """`schema` with just the `defs` it refers to, directly or through other defs: compiling
+    all of a big spec's $defs costs milliseconds per validator. `cache` memoizes refs per def."""
+    out = {key: value for key, value in schema.items() if key != "$defs"}
+    needed: set[str] = set()
+    todo = _refs_in(out)
+    while todo:
+        name = todo.pop()
+        if name not in needed and name in defs:
+            needed.add(name)
+            found = cache.get(name)
+            if found is None:
+                found = cache[name] = _refs_in(defs[name])
+            todo |= found
+    if needed:
+        out["$defs"] = {name: defs[name] for name in sorted(needed)}
+    return out
+
+
+def _refs_in(node: Any) -> set[str]:
+    """Names of the `#/$defs/...` a schema refers to."""
+    if isinstance(node, list):
+        return set().union(*(_refs_in(item) for item in node))
+    if not isinstance(node, Mapping):
+        return set()
+    found = set().union(*(_refs_in(value) for key, value in node.items() if key not in _VALUES))
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        found.add(ref[len("#/$defs/") :].split("/")[0].replace("~1", "/").replace("~0", "~"))
+    return found
 
 
 def _is_identifier(name: str | None) -> bool:
