@@ -188,6 +188,11 @@ def render(results: Results) -> str:
         f"after a {cfg['warmup']:g} s warm-up), medians of {cfg['runs']} runs; kk and Prism "
         "alternate within each run (both up, one loaded at a time).",
         f"Command: `{cfg['command']}`",
+        "Load average (1 min) before/after each run, other work included: "
+        + ", ".join(
+            f"{r.get('load_before', 0):.1f}/{r.get('load_after', 0):.1f}" for r in results["runs"]
+        )
+        + ".",
         "",
         "### HTTP",
         "",

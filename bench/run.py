@@ -159,7 +159,7 @@ class Bench:
 
     def one_run(self, index: int) -> dict[str, Any]:
         chosen = set(self.args.scenarios)
-        run: dict[str, Any] = {"scenarios": {}}
+        run: dict[str, Any] = {"scenarios": {}, "load_before": os.getloadavg()[0]}
         for scenario in SCENARIOS:
             if scenario.name not in chosen:
                 continue
@@ -189,6 +189,7 @@ class Bench:
                     flush=True,
                 )
         run["servers"] = self.stop_all()
+        run["load_after"] = os.getloadavg()[0]
         return run
 
 
