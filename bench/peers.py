@@ -9,7 +9,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from bench.servers import CACHE
+from bench.servers import CACHE, ROOT
 
 PRISM_PACKAGE = "@stoplight/prism-cli"
 PRISM_VERSION = "5.14.2"  # the version DESIGN.md and issue 7 measured
@@ -83,6 +83,7 @@ def versions(wrk: str | None, with_prism: bool) -> dict[str, str]:
     out = {
         "python": platform.python_version(),
         "machine": machine(),
+        "kk commit": commit(),
     }
     for dist in ("uvicorn", "uvloop", "httptools", "starlette", "orjson", "jsonschema-rs"):
         try:
@@ -100,6 +101,17 @@ def versions(wrk: str | None, with_prism: bool) -> dict[str, str]:
                 [node, "--version"], capture_output=True, text=True
             ).stdout.strip()
     return out
+
+
+def commit() -> str:
+    """The commit measured, `+dirty` when the work tree differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "?"
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def machine() -> str:

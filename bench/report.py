@@ -52,8 +52,8 @@ def _f(value: float | None, fmt: str = ",.0f", suffix: str = "") -> str:
 def http_table(results: Results) -> list[str]:
     rows = [
         "| scenario | kk req/s | kk p50 / p99 ms | Prism req/s | Prism p50 / p99 ms "
-        "| req/s kk/Prism | p99 kk/Prism |",
-        "|---|--:|--:|--:|--:|--:|--:|",
+        "| req/s kk/Prism | p99 kk/Prism | body bytes kk / Prism |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in SCENARIOS:
         if not any(s.name in run["scenarios"] for run in results["runs"]):
@@ -64,7 +64,9 @@ def http_table(results: Results) -> list[str]:
         rows.append(
             f"| {title} | {_f(kk[0])} | {_f(kk[1], '.2f')} / {_f(kk[2], '.2f')} "
             f"| {_f(pr[0])} | {_f(pr[1], '.2f')} / {_f(pr[2], '.2f')} "
-            f"| {_f(ratio(kk[0], pr[0]), '.1f', '×')} | {_f(ratio(kk[2], pr[2]), '.2f')} |"
+            f"| {_f(ratio(kk[0], pr[0]), '.1f', '×')} | {_f(ratio(kk[2], pr[2]), '.2f')} "
+            f"| {_f(side(results, s.name, 'kk', 'body_bytes'), '.0f')} / "
+            f"{_f(side(results, s.name, 'prism', 'body_bytes'), '.0f')} |"
         )
     return rows
 
