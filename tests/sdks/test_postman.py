@@ -1,0 +1,130 @@
+"""`kk export postman`: a Postman v2.1 collection of every operation, run with newman against
+a live sandbox with zero failed assertions (and failing when an answer breaks the spec)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from codegen.loader import load_document
+from codegen.table import build_table
+from server.cli import main
+from tests.sdks.conftest import ROOT, Sandbox
+from tests.sdks.node import BIN, run, sandbox_env
+
+POSTMAN = ROOT / "sdks" / "postman"
+COLLECTION = POSTMAN / "klear-karma-api.postman_collection.json"
+ENVIRONMENT = POSTMAN / "klear-karma-api.sandbox.postman_environment.json"
+
+
+def export(spec_dir: Path, out: Path) -> tuple[Path, Path]:
+    result = CliRunner().invoke(
+        main, ["export", "postman", "--spec-dir", str(spec_dir), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    return out, out.with_name(ENVIRONMENT.name)
+
+
+def newman(collection: Path, sandbox: Sandbox, report: Path, *extra: str) -> dict[str, Any]:
+    """Run newman; its JSON report's `run` (newman's own exit status is checked by callers)."""
+    args = [
+        str(BIN / "newman"),
+        "run",
+        str(collection),
+        "--environment",
+        str(ENVIRONMENT),
+        "--env-var",
+        f"baseUrl={sandbox.url}/v1",
+        "--env-var",
+        f"authUrl={sandbox.url}",
+        "--env-var",
+        f"access_token={sandbox.api_key}",
+        "--reporters",
+        "json",
+        "--reporter-json-export",
+        str(report),
+        "--suppress-exit-code",
+        *extra,
+    ]
+    run(args, sandbox_env(sandbox), timeout=180)
+    result: dict[str, Any] = json.loads(report.read_text())["run"]
+    return result
+
+
+def items(collection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for folder in collection["item"] for item in folder["item"]]
+
+
+def test_kk_export_postman_writes_the_generated_collection_and_environment(
+    tmp_path: Path,
+) -> None:
+    collection, environment = export(ROOT / "spec", tmp_path / "c.json")
+    assert collection.read_text() == COLLECTION.read_text()
+    assert environment.read_text() == ENVIRONMENT.read_text()
+
+
+def test_the_collection_has_every_operation_and_pkce_auth_for_the_sandbox_client() -> None:
+    collection = json.loads(COLLECTION.read_text())
+    assert collection["info"]["schema"].endswith("/v2.1.0/collection.json")
+    table = build_table(load_document(ROOT / "spec" / "openapi.yaml"))
+    found = {
+        i["request"]["description"].split("operationId `")[1].split("`")[0]
+        for i in items(collection)
+    }
+    assert found == set(table["operations"])
+    auth = {p["key"]: p["value"] for p in collection["auth"]["oauth2"]}
+    assert auth["grant_type"] == "authorization_code_with_pkce"
+    assert auth["challengeAlgorithm"] == "S256"
+    assert auth["authUrl"] == "{{authUrl}}/oauth/authorize"
+    assert auth["accessTokenUrl"] == "{{authUrl}}/oauth/token"
+    assert (auth["clientId"], auth["accessToken"]) == ("{{clientId}}", "{{access_token}}")
+    env = {v["key"]: v["value"] for v in json.loads(ENVIRONMENT.read_text())["values"]}
+    assert env["clientId"] == "kk-sandbox"
+    assert env["redirectUri"].startswith("http://127.0.0.1:")
+    assert env["baseUrl"] == "http://127.0.0.1:8000/v1" and env["user_id"] == "test_user_123"
+    create = next(i for i in items(collection) if i["name"] == "Create a booking")
+    body = json.loads(create["request"]["body"]["raw"])
+    # The example written for the sandbox (its test practitioner), not the reference's.
+    assert body["data"]["attributes"]["practitioner_id"] == "test_prac_123"
+    public = next(i for i in items(collection) if i["name"] == "Get the token signing keys")
+    assert public["request"]["auth"] == {"type": "noauth"}
+
+
+def test_newman_runs_the_collection_against_the_sandbox_with_zero_failed_assertions(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    report = newman(COLLECTION, fresh_sandbox, tmp_path / "report.json")
+    stats = report["stats"]
+    assert report["failures"] == [], json.dumps(report["failures"], indent=1)[:4000]
+    assert stats["assertions"]["failed"] == 0 and stats["testScripts"]["failed"] == 0
+    assert stats["requests"]["total"] == stats["items"]["total"] == 39
+    assert stats["assertions"]["total"] >= 100
+    codes = {e["item"]["name"]: e["response"]["code"] for e in report["executions"]}
+    # The chain of values the scripts carry works: booking -> payment -> refund, and the
+    # PKCE sign-in through the login form -> code -> tokens.
+    assert codes["Create a booking"] == 201 and codes["Cancel a booking"] == 200
+    assert (codes["Create a payment intent"], codes["Confirm a payment"]) == (201, 200)
+    assert codes["Refund a payment"] == 201
+    assert codes["Sign in and approve"] == 302
+    assert codes["Exchange a code or refresh token for tokens"] == 200
+    assert sum(200 <= c < 400 for c in codes.values()) >= 28, codes
+
+
+def test_newman_fails_an_answer_that_breaks_the_spec(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    spec = tmp_path / "spec"
+    shutil.copytree(ROOT / "spec", spec)
+    doc = yaml.safe_load((spec / "openapi.yaml").read_text())
+    doc["components"]["schemas"]["UserAttributes"]["required"].append("shoe_size")
+    doc["components"]["schemas"]["UserAttributes"]["properties"]["shoe_size"] = {"type": "integer"}
+    (spec / "openapi.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    collection, _ = export(spec, tmp_path / "broken.json")
+    report = newman(collection, fresh_sandbox, tmp_path / "report.json", "--folder", "users")
+    failed = [f["error"]["test"] for f in report["failures"]]
+    assert "getUser: the body matches the spec's schema" in failed, failed
