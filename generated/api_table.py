@@ -2009,7 +2009,15 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'booking_create',
-            'extensions': {},
+            'extensions': {
+                'x-mock-creator': ['user_id'],
+                'x-mock-unique': {
+                    'fields': ['practitioner_id', 'scheduled_at'],
+                    'ignore': {'status': ['cancelled', 'no_show']},
+                    'status': 409,
+                    'code': 'BOOKING_CONFLICT',
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -2269,6 +2277,16 @@ TABLE: ApiTable = {
             'security': [{'oauth2': ['write:bookings']}, {'bearerAuth': ['write:bookings']}],
             'rate_limit': 'default',
             'extensions': {
+                'x-mock-patch': {
+                    'status': 'cancelled',
+                    'cancellation': {
+                        'cancelled_at': '$now',
+                        'cancelled_by': '$caller',
+                        'reason': '$param:reason',
+                        'fee': {'amount': 0, 'currency': '$record:/attributes/price/currency'},
+                        'refund': '$record:/attributes/price',
+                    },
+                },
                 'x-owner': {
                     'resource': 'booking',
                     'id': 'booking_id',
@@ -2575,16 +2593,46 @@ TABLE: ApiTable = {
                         'when': {'/data/attributes/payment_method/card/number': '4000000000000002'},
                         'status': 402,
                         'example': 'card_declined',
+                        'patch': {
+                            'status': 'requires_payment_method',
+                            'last_payment_error': {'code': 'card_declined', 'message': 'The card was declined.'},
+                        },
+                        'related': {'booking_id': {'payment_status': 'failed'}},
+                        'events': ['payment.failed'],
                     },
                     {
                         'when': {'/data/attributes/payment_method/card/number': '4000000000009995'},
                         'status': 402,
                         'example': 'insufficient_funds',
+                        'patch': {
+                            'status': 'requires_payment_method',
+                            'last_payment_error': {
+                                'code': 'insufficient_funds',
+                                'message': 'The card has insufficient funds.',
+                            },
+                        },
+                        'related': {'booking_id': {'payment_status': 'failed'}},
+                        'events': ['payment.failed'],
                     },
                     {
                         'when': {'/data/attributes/payment_method/card/number': '4242424242424242'},
                         'status': 200,
                         'example': 'succeeded',
+                        'patch': {
+                            'status': 'succeeded',
+                            'last_payment_error': None,
+                            'payment_method': {
+                                'type': 'card',
+                                'card': {
+                                    'brand': 'visa',
+                                    'last4': '4242',
+                                    'exp_month': '$body:/data/attributes/payment_method/card/exp_month',
+                                    'exp_year': '$body:/data/attributes/payment_method/card/exp_year',
+                                },
+                            },
+                        },
+                        'related': {'booking_id': {'payment_status': 'succeeded'}},
+                        'events': ['payment.completed'],
                     },
                 ],
             },
@@ -2930,6 +2978,7 @@ TABLE: ApiTable = {
             'security': [{'oauth2': ['write:messages']}, {'bearerAuth': ['write:messages']}],
             'rate_limit': 'messaging',
             'extensions': {
+                'x-mock-creator': ['sender_id'],
                 'x-owner': {
                     'resource': 'conversation',
                     'id': 'conversation_id',
@@ -3401,6 +3450,7 @@ TABLE: ApiTable = {
             'security': [{'oauth2': ['write:health_records']}, {'bearerAuth': ['write:health_records']}],
             'rate_limit': 'default',
             'extensions': {
+                'x-mock-patch': {'status': 'revoked', 'revoked_at': '$now'},
                 'x-owner': {
                     'resource': 'health_record_share',
                     'id': 'share_id',
@@ -3569,7 +3619,16 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {
+                'x-mock-webhook': {
+                    'role': 'subscriptions',
+                    'headers': {
+                        'signature': 'X-KlearKarma-Signature',
+                        'event': 'X-KlearKarma-Event',
+                        'delivery': 'X-KlearKarma-Delivery',
+                    },
+                },
+            },
             'request_body': {
                 'required': True,
                 'content': {
@@ -3797,7 +3856,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-mock-webhook': 'deliveries'},
         },
         'redeliverWebhookDelivery': {
             'operation_id': 'redeliverWebhookDelivery',
@@ -3880,7 +3939,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-mock-webhook': 'redeliver'},
         },
         'executeBatch': {
             'operation_id': 'executeBatch',
@@ -5371,7 +5430,18 @@ TABLE: ApiTable = {
                     'minimum': 15,
                     'maximum': 480,
                 },
-                'status': {'$ref': '#/$defs/BookingStatus'},
+                'status': {
+                    '$ref': '#/$defs/BookingStatus',
+                    'x-mock-transitions': {
+                        'allowed': {
+                            'pending': ['confirmed', 'cancelled'],
+                            'confirmed': ['in_progress', 'cancelled', 'no_show'],
+                            'in_progress': ['completed'],
+                        },
+                        'status': 422,
+                        'code': 'INVALID_BOOKING_STATUS',
+                    },
+                },
                 'session_type': {'$ref': '#/$defs/SessionType'},
                 'notes': {'type': ['string', 'null'], 'maxLength': 2000},
                 'location': {
@@ -5529,7 +5599,17 @@ TABLE: ApiTable = {
                     'description': 'Amount in minor units of `currency` (`7500` = USD 75.00).',
                 },
                 'currency': {'$ref': '#/$defs/Currency'},
-                'status': {'$ref': '#/$defs/PaymentIntentStatus'},
+                'status': {
+                    '$ref': '#/$defs/PaymentIntentStatus',
+                    'x-mock-transitions': {
+                        'allowed': {
+                            'requires_payment_method': ['succeeded', 'requires_payment_method'],
+                            'requires_confirmation': ['succeeded', 'requires_payment_method'],
+                        },
+                        'status': 409,
+                        'code': 'RESOURCE_CONFLICT',
+                    },
+                },
                 'payment_method_types': {
                     'type': 'array',
                     'minItems': 1,

@@ -134,12 +134,12 @@ class GraphQLMocker:
         first = args.get("first", args.get("last"))
         if first is None and isinstance(obj, dict):
             first = obj.get("__first")
-        return self.value(info.return_type, name, _named(info.return_type), key, first)
+        return self.value(info.return_type, name, named_type(info.return_type), key, first)
 
     # -- subscriptions ----------------------------------------------------------------------------
 
     def _subscriber(self, field: GraphQLField, name: str) -> Any:
-        channel = _channel_of(field) or _named(field.type).lower() + "s"
+        channel = _channel_of(field) or named_type(field.type).lower() + "s"
         bus = self.bus
 
         async def subscribe(
@@ -171,7 +171,8 @@ class GraphQLMocker:
         return data
 
 
-def _named(t: Any) -> str:
+def named_type(t: Any) -> str:
+    """The name of a type under its list and non-null wrappers."""
     while isinstance(t, (GraphQLNonNull, GraphQLList)):
         t = t.of_type
     return str(getattr(t, "name", "Object"))
@@ -188,10 +189,17 @@ def _channel_of(field: GraphQLField) -> str | None:
 
 
 def _matches(data: dict[str, Any], args: dict[str, Any]) -> bool:
-    """Subscription arguments (userId, conversationId) filter events by the same-named attribute."""
+    """Subscription arguments (userId, conversationId) filter events by the same-named
+    attribute, or by the relationship it names (`conversation` for conversationId)."""
     attributes = {**(data.get("attributes") or {}), **data}
+    relationships = data.get("relationships") or {}
     for key, wanted in args.items():
-        have = attributes.get(snake(key), attributes.get(key))
+        name = snake(key)
+        have = attributes.get(name, attributes.get(key))
+        if have is None and name.endswith("_id"):
+            rel = relationships.get(name[:-3])
+            target = rel.get("data") if isinstance(rel, dict) else None
+            have = target.get("id") if isinstance(target, dict) else None
         if have is not None and have != wanted:
             return False
     return True

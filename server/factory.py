@@ -219,7 +219,9 @@ def build(config: AppConfig) -> Built:
     groups = handler_groups() if config.mode != "mock" else []
     bound = bind(groups, table["operations"], protocols)
     fallback = (
-        mock_factory()(table, seed=config.seed, bus=bus, **config.options) if mocking else None
+        mock_factory()(table, seed=config.seed, bus=bus, spec_files=files, **config.options)
+        if mocking
+        else None
     )
     auth = _identity(config, runtime, fallback)
     for group in groups:
@@ -233,6 +235,9 @@ def build(config: AppConfig) -> Built:
         parts.shutdown.append(auth.store.close)
     if isinstance(runtime.rate_limiter, RateLimits):
         parts.shutdown.append(runtime.rate_limiter.close)
+    extend = getattr(fallback, "extend", None)
+    if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
+        extend(parts)
     _realtime(runtime, parts, fallback, bus, config.spec is not None)
     return Built(create_app(runtime, parts), runtime, parts)
 

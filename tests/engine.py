@@ -45,10 +45,26 @@ def engine_app(
         access_log=False,
         extras=dict(extras),
     )
+    app, parts, _ = mock_app(table, runtime, groups)
+    return app, parts
+
+
+def mock_app(
+    table: ApiTable,
+    runtime: Runtime | None = None,
+    groups: Iterable[OperationGroup] = (),
+    **options: Any,
+) -> tuple[Any, AppParts, MockEngine]:
+    """An app mocking `table` and its engine (options as for `kk mock`: seed, state...)."""
+    runtime = runtime or Runtime(
+        table=table, mode="mock", validate_responses=True, access_log=False
+    )
+    engine = MockEngine(table, **options)
     bound = bind(groups, table["operations"])
-    handlers = choose_handlers(table["operations"], bound, MockEngine(table), mode)
+    handlers = choose_handlers(table["operations"], bound, engine, runtime.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
-    return create_app(runtime, parts), parts
+    engine.extend(parts)
+    return create_app(runtime, parts), parts, engine
 
 
 def client(app: Any) -> httpx.AsyncClient:
