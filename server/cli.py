@@ -62,6 +62,46 @@ def _serving_options(fn: Any) -> Any:
     return fn
 
 
+def _mock_options(fn: Any) -> Any:
+    """The sandbox store's options, shared by `kk sandbox` and `kk mock`."""
+    options = [
+        click.option(
+            "--state",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Keep the sandbox's data in this file: it survives restarts (written "
+            "atomically after every change). `POST /__sandbox/reset` goes back to the seed.",
+        ),
+        click.option(
+            "--chaos",
+            type=click.FloatRange(0, 1),
+            default=0.0,
+            show_default=True,
+            help="Share of requests answered 500 or 503 (only where the operation declares "
+            "them), for resilience testing.",
+        ),
+        click.option(
+            "--seed-count",
+            type=click.IntRange(0, 10_000),
+            default=None,
+            help="Generated records per seeded collection, e.g. practitioners (default: "
+            "the counts of spec/sandbox.yaml, 50 practitioners; 20 per collection without it).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _store_options(state: str | None, chaos: float, seed_count: int | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"chaos": chaos} if chaos else {}
+    if state:
+        options["state"] = state
+    if seed_count is not None:
+        options["seed_count"] = seed_count
+    return options
+
+
 def _build_or_exit(config: AppConfig) -> Built:
     try:
         return build(config)
@@ -187,6 +227,7 @@ def export_postman(spec_dir: Path, out: Path | None, env_out: Path | None) -> No
     "mocks for the rest, seeded sandbox data, localhost CORS."
 )
 @_serving_options
+@_mock_options
 @click.option(
     "--data-dir", default=".kk", show_default=True, help="Where sandbox state and keys live."
 )
@@ -198,6 +239,9 @@ def sandbox(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    state: str | None,
+    chaos: float,
+    seed_count: int | None,
     data_dir: str,
 ) -> None:
     config = AppConfig(
@@ -207,6 +251,7 @@ def sandbox(
         access_log=log_requests,
         data_dir=data_dir,
         rate_limits=rate_limits,
+        options=_store_options(state, chaos, seed_count),
     )
     _run(config, host, port, workers)
 
@@ -215,6 +260,7 @@ def sandbox(
     help="Mock every operation of an OpenAPI 3.0/3.1 document (default: spec/openapi.yaml)."
 )
 @_serving_options
+@_mock_options
 @click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="OpenAPI file to mock.")
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
@@ -227,6 +273,9 @@ def mock(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    state: str | None,
+    chaos: float,
+    seed_count: int | None,
     spec: str | None,
     graphql: str | None,
 ) -> None:
@@ -238,6 +287,7 @@ def mock(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
+        options=_store_options(state, chaos, seed_count),
     )
     _run(config, host, port, workers)
 

@@ -62,6 +62,11 @@ class WebSocketAPI:
             if validate_outbound
             else {}
         )
+        # Bus events become `event` frames only when the AsyncAPI document declares them.
+        event = table["send"].get("event")
+        self.event_frame = (
+            CompiledSchema(standalone(event["schema"], defs)) if event is not None else None
+        )
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
@@ -180,15 +185,22 @@ class _Session:
             with contextlib.suppress(Exception):
                 if relayed:
                     await self.send(event.data["frame"])
-                else:
-                    await self.send(
-                        {
-                            "type": "event",
-                            "channel": event.channel,
-                            "event": event.type,
-                            "data": event.data,
-                        }
-                    )
+                    continue
+                out = {
+                    "type": "event",
+                    "channel": event.channel,
+                    "id": event.id,
+                    "event": event.type,
+                    "created_at": event.created_at,
+                    "data": event.data,
+                }
+                check = self.api.event_frame
+                if check is not None and not check.is_valid(out):
+                    # an event the AsyncAPI document does not list (booking.updated): not
+                    # a WebSocket delivery, only GraphQL subscriptions and the bus see it
+                    log.debug("event %s is not a WebSocket event; not sent", event.type)
+                    continue
+                await self.send(out)
 
     async def on_other(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
