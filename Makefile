@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: sandbox test setup lint type regen-check unit spectral bench bench-smoke contract fuzz diff graphiql clean
+.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract fuzz diff graphiql clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,16 @@ sandbox: $(STAMP) graphiql
 spectral:
 	@test -x tools/spectral/node_modules/.bin/spectral || (cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error)
 
+# The TypeScript SDK's toolchain (tsc, vitest + jsdom, newman), from its lockfile.
+sdks:
+	@test -x sdks/typescript/node_modules/.bin/vitest || (cd sdks/typescript && npm ci --no-audit --no-fund --loglevel=error)
+
+# The Python SDK is its own distribution (sdks/python, outside the kit's ruff and mypy scope).
+sdk-lint: $(STAMP)
+	$(BIN)/ruff check sdks/python
+	$(BIN)/ruff format --check sdks/python
+	$(BIN)/mypy sdks/python/klearkarma
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,7 +46,7 @@ type: $(STAMP)
 regen-check: $(STAMP)
 	$(BIN)/kk generate --check
 
-unit: $(STAMP) spectral graphiql
+unit: $(STAMP) spectral graphiql sdks
 	$(BIN)/pytest -q
 
 # kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
@@ -60,7 +70,7 @@ fuzz: $(STAMP)
 diff: $(STAMP)
 	$(BIN)/kk diff
 
-test: regen-check lint type unit bench-smoke
+test: regen-check lint type sdk-lint unit bench-smoke
 
 clean:
-	rm -rf $(VENV) .kk tools/spectral/node_modules tools/graphiql/node_modules
+	rm -rf $(VENV) .kk tools/spectral/node_modules tools/graphiql/node_modules sdks/typescript/node_modules

@@ -93,8 +93,9 @@ class SpecFiles:
         )
 
 
-def render(files: SpecFiles, root: Path) -> dict[str, str]:
-    """File name -> content of every file of generated/."""
+def render(files: SpecFiles, root: Path, doc: dict[str, Any] | None = None) -> dict[str, str]:
+    """File name -> content of every file of generated/ (`doc`: the OpenAPI document of
+    `files.openapi`, when the caller has loaded it already)."""
 
     def rel(p: Path) -> str:
         try:
@@ -103,7 +104,7 @@ def render(files: SpecFiles, root: Path) -> dict[str, str]:
             return p.name
 
     oa = rel(files.openapi)
-    table = build_table(load_document(files.openapi))
+    table = build_table(doc if doc is not None else load_document(files.openapi))
     out = {
         "__init__.py": header(oa)
         + '"""Everything here is derived from spec/ by `kk generate`."""\n',

@@ -267,7 +267,8 @@ class _Builder:
                     self.carried.add(name)
             if code.startswith("3") and "Location" in response["headers"]:
                 lines += [
-                    f"if (pm.response.code === {int(code)} && pm.response.headers.has('Location')) {{",
+                    f"if (pm.response.code === {int(code)}"
+                    " && pm.response.headers.has('Location')) {",
                     "  const query = (pm.response.headers.get('Location').split('?')[1] || '')",
                     "    .split('#')[0];",
                     "  query.split('&').filter(Boolean).forEach((pair) => {",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 from codegen.generate import SpecFiles, header
 from codegen.loader import load_document
@@ -21,8 +22,9 @@ GENERATED_DIRS = {
 }
 
 
-def render_sdks(files: SpecFiles, root: Path) -> dict[str, str]:
-    """Path relative to sdks/ -> content, for every generated SDK file."""
+def render_sdks(files: SpecFiles, root: Path, doc: dict[str, Any] | None = None) -> dict[str, str]:
+    """Path relative to sdks/ -> content, for every generated SDK file (`doc`: the loaded
+    OpenAPI document of `files.openapi`, if the caller has it)."""
     from codegen.postman import render_postman
     from codegen.sdk import build_sdk
     from codegen.sdk_python import render_python
@@ -32,7 +34,7 @@ def render_sdks(files: SpecFiles, root: Path) -> dict[str, str]:
         source = files.openapi.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         source = files.openapi.name
-    doc = load_document(files.openapi)
+    doc = doc if doc is not None else load_document(files.openapi)
     table = build_table(doc)
     sdk = build_sdk(table, doc)
     out: dict[str, str] = {}

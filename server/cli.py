@@ -135,6 +135,8 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
         "access_log": False,
         "log_level": "warning",
         "timeout_graceful_shutdown": 5,
+        "proxy_headers": False,
+        "server_header": False,
     }
     if workers > 1:
         export_config(config)
@@ -161,12 +163,14 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
 def generate(check: bool, spec_dir: Path, out: Path, sdk_dir: Path | None) -> None:
     from codegen import sdk_output
     from codegen.generate import SpecFiles, drift, render, write
+    from codegen.loader import load_document
 
     sdks = sdk_dir if sdk_dir is not None else spec_dir.parent / "sdks"
     try:
         files = SpecFiles.in_dir(spec_dir)
-        expected = render(files, Path.cwd())
-        expected_sdks = sdk_output.render_sdks(files, Path.cwd())
+        doc = load_document(files.openapi)  # validated once, for generated/ and sdks/
+        expected = render(files, Path.cwd(), doc)
+        expected_sdks = sdk_output.render_sdks(files, Path.cwd(), doc)
     except StartupError as e:
         raise click.ClickException(str(e)) from e
     if check:
