@@ -86,6 +86,19 @@ def compile_operations(
     return ops
 
 
+class CorsGate:
+    """Only requests that carry an Origin (browsers) pay for the CORS middleware."""
+
+    def __init__(self, app: Any, cors: Any) -> None:
+        self.app, self.cors = app, cors
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and any(k == b"origin" for k, _ in scope["headers"]):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 async def healthz(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -118,13 +131,16 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     if runtime.rate_limiter is not None:
         app = RateLimitMiddleware(app, runtime.rate_limiter, runtime.authenticator)
     if runtime.cors_origins or runtime.cors_origin_regex:
-        app = CORSMiddleware(
+        app = CorsGate(
             app,
-            allow_origins=runtime.cors_origins,
-            allow_origin_regex=runtime.cors_origin_regex,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            allow_credentials=True,
-            expose_headers=EXPOSED_HEADERS,
+            CORSMiddleware(
+                app,
+                allow_origins=runtime.cors_origins,
+                allow_origin_regex=runtime.cors_origin_regex,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                allow_credentials=True,
+                expose_headers=EXPOSED_HEADERS,
+            ),
         )
     return RequestContext(app, log_requests=runtime.access_log)

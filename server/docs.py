@@ -28,14 +28,21 @@ window.ui.initOAuth({{clientId: "kk-sandbox", usePkceWithAuthorizationCodeGrant:
 
 def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
     raw_yaml = openapi_file.read_bytes()
-    raw_json = orjson.dumps(yaml.safe_load(raw_yaml))
+    as_json: list[bytes] = []  # built on first request: parsing the spec costs start-up time
+
+    def raw_json() -> bytes:
+        if not as_json:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            as_json.append(orjson.dumps(yaml.load(raw_yaml, Loader=loader)))  # noqa: S506
+        return as_json[0]
+
     page = _DOCS_PAGE.format(title=title or "API")
 
     async def openapi_yaml(request: Request) -> Response:
         return Response(raw_yaml, media_type="application/yaml")
 
     async def openapi_json(request: Request) -> Response:
-        return Response(raw_json, media_type="application/json")
+        return Response(raw_json(), media_type="application/json")
 
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)

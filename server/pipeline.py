@@ -7,6 +7,7 @@ A request then runs only the steps its operation needs, in this order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -125,9 +126,13 @@ def negotiate(op: Operation, runtime: Runtime) -> Step | None:
     if not produced:
         return None
 
+    @functools.lru_cache(maxsize=256)
+    def accepts(accept: str) -> bool:
+        return acceptable(accept, produced)
+
     async def step(call: Call) -> None:
         accept = call.headers.get("accept")
-        if accept and not acceptable(accept, produced):
+        if accept and not accepts(accept):
             raise NotAcceptable(
                 f"This operation produces {', '.join(produced)}; Accept was {accept!r}"
             )
@@ -235,15 +240,21 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
     if not runtime.validate_responses:
         return None
     defs = runtime.table["defs"]
-    validators: dict[str, dict[str, CompiledSchema | None]] = {
-        code: {
-            mt: CompiledSchema(directional(m["schema"], defs, "response"))
-            if m.get("schema")
-            else None
-            for mt, m in r["content"].items()
-        }
+    # Compiled on first use: pre-serialized mock answers are never checked here, and a
+    # validator per declared response would cost memory for answers that are never sent.
+    validators: dict[str, dict[str, dict[str, Any] | None]] = {
+        code: {mt: m.get("schema") or None for mt, m in r["content"].items()}
         for code, r in op.spec["responses"].items()
     }
+    compiled: dict[tuple[str, str], CompiledSchema] = {}
+
+    def compiled_for(key: str, media_type: str, schema: dict[str, Any]) -> CompiledSchema:
+        found = compiled.get((key, media_type))
+        if found is None:
+            found = compiled[(key, media_type)] = CompiledSchema(
+                directional(schema, defs, "response")
+            )
+        return found
 
     async def step(call: Call) -> None:
         reply = call.reply
@@ -257,11 +268,12 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
             raise InternalError(f"The handler answered {status}, which the spec does not declare")
         if not media:
             return
-        validator = media.get(reply.media_type, None)
-        if validator is None and reply.media_type not in media:
+        schema = media.get(reply.media_type, None)
+        if schema is None and reply.media_type not in media:
             raise InternalError(
                 f"The handler answered {reply.media_type}, which the spec does not declare"
             )
+        validator = compiled_for(key or "", reply.media_type, schema) if schema else None
         if validator is not None and not validator.is_valid(reply.body):
             raise InternalError(
                 "The response does not match the spec",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,12 +14,12 @@ DOCS_BASE = "https://docs.klearkarma.com/errors/"
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _entry(error: ApiError, problem: Problem) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "id": f"err_{uuid.uuid4().hex[:16]}",
+        "id": "err_" + os.urandom(8).hex(),
         "status": str(error.status),
         "code": problem.code or error.code,
         "title": problem.title or error.title,
