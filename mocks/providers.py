@@ -40,8 +40,9 @@ class DuplicateProvider(FakeDataError):
 class Rng(random.Random):
     """A `random.Random` driven by splitmix64: seeding costs nothing, unlike Mersenne Twister.
 
-    Providers get the full `random.Random` API; the stream depends only on the 64-bit seed,
-    so it is the same on every machine and Python version.
+    Providers get the full `random.Random` API. `random`, `getrandbits`, `randint`, `choice`,
+    `below`, `picks` and `token` are defined here, so their draws depend on the seed alone, on
+    any machine; the other methods are the standard library's, built on these.
     """
 
     def __init__(self, state: int) -> None:  # no super().__init__: it would seed the MT state
