@@ -70,6 +70,40 @@ class WebSocketAPI:
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
+        self._encoded: dict[str, str | None] = {}
+
+    def encode(self, event: Event) -> str | None:
+        """The frame text of a bus event, built, checked and serialized once per event (not
+        once per subscriber); None when the AsyncAPI document does not declare it."""
+        if event.id in self._encoded:
+            return self._encoded[event.id]
+        frame: dict[str, Any]
+        if event.type.startswith("ws."):
+            frame = event.data["frame"]
+        else:
+            frame = {
+                "type": "event",
+                "channel": event.channel,
+                "id": event.id,
+                "event": event.type,
+                "created_at": event.created_at,
+                "data": event.data,
+            }
+        text: str | None = orjson.dumps(frame).decode()
+        if frame["type"] == "event" and self.event_frame is not None:
+            if not self.event_frame.is_valid(frame):
+                # not a WebSocket event (booking.updated): only GraphQL subscriptions see it
+                log.debug("event %s is not a WebSocket event; not sent", event.type)
+                text = None
+        validator = self.outbound.get(frame["type"])
+        if text is not None and validator is not None and not validator.is_valid(frame):
+            problems = "; ".join(f"{p.pointer}: {p.detail}" for p in validator.problems(frame))
+            log.error("outbound %s frame breaks the AsyncAPI spec: %s", frame["type"], problems)
+            text = None
+        if len(self._encoded) >= 4096:
+            self._encoded.clear()
+        self._encoded[event.id] = text
+        return text
 
     async def endpoint(self, ws: WebSocket) -> None:
         await ws.accept()
@@ -182,25 +216,12 @@ class _Session:
                 continue
             if conversation and event.data.get("conversation_id") not in (None, conversation):
                 continue
+            text = self.api.encode(event)
+            if text is None:
+                continue
             with contextlib.suppress(Exception):
-                if relayed:
-                    await self.send(event.data["frame"])
-                    continue
-                out = {
-                    "type": "event",
-                    "channel": event.channel,
-                    "id": event.id,
-                    "event": event.type,
-                    "created_at": event.created_at,
-                    "data": event.data,
-                }
-                check = self.api.event_frame
-                if check is not None and not check.is_valid(out):
-                    # an event the AsyncAPI document does not list (booking.updated): not
-                    # a WebSocket delivery, only GraphQL subscriptions and the bus see it
-                    log.debug("event %s is not a WebSocket event; not sent", event.type)
-                    continue
-                await self.send(out)
+                async with self.lock:
+                    await self.ws.send_text(text)
 
     async def on_other(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
