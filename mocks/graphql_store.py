@@ -29,6 +29,7 @@ import orjson
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -93,15 +94,33 @@ def _unwrap(t: Any) -> Any:
     return t.of_type if isinstance(t, GraphQLNonNull) else t
 
 
-def to_rest(value: Any) -> Any:
-    """GraphQL input -> REST attributes: camelCase keys snake_cased, enum values lowered."""
-    if isinstance(value, Mapping):
-        return {snake(k): to_rest(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_rest(v) for v in value]
-    if isinstance(value, str) and value.isupper() and len(value) > 1:
+def lower_enums(value: Any, t: Any) -> Any:
+    """GraphQL input values with their enum values as REST writes them (lower case)."""
+    t = _unwrap(t)
+    if isinstance(t, GraphQLList) and isinstance(value, list):
+        return [lower_enums(v, t.of_type) for v in value]
+    if isinstance(t, GraphQLInputObjectType) and isinstance(value, Mapping):
+        return {
+            k: lower_enums(v, t.fields[k].type) if k in t.fields else v for k, v in value.items()
+        }
+    if isinstance(t, GraphQLEnumType) and isinstance(value, str):
         return value.lower()
     return value
+
+
+def snake_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {snake(k): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def typed_args(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> dict[str, Any]:
+    field = info.parent_type.fields[info.field_name]
+    return {
+        k: lower_enums(v, field.args[k].type) if k in field.args else v for k, v in args.items()
+    }
 
 
 class StoreGraphQL:
@@ -227,7 +246,7 @@ class StoreGraphQL:
         if isinstance(t, GraphQLObjectType):
             if isinstance(value, Node):
                 return value
-            if isinstance(value, str):
+            if isinstance(value, str) and self.resource_for(t.name) is not None:
                 found = self.lookup(t.name, value)
                 return found or Node(None, {"id": value}, f"{t.name}:{value}")
             if isinstance(value, Mapping):
@@ -278,7 +297,7 @@ class StoreGraphQL:
         if res is None:
             key = f"{parent.key if parent else 'Query'}.{info.field_name}"
             return {"__key": key, "__first": args.get("first")}
-        items = self.filtered(res, parent, args)
+        items = self.filtered(res, parent, typed_args(info, args))
         sort = args.get("sort")
         if isinstance(sort, str):
             items = sort_records(
@@ -337,7 +356,7 @@ class StoreGraphQL:
             name = self.filters.get(key) or snake(key)
             test = lplan.filters.get(name)
             if test is not None and value is not None:
-                rest = to_rest(value)
+                rest = snake_keys(value)
                 items = [r for r in items if test(records.attrs(res, r), rest)]
         return items
 
@@ -364,12 +383,14 @@ class StoreGraphQL:
 
         async def resolve(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
             try:
-                body = await self.run(op_id, args.get("input") or {}, info)
+                body = await self.run(op_id, typed_args(info, args).get("input") or {}, info)
             except ApiError as e:
                 return {
                     result: None,
                     "errors": self.user_errors(
-                        e.code, [p.detail for p in e.problems], [p.pointer for p in e.problems]
+                        e.problems[0].code or e.code,
+                        [p.detail for p in e.problems],
+                        [p.pointer for p in e.problems],
                     ),
                 }
             errors = body.get("errors") if isinstance(body, dict) else None
@@ -428,9 +449,9 @@ class StoreGraphQL:
         for key, value in given.items():
             name = self.params.get(key) or snake(key)
             if name in path_names or name in query_names:
-                params[name] = to_rest(value) if name in query_names else value
+                params[name] = value
             else:
-                attributes[name] = to_rest(value)
+                attributes[name] = snake_keys(value)
         body: Any = None
         if "request_body" in spec:
             res = plan.resource

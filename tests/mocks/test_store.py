@@ -1,0 +1,201 @@
+"""The stateful store behind `kk mock --spec`: CRUD on unrelated specs, nested collections,
+filters and pages, persistence to a state file, reset, and concurrent writers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mocks.store import Store
+from server.factory import AppConfig, build
+from tests.engine import FIXTURES, client
+
+pytestmark = pytest.mark.anyio
+PETSTORE = build(AppConfig("mock", spec=str(FIXTURES / "petstore31" / "openapi.yaml"))).app
+LIBRARY = build(AppConfig("mock", spec=str(FIXTURES / "library30" / "openapi.yaml"))).app
+FLAGSHIP = build(AppConfig("mock")).app
+WHISKERS = {"name": "Whiskers", "status": "available", "species": {"kind": "cat", "indoor": True}}
+HOBBIT = {
+    "isbn": "9780261102217",
+    "title": "The Hobbit",
+    "author_id": "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+    "genre": "fantasy",
+}
+
+
+async def test_a_pet_is_created_read_listed_updated_and_deleted() -> None:
+    async with client(PETSTORE) as c:
+        await c.post("/__sandbox/reset")
+        created = await c.post("/v1/pets", json={**WHISKERS, "owner_id": "own_k2m9x4"})
+        assert created.status_code == 201, created.text
+        pet = created.json()
+        assert pet["name"] == "Whiskers" and pet["id"].startswith("pet_") and pet["created_at"]
+        assert created.headers["location"] == f"/v1/pets/{pet['id']}"
+        assert (await c.get(f"/v1/pets/{pet['id']}")).json() == pet
+        listed = (await c.get("/v1/pets", params={"limit": 5})).json()
+        assert listed["data"][0] == pet  # newest first
+        assert listed["meta"]["total_count"] == 21 and listed["meta"]["limit"] == 5
+        owned = (await c.get("/v1/owners/own_k2m9x4/pets")).json()
+        assert [p["id"] for p in owned["data"]] == [pet["id"]]
+        updated = await c.patch(f"/v1/pets/{pet['id']}", json={"name": "Sir Whiskers"})
+        assert updated.status_code == 200 and updated.json()["name"] == "Sir Whiskers"
+        assert updated.json()["species"] == WHISKERS["species"]
+        assert (await c.delete(f"/v1/pets/{pet['id']}")).status_code == 204
+        gone = await c.get(f"/v1/pets/{pet['id']}")
+        assert gone.status_code == 404 and gone.json()["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
+        assert (await c.get("/v1/pets", params={"limit": 5})).json()["meta"]["total_count"] == 20
+
+
+async def test_a_book_keyed_by_its_isbn_goes_through_the_same_lifecycle() -> None:
+    async with client(LIBRARY) as c:
+        await c.post("/__sandbox/reset")
+        created = await c.post("/v1/books", json=HOBBIT)
+        assert created.status_code == 201, created.text
+        assert created.headers["location"] == "/v1/books/9780261102217"
+        again = await c.post("/v1/books", json=HOBBIT)
+        assert again.status_code == 409
+        assert (await c.get("/v1/books/9780261102217")).json()["title"] == "The Hobbit"
+        page = (await c.get("/v1/books", params={"limit": 50})).json()
+        assert page["items"][0]["isbn"] == HOBBIT["isbn"] and page["total"] == 21
+        assert page["page"] == 1 and page["per_page"] == 50
+        by_author = (await c.get(f"/v1/authors/{HOBBIT['author_id']}/books")).json()
+        assert [b["isbn"] for b in by_author] == [HOBBIT["isbn"]]
+        replaced = await c.put(
+            "/v1/books/9780261102217", json={**HOBBIT, "title": "There and Back"}
+        )
+        assert replaced.json()["title"] == "There and Back"
+        assert (await c.delete("/v1/books/9780261102217")).status_code == 204
+        assert (await c.get("/v1/books/9780261102217")).status_code == 404
+
+
+async def test_nested_creates_are_listed_under_their_parent() -> None:
+    loan = {
+        "isbn": "9780261102385",
+        "member_id": "mem_a1b2c3d4",
+        "borrowed_on": "2024-02-01",
+        "due_on": "2024-02-22",
+        "state": {"status": "active", "renewals": 0},
+    }
+    async with client(LIBRARY) as c:
+        await c.post("/__sandbox/reset")
+        made = await c.post("/v1/members/mem_a1b2c3d4/loans", json=loan)
+        assert made.status_code == 201, made.text
+        listed = (await c.get("/v1/members/mem_a1b2c3d4/loans")).json()
+        assert [x["id"] for x in listed["loans"]] == [made.json()["id"]]
+        assert (await c.get("/v1/members/mem_zzzzzzzz/loans")).json()["loans"] == []
+
+
+async def test_list_filters_follow_x_filter_hints_and_pages_follow_limit_and_offset() -> None:
+    async with client(FLAGSHIP) as c:
+        await c.post("/__sandbox/reset")
+        everyone = (await c.get("/v1/practitioners", params={"limit": 100})).json()
+        assert everyone["meta"]["total_count"] == 52  # 2 from the spec's examples, 50 generated
+        rated = (await c.get("/v1/practitioners", params={"rating_min": 4.5, "limit": 100})).json()
+        assert rated["data"] and all(p["attributes"]["rating"] >= 4.5 for p in rated["data"])
+        cheap = (await c.get("/v1/practitioners", params={"price_max": 60, "limit": 100})).json()
+        assert all(p["attributes"]["price"]["amount"] <= 60 for p in cheap["data"])
+        spanish = (await c.get("/v1/practitioners", params={"language": "spanish"})).json()
+        assert all("Spanish" in p["attributes"]["languages"] for p in spanish["data"])
+        page = (await c.get("/v1/practitioners", params={"limit": 10, "offset": 20})).json()
+        assert len(page["data"]) == 10
+        assert page["meta"] == {"total_count": 52, "page": 3, "per_page": 10, "total_pages": 6}
+        assert page["links"]["next"] == "/v1/practitioners?sort=relevance&limit=10&offset=30"
+        best = (await c.get("/v1/practitioners", params={"sort": "rating", "limit": 100})).json()
+        ratings = [p["attributes"]["rating"] for p in best["data"]]
+        assert ratings == sorted(ratings, reverse=True)
+
+
+async def test_state_survives_a_restart_and_reset_restores_the_seed(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.json"
+    spec = str(FIXTURES / "petstore31" / "openapi.yaml")
+    first = build(AppConfig("mock", spec=spec, options={"state": str(state)})).app
+    async with client(first) as c:
+        pet = (await c.post("/v1/pets", json=WHISKERS)).json()
+    assert state.exists() and [p.name for p in tmp_path.iterdir()] == ["sandbox.json"]
+    second = build(AppConfig("mock", spec=spec, options={"state": str(state)})).app
+    async with client(second) as c:
+        assert (await c.get(f"/v1/pets/{pet['id']}")).json() == pet
+        assert (await c.post("/__sandbox/reset")).json() == {"status": "reset"}
+        assert (await c.get(f"/v1/pets/{pet['id']}")).status_code == 404
+    third = build(AppConfig("mock", spec=spec, options={"state": str(state)})).app
+    async with client(third) as c:
+        assert (await c.get(f"/v1/pets/{pet['id']}")).status_code == 404
+
+
+def test_a_state_file_of_another_spec_or_seed_is_not_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    Store(path, "one").save_now()
+    other = Store(path, "two")
+    assert not other.restore_file()
+    path.write_bytes(b"{not json")
+    assert not Store(path, "one").restore_file()
+
+
+async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> None:
+    body = {
+        "data": {
+            "type": "booking",
+            "attributes": {
+                "practitioner_id": "test_prac_123",
+                "scheduled_at": "2024-01-04T09:00:00Z",
+                "duration": 60,
+                "session_type": "video_call",
+            },
+        }
+    }
+    async with client(FLAGSHIP) as c:
+        await c.post("/__sandbox/reset")
+        answers = await asyncio.gather(*(c.post("/v1/bookings", json=body) for _ in range(12)))
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses == [201] + [409] * 11
+        codes = {r.json()["errors"][0]["code"] for r in answers if r.status_code == 409}
+        assert codes == {"BOOKING_CONFLICT"}
+
+
+async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event() -> None:
+    async with client(FLAGSHIP) as c:
+        await c.post("/__sandbox/reset")
+        done = await c.put(
+            "/v1/bookings/booking_123",
+            json={"data": {"type": "booking", "attributes": {"status": "completed"}}},
+        )
+        error = done.json()["errors"][0]
+        assert done.status_code == 422 and error["code"] == "INVALID_BOOKING_STATUS"
+        assert error["meta"] == {
+            "from": "confirmed",
+            "to": "completed",
+            "allowed": ["in_progress", "cancelled", "no_show"],
+        }
+        cancelled = await c.delete("/v1/bookings/booking_123", params={"reason": "Sick"})
+        attributes = cancelled.json()["data"]["attributes"]
+        assert attributes["status"] == "cancelled"
+        assert attributes["cancellation"]["reason"] == "Sick"
+        assert attributes["cancellation"]["refund"] == attributes["price"]
+        twice = await c.delete("/v1/bookings/booking_123")
+        assert twice.status_code == 422
+        assert (await c.get("/v1/bookings/booking_123")).json()["data"]["attributes"]["status"] == (
+            "cancelled"
+        )
+
+
+async def test_singletons_are_made_once_per_parent_and_updates_merge() -> None:
+    async with client(FLAGSHIP) as c:
+        await c.post("/__sandbox/reset")
+        first = (await c.get("/v1/practitioners/prac_123/availability")).json()
+        assert first == (await c.get("/v1/practitioners/prac_123/availability")).json()
+        assert (await c.get("/v1/practitioners/prac_nope/availability")).status_code == 404
+        changed = await c.put(
+            "/v1/users/test_user_123/preferences",
+            json={
+                "data": {"type": "user_preferences", "attributes": {"notifications": {"sms": True}}}
+            },
+        )
+        notifications = changed.json()["data"]["attributes"]["notifications"]
+        assert notifications == {"email": True, "sms": True, "push": True}
+
+
+def _ids(doc: Any) -> list[str]:
+    return [item["id"] for item in doc["data"]]
