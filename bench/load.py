@@ -7,6 +7,9 @@ requests/s, latency percentiles and how many answers had an unexpected status cl
 from __future__ import annotations
 
 import asyncio
+import datetime
+import http.client
+import itertools
 import re
 import subprocess
 import time
@@ -15,6 +18,19 @@ from dataclasses import dataclass, field
 from bench.servers import ROOT
 
 WRK_DIR = ROOT / "bench" / "wrk"
+SLOT = b"2030-01-01T00:00:00Z"  # in a body: replaced by a time no other request of the run used
+_SLOT_EPOCH = 1893456000  # 2030-01-01T00:00:00Z
+_slot_bases = itertools.count(1)
+
+
+def next_slot_base() -> int:
+    """Seconds after 2030-01-01 where one load run's slots start (10^7 s apart per run)."""
+    return next(_slot_bases) * 10_000_000
+
+
+def slot(base: int, n: int) -> bytes:
+    at = datetime.datetime.fromtimestamp(_SLOT_EPOCH + base + n, datetime.UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,20 @@ class Request:
         if self.body or self.method == "POST":
             lines.append(f"Content-Length: {len(self.body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
+def once(url: str, request: Request, token: str) -> tuple[int, bytes]:
+    """One request (a fresh slot if the body has one): status and body."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        headers = {k: v.replace("$TOKEN", token) for k, v in request.headers}
+        body = request.body.replace(SLOT, slot(next_slot_base(), 0))
+        conn.request(request.method, request.path, body=body or None, headers=headers)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
 
 
 @dataclass
@@ -62,18 +92,25 @@ def run_wrk(
 ) -> Measured:
     lua = WRK_DIR / request.lua
     base = [wrk, f"-t{threads}", f"-c{connections}", "--timeout", "10s", "-s", str(lua)]
-    env = {"KK_TOKEN": token, "PATH": "/usr/bin:/bin"}
     target = url + request.path
+
+    def env() -> dict[str, str]:
+        return {
+            "KK_TOKEN": token,
+            "BENCH_SLOT_BASE": str(next_slot_base()),
+            "PATH": "/usr/bin:/bin",
+        }
+
     if warmup > 0:
         subprocess.run(
             [*base, f"-d{max(1, round(warmup))}s", target],
             cwd=ROOT,
-            env=env,
+            env=env(),
             capture_output=True,
             check=True,
         )
     argv = [*base, f"-d{max(1, round(duration))}s", "--latency", target]
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(argv, cwd=ROOT, env=env(), capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout, expect_2xx, " ".join(argv[:1] + [a for a in argv[1:]]))
 
 
@@ -139,6 +176,9 @@ async def _drive(
     measure_from = started + warmup
     stop_at = measure_from + duration
 
+    base = next_slot_base()
+    slots = itertools.count()
+
     async def client() -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
@@ -146,7 +186,7 @@ async def _drive(
                 t0 = time.perf_counter()
                 if t0 >= stop_at:
                     return
-                writer.write(raw)
+                writer.write(raw.replace(SLOT, slot(base, next(slots))) if SLOT in raw else raw)
                 status = await _read_response(reader)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:

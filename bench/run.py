@@ -26,7 +26,7 @@ from typing import Any  # noqa: E402
 
 import orjson  # noqa: E402
 
-from bench.load import Measured, Request, run_python, run_wrk  # noqa: E402
+from bench.load import Measured, Request, once, run_python, run_wrk  # noqa: E402
 from bench.peers import PRISM_VERSION, ensure_prism, ensure_wrk, versions  # noqa: E402
 from bench.report import write_results  # noqa: E402
 from bench.scenarios import ALL, SCENARIOS, WS_FANOUT, Scenario  # noqa: E402
@@ -49,7 +49,9 @@ PROBE = Probe("/practitioners", {"Authorization": "Bearer bench", "Accept": "app
 
 def options(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--smoke", action="store_true", help="~1 s per scenario, one run, no installs")
+    p.add_argument(
+        "--smoke", action="store_true", help="~1 s per scenario, one run, never installs wrk"
+    )
     p.add_argument("--no-prism", action="store_true", help="kk alone (no Prism install)")
     p.add_argument("--scenarios", nargs="+", choices=ALL, default=list(ALL), metavar="NAME")
     p.add_argument("--duration", type=float, help="seconds measured per scenario (10; smoke 1)")
@@ -74,6 +76,10 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
+class Pending(RuntimeError):
+    """A scenario whose server side is not there yet: reported, not failed."""
+
+
 class Bench:
     """One benchmark session: the servers of the current run and everything measured."""
 
@@ -89,6 +95,8 @@ class Bench:
             self.specs["prism"] = prism(prism_bin)
             self.specs["prism_dynamic"] = prism(prism_bin, dynamic=True)
         self.running: dict[str, Running] = {}
+        # Peak RSS of each server before the first write: POSTs grow the sandbox's store.
+        self.reads_rss: dict[str, float] = {}
         self.token = "bench"
         self.notes: list[str] = []
 
@@ -100,15 +108,21 @@ class Bench:
             if key == "sandbox":
                 try:
                     self.token = sandbox_token(self.running[key].url)
-                except Exception as e:  # the identity work may not be there yet
-                    raise RuntimeError(f"no sandbox token ({e})") from e
+                except Exception as e:  # the sandbox may have no OAuth server (yet)
+                    raise Pending(f"no sandbox token ({e})") from e
         return self.running[key]
 
     def stop_all(self) -> dict[str, dict[str, float]]:
         seen = {
-            k: {"startup_s": r.startup_s, "rss_mb": r.peak_rss_mb()}
+            k: {
+                "startup_s": r.startup_s,
+                "startup_cpu_s": r.startup_cpu_s,
+                "rss_mb": r.peak_rss_mb(),
+                "rss_reads_mb": self.reads_rss.get(k, r.peak_rss_mb()),
+            }
             for k, r in self.running.items()
         }
+        self.reads_rss.clear()
         for r in self.running.values():
             r.stop()
         self.running.clear()
@@ -117,8 +131,10 @@ class Bench:
     def measure(self, scenario: Scenario, who: str, key: str) -> dict[str, Any]:
         try:
             srv = self.server(key)
-        except RuntimeError as e:
+        except Pending as e:
             return {"status": f"pending: {e}"}
+        except RuntimeError as e:
+            return {"status": f"failed: {e}"}
         path = (srv.spec.base if scenario.rest else "") + scenario.request.path
         request = Request(
             scenario.request.method,
@@ -128,11 +144,14 @@ class Bench:
             scenario.request.body,
         )
         token = self.token if key == "sandbox" else "bench"
-        got, body = one(srv.url, request, token)
+        try:
+            got, body = once(srv.url, request, token)
+        except OSError as e:
+            return {"status": f"failed: {who}: {e}"}
         if got != scenario.expect:
             return {"status": f"failed: {who} answered {got}, expected {scenario.expect}"}
         if scenario.name == "dynamic_list" and who == "kk":
-            plain = one(srv.url, Request("GET", path, "get.lua", request.headers[:2]), token)[1]
+            plain = once(srv.url, Request("GET", path, "get.lua", request.headers[:2]), token)[1]
             if plain == body:
                 return {"status": "pending: kk answers the static example to Prefer: dynamic=true"}
         a = self.args
@@ -163,6 +182,9 @@ class Bench:
         for scenario in SCENARIOS:
             if scenario.name not in chosen:
                 continue
+            if scenario.request.method != "GET":
+                for key, running in self.running.items():
+                    self.reads_rss.setdefault(key, running.peak_rss_mb())
             sides = [("kk", scenario.kk)]
             if scenario.prism and scenario.prism in self.specs:
                 sides.append(("prism", scenario.prism))
@@ -191,20 +213,6 @@ class Bench:
         run["servers"] = self.stop_all()
         run["load_after"] = os.getloadavg()[0]
         return run
-
-
-def one(url: str, request: Request, token: str) -> tuple[int, bytes]:
-    import http.client
-
-    host, port = url.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        headers = {k: v.replace("$TOKEN", token) for k, v in request.headers}
-        conn.request(request.method, request.path, body=request.body or None, headers=headers)
-        answer = conn.getresponse()
-        return answer.status, answer.read()
-    finally:
-        conn.close()
 
 
 def summary(r: dict[str, Any]) -> str:

@@ -80,6 +80,7 @@ class Running:
     port: int
     startup_s: float
     log: Path
+    startup_cpu_s: float = 0.0  # CPU time of the process tree at the first 200
 
     @property
     def url(self) -> str:
@@ -131,6 +132,7 @@ def start(spec: ServerSpec, probe: Probe) -> Running:
             raise RuntimeError(f"{spec.name} exited ({proc.returncode}); see {log}")
         if _status(port, path, probe.headers) == 200:
             running.startup_s = time.perf_counter() - started
+            running.startup_cpu_s = sum(_cpu_s(pid) for pid in _tree(proc.pid))
             return running
         if time.perf_counter() - started > START_TIMEOUT:
             running.stop()
@@ -168,6 +170,15 @@ def _tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _vmhwm_kb(pid: int) -> int:

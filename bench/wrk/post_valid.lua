@@ -1,9 +1,26 @@
--- POST /bookings with a body the spec accepts (201).
--- Run from the repository root (the body is read from bench/wrk/bodies/).
+-- POST /bookings with a body the spec accepts (201). Run from the repository root (the body
+-- is read from bench/wrk/bodies/). Every request books another slot: scheduled_at becomes
+-- 2030-01-01 + BENCH_SLOT_BASE + thread * 10^6 + n seconds, since the sandbox's store answers
+-- 409 BOOKING_CONFLICT to a (practitioner, time) already taken.
 local file = assert(io.open("bench/wrk/bodies/booking_valid.json", "rb"))
-wrk.method = "POST"
-wrk.body = file:read("*a")
+local template = file:read("*a")
 file:close()
+wrk.method = "POST"
+wrk.body = template
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("KK_TOKEN") or "bench")
+
+local threads = 0
+function setup(thread)
+  thread:set("index", threads)
+  threads = threads + 1
+end
+
+local base = 1893456000 + tonumber(os.getenv("BENCH_SLOT_BASE") or "0")
+local sent = 0
+function request()
+  sent = sent + 1
+  local at = os.date("!%Y-%m-%dT%H:%M:%SZ", base + (index or 0) * 1000000 + sent)
+  return wrk.format(nil, nil, nil, (template:gsub("2030%-01%-01T00:00:00Z", at)))
+end
