@@ -184,6 +184,7 @@ class SpecAnswers:
             )
         self.success = min((c for c in self.media if 200 <= c < 300), default=None)
         self._static: Reply | None = None
+        self._dynamic: dict[str, Any] = {}
         self._validators: dict[int, CompiledSchema] = {}
 
     def declared(self) -> str:
@@ -244,8 +245,16 @@ class SpecAnswers:
             return Reply(
                 media.status, refresh_error_meta(value, request_id), media_type=media.media_type
             )
-        key = f"{self.op_id}:{media.status}:dynamic:{request_key}"
+        key = f"{self.op_id}:{media.status}:dynamic:{request_key}:{size}"
+        known = self._dynamic.get(key)
+        if known is not None:  # the same request always gets the same value: generated once
+            if not isinstance(known, bytes):
+                known = self._dynamic[key] = _encode(known, media.media_type)
+            return Reply(media.status, known, media_type=media.media_type)
         value = self._value(media, None, key, size, generate=True)
+        if len(self._dynamic) >= 256:
+            self._dynamic.clear()
+        self._dynamic[key] = value
         return Reply(media.status, value, media_type=media.media_type)
 
     def _value(

@@ -47,7 +47,7 @@ class OpContext:
     query_names: tuple[str, ...] = ()
     base: Record | None = None
     role: str | None = None
-    cache: dict[Any, bytes] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
     cache_version: int = -1
 
     @property
@@ -260,16 +260,21 @@ class Crud:
         params = request.params
         key = tuple(sorted((k, str(params.get(k))) for k in (*ctx.query_names, *ctx.plan.parents)))
         if ctx.cache_version == self.store.version and key in ctx.cache:
-            return Reply(ctx.plan.status, ctx.cache[key], media_type=ctx.plan.media_type)
+            cached = ctx.cache[key]
+            if not isinstance(cached, bytes):  # serialized on its first repeat
+                cached = ctx.cache[key] = orjson.dumps(cached)
+            return Reply(ctx.plan.status, cached, media_type=ctx.plan.media_type)
         self.check_parents(ctx, request)
         items = self.store.ordered(res.key)
         for param in ctx.plan.parents:
             value = params.get(param)
             items = [r for r in items if self.records.belongs_to(res, r, param, value)]
-        for name, test in lplan.filters.items():
+        attrs_of = self.records.attrs
+        for name, prepare in lplan.filters.items():
             wanted = params.get(name)
             if wanted is not None:
-                items = [r for r in items if test(self.records.attrs(res, r), wanted)]
+                test = prepare(wanted)
+                items = [r for r in items if test(attrs_of(res, r))]
         if lplan.sort_param:
             items = sort_records(
                 res, items, lambda r: self.records.attrs(res, r), params.get(lplan.sort_param)
@@ -278,12 +283,14 @@ class Crud:
         page = items[offset : offset + size] if size is not None else items[offset:]
         query = {k: params.get(k) for k in ctx.query_names}
         link = page_link(request_path(ctx.spec, params), query, lplan)
-        document = envelope(ctx.plan, self.catalog.defs, page, len(items), offset, size, link)
+        document = envelope(
+            ctx.plan, lplan, self.catalog.defs, page, len(items), offset, size, link
+        )
         if ctx.cache_version != self.store.version:
             ctx.cache.clear()
             ctx.cache_version = self.store.version
         if len(ctx.cache) < 256:
-            ctx.cache[key] = orjson.dumps(document)
+            ctx.cache[key] = document
         return Reply(ctx.plan.status, document, media_type=ctx.plan.media_type)
 
     async def create(self, ctx: OpContext, request: Request, rule: Rule | None) -> Reply:

@@ -354,10 +354,10 @@ class StoreGraphQL:
                 wanted[key] = value
         for key, value in wanted.items():
             name = self.filters.get(key) or snake(key)
-            test = lplan.filters.get(name)
-            if test is not None and value is not None:
-                rest = snake_keys(value)
-                items = [r for r in items if test(records.attrs(res, r), rest)]
+            prepare = lplan.filters.get(name)
+            if prepare is not None and value is not None:
+                test = prepare(snake_keys(value))
+                items = [r for r in items if test(records.attrs(res, r))]
         return items
 
     # -- mutations ----------------------------------------------------------------------------

@@ -32,7 +32,7 @@ SORT_NAMES = ("sort", "order_by", "sort_by", "order")
 RANGE_SUFFIXES = {"_min": "gte", "_max": "lte", "_from": "gte", "_to": "lte"}
 DEFAULT_PAGE = 20
 
-Predicate = Callable[[Mapping[str, Any], Any], bool]
+Predicate = Callable[[Any], Callable[[Mapping[str, Any]], bool]]
 
 
 def _lookup(attrs: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -44,47 +44,66 @@ def _lookup(attrs: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def _same(have: Any, want: Any) -> bool:
-    if isinstance(have, Mapping):
-        return any(_same(v, want) for v in have.values() if not isinstance(v, Mapping | list))
-    if isinstance(have, str) and isinstance(want, str):
-        return have.lower() == want.lower()
-    return bool(have == want)
+def _equals(want: Any) -> Callable[[Any], bool]:
+    folded = want.lower() if isinstance(want, str) else None
+
+    def same(have: Any) -> bool:
+        if isinstance(have, Mapping):  # {kind: cat} matches cat
+            return any(same(v) for v in have.values() if not isinstance(v, Mapping | list))
+        if folded is not None and isinstance(have, str):
+            return have.lower() == folded
+        return bool(have == want)
+
+    return same
 
 
-def _contains(have: Any, want: Any) -> bool:
-    if isinstance(have, list):
-        return any(_contains(item, want) for item in have)
-    if isinstance(have, str) and isinstance(want, str):
-        return want.lower() in have.lower()
-    if isinstance(have, Mapping):
-        return _same(have, want)
-    return bool(have == want)
+def _containing(want: Any) -> Callable[[Any], bool]:
+    folded = want.lower() if isinstance(want, str) else None
+    same = _equals(want)
+
+    def contains(have: Any) -> bool:
+        if isinstance(have, str):
+            return folded in have.lower() if folded is not None else False
+        if isinstance(have, list):
+            for item in have:
+                if contains(item):
+                    return True
+            return False
+        return same(have)
+
+    return contains
 
 
-def _compare(have: Any, want: Any, op: str) -> bool:
-    if isinstance(have, Mapping):  # money-like objects compare by their number
-        have = next((v for v in have.values() if isinstance(v, int | float)), None)
-    if have is None:
-        return False
-    if isinstance(have, str) and isinstance(want, str):
-        have = have[: len(want)] if len(want) == 10 else have  # a date bounds a whole day
-    try:
-        return bool(have >= want) if op == "gte" else bool(have <= want)
-    except TypeError:
-        return False
+def _bounded(want: Any, op: str) -> Callable[[Any], bool]:
+    day = isinstance(want, str) and len(want) == 10  # a date bounds a whole day
+
+    def within(have: Any) -> bool:
+        if isinstance(have, Mapping):  # money-like objects compare by their number
+            have = next((v for v in have.values() if isinstance(v, int | float)), None)
+        if have is None:
+            return False
+        if day and isinstance(have, str):
+            have = have[:10]
+        try:
+            return bool(have >= want) if op == "gte" else bool(have <= want)
+        except TypeError:
+            return False
+
+    return within
 
 
 def predicate(path: tuple[str, ...], op: str) -> Predicate:
-    def test(attrs: Mapping[str, Any], want: Any) -> bool:
-        have = _lookup(attrs, path)
-        if op == "contains":
-            return _contains(have, want)
-        if op in ("gte", "lte"):
-            return _compare(have, want, op)
-        return have is not None and _same(have, want)
+    """`(wanted value) -> (attributes -> matches)`, prepared once per request."""
+    make = _containing if op == "contains" else _equals
 
-    return test
+    def prepare(want: Any) -> Callable[[Mapping[str, Any]], bool]:
+        test = _bounded(want, op) if op in ("gte", "lte") else make(want)
+        if len(path) == 1:
+            name = path[0]
+            return lambda attrs: (v := attrs.get(name)) is not None and test(v)
+        return lambda attrs: (v := _lookup(attrs, path)) is not None and test(v)
+
+    return prepare
 
 
 @dataclass
@@ -98,12 +117,12 @@ class ListPlan:
     sort_param: str | None
     default_size: int
     max_items: int | None
+    meta: list[tuple[str, str, Any]]
 
     @classmethod
     def build(cls, spec: OperationSpec, plan: OpPlan, defs: Mapping[str, Any]) -> ListPlan:
         res = plan.resource
-        assert res is not None  # noqa: S101 - only list plans with a resource get here
-        attributes = res.attributes
+        attributes = res.attributes if res is not None else {}
         filters: dict[str, Predicate] = {}
         size = offset = page = sort = None
         default_size = DEFAULT_PAGE
@@ -138,7 +157,8 @@ class ListPlan:
             else plan.shape.envelope
         )
         max_items = deref(array, defs).get("maxItems") if array else None
-        return cls(filters, size, offset, page, sort, default_size, max_items)
+        meta = meta_fields(plan, defs)
+        return cls(filters, size, offset, page, sort, default_size, max_items, meta)
 
     def window(self, params: Mapping[str, Any]) -> tuple[int, int | None]:
         """(offset, size); size None = everything."""
@@ -182,8 +202,29 @@ def sort_records(res: Resource, records: list[Any], attrs_of: Any, value: Any) -
     return present + missing
 
 
+def meta_fields(plan: OpPlan, defs: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """(name, role, schema) of the pagination fields a list document declares: role is
+    total, size, offset, page, pages or a link name. Computed once per operation."""
+    shape = plan.shape
+    if shape.meta_at is None:
+        return []
+    home = shape.envelope if not shape.meta_at else properties(shape.envelope, defs).get("meta")
+    roles = {
+        **dict.fromkeys(PAGE_TOTAL, "total"),
+        **dict.fromkeys(PAGE_SIZE, "size"),
+        **dict.fromkeys(PAGE_OFFSET, "offset"),
+        **dict.fromkeys(PAGE_NUMBER, "page"),
+        **dict.fromkeys(PAGE_PAGES, "pages"),
+        **{name: name for name in PAGE_LINKS},
+    }
+    return [
+        (name, roles[name], sub) for name, sub in properties(home, defs).items() if name in roles
+    ]
+
+
 def envelope(
     plan: OpPlan,
+    lplan: ListPlan,
     defs: Mapping[str, Any],
     items: list[Any],
     total: int,
@@ -197,17 +238,13 @@ def envelope(
         return items
     per_page = size if size else max(total, 1)
     pages = math.ceil(total / per_page) if per_page else 0
-    values: dict[str, Any] = {}
-    for name in PAGE_TOTAL:
-        values[name] = total
-    for name in PAGE_SIZE:
-        values[name] = per_page
-    for name in PAGE_OFFSET:
-        values[name] = offset
-    for name in PAGE_NUMBER:
-        values[name] = offset // per_page + 1
-    for name in PAGE_PAGES:
-        values[name] = pages
+    values = {
+        "total": total,
+        "size": per_page,
+        "offset": offset,
+        "page": offset // per_page + 1,
+        "pages": pages,
+    }
     last_offset = max(0, (pages - 1) * per_page)
     links = {
         "self": link(offset),
@@ -220,12 +257,11 @@ def envelope(
     doc: dict[str, Any] = {shape.items_at[0]: items}
     if shape.meta_at is not None:
         target = doc if not shape.meta_at else doc.setdefault(shape.meta_at[0], {})
-        home = shape.envelope if not shape.meta_at else properties(shape.envelope, defs).get("meta")
-        for name, sub in properties(home, defs).items():
-            if name in values:
-                target[name] = values[name]
-            elif name in PAGE_LINKS and _accepts_relative(sub, defs, links[name]):
-                target[name] = links[name]
+        for name, role, sub in lplan.meta:
+            if role in values:
+                target[name] = values[role]
+            elif _accepts_relative(sub, defs, links[role]):
+                target[name] = links[role]
     if shape.links_at is not None:
         doc["links"] = {k: links[k] for k in ("self", "first", "last", "prev", "next")}
     return doc
@@ -241,21 +277,26 @@ def _accepts_relative(schema: Any, defs: Mapping[str, Any], value: Any) -> bool:
 
 def page_link(path: str, params: Mapping[str, Any], lplan: ListPlan) -> Callable[[int], str]:
     """Links to other pages: the same query with another offset (or page)."""
-    base = {k: v for k, v in params.items() if v is not None and not isinstance(v, list | dict)}
+    paging = {lplan.size_param, lplan.offset_param, lplan.page_param}
+    base = urlencode(
+        {
+            k: str(v).lower() if isinstance(v, bool) else v
+            for k, v in params.items()
+            if v is not None and k not in paging and not isinstance(v, list | dict)
+        }
+    )
+    size_value = params.get(lplan.size_param) if lplan.size_param else None
+    size = size_value or lplan.default_size
+    head = f"{path}?{base}&" if base else f"{path}?"
 
     def link(offset: int) -> str:
-        query = dict(base)
-        offset_size = query.get(lplan.size_param) if lplan.size_param else None
-        size = offset_size or lplan.default_size
-        if lplan.offset_param:
-            query[lplan.offset_param] = offset
-        elif lplan.page_param:
-            query[lplan.page_param] = offset // size + 1
+        parts = []
         if lplan.size_param:
-            query[lplan.size_param] = size
-        text = urlencode(
-            {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()}
-        )
-        return f"{path}?{text}" if text else path
+            parts.append(f"{lplan.size_param}={size}")
+        if lplan.offset_param:
+            parts.append(f"{lplan.offset_param}={offset}")
+        elif lplan.page_param:
+            parts.append(f"{lplan.page_param}={offset // size + 1}")
+        return head + "&".join(parts) if parts else head.rstrip("?&")
 
     return link

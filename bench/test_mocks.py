@@ -1,0 +1,86 @@
+"""pytest-benchmark: list answers of the mock engine, in-process (see bench/pipeline.py).
+
+- static: `Prefer: dynamic=false`, the spec's example serialized once at startup;
+- store: a page of the sandbox store (filtered, paged; repeated pages come from a per-version
+  cache of serialized answers, so a store without writes costs a dict lookup);
+- store, written to: the same page right after a write, so nothing is cached;
+- dynamic: `Prefer: dynamic=true`, 20 practitioners generated from the schema for a new
+  request; the same request again is answered from a cache (it would get the same bytes).
+
+Run: `pytest bench/test_mocks.py --benchmark-enable`. Targets and results: bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bench.pipeline import SEARCH, batch, scope
+from mocks.engine import RESET_PATH
+from server.factory import AppConfig, Built, build
+
+BATCH = 200
+PAGE = b"limit=20&offset=0"
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    return build(AppConfig("mock", validate_responses=False, access_log=False, cors=False))
+
+
+@pytest.fixture(scope="module")
+def app(built: Built) -> Any:
+    return built.app
+
+
+def measure(benchmark: Any, run: Callable[[], float], batch_size: int) -> None:
+    per_request = benchmark.pedantic(run, rounds=10, warmup_rounds=1)
+    benchmark.extra_info["us_per_request"] = round(per_request * 1e6, 2)
+    benchmark.extra_info["batch"] = batch_size
+
+
+def test_static_list(benchmark: Any, app: Any) -> None:
+    prefer = [(b"prefer", b"dynamic=false")]
+    measure(benchmark, batch(app, lambda: scope("/v1/practitioners", PAGE, prefer), BATCH), BATCH)
+
+
+def test_store_list_filtered_and_paged(benchmark: Any, app: Any) -> None:
+    measure(benchmark, batch(app, lambda: scope("/v1/practitioners", SEARCH), BATCH), BATCH)
+
+
+def test_store_list_after_a_write(benchmark: Any, built: Built) -> None:
+    app, engine = built.app, engine_of(built)
+    res = engine.catalog.resources["Practitioner"]
+    record = engine.store.get(res.key, "prac_123")
+
+    def write_then_scope() -> dict[str, Any]:
+        engine.store.put(res.key, "prac_123", record)  # any write invalidates cached pages
+        return scope("/v1/practitioners", SEARCH)
+
+    measure(benchmark, batch(app, write_then_scope, BATCH), BATCH)
+
+
+def test_dynamic_list(benchmark: Any, app: Any) -> None:
+    prefer = [(b"prefer", b"dynamic=true")]
+    counter = itertools.count()
+
+    def fresh() -> dict[str, Any]:  # a new request each time: generated, never cached
+        return scope("/v1/practitioners", b"limit=20&offset=%d" % next(counter), prefer)
+
+    measure(benchmark, batch(app, fresh, 20), 20)
+
+
+def test_dynamic_list_repeated(benchmark: Any, app: Any) -> None:
+    prefer = [(b"prefer", b"dynamic=true")]
+    measure(benchmark, batch(app, lambda: scope("/v1/practitioners", PAGE, prefer), BATCH), BATCH)
+
+
+def engine_of(built: Built) -> Any:
+    """The mock engine of an app: the owner of its sandbox-reset endpoint."""
+    for route in built.parts.routes:
+        if getattr(route, "path", None) == RESET_PATH:
+            return route.endpoint.__self__  # type: ignore[attr-defined]
+    raise LookupError("no mock engine in this app")
