@@ -294,6 +294,20 @@ class MockEngine:
             return self.webhooks.secret_for(hidden)
         return {}
 
+    async def relay(self, identity: Any, frame: Mapping[str, Any]) -> tuple[str, ...]:
+        """Who receives a relayed /ws frame (chat, typing, WebRTC signal): the people of the
+        booking or conversation it names and the sender's other sessions; everyone when the
+        store does not know what it names."""
+        audience: set[str] = set()
+        for key, value in frame.items():
+            res = self.catalog.resource_for_param(key) if key.endswith("_id") else None
+            record = self.store.get(res.key, str(value)) if res is not None else None
+            if res is not None and record is not None:
+                audience |= self.records.owners(res, record)
+        if audience and getattr(identity, "subject", None):
+            audience.add(identity.subject)
+        return tuple(sorted(audience))
+
     # -- app integration ----------------------------------------------------------------------
 
     def reset(self) -> None:

@@ -93,6 +93,9 @@ def _realtime(
         ws = WebSocketAPI(
             asyncapi, bus, runtime.authenticator, validate_outbound=runtime.validate_responses
         )
+        relay = getattr(fallback, "relay", None)
+        if relay is not None:  # the mock store knows who takes part in a booking/conversation
+            ws.relay = relay
         parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
     if "graphql" in files:
         assets = graphiql_assets(_graphiql_dir(files["openapi"]))

@@ -293,3 +293,68 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_log_shows_each_attem
         assert delivery["attributes"]["attempt"] == 3
         assert delivery["attributes"]["response_status"] == 204
         assert delivery["attributes"]["next_retry_at"] is None
+
+
+MESSAGES = """
+subscription Chat($conversationId: ID!) {
+  messageAdded(conversationId: $conversationId) { id content type sender { id } }
+}"""
+
+
+def test_chat_reaches_the_other_party_and_graphql_but_not_outsiders() -> None:
+    built = sandbox(Receiver())
+    user = bearer(built, USER, ["read:messages", "write:messages"])
+    practitioner = bearer(built, "test_prac_123", ["read:messages"], "practitioner")
+    outsider = bearer(built, "user_999", ["read:messages"])
+    with (
+        TestClient(built.app) as tc,
+        tc.websocket_connect("/ws") as sender,
+        tc.websocket_connect("/ws") as other,
+        tc.websocket_connect("/ws") as stranger,
+        tc.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as gql,
+    ):
+        for ws, auth in ((sender, user), (other, practitioner), (stranger, outsider)):
+            ws.send_json({"type": "auth", "token": auth["Authorization"].split()[1]})
+            assert ws.receive_json()["type"] == "auth_ok"
+        for ws in (other, stranger):
+            ws.send_json(
+                {"type": "subscribe", "channel": "messages", "conversation_id": "conv_test123"}
+            )
+            assert ws.receive_json()["type"] == "subscribed"
+        gql.send_json(
+            {"type": "connection_init", "payload": {"authorization": user["Authorization"]}}
+        )
+        assert gql.receive_json()["type"] == "connection_ack"
+        gql.send_json(
+            {
+                "id": "chat",
+                "type": "subscribe",
+                "payload": {"query": MESSAGES, "variables": {"conversationId": "conv_test123"}},
+            }
+        )
+        sender.send_json(
+            {
+                "type": "message",
+                "conversation_id": "conv_test123",
+                "content": "Hi!",
+                "message_type": "text",
+            }
+        )
+        assert sender.receive_json()["content"] == "Hi!"
+        assert other.receive_json()["content"] == "Hi!"
+        sent = tc.post(
+            "/v1/conversations/conv_test123/messages",
+            json={"data": {"type": "message", "attributes": {"content": "See you tomorrow"}}},
+            headers=user,
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["data"]["attributes"]["sender_id"] == USER
+        added = gql.receive_json()["payload"]["data"]["messageAdded"]
+        assert added == {
+            "id": sent.json()["data"]["id"],
+            "content": "See you tomorrow",
+            "type": "TEXT",
+            "sender": {"id": USER},
+        }
+        stranger.send_json({"type": "ping"})
+        assert stranger.receive_json() == {"type": "pong"}  # nothing of the chat came first
