@@ -170,16 +170,31 @@ def _namespaces_class(sdk: Sdk, async_: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _imports(body: str, candidates: dict[str, str]) -> list[str]:
-    """`from module import name` lines for the candidates `body` uses."""
+def _imports(code: str, candidates: dict[str, str]) -> list[str]:
+    """`from module import a, b` lines for the candidate names `code` uses."""
     by_module: dict[str, list[str]] = {}
     for name, module in candidates.items():
-        if re.search(rf"(?<![\w.]){re.escape(name)}\b", body):
+        if re.search(rf"(?<![\w.]){re.escape(name)}\b", code):
             by_module.setdefault(module, []).append(name)
     return [
         f"from {module} import {', '.join(sorted(names, key=lambda n: (not n.isupper(), n)))}"
-        for module, names in by_module.items()
+        for module, names in sorted(by_module.items())
     ]
+
+
+STDLIB = {"date": "datetime", "datetime": "datetime", "Any": "typing", "Literal": "typing"}
+STDLIB |= {"cast": "typing"}
+OURS = {
+    "AsyncPage": "klearkarma.pagination",
+    "Page": "klearkarma.pagination",
+    "AsyncResource": "klearkarma.resource",
+    "SyncResource": "klearkarma.resource",
+    "AsyncTransport": "klearkarma.transport",
+    "SyncTransport": "klearkarma.transport",
+    "OMIT": "klearkarma.types",
+    "FileInput": "klearkarma.types",
+    "Omit": "klearkarma.types",
+}
 
 
 def _resources_source(sdk: Sdk, types: _Types, header: str) -> str:
@@ -189,36 +204,15 @@ def _resources_source(sdk: Sdk, types: _Types, header: str) -> str:
     classes = [_resource_class(types, ns, a) for a in (False, True) for ns in sdk.namespaces]
     classes += [_namespaces_class(sdk, False), _namespaces_class(sdk, True)]
     body = "\n\n".join(classes)
-    stdlib = _imports(
-        body, {"date": "datetime", "datetime": "datetime", "Any": "typing", "cast": "typing"}
-    )
-    if "builtins." in body:
-        stdlib.append("import builtins")
-    ours = _imports(
-        body,
-        {
-            "AsyncPage": "klearkarma.pagination",
-            "Page": "klearkarma.pagination",
-            "AsyncResource": "klearkarma.resource",
-            "SyncResource": "klearkarma.resource",
-            "AsyncTransport": "klearkarma.transport",
-            "SyncTransport": "klearkarma.transport",
-            "OMIT": "klearkarma.types",
-            "FileInput": "klearkarma.types",
-            "Omit": "klearkarma.types",
-        },
-    )
-    if "models." in body:
+    code = re.sub(r'"""(.*?)"""', "", body, flags=re.DOTALL)  # names in docstrings don't count
+    stdlib = (["import builtins"] if "builtins." in code else []) + _imports(code, STDLIB)
+    ours = _imports(code, OURS)
+    if "models." in code:
         ours.insert(0, "from klearkarma.generated import models")
-    typing_names = [n for n in ("Any", "Literal", "cast") if re.search(rf"\b{n}\b", body)]
-    stdlib = [s for s in stdlib if not s.startswith("from typing")]
-    if typing_names:
-        stdlib.append(f"from typing import {', '.join(typing_names)}")
     head = header + '"""The API\'s namespaces: one method per operation."""\n\n'
     head += "from __future__ import annotations\n\n"
-    stdlib.sort(key=lambda line: (line.startswith("from "), line))
     head += "\n".join(stdlib) + ("\n\n" if stdlib else "")
-    head += "\n".join(sorted(ours)) + "\n\n\n"
+    head += "\n".join(ours) + "\n\n\n"
     return head + body
 
 

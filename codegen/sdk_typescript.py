@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from typing import Any
 
-from codegen.sdk import Input, Method, Namespace, Sdk, camel, pascal
+from codegen.sdk import Method, Namespace, Sdk, camel, pascal
+from server.errors import SpecError
 
 IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 RESERVED = {"config", "oauth", "tokens", "baseUrl"}
@@ -29,8 +31,6 @@ def _doc(lines: list[str], indent: str) -> list[str]:
 
 def _wrap(text: str, width: int) -> list[str]:
     """Wrapped lines; the text's own line breaks (lists, paragraphs) are kept."""
-    import textwrap
-
     out: list[str] = []
     for line in text.strip().splitlines():
         indent = line[: len(line) - len(line.lstrip())]
@@ -278,8 +278,6 @@ def _namespace(types: TsTypes, ns: Namespace) -> tuple[list[str], list[str]]:
 def _resources(sdk: Sdk, types: TsTypes, header: str) -> str:
     for ns in sdk.namespaces:
         if ns.camel in RESERVED:
-            from server.errors import SpecError
-
             raise SpecError(f"tag {ns.name!r} would hide the client's own {ns.camel!r}")
     interfaces: list[str] = []
     classes: list[str] = []
@@ -407,6 +405,3 @@ def render_typescript(sdk: Sdk, header: str) -> dict[str, str]:
         "resources.ts": resources,
         "spec.ts": _spec(sdk, header),
     }
-
-
-__all__ = ["Input", "render_typescript"]

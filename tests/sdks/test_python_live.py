@@ -229,3 +229,20 @@ def test_a_real_webhook_delivery_verifies_with_the_sdk_helper(
     assert not verify_signature(body, signature, "another secret")
     with pytest.raises(WebhookSignatureError):
         construct_event(json.dumps({"type": "booking.created"}), signature, secret)
+
+
+@pytest.mark.anyio
+async def test_the_async_client_signs_in_with_pkce(fresh_sandbox: Sandbox) -> None:
+    import anyio
+    from klearkarma import AsyncKlearKarmaClient
+
+    async with AsyncKlearKarmaClient(base_url=fresh_sandbox.url, client_id="kk-sandbox") as c:
+        request = c.oauth.authorization_request(REDIRECT, scopes=["read:bookings"])
+        code, _ = await anyio.to_thread.run_sync(sign_in, request.url)
+        tokens = await c.oauth.exchange_code(code, request)
+        assert tokens.scope == "read:bookings"
+        page = await c.users.list_bookings("test_user_123")
+        assert page.meta["page"] == 1
+        refreshed = await c.oauth.refresh()
+        assert refreshed.refresh_token != tokens.refresh_token
+        await c.oauth.revoke()

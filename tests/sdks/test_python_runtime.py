@@ -272,3 +272,38 @@ def test_webhook_signatures_are_hmac_sha256_hex() -> None:
     assert verify_signature(body.decode(), signature.upper(), "secret")
     assert not verify_signature(body, None, "secret")
     assert not verify_signature(body, "zz", "secret")
+
+
+@pytest.mark.anyio
+async def test_the_async_client_retries_and_refreshes_once_for_concurrent_calls() -> None:
+    import asyncio
+
+    from klearkarma import AsyncKlearKarmaClient
+
+    calls: list[str] = []
+    answers = [too_many("3")]
+
+    def server(r: httpx.Request) -> httpx.Response:
+        if r.url.path == "/oauth/token":
+            calls.append("token")
+            body = {"access_token": "fresh", "refresh_token": "r-2", "expires_in": 3600}
+            return httpx.Response(200, json=body)
+        calls.append(r.headers["authorization"])
+        return answers.pop() if answers else httpx.Response(200, json=BOOKING)
+
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    async with AsyncKlearKarmaClient(
+        base_url="http://api.test",
+        tokens=TokenSet("stale", "r-1", expires_at=0),
+        client_id="kk-sandbox",
+        retry=RetryPolicy(async_sleep=fake_sleep),
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(server)),
+    ) as client:
+        await asyncio.gather(client.bookings.get("booking_1"), client.bookings.get("booking_2"))
+    assert calls.count("token") == 1  # one refresh shared by both calls
+    assert calls.count("Bearer fresh") == 3 and "Bearer stale" not in calls
+    assert waited == [3.0]
