@@ -88,7 +88,7 @@ SEQUENCE = st.lists(
         st.tuples(st.just("delete"), st.integers(min_value=0, max_value=10**6)),
     ),
     min_size=1,
-    max_size=8,
+    max_size=6,
 )
 
 
@@ -123,7 +123,7 @@ async def replay(c: Any, spec: str, steps: list[tuple[Any, ...]]) -> list[tuple[
 
 
 @pytest.mark.parametrize("spec", SPECS)
-@SETTINGS
+@settings(SETTINGS, max_examples=8)
 @given(steps=SEQUENCE)
 async def test_the_same_seed_gives_the_same_bytes_in_two_app_instances(
     spec: str, steps: list[tuple[Any, ...]]
