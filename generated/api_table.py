@@ -2011,6 +2011,14 @@ TABLE: ApiTable = {
             'rate_limit': 'booking_create',
             'extensions': {
                 'x-mock-creator': ['user_id'],
+                'x-mock-defaults': {
+                    'price': '$related:practitioner_id/attributes/price',
+                    'cancellation_policy': {
+                        'free_until_hours': 24,
+                        'late_fee_percent': 50,
+                        'description': 'Free cancellation up to 24 hours before the session; 50% after that.',
+                    },
+                },
                 'x-mock-unique': {
                     'fields': ['practitioner_id', 'scheduled_at'],
                     'ignore': {'status': ['cancelled', 'no_show']},

@@ -17,7 +17,7 @@ from mocks.answers import SpecAnswers, problem_error
 from mocks.listing import ListPlan, envelope, page_link, sort_records
 from mocks.records import deep_merge, replace_strings
 from mocks.resources import OpPlan, Resource, Transitions
-from mocks.rules import Rule, render
+from mocks.rules import MISSING, Rule, render
 from mocks.shapes import deref
 from mocks.store import Record
 from server.bodies import UploadedFile
@@ -43,6 +43,7 @@ class OpContext:
     listing: ListPlan | None = None
     patch: Mapping[str, Any] | None = None
     creator: tuple[str, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
     location: str | None = None
     query_names: tuple[str, ...] = ()
     base: Record | None = None
@@ -113,7 +114,17 @@ class Crud:
             "params": request.params,
             "body": request.body,
             "record": record,
+            "related": lambda name: self.related(record, name),
         }
+
+    def related(self, record: Record | None, name: str) -> Record | None:
+        """The stored record whose id `record`'s attribute `name` holds."""
+        if record is None:
+            return None
+        attributes = record.get("attributes")
+        value = (attributes if isinstance(attributes, dict) else record).get(name)
+        hit = self.store.find(str(value)) if isinstance(value, str) else None
+        return hit[1] if hit else None
 
     def existing(self, ctx: OpContext, request: Request) -> Record:
         res, param = ctx.resource, ctx.plan.id_param or ""
@@ -371,6 +382,12 @@ class Crud:
         for name in ctx.creator:
             if name not in attrs_in and identity is not None and name in res.attributes:
                 attrs[name] = identity.subject
+        if ctx.defaults:
+            context = self.context(request, record)
+            for name, template in ctx.defaults.items():
+                value = render(template, context)
+                if name not in attrs_in and value is not MISSING and name in res.attributes:
+                    attrs[name] = value
         self.records.stamp(res, record, created=True)
         self.records.sync_relationships(res, record)
         return record

@@ -164,6 +164,7 @@ class MockEngine:
             rules=parse_rules(op_id, ext.get("x-mock-rules"), declared),
             patch=ext.get("x-mock-patch") if isinstance(ext.get("x-mock-patch"), Mapping) else None,
             creator=tuple(ext.get("x-mock-creator") or ()),
+            defaults=dict(ext.get("x-mock-defaults") or {}),
             query_names=tuple(p["name"] for p in spec["parameters"] if p["location"] == "query"),
             role=self.roles.get(op_id),
         )

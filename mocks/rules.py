@@ -10,7 +10,10 @@
 
 `when` maps JSON pointers into the request body (or `/params/<name>` for parameters) to
 values; all must match. Patch values may be templates: `$now`, `$caller`, `$param:<name>`,
-`$body:<pointer>`; a template that finds nothing drops its key.
+`$body:<pointer>` (into the request body), `$record:<pointer>` (into the record before the
+change), `$related:<attribute><pointer>` (into the stored record whose id that attribute
+holds: `$related:practitioner_id/attributes/price`); a template that finds nothing drops
+its key.
 """
 
 from __future__ import annotations
@@ -126,4 +129,8 @@ def render(template: Any, context: Mapping[str, Any]) -> Any:
         return at_pointer(context["body"], template[len("$body:") :])
     if template.startswith("$record:"):
         return at_pointer(context.get("record"), template[len("$record:") :])
+    if template.startswith("$related:"):
+        name, _, pointer = template[len("$related:") :].partition("/")
+        found = context["related"](name)
+        return MISSING if found is None else at_pointer(found, "/" + pointer)
     return template
