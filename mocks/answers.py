@@ -233,19 +233,19 @@ class SpecAnswers:
         value = refresh_error_meta(media.examples[name], request_id)
         return Reply(media.status, value, media_type=media.media_type)
 
-    def forced(self, prefer: Prefer, request_key: str, size: int | None, request_id: str) -> Reply:
+    def forced(
+        self, prefer: Prefer, params: Mapping[str, Any], body: Any, size: int | None, rid: str
+    ) -> Reply:
         """The answer `Prefer` asks for."""
         if prefer.example is not None:
-            return self.example(prefer.code, prefer.example, request_id)
+            return self.example(prefer.code, prefer.example, rid)
         media = self.media_for(prefer.code)
         if prefer.dynamic is False or (prefer.dynamic is None and media.examples):
             if prefer.code is None:
                 return self.static()
             value = self._value(media, None, f"{self.op_id}:{media.status}", None)
-            return Reply(
-                media.status, refresh_error_meta(value, request_id), media_type=media.media_type
-            )
-        key = f"{self.op_id}:{media.status}:dynamic:{request_key}:{size}"
+            return Reply(media.status, refresh_error_meta(value, rid), media_type=media.media_type)
+        key = f"{self.op_id}:{media.status}:dynamic:{request_key(params, body)}:{size}"
         known = self._dynamic.get(key)
         if known is not None:  # the same request always gets the same value: generated once
             if not isinstance(known, bytes):

@@ -21,7 +21,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mocks.answers import SpecAnswers, parse_prefer, problem_error, refresh_error_meta, request_key
+from mocks.answers import SpecAnswers, parse_prefer, problem_error, refresh_error_meta
 from mocks.crud import Crud, OpContext, Request
 from mocks.fake import FakeData
 from mocks.graphql_store import StoreGraphQL
@@ -207,8 +207,10 @@ class MockEngine:
             if prefer.delay_ms:
                 await asyncio.sleep(prefer.delay_ms / 1000)
             if prefer.forces:
-                key = request_key(request.params, request.body)
-                return answers.forced(prefer, key, self._size(ctx, request), request.request_id)
+                size = self._size(ctx, request)
+                return answers.forced(
+                    prefer, request.params, request.body, size, request.request_id
+                )
             if chaos:
                 self._maybe_fail(chaos)
             rule = first_match(rules, request.params, request.body) if rules else None
