@@ -497,7 +497,7 @@ class _Builder:
             "authUrl": "http://127.0.0.1:8000",
             "clientId": _sandbox_client(self.doc),
             "redirectUri": SANDBOX_REDIRECT,
-            "scope": " ".join(self.sdk.oauth.get("scopes") or {}),
+            "scope": " ".join(_everyday_scopes(self.sdk.oauth.get("scopes") or {})),
             "access_token": "",
         }
         for op in self.table["operations"].values():
@@ -518,6 +518,17 @@ class _Builder:
             ],
             "_postman_variable_scope": "environment",
         }
+
+
+def _everyday_scopes(scopes: dict[str, str]) -> list[str]:
+    """The scopes a sandbox sign-in asks for: all but administrative ones (`admin:...`) and
+    ones their description restricts to some users ("... (practitioners only)"), which a
+    test patient cannot be granted. The environment's `scope` can be edited in Postman."""
+    return [
+        name
+        for name, text in scopes.items()
+        if not name.startswith("admin:") and "only" not in str(text).lower()
+    ]
 
 
 def _sandbox_client(doc: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from codegen.loader import load_document
 from codegen.table import build_table
 from server.cli import main
 from tests.sdks.conftest import ROOT, Sandbox
+from tests.sdks.login import sign_in
 from tests.sdks.node import BIN, run, sandbox_env
 
 POSTMAN = ROOT / "sdks" / "postman"
@@ -91,6 +92,18 @@ def test_the_collection_has_every_operation_and_pkce_auth_for_the_sandbox_client
     assert body["data"]["attributes"]["practitioner_id"] == "test_prac_123"
     public = next(i for i in items(collection) if i["name"] == "Get the token signing keys")
     assert public["request"]["auth"] == {"type": "noauth"}
+
+
+def test_the_environments_scopes_are_granted_to_the_sandboxs_test_user(
+    fresh_sandbox: Sandbox,
+) -> None:
+    from klearkarma import KlearKarmaClient
+
+    env = {v["key"]: v["value"] for v in json.loads(ENVIRONMENT.read_text())["values"]}
+    with KlearKarmaClient(base_url=fresh_sandbox.url, client_id=env["clientId"]) as client:
+        request = client.oauth.authorization_request(env["redirectUri"], env["scope"].split())
+        code, _ = sign_in(request.url)
+        assert client.oauth.exchange_code(code, request).scope == env["scope"]
 
 
 def test_newman_runs_the_collection_against_the_sandbox_with_zero_failed_assertions(

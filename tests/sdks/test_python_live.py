@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.auth.helpers import PASSWORD, USER, hidden_fields, query_of
+from tests.auth.helpers import USER
 from tests.sdks.conftest import Sandbox
+from tests.sdks.login import sign_in
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -123,18 +123,6 @@ def test_dates_and_filters_reach_the_api_in_its_formats(client: Any) -> None:
     assert booking["id"] in [b["id"] for b in mine]
     cancelled = client.bookings.cancel(booking["id"], reason="Schedule conflict")
     assert cancelled["attributes"]["status"] == "cancelled"
-
-
-def sign_in(url: str) -> tuple[str, str]:
-    """Through the sandbox's login form, as a browser would: (code, state)."""
-    with httpx.Client() as browser:
-        page = browser.get(url)
-        assert page.status_code == 200, page.text
-        form = {**hidden_fields(page.text), "email": USER, "password": PASSWORD}
-        r = browser.post(str(page.url.copy_with(query=None)), data=form)
-    assert r.status_code == 302, r.text
-    query = query_of(r.headers["location"])
-    return query["code"], query["state"]
 
 
 def test_oauth_pkce_sign_in_then_refresh_then_revoke(fresh_sandbox: Sandbox) -> None:
