@@ -135,6 +135,9 @@ class StoreGraphQL:
         self.params: Mapping[str, str] = dict(config.get("params") or {})
         self.filters: Mapping[str, str] = dict(config.get("filters") or {})
         self._validators: dict[str, CompiledSchema | None] = {}
+        self._types: dict[str, Resource | None] = {}
+        self._generated: dict[tuple[str, Any], Any] = {}
+        self._singletons = self._singleton_map()
 
     def __call__(self, schema: GraphQLSchema) -> None:
         self.mocker(schema)
@@ -152,8 +155,11 @@ class StoreGraphQL:
     # -- mapping ------------------------------------------------------------------------------
 
     def resource_for(self, type_name: str) -> Resource | None:
-        catalog = self.engine.catalog
-        return catalog.resources.get(type_name) or catalog.by_type(snake(type_name))
+        if type_name not in self._types:
+            catalog = self.engine.catalog
+            found = catalog.resources.get(type_name) or catalog.by_type(snake(type_name))
+            self._types[type_name] = found
+        return self._types[type_name]
 
     def node(self, res: Resource, record: Mapping[str, Any]) -> Node:
         records = self.engine.records
@@ -183,9 +189,7 @@ class StoreGraphQL:
             return self.connection(obj, info, args)
         value = self.value_of(obj, info.parent_type.name, name, named_type(rtype))
         if value is MISSING or (value is None and isinstance(rtype, GraphQLNonNull)):
-            return self.mocker.value(
-                rtype, name, named_type(rtype), f"{obj.key}.{name}", args.get("first")
-            )
+            return self.generated(rtype, name, f"{obj.key}.{name}", args.get("first"))
         return self.convert(value, rtype, f"{obj.key}.{name}")
 
     def value_of(self, obj: Node, parent: str, name: str, target: str) -> Any:
@@ -220,16 +224,39 @@ class StoreGraphQL:
 
     def singleton(self, obj: Node, target: str) -> Any:
         """A one-per-parent resource of `target` under this object (User.preferences)."""
-        res = self.resource_for(target)
-        if res is None or obj.res is None or obj.rid is None:
+        if obj.res is None or obj.rid is None:
             return MISSING
-        crud = self.engine.crud
-        for plan in self.engine.catalog.plans.values():
-            if plan.kind == "singleton" and plan.resource is res and plan.parents:
-                param = plan.parents[0]
-                if self.engine.catalog.resource_for_param(param) is obj.res:
-                    return self.node(res, crud.singleton_record(res, param, obj.rid))
-        return MISSING
+        found = self._singletons.get((obj.res.key, target))
+        if found is None:
+            return MISSING
+        res, param = found
+        return self.node(res, self.engine.crud.singleton_record(res, param, obj.rid))
+
+    def _singleton_map(self) -> dict[tuple[str, str], tuple[Resource, str]]:
+        """(parent collection, GraphQL type) -> (singleton resource, parent parameter)."""
+        catalog = self.engine.catalog
+        found: dict[tuple[str, str], tuple[Resource, str]] = {}
+        for plan in catalog.plans.values():
+            res = plan.resource
+            if plan.kind != "singleton" or res is None or not plan.parents:
+                continue
+            owner = catalog.resource_for_param(plan.parents[0])
+            if owner is not None:
+                for name in (res.key, "".join(p.title() for p in res.type.split("_"))):
+                    found[(owner.key, name)] = (res, plan.parents[0])
+        return found
+
+    def generated(self, rtype: Any, name: str, key: str, first: Any) -> Any:
+        """A value the store does not hold: generated once per object and field (the same
+        in every query), then remembered."""
+        memo = (key, first)
+        found = self._generated.get(memo, MISSING)
+        if found is MISSING:
+            found = self.mocker.value(rtype, name, named_type(rtype), key, first)
+            if len(self._generated) >= 50_000:
+                self._generated.clear()
+            self._generated[memo] = found
+        return found
 
     def convert(self, value: Any, t: Any, key: str) -> Any:
         t = _unwrap(t)
