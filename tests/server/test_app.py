@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from server.cli import main
-from server.graphql import LocalExplorer, graphiql_assets
 from server.factory import AppConfig, build
+from server.graphql import LocalExplorer, graphiql_assets
 from tests.engine import ROOT, client, engine_app
 
 pytestmark = pytest.mark.anyio
