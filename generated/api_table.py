@@ -3303,7 +3303,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:health_records']}, {'bearerAuth': ['write:health_records']}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-mock-creator': ['user']},
             'request_body': {
                 'required': True,
                 'content': {

@@ -379,9 +379,14 @@ class Crud:
             attrs[res.id_field] = rid
         self.records.link_parents(res, record, parents)
         identity = request.identity
-        for name in ctx.creator:
-            if name not in attrs_in and identity is not None and name in res.attributes:
-                attrs[name] = identity.subject
+        caller = identity.subject if identity is not None else None
+        for name in ctx.creator if caller is not None else ():
+            if name in res.attributes and name not in attrs_in:
+                attrs[name] = caller
+            elif res.jsonapi and name in res.relationships and name not in rels_in:
+                kind = self.catalog.resource_for_param(f"{name}_id")
+                rels = record.setdefault("relationships", {})
+                rels[name] = {"data": {"id": caller, "type": kind.type if kind else name}}
         if ctx.defaults:
             context = self.context(request, record)
             for name, template in ctx.defaults.items():

@@ -21,7 +21,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mocks.answers import SpecAnswers, parse_prefer, problem_error, refresh_error_meta
+from mocks.answers import SpecAnswers, error_class, parse_prefer, refresh_error_meta
 from mocks.crud import Crud, OpContext, Request
 from mocks.fake import FakeData
 from mocks.graphql_store import StoreGraphQL
@@ -253,7 +253,8 @@ class MockEngine:
             if media is not None and rule.example in media.examples:
                 value = refresh_error_meta(media.examples[rule.example], request.request_id)
                 return Reply(rule.status, copy.deepcopy(value), media_type=media.media_type)
-        raise problem_error(rule.status, "VALIDATION_ERROR", f"Rule answer {rule.status}")
+        cls = error_class(rule.status, f"HTTP_{rule.status}")
+        raise cls(f"The sandbox's rules answer {rule.status} to this request")
 
     # -- events -------------------------------------------------------------------------------
 
