@@ -161,6 +161,9 @@ class RateLimits:
             self._pool = ConnectionPool.from_url(settings.storage.removeprefix("async+"))
             options.update(implementation="redispy", connection_pool=self._pool)
         self.storage: Storage | AsyncStorage = storage_from_string(settings.storage, **options)
+        storage = self.storage
+        self._async = storage if isinstance(storage, AsyncStorage) else None
+        self._sync = None if isinstance(storage, AsyncStorage) else storage
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -176,16 +179,15 @@ class RateLimits:
             return f"key:{identity.claims.get('key_id', identity.subject)}", tier
         return f"user:{identity.subject}", tier
 
-    async def _count(self, window: Window, *key: str) -> tuple[int, float]:
-        item = window.item()
-        name = item.key_for(*key)
-        if isinstance(self.storage, AsyncStorage):
-            count = await self.storage.incr(name, window.seconds)
-            reset = await self.storage.get_expiry(name)
-        else:
-            count = self.storage.incr(name, window.seconds)
-            reset = self.storage.get_expiry(name)
-        return count, reset
+    async def _incr(self, key: str, seconds: int) -> int:
+        if self._async is not None:
+            return await self._async.incr(key, seconds)
+        return self._sync.incr(key, seconds) if self._sync is not None else 0
+
+    async def _reset(self, key: str) -> float:
+        if self._async is not None:
+            return await self._async.get_expiry(key)
+        return self._sync.get_expiry(key) if self._sync is not None else 0.0
 
     async def hit(
         self, scope: Scope, identity: Identity | None, rate_class: str | None
@@ -202,11 +204,13 @@ class RateLimits:
             checks = [(rate_class, window)]
         headers: list[tuple[bytes, bytes]] | None = None
         for name, window in checks:
-            count, reset = await self._count(window, name, who)
+            # The key `limits` itself would use (RateLimitItem.key_for), built without it.
+            key = f"kk/{name}/{who}/{window.limit}/{window.seconds}/second"
+            count = await self._incr(key, window.seconds)
             if count > window.limit:
-                raise exceeded(name, window, reset)
-            if headers is None:
-                headers = rate_headers(window, window.limit - count, reset)
+                raise exceeded(name, window, await self._reset(key))
+            if headers is None:  # the first window is the one the headers describe
+                headers = rate_headers(window, window.limit - count, await self._reset(key))
         return headers or []
 
 
