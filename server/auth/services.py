@@ -37,7 +37,9 @@ class BearerAuthenticator:
             if key is None:
                 raise invalid("Unknown or revoked API key")
             return key.identity()
-        await self.store.ready()  # revocations persisted by earlier runs are loaded once
+        # Revocations made by other workers or earlier runs, re-read at most every 5 s.
+        await self.store.ready()
+        await self.store.sync_revocations()
         return self.tokens.verify(token)
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from server.auth.tokens import Revocations
 
+SYNC_INTERVAL = 5.0
 metadata = MetaData()
 
 api_keys = Table(
@@ -122,6 +123,7 @@ class AuthStore:
         self.revoked = revoked or Revocations()
         self._ready = False
         self._lock: asyncio.Lock | None = None
+        self._synced_at = float("-inf")
 
     @classmethod
     def in_dir(cls, data_dir: Path, revoked: Revocations | None = None) -> AuthStore:
@@ -141,14 +143,24 @@ class AuthStore:
                 if self.engine.dialect.name == "sqlite":
                     await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
                 await conn.run_sync(metadata.create_all)
-                now = time.time()
-                rows = await conn.execute(select(revocations).where(revocations.c.expires_at > now))
-                for kind, value, expires_at in rows:
-                    if kind == "jti":
-                        self.revoked.jtis[value] = expires_at
-                    else:
-                        self.revoked.families.add(value)
             self._ready = True
+            await self.sync_revocations(0.0)
+
+    async def sync_revocations(self, max_age: float | None = None) -> None:
+        """Learn revocations made by other processes (workers, `kk` commands): re-read
+        them when the copy in memory is older than `max_age` (default 5) seconds."""
+        if time.monotonic() - self._synced_at < (SYNC_INTERVAL if max_age is None else max_age):
+            return
+        self._synced_at = time.monotonic()
+        now = time.time()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(revocations).where(revocations.c.expires_at > now))
+            for kind, value, expires_at in rows:
+                if kind == "jti":
+                    self.revoked.jtis[value] = expires_at
+                else:
+                    self.revoked.families.add(value)
+        self.revoked.prune(now)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -207,3 +207,20 @@ def test_keys_live_in_the_data_directory_and_survive_a_restart(tmp_path: Path) -
     assert len(pems) == 1 and pems[0].stat().st_mode & 0o777 == 0o600
     kid = first.runtime.extras["auth"].keys.current.kid
     assert again.runtime.extras["auth"].keys.current.kid == kid
+
+
+async def test_a_revocation_reaches_other_workers_sharing_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.auth import store
+
+    monkeypatch.setattr(store, "SYNC_INTERVAL", 0.0)  # instead of waiting up to 5 s
+    worker_a, worker_b = sandbox(str(tmp_path)), sandbox(str(tmp_path))
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=worker_a.app), base_url=BASE) as a,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=worker_b.app), base_url=BASE) as b,
+    ):
+        token = worker_a.runtime.extras["auth"].issue_token("test_user_123", ["read:profile"])
+        assert (await b.get(ME, headers=bearer(token))).status_code == 200
+        assert (await a.post("/oauth/revoke", data={"token": token})).status_code == 200
+        assert (await b.get(ME, headers=bearer(token))).status_code == 401
