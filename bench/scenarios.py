@@ -46,7 +46,7 @@ def post(path: str, lua: str, body: str) -> Request:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "get_list",
-        "GET list (static example)",
+        "GET list",
         get("/practitioners"),
         "kk",
         "prism",
