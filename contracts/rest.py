@@ -11,6 +11,8 @@ from typing import Any
 
 from contracts.budgets import EXCLUDED_CHECKS, Budget
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+
 
 def schemathesis_bin() -> str:
     candidate = Path(sys.executable).with_name("schemathesis")
@@ -58,12 +60,14 @@ def run_schemathesis(
     seed: int,
     headers: dict[str, str],
     graphql: bool = False,
+    mode: str = "url",
 ) -> SuiteResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / f"{name}.json"
     log = out_dir / f"{name}.log"
     args = [
         schemathesis_bin(),
+        *([] if graphql else ["--config-file", str(CONFIG)]),
         "run",
         location,
         "--max-examples",
@@ -83,8 +87,9 @@ def run_schemathesis(
     ]
     if not graphql:
         args += ["--checks", "all", "--phases", budget.phases]
-        if EXCLUDED_CHECKS:
-            args += ["--exclude-checks", ",".join(EXCLUDED_CHECKS)]
+        excluded = EXCLUDED_CHECKS.get(mode, {})
+        if excluded:
+            args += ["--exclude-checks", ",".join(excluded)]
     for key, value in headers.items():
         args += ["--header", f"{key}: {value}"]
     with log.open("w", encoding="utf-8") as stream:

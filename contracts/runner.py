@@ -101,7 +101,7 @@ def run_contract(
     report = ContractReport()
     report.suites.append(
         run_schemathesis(
-            f"rest-{label}", f"{base_url}/openapi.json", out_dir, budget, seed, headers
+            f"rest-{label}", f"{base_url}/openapi.json", out_dir, budget, seed, headers, mode=label
         )
     )
     report.suites.append(

@@ -411,7 +411,7 @@ _S13: Any = {
     'required': False,
     'style': 'form',
     'explode': True,
-    'schema': {'type': 'integer', 'minimum': 0, 'default': 0, 'examples': [0, 40]},
+    'schema': {'type': 'integer', 'minimum': 0, 'maximum': 1000000, 'default': 0, 'examples': [0, 40]},
 }
 
 _S14: Any = {
@@ -1586,7 +1586,7 @@ TABLE: ApiTable = {
                     'required': False,
                     'style': 'form',
                     'explode': True,
-                    'schema': {'type': 'integer', 'minimum': 0, 'examples': [100]},
+                    'schema': {'type': 'integer', 'minimum': 0, 'maximum': 1000000, 'examples': [100]},
                     'filter': {'field': 'price.amount', 'op': 'lte'},
                 },
                 {
@@ -4206,6 +4206,37 @@ TABLE: ApiTable = {
                             },
                         },
                     },
+                },
+                '302': {
+                    'description': "An OAuth error sent back to a registered redirect URI (RFC 6749 section 4.1.2.1), e.g. `error=invalid_scope`, with the request's `state`.",
+                    'headers': {
+                        'Location': {
+                            'required': False,
+                            'schema': {
+                                'type': 'string',
+                                'format': 'uri-reference',
+                                'examples': ['/v1/bookings/booking_123'],
+                            },
+                        },
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {},
                 },
                 '400': _S26,
                 '429': _S8,

@@ -532,7 +532,8 @@ class Crud:
         rel = rels.get(res.type) if isinstance(rels, dict) else None
         data = rel.get("data") if isinstance(rel, dict) else None
         rid = data.get("id") if isinstance(data, dict) else None
-        if isinstance(rid, str) and self.store.get(res.key, rid) is None:
+        fits = res.id_prefix is None or (isinstance(rid, str) and rid.startswith(res.id_prefix))
+        if isinstance(rid, str) and fits and self.store.get(res.key, rid) is None:
             return rid
         return None
 

@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import logging
+import os
 import random
 import secrets
 import time
@@ -56,6 +58,20 @@ class WebhookSettings:
     retry_max: float = 120.0
     timeout: float = 10.0
     transport: httpx.AsyncBaseTransport | None = None
+    # Hosts deliveries may go to besides loopback ones; "*" allows any. A sandbox delivers
+    # only to this machine unless told otherwise (KK_WEBHOOK_HOSTS=hook.example.org,...).
+    allowed_hosts: tuple[str, ...] = ()
+
+    def allows(self, url: str) -> bool:
+        if self.transport is not None:  # an in-process receiver: no network is involved
+            return True
+        host = (httpx.URL(url).host or "").lower()
+        if "*" in self.allowed_hosts or host in self.allowed_hosts or host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @classmethod
     def from_options(cls, config: Mapping[str, Any], options: Mapping[str, Any]) -> WebhookSettings:
@@ -68,6 +84,13 @@ class WebhookSettings:
             retry_base=float(options.get("webhook_retry_base", cls.retry_base)),
             timeout=float(options.get("webhook_timeout", cls.timeout)),
             transport=options.get("webhook_transport"),
+            allowed_hosts=tuple(
+                h.strip().lower()
+                for h in str(
+                    options.get("webhook_hosts", os.environ.get("KK_WEBHOOK_HOSTS", ""))
+                ).split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -185,6 +208,15 @@ class WebhookDispatcher:
                 await self._update(did, attempt, None, 0, False, None)
                 return
             url = str(attrs.get("url"))
+            if not s.allows(url):
+                log.warning(
+                    "webhook %s: %s is not a loopback address; not delivered "
+                    "(allow it with KK_WEBHOOK_HOSTS)",
+                    wid,
+                    url,
+                )
+                await self._update(did, attempt, None, 0, False, None)
+                return
             secret = str((store.meta_of(subs.key, wid).get("hidden") or {}).get("secret", ""))
             headers = {
                 "Content-Type": "application/json",

@@ -429,7 +429,9 @@ def contract(
             asyncapi=ws_spec,
         )
     else:
-        built = _build_or_exit(AppConfig(mode, seed=seed, access_log=False))  # type: ignore[arg-type]
+        # Limits off: a fuzzer is one client sending thousands of requests a minute.
+        config = AppConfig(mode, seed=seed, access_log=False, rate_limits="off")  # type: ignore[arg-type]
+        built = _build_or_exit(config)
         with serve_in_thread(built.app) as base:
             report = run_contract(
                 base,
@@ -447,9 +449,15 @@ def contract(
 
 
 def contract_token(built: Built) -> str | None:
-    """A token with every scope for an app this command started itself (None: no auth)."""
-    mint = built.runtime.extras.get("mint_token")
-    return str(mint()) if callable(mint) else None
+    """For an app this command started itself: a token of the sandbox test user with every
+    declared scope (admin ones included, so object-level checks let the fuzzer reach every
+    resource); None where the app has no identity layer (mock mode)."""
+    from server.auth.services import AuthServices, declared_scopes
+
+    auth = built.runtime.extras.get("auth")
+    if not isinstance(auth, AuthServices):
+        return None
+    return auth.issue_token("test_user_123", declared_scopes(built.runtime.table))
 
 
 main.add_command(keys)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,21 @@ class CachedValidator:
         return found
 
 
+class _ClientErrors(logging.Filter):
+    """Drop log records of client mistakes (bad queries); keep real resolver crashes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, GraphQLError):
+            original = error.original_error
+            return original is not None and not isinstance(original, (GraphQLError, ApiError))
+        return True
+
+
+graphql_log = logging.getLogger("kk.graphql")
+graphql_log.addFilter(_ClientErrors())
+
+
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     formatted: dict[str, Any] = dict(error.formatted)
     original = error.original_error
@@ -225,6 +241,7 @@ def build_graphql_app(
         query_validator=CachedValidator(),
         error_formatter=format_error,
         debug=debug,
+        logger=graphql_log,
         explorer=LocalExplorer(title, graphiql),
         http_handler=GraphQLHTTPHandler(),
         websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),

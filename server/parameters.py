@@ -19,6 +19,7 @@ from server.types import ParameterSpec
 from server.validation import CompiledSchema
 
 _INT = re.compile(r"^[+-]?\d+$")
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
 Coercer = Callable[[list[str]], Any]
 
 
@@ -62,7 +63,10 @@ def scalar(kind: str) -> Callable[[str], Any]:
     def integer(raw: str) -> int:
         if not _INT.match(raw):
             raise CoercionError(f"must be an integer, got {raw!r}")
-        return int(raw)
+        value = int(raw)
+        if not INT_MIN <= value <= INT_MAX:  # JSON numbers the API can echo back (64-bit)
+            raise CoercionError(f"must be a 64-bit integer, got {raw!r}")
+        return value
 
     def number(raw: str) -> float | int:
         if _INT.match(raw):

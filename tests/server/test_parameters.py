@@ -149,3 +149,9 @@ async def test_a_handler_changing_its_params_does_not_change_the_next_identical_
     first["tags"].append("mutated")
     first["limit"] = 99
     assert await params_of("/api/items?tags=a&tags=b") == {"limit": 20, "tags": ["a", "b"]}
+
+
+async def test_an_integer_beyond_64_bits_is_a_400_not_a_crash() -> None:
+    errors = await errors_of("/api/items?ids=13046955390195863090156650212641210368")
+    assert errors[0]["source"] == {"parameter": "ids"}
+    assert "64-bit" in errors[0]["detail"]
