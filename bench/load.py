@@ -58,7 +58,8 @@ def once(url: str, request: Request, token: str) -> tuple[int, bytes]:
     try:
         headers = {k: v.replace("$TOKEN", token) for k, v in request.headers}
         body = request.body.replace(SLOT, slot(next_slot_base(), 0))
-        conn.request(request.method, request.path, body=body or None, headers=headers)
+        path = request.path.replace("{n}", str(next_slot_base() // 10_000))
+        conn.request(request.method, path, body=body or None, headers=headers)
         answer = conn.getresponse()
         return answer.status, answer.read()
     finally:
@@ -186,7 +187,7 @@ async def _drive(
                 t0 = time.perf_counter()
                 if t0 >= stop_at:
                     return
-                writer.write(raw.replace(SLOT, slot(base, next(slots))) if SLOT in raw else raw)
+                writer.write(vary(raw, base, next(slots)))
                 status = await _read_response(reader)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:
@@ -211,6 +212,15 @@ async def _drive(
         tool="python",
         command=f"python load generator, {connections} connections",
     )
+
+
+def vary(raw: bytes, base: int, n: int) -> bytes:
+    """Request bytes with this request's slot and page (see SLOT, `{n}` in a path)."""
+    if SLOT in raw:
+        raw = raw.replace(SLOT, slot(base, n))
+    if b"{n}" in raw:
+        raw = raw.replace(b"{n}", str(base // 10_000 + n).encode(), 1)
+    return raw
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:

@@ -94,6 +94,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         note="kk: `Prefer: dynamic=true`; Prism: `prism mock -d`",
     ),
     Scenario(
+        "dynamic_new",
+        "dynamic list, a new page each request",
+        get("/practitioners?limit=20&offset={n}", "dynamic_new.lua", ("Prefer", "dynamic=true")),
+        "kk",
+        "prism_dynamic",
+        200,
+        note="every request another offset: kk cannot answer from its cache",
+    ),
+    Scenario(
         "auth",
         "authenticated GET (JWT verified)",
         get("/practitioners?limit=20"),
