@@ -143,8 +143,15 @@ TARGETS: tuple[Check, ...] = (
         True,
     ),
     (
-        "dynamic list req/s ≥ 20× Prism -d",
+        "dynamic list req/s ≥ 20× Prism -d (the same request again)",
         lambda r: run_ratios(r, "dynamic_list", "rps"),
+        "×",
+        20.0,
+        True,
+    ),
+    (
+        "dynamic list req/s ≥ 20× Prism -d (a new page each request)",
+        lambda r: run_ratios(r, "dynamic_new", "rps"),
         "×",
         20.0,
         True,
