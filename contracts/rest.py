@@ -86,7 +86,9 @@ def run_schemathesis(
         "true",
     ]
     if not graphql:
-        args += ["--checks", "all", "--phases", budget.phases]
+        # No `--checks`: every check is on by default, and a check named on the command line
+        # would override the per-operation settings of schemathesis.toml.
+        args += ["--phases", budget.phases]
         excluded = EXCLUDED_CHECKS.get(mode, {})
         if excluded:
             args += ["--exclude-checks", ",".join(excluded)]

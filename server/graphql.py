@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,15 @@ def cached_parser(context: Any, data: dict[str, Any]) -> DocumentNode:
 
 
 class CachedValidator:
-    """graphql-core validation (~750 µs) done once per distinct document."""
+    """graphql-core validation (~750 µs) done once per distinct document.
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, int], list[GraphQLError]] = {}
+    Keyed by the document's id, and the entry keeps the document alive: a freed document's id
+    can be reused by a new one, which must never inherit the old document's verdict.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._cache: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+        self._size = size
 
     def __call__(
         self,
@@ -114,12 +120,15 @@ class CachedValidator:
         max_errors: int | None = None,
         type_info: Any = None,
     ) -> list[GraphQLError]:
-        key = (id(schema), id(document_ast))
-        found = self._cache.get(key)
-        if found is None:
-            found = validate(schema, document_ast, rules=rules, max_errors=max_errors)
-            if len(self._cache) < 4096:
-                self._cache[key] = found
+        key = id(document_ast)
+        entry = self._cache.get(key)
+        if entry is not None and entry[0] is document_ast:
+            self._cache.move_to_end(key)
+            return entry[1]
+        found = validate(schema, document_ast, rules=rules, max_errors=max_errors)
+        self._cache[key] = (document_ast, found)
+        if len(self._cache) > self._size:
+            self._cache.popitem(last=False)
         return found
 
 
