@@ -70,7 +70,7 @@ fuzz: $(STAMP)
 diff: $(STAMP)
 	$(BIN)/kk diff
 
-test: regen-check lint type sdk-lint unit bench-smoke diff
+test: regen-check lint type sdk-lint unit bench-smoke contract diff
 
 clean:
 	rm -rf $(VENV) .kk tools/spectral/node_modules tools/graphiql/node_modules sdks/typescript/node_modules

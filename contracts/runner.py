@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from graphql import build_schema
 from websockets.sync.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 from codegen.asyncapi import asyncapi_table, load_asyncapi
 from contracts.budgets import BUDGETS, KNOWN_LIMITS
 from contracts.rest import SuiteResult, run_schemathesis
+from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
 from contracts.websocket import ContractViolation, WebSocketFuzzer
 
 
@@ -47,8 +50,9 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 
 
 class _UrlConnection:
-    def __init__(self, url: str) -> None:
-        self._ws = ws_connect(url, open_timeout=10)
+    def __init__(self, url: str, subprotocol: str | None = None) -> None:
+        protocols = [Subprotocol(subprotocol)] if subprotocol else None
+        self._ws = ws_connect(url, open_timeout=10, subprotocols=protocols)
 
     def __enter__(self) -> _UrlConnection:
         return self
@@ -69,10 +73,16 @@ class ContractReport:
     suites: list[SuiteResult] = field(default_factory=list)
     ws_frames: int = 0
     ws_failure: str | None = None
+    subscriptions: int = 0
+    subscription_failure: str | None = None
 
     @property
     def passed(self) -> bool:
-        return all(s.passed for s in self.suites) and self.ws_failure is None
+        return (
+            all(s.passed for s in self.suites)
+            and self.ws_failure is None
+            and self.subscription_failure is None
+        )
 
     def render(self) -> str:
         lines = [line for s in self.suites for line in s.summary()]
@@ -80,9 +90,30 @@ class ContractReport:
         lines.append(f"websocket: {state} — {self.ws_frames} frames exchanged")
         if self.ws_failure:
             lines.append("  " + self.ws_failure.replace("\n", "\n  "))
+        state = "FAILED" if self.subscription_failure else "passed"
+        lines.append(f"graphql subscriptions: {state} — {self.subscriptions} documents")
+        if self.subscription_failure:
+            lines.append("  " + self.subscription_failure.replace("\n", "\n  "))
         lines.append("known limits: " + "; ".join(f"{k} {v}" for k, v in KNOWN_LIMITS.items()))
         lines.append("contract " + ("passed" if self.passed else "FAILED"))
         return "\n".join(lines)
+
+
+def _fuzz_subscriptions(
+    report: ContractReport, sdl: Path, base_url: str, examples: int, seed: int, token: str | None
+) -> None:
+    schema = build_schema(sdl.read_text(encoding="utf-8"))
+    if schema.subscription_type is None:
+        return
+    url = base_url.replace("http", "ws", 1) + "/graphql"
+    fuzzer = SubscriptionFuzzer(schema, lambda: _UrlConnection(url, PROTOCOL), token or "contract")
+    try:
+        fuzzer.run(examples, seed)
+    except ContractViolation as e:
+        report.subscription_failure = str(e)
+    except Exception as e:  # a dropped connection or a crash is a contract failure too
+        report.subscription_failure = f"{type(e).__name__}: {e}"
+    report.subscriptions = fuzzer.documents
 
 
 def run_contract(
@@ -95,6 +126,7 @@ def run_contract(
     token: str | None,
     asyncapi: Path | None,
     connect: Callable[[], Any] | None = None,
+    sdl: Path | None = None,
 ) -> ContractReport:
     budget = BUDGETS[budget_name]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -122,5 +154,7 @@ def run_contract(
         except Exception as e:  # a dropped connection or a crash is a contract failure too
             report.ws_failure = f"{type(e).__name__}: {e}"
         report.ws_frames = fuzzer.frames
+    if sdl is not None:
+        _fuzz_subscriptions(report, sdl, base_url, budget.ws_frames // 4, seed, token)
     (out_dir / f"summary-{label}.txt").write_text(report.render() + "\n", encoding="utf-8")
     return report

@@ -371,7 +371,8 @@ def diff(base: str | None, spec_dir: Path) -> None:
 
 @main.command(
     help="Fuzz the API against its spec: REST (schemathesis, every check, stateful "
-    "links), GraphQL and the WebSocket API. Starts its own app unless --url is given."
+    "links), GraphQL (queries, mutations and subscriptions) and the WebSocket API. Starts its "
+    "own app unless --url is given."
 )
 @click.option(
     "--url", default=None, help="Base URL of a running deployment (e.g. http://127.0.0.1:8000)."
@@ -406,6 +407,14 @@ def diff(base: str | None, spec_dir: Path) -> None:
     help="AsyncAPI file of the WebSocket API.",
 )
 @click.option(
+    "--graphql",
+    "sdl",
+    default="spec/schema.graphql",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GraphQL SDL whose subscriptions are fuzzed over graphql-transport-ws.",
+)
+@click.option(
     "--out",
     default=".kk/contract",
     show_default=True,
@@ -413,11 +422,19 @@ def diff(base: str | None, spec_dir: Path) -> None:
     help="Where JUnit XML, JSON reports, logs and the summary go.",
 )
 def contract(
-    url: str | None, mode: str, budget: str, seed: int, token: str | None, asyncapi: Path, out: Path
+    url: str | None,
+    mode: str,
+    budget: str,
+    seed: int,
+    token: str | None,
+    asyncapi: Path,
+    sdl: Path,
+    out: Path,
 ) -> None:
     from contracts.runner import run_contract, serve_in_thread
 
     ws_spec = asyncapi if asyncapi.exists() else None
+    graphql_sdl = sdl if sdl.exists() else None
     if url is not None:
         report = run_contract(
             url.rstrip("/"),
@@ -427,6 +444,7 @@ def contract(
             out_dir=out,
             token=token,
             asyncapi=ws_spec,
+            sdl=graphql_sdl,
         )
     else:
         # Limits off: a fuzzer is one client sending thousands of requests a minute.
@@ -441,6 +459,7 @@ def contract(
                 out_dir=out,
                 token=token or contract_token(built),
                 asyncapi=ws_spec,
+                sdl=graphql_sdl,
             )
     click.echo(report.render())
     click.echo(f"reports: {out}/ (JUnit XML, JSON, logs with curl reproductions)")
