@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.bookings import bookings
 from handlers.oauth import oauth
+from handlers.practitioners import practitioners
 from server.binding import OperationGroup
 
-GROUPS: list[OperationGroup] = [oauth]
+GROUPS: list[OperationGroup] = [oauth, practitioners, bookings]
 BINDABLES: list[Any] = []

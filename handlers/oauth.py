@@ -20,7 +20,7 @@ from server.auth.users import User
 from server.binding import OperationGroup
 from server.responses import Reply
 
-oauth = OperationGroup("oauth")
+oauth = OperationGroup("oauth", core=True)
 
 USER_SCOPES = frozenset(
     {

@@ -96,6 +96,7 @@ class MockEngine:
             self.catalog, self.store, self.fake, fixed_clock(now) if now else utc_now
         )
         self.contexts: dict[str, OpContext] = {}
+        self.reset_hooks: list[Any] = []
         self.roles = self._roles()
         self.crud = Crud(self)
         self.webhooks = WebhookDispatcher(
@@ -324,9 +325,14 @@ class MockEngine:
     async def reset_endpoint(self, request: HttpRequest) -> Response:
         async with self.store.lock():
             self.reset()
+        for hook in self.reset_hooks:  # what the app's handlers hold (their database)
+            result = hook()
+            if hasattr(result, "__await__"):
+                await result
         return Response(b'{"status":"reset"}', media_type="application/json")
 
     def extend(self, parts: Any) -> None:
         """Add the sandbox's routes and lifecycle hooks to an app being assembled."""
         parts.routes.append(Route(RESET_PATH, self.reset_endpoint, methods=["POST"]))
+        self.reset_hooks = getattr(parts, "resets", [])
         parts.shutdown.append(self.webhooks.close)

@@ -72,6 +72,8 @@ class AppParts:
     routes: list[BaseRoute] = field(default_factory=list)
     startup: list[Callable[[], Any]] = field(default_factory=list)
     shutdown: list[Callable[[], Any]] = field(default_factory=list)
+    # Run after the sandbox's own reset (`POST /__sandbox/reset`), e.g. handlers reseeding.
+    resets: list[Callable[[], Any]] = field(default_factory=list)
 
 
 def compile_operations(

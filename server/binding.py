@@ -11,7 +11,7 @@ A handler module creates a group and decorates functions:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from server.errors import BindingError
@@ -20,6 +20,7 @@ from server.types import OperationSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 S = TypeVar("S", bound=Callable[[Any], None])
+A = TypeVar("A", bound=Callable[[Any], Awaitable[None]])
 
 
 def source_of(fn: Callable[..., Any]) -> str:
@@ -32,17 +33,41 @@ def source_of(fn: Callable[..., Any]) -> str:
 
 
 class OperationGroup:
-    """The handlers of one spec tag."""
+    """The handlers of one spec tag.
 
-    def __init__(self, tag: str) -> None:
+    `core` groups (sign-in) stay bound when an app is built without handlers
+    (`AppConfig.handlers=False`). Lifecycle hooks take the runtime; a hook function shared by
+    several groups runs once per app.
+    """
+
+    def __init__(self, tag: str, *, core: bool = False) -> None:
         self.tag = tag
+        self.core = core
         self.handlers: dict[str, Handler] = {}
         self.setups: list[Callable[[Any], None]] = []
+        self.startups: list[Callable[[Any], Awaitable[None]]] = []
+        self.shutdowns: list[Callable[[Any], Awaitable[None]]] = []
+        self.resets: list[Callable[[Any], Awaitable[None]]] = []
 
     def on_setup(self, fn: S) -> S:
         """Run `fn(runtime)` once when an app binding this group is built (seed data,
         clients, an OwnershipSource...)."""
         self.setups.append(fn)
+        return fn
+
+    def on_startup(self, fn: A) -> A:
+        """Await `fn(runtime)` when the app starts (open a database, migrate)."""
+        self.startups.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: A) -> A:
+        """Await `fn(runtime)` when the app stops."""
+        self.shutdowns.append(fn)
+        return fn
+
+    def on_reset(self, fn: A) -> A:
+        """Await `fn(runtime)` when the sandbox is reset to its seed (`POST /__sandbox/reset`)."""
+        self.resets.append(fn)
         return fn
 
     def operation(self, operation_id: str) -> Callable[[F], F]:
@@ -99,6 +124,11 @@ def _check_signature(op_id: str, fn: Callable[..., Any], protocol: type | None) 
             f"{op_id}: handler {fn.__qualname__} at {where} returns {got_ret}, "
             f"the spec says {want_ret}"
         )
+
+
+def hooks(groups: Iterable[OperationGroup], kind: str) -> list[Callable[..., Any]]:
+    """The `setups`/`startups`/`shutdowns`/`resets` of `groups`, in order, each function once."""
+    return list(dict.fromkeys(fn for g in groups for fn in getattr(g, kind)))
 
 
 def bind(

@@ -235,6 +235,13 @@ def export_postman(spec_dir: Path, out: Path | None, env_out: Path | None) -> No
 @click.option(
     "--data-dir", default=".kk", show_default=True, help="Where sandbox state and keys live."
 )
+@click.option(
+    "--handlers/--no-handlers",
+    default=True,
+    show_default=True,
+    help="Answer with the bound handlers (a real database); --no-handlers mocks every "
+    "operation but sign-in, from the seed (Prism-style).",
+)
 def sandbox(
     host: str,
     port: int,
@@ -247,9 +254,11 @@ def sandbox(
     chaos: float,
     seed_count: int | None,
     data_dir: str,
+    handlers: bool,
 ) -> None:
     config = AppConfig(
         "sandbox",
+        handlers=handlers,
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,

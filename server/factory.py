@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.auth.limits import LimitSettings, RateLimits
 from server.auth.services import AuthServices, build_auth, declared_scopes
-from server.binding import bind
+from server.binding import bind, hooks
 from server.config import Runtime
 from server.errors import StartupError
 from server.events import EventBus, make_bus
@@ -52,6 +53,9 @@ class AppConfig:
     limits: dict[str, Any] = field(default_factory=dict)
     issuer: str | None = None
     audience: str | None = None
+    # Bind the handler groups (server.plugins): None = in sandbox and strict, never in mock.
+    # False keeps only `core` groups (sign-in): a pure mock of the rest, seeded.
+    handlers: bool | None = None
 
 
 @dataclass
@@ -219,7 +223,10 @@ def build(config: AppConfig) -> Built:
     )
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
-    groups = handler_groups() if config.mode != "mock" else []
+    use_handlers = config.handlers if config.handlers is not None else True
+    groups = (
+        [g for g in handler_groups() if use_handlers or g.core] if config.mode != "mock" else []
+    )
     bound = bind(groups, table["operations"], protocols)
     fallback = (
         mock_factory()(table, seed=config.seed, bus=bus, spec_files=files, **config.options)
@@ -227,13 +234,15 @@ def build(config: AppConfig) -> Built:
         else None
     )
     auth = _identity(config, runtime, fallback)
-    for group in groups:
-        for setup in group.setups:
-            setup(runtime)
+    for setup in hooks(groups, "setups"):
+        setup(runtime)
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
     parts.startup.append(bus.start)
     parts.shutdown.append(bus.close)
+    for kind, into in (("startups", parts.startup), ("shutdowns", parts.shutdown)):
+        into.extend(functools.partial(hook, runtime) for hook in hooks(groups, kind))
+    parts.resets.extend(functools.partial(hook, runtime) for hook in hooks(groups, "resets"))
     if auth is not None:
         parts.shutdown.append(auth.store.close)
     if isinstance(runtime.rate_limiter, RateLimits):

@@ -1,0 +1,78 @@
+"""The database as the identity layer's OwnershipSource (`x-owner`, server.auth.access).
+
+A domain module declares whose a resource is:
+
+    @owns("booking")
+    async def booking_owners(session: AsyncSession, booking_id: str) -> frozenset[str] | None:
+        ...
+
+Resources no module declares are asked of the previous source (the mock store), so an app
+half on handlers, half on mocks checks both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.context import Domain
+from handlers.storage.models import HealthRecordShare
+from server.auth.access import OwnershipSource
+
+OwnerLookup = Callable[[AsyncSession, str], Awaitable[frozenset[str] | None]]
+OWNERS: dict[str, OwnerLookup] = {}
+# x-owner `share` kinds the database answers.
+SHARE_KINDS = frozenset({"health_records"})
+
+
+def owns(resource: str) -> Callable[[OwnerLookup], OwnerLookup]:
+    """Register the owner lookup of a resource type (the `x-owner: resource` name)."""
+
+    def register(fn: OwnerLookup) -> OwnerLookup:
+        OWNERS[resource] = fn
+        return fn
+
+    return register
+
+
+class DatabaseOwnership:
+    def __init__(self, domain: Domain, previous: OwnershipSource | None) -> None:
+        self.domain = domain
+        self.previous = previous
+        self.resources = frozenset(OWNERS) | (previous.resources if previous else frozenset())
+
+    async def owners(self, resource: str, resource_id: str) -> frozenset[str] | None:
+        lookup = OWNERS.get(resource)
+        if lookup is None:
+            if self.previous is None:
+                return None
+            return await self.previous.owners(resource, resource_id)
+        await self.domain.ready()
+        async with self.domain.db.session() as session:
+            return await lookup(session, resource_id)
+
+    async def share_expiry(
+        self, owner: str, grantees: frozenset[str], kind: str
+    ) -> datetime | None:
+        found: list[datetime] = []
+        if kind in SHARE_KINDS:
+            await self.domain.ready()
+            async with self.domain.db.session() as session:
+                latest = await session.scalar(
+                    select(func.max(HealthRecordShare.expires_at)).where(
+                        HealthRecordShare.user_id == owner,
+                        HealthRecordShare.practitioner_id.in_(grantees),
+                        HealthRecordShare.status == "active",
+                        HealthRecordShare.revoked_at.is_(None),
+                    )
+                )
+            if latest is not None:
+                found.append(latest)
+        if self.previous is not None:
+            other = await self.previous.share_expiry(owner, grantees, kind)
+            if other is not None:
+                found.append(other)
+        return max(found) if found else None

@@ -1,0 +1,79 @@
+"""How the Klear Karma handlers live in an app: a Domain built at setup, migrated (and, in the
+sandbox, seeded) before first use, disposed at shutdown, reseeded by a sandbox reset.
+
+Every tag module creates its group with `domain_group(tag)`; the hooks are shared, so they
+run once per app however many groups bind them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import handlers.domain  # noqa: F401 - registers seed loaders and owner lookups
+from handlers.domain.context import Domain, domain_of, fixed_clock, system_clock
+from handlers.domain.ownership import DatabaseOwnership
+from handlers.storage import seed
+from handlers.storage.database import Database
+from handlers.storage.migrate import upgrade
+from server.binding import OperationGroup
+
+
+def domain_group(tag: str) -> OperationGroup:
+    """An OperationGroup of `tag` whose handlers use the app's Domain."""
+    group = OperationGroup(tag)
+    group.on_setup(install)
+    group.on_startup(start)
+    group.on_shutdown(stop)
+    group.on_reset(reset)
+    return group
+
+
+async def migrate(domain: Domain) -> None:
+    await upgrade(domain.db)
+
+
+async def load_seed(domain: Domain) -> None:
+    count = domain.options.get("seed_count")
+    spec = domain.spec_files.get("openapi")
+    plan = seed.plan(Path(spec) if spec else None, int(count) if count is not None else None)
+    await seed.load(domain.db, plan, int(domain.options.get("seed", 0) or 0))
+
+
+def install(runtime: Any) -> None:
+    """Build the app's Domain (no I/O yet) and answer `x-owner` from the database."""
+    extras = runtime.extras
+    if isinstance(extras.get("domain"), Domain):
+        return
+    now = extras.get("now")
+    domain = Domain(
+        db=Database.for_data_dir(Path(extras.get("data_dir", ".kk"))),
+        bus=extras.get("bus"),
+        clock=fixed_clock(str(now)) if now else system_clock,
+        data_dir=Path(extras.get("data_dir", ".kk")),
+        mode=runtime.mode,
+        spec_files=dict(runtime.spec_files),
+        options=extras,
+    )
+    domain.preparers.append(migrate)
+    if runtime.mode == "sandbox":
+        domain.preparers.append(load_seed)
+    extras["domain"] = domain
+    runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
+
+
+async def start(runtime: Any) -> None:
+    await domain_of(runtime.extras).ready()
+
+
+async def stop(runtime: Any) -> None:
+    await domain_of(runtime.extras).db.close()
+
+
+async def reset(runtime: Any) -> None:
+    """Back to the seed: every table emptied, then loaded again."""
+    domain = domain_of(runtime.extras)
+    await domain.ready()
+    await seed.wipe(domain.db)
+    if runtime.mode == "sandbox":
+        await load_seed(domain)

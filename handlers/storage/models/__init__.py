@@ -1,0 +1,50 @@
+"""Every table of the Klear Karma API, one module per area; `Base.metadata` is what the
+migrations (handlers/storage/migrations) must match."""
+
+from __future__ import annotations
+
+from handlers.storage.models.base import Base, UTCDateTime, utc_now
+from handlers.storage.models.bookings import Booking
+from handlers.storage.models.messaging import (
+    Attachment,
+    Conversation,
+    ConversationParticipant,
+    Message,
+)
+from handlers.storage.models.payments import IdempotencyKey, PaymentIntent, Refund
+from handlers.storage.models.platform import AuditEntry, OutboxEvent, Webhook, WebhookDelivery
+from handlers.storage.models.practitioners import (
+    AvailabilityOverride,
+    Practitioner,
+    PractitionerTag,
+    ScheduleWindow,
+    Service,
+)
+from handlers.storage.models.users import HealthProfile, HealthRecordShare, User, UserPreferences
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "AvailabilityOverride",
+    "Base",
+    "Booking",
+    "Conversation",
+    "ConversationParticipant",
+    "HealthProfile",
+    "HealthRecordShare",
+    "IdempotencyKey",
+    "Message",
+    "OutboxEvent",
+    "PaymentIntent",
+    "Practitioner",
+    "PractitionerTag",
+    "Refund",
+    "ScheduleWindow",
+    "Service",
+    "User",
+    "UserPreferences",
+    "UTCDateTime",
+    "Webhook",
+    "WebhookDelivery",
+    "utc_now",
+]

@@ -1,0 +1,96 @@
+"""Fixtures of the handlers' tests: databases (SQLite in a temp dir, PostgreSQL in a
+throwaway cluster) and sandbox apps on them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from handlers.storage.database import Database, database_url
+from handlers.storage.migrate import upgrade
+from server.factory import AppConfig, Built, build
+from tests.conftest import free_port
+from tests.handlers.postgres import Cluster
+
+BACKENDS = ["sqlite", "postgresql"]
+NOW = "2024-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server URL: `DATABASE_URL` if set, else a cluster started for the session."""
+    given = os.environ.get("DATABASE_URL", "")
+    if given.startswith(("postgres://", "postgresql")):
+        yield given
+        return
+    cluster = Cluster(free_port())
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def fresh_postgres_database(server: str) -> str:
+    """A new empty database on `server`; its URL (asyncpg)."""
+    name = "kk_" + uuid.uuid4().hex[:12]
+    plain = server.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    base, _, _ = plain.rpartition("/")
+    return database_url(Path("."), {"DATABASE_URL": f"{base}/{name}"})
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend (the test runs once per backend)."""
+    if request.param == "sqlite":
+        return database_url(tmp_path, {})
+    return fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+async def database(backend_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database of each backend."""
+    db = Database(backend_url)
+    await upgrade(db)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def sandbox_app(data_dir: str | None = None, **options: object) -> Built:
+    """`kk sandbox`'s app on a fresh data dir (SQLite unless DATABASE_URL is set)."""
+    return build(
+        AppConfig(
+            "sandbox",
+            data_dir=data_dir or tempfile.mkdtemp(prefix="kk-handlers-"),
+            rate_limits="off",
+            options=dict(options),
+        )
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Built:
+    """A sandbox app (with handlers) on each backend, its clock at 2024-01-01T00:00:00Z."""
+    if request.param == "postgresql":
+        url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
+        monkeypatch.setenv("DATABASE_URL", url)
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return sandbox_app(now=NOW)
