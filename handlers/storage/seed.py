@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage.database import Database
@@ -32,6 +32,8 @@ from handlers.storage.models import Base
 Record = dict[str, Any]
 Loader = Callable[[AsyncSession, Record, Mapping[str, Any]], Awaitable[bool]]
 Generator = Callable[[random.Random, int, Mapping[str, list[str]]], Record]
+# Any constant: the PostgreSQL advisory lock that serializes seeding across workers.
+SEED_LOCK = 0x6B6B_7365
 LOADERS: dict[str, Loader] = {}
 GENERATORS: dict[str, Generator] = {}
 # Load order of types (lower first), so rows exist before rows that reference them.
@@ -127,10 +129,17 @@ def plan(spec_file: Path | None, seed_count: int | None = None) -> SeedPlan:
     return found
 
 
+async def _exclusive(db: Database, session: AsyncSession) -> None:
+    """Workers starting together seed one at a time (SQLite: BEGIN IMMEDIATE already does)."""
+    if db.dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK})
+
+
 async def load(db: Database, seed: SeedPlan, rng_seed: int = 0) -> int:
     """Store the plan's records (types without a loader are skipped); returns rows added."""
     added = 0
     async with db.transaction() as session:
+        await _exclusive(db, session)
         for kind, record, parents in sorted(seed.records, key=lambda e: ORDER.get(e[0], 50)):
             load_one = LOADERS.get(kind)
             if load_one is not None and await load_one(session, record, parents):
@@ -149,5 +158,6 @@ async def load(db: Database, seed: SeedPlan, rng_seed: int = 0) -> int:
 async def wipe(db: Database) -> None:
     """Delete every row of every table (the sandbox reset, before loading the seed again)."""
     async with db.transaction() as session:
+        await _exclusive(db, session)
         for table in reversed(Base.metadata.sorted_tables):
             await session.execute(delete(table))

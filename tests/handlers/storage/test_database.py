@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -7,9 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from handlers.storage import seed
 from handlers.storage.database import Database, database_url
 from handlers.storage.migrate import compare, upgrade
-from handlers.storage.models import Booking, Practitioner
+from handlers.storage.models import Booking, Practitioner, User
 
 pytestmark = pytest.mark.anyio
 START = datetime(2024, 1, 1, 10, tzinfo=UTC)
@@ -111,3 +113,18 @@ async def test_a_booking_of_an_unknown_practitioner_breaks_a_foreign_key(
     with pytest.raises(IntegrityError):
         async with database.transaction() as session:
             session.add(booking("booking_1"))
+
+
+async def test_two_workers_starting_together_migrate_and_seed_once(backend_url: str) -> None:
+    """`--workers 2`: each worker migrates and seeds at start; neither may fail or duplicate."""
+    plan = seed.plan(Path("spec/openapi.yaml"))
+    workers = [Database(backend_url), Database(backend_url)]
+    try:
+        await asyncio.gather(*(upgrade(db) for db in workers))
+        added = await asyncio.gather(*(seed.load(db, plan) for db in workers))
+        assert sorted(added)[0] == 0 and sorted(added)[1] > 0
+        async with workers[0].session() as session:
+            assert await session.get(User, "test_user_123") is not None
+    finally:
+        for db in workers:
+            await db.close()
