@@ -52,7 +52,7 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 class _UrlConnection:
     def __init__(self, url: str, subprotocol: str | None = None) -> None:
         protocols = [Subprotocol(subprotocol)] if subprotocol else None
-        self._ws = ws_connect(url, open_timeout=10, subprotocols=protocols)
+        self._ws = ws_connect(url, open_timeout=10, subprotocols=protocols).__enter__()
 
     def __enter__(self) -> _UrlConnection:
         return self
