@@ -1,8 +1,8 @@
 """Deterministic fake data from JSON Schema 2020-12: one valid value per (seed, key, schema).
 
 A schema is compiled once into a tree of nodes (a plan); generating walks the plan. Every node
-draws from its own `Rng`, derived from sha256(f"{seed}|{key}|{path}") where `path` is the
-instance location, so a value does not shift when an unrelated part of the schema changes.
+draws from its own `Rng`, seeded by checksums of (sha256(f"{seed}|{key}|"), path) where `path`
+is the instance location, so a value does not shift when an unrelated part of the schema changes.
 Each result is checked with a compiled jsonschema-rs validator and regenerated with another
 derived seed if it is invalid; after `ATTEMPTS` tries a `GenerationError` names the culprit.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,11 +28,12 @@ NULL_RATE = 0.1  # share of nulls where a type list allows null
 class Run:
     """The state of one generation: where randomness comes from, and how deep we are."""
 
-    __slots__ = ("_base", "size", "locale", "attempt", "arrays", "entered", "repeats")
+    __slots__ = ("_crc", "_adler", "size", "locale", "attempt", "arrays", "entered", "repeats")
 
     def __init__(self, seed: int, key: str, attempt: int, size: int | None, locale: str) -> None:
         salt = f"#{attempt}" if attempt else ""
-        self._base = hashlib.sha256(f"{seed}|{key}{salt}|".encode())
+        prefix = hashlib.sha256(f"{seed}|{key}{salt}|".encode()).digest()
+        self._crc, self._adler = zlib.crc32(prefix), zlib.adler32(prefix)
         self.size = size
         self.locale = locale
         self.attempt = attempt
@@ -44,9 +46,10 @@ class Run:
         return self.repeats >= RECURSION or depth >= MAX_DEPTH
 
     def rng(self, path: str) -> Rng:
-        digest = self._base.copy()
-        digest.update(path.encode())
-        return Rng(int.from_bytes(digest.digest()[:8], "big"))
+        """The randomness of one value: 64 bits of checksums of (run prefix, path), which
+        cost half of a sha256 per path; `Rng` mixes its state before the first draw."""
+        raw = path.encode()
+        return Rng((zlib.crc32(raw, self._crc) << 32) | zlib.adler32(raw, self._adler))
 
 
 class Node:
@@ -276,7 +279,7 @@ class Steps(Node):
     def gen(self, run: Run, path: str, depth: int) -> Any:
         rng, count = run.rng(path), self.last - self.first + 1
         if self.integer:
-            return int((self.first + rng.below(count)) * self.step)
+            return (self.first + rng.below(count)) * self.step.numerator  # an integer step
         step = float(self.step)
         for _ in range(8):  # prefer values whose float division checks out too (Python jsonschema)
             value = float((self.first + rng.below(count)) * self.step)
