@@ -4,6 +4,8 @@
 - store: a page of the sandbox store (filtered, paged; repeated pages come from a per-version
   cache of serialized answers, so a store without writes costs a dict lookup);
 - store, written to: the same page right after a write, so nothing is cached;
+- POST: a booking of a new slot with 1,500 bookings stored (the double-booking check and the
+  list order are kept incrementally, so a create costs the same whatever the store size);
 - dynamic: `Prefer: dynamic=true`, 20 practitioners generated from the schema for a new
   request; the same request again is answered from a cache (it would get the same bytes).
 
@@ -12,6 +14,7 @@ Run: `pytest bench/test_mocks.py --benchmark-enable`. Targets and results: bench
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 
 from bench.pipeline import SEARCH, batch, scope
+from bench.servers import ROOT
 from mocks.engine import RESET_PATH
 from server.factory import AppConfig, Built, build
 
@@ -65,6 +69,42 @@ def test_store_list_after_a_write(benchmark: Any, built: Built) -> None:
         return scope("/v1/practitioners", SEARCH)
 
     measure(benchmark, batch(app, write_then_scope, BATCH, CPU), BATCH)
+
+
+def test_post_booking_with_1500_stored(benchmark: Any, app: Any) -> None:
+    template = (ROOT / "bench/wrk/bodies/booking_valid.json").read_bytes()
+    slots = itertools.count(1)
+    headers = [(b"content-type", b"application/json"), (b"authorization", b"Bearer bench")]
+
+    async def post(statuses: list[int]) -> None:
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1893456000 + 60 * next(slots)))
+        body = template.replace(b"2030-01-01T00:00:00Z", at.encode())
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app({**scope("/v1/bookings", b"", headers), "method": "POST"}, receive, send)
+
+    def run(n: int) -> float:
+        statuses: list[int] = []
+
+        async def posts() -> float:
+            started = CPU()
+            for _ in range(n):
+                await post(statuses)
+            return (CPU() - started) / n
+
+        per_request = asyncio.run(posts())
+        if set(statuses) != {201}:
+            raise RuntimeError(f"unexpected statuses {sorted(set(statuses))}")
+        return per_request
+
+    run(1500)
+    measure(benchmark, lambda: run(BATCH), BATCH)
 
 
 def test_dynamic_list(benchmark: Any, app: Any) -> None:

@@ -6,7 +6,7 @@ when written; errors are JSON:API problems (or the spec's own error shape, see a
 
 from __future__ import annotations
 
-import copy
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,8 +15,8 @@ import orjson
 
 from mocks.answers import SpecAnswers, problem_error
 from mocks.listing import ListPlan, envelope, page_link, sort_records
-from mocks.records import deep_merge, replace_strings
-from mocks.resources import OpPlan, Resource, Transitions
+from mocks.records import deep_merge, json_copy, replace_strings
+from mocks.resources import OpPlan, Resource, Transitions, Unique
 from mocks.rules import MISSING, Rule, render
 from mocks.shapes import deref
 from mocks.store import Record
@@ -169,30 +169,33 @@ class Crud:
 
     def check_unique(self, res: Resource, record: Record, rid: str) -> None:
         attrs = self.records.attrs(res, record)
-        for rule in res.unique:
-            values = [attrs.get(f) for f in rule.fields]
+        for n, rule in enumerate(res.unique):
+            values = tuple(attrs.get(f) for f in rule.fields)
             if any(v is None for v in values):
                 continue
-            for other in self.store.ordered(res.key):
-                if self.records.rid(res, other) == rid:
-                    continue
-                theirs = self.records.attrs(res, other)
-                if any(theirs.get(f) in skip for f, skip in rule.ignore.items()):
-                    continue
-                if [theirs.get(f) for f in rule.fields] == values:
-                    taken = ", ".join(f"{f} {v}" for f, v in zip(rule.fields, values, strict=True))
-                    raise problem_error(
-                        rule.status,
-                        rule.code,
-                        f"Another {res.type} already has {taken}",
-                        pointer=self.pointer(res, rule.fields[-1]),
-                        meta=dict(zip(rule.fields, values, strict=True)),
-                    )
+            key_of = functools.partial(self.unique_key, res, rule)
+            index = self.store.index(res.key, ("unique", n), key_of)
+            if any(other != rid for other in index.holders(values)):
+                taken = ", ".join(f"{f} {v}" for f, v in zip(rule.fields, values, strict=True))
+                raise problem_error(
+                    rule.status,
+                    rule.code,
+                    f"Another {res.type} already has {taken}",
+                    pointer=self.pointer(res, rule.fields[-1]),
+                    meta=dict(zip(rule.fields, values, strict=True)),
+                )
+
+    def unique_key(self, res: Resource, rule: Unique, record: Record) -> tuple[Any, ...] | None:
+        """What a stored record holds of a unique rule; None when the rule ignores it."""
+        theirs = self.records.attrs(res, record)
+        if any(theirs.get(f) in skip for f, skip in rule.ignore.items()):
+            return None
+        return tuple(theirs.get(f) for f in rule.fields)
 
     def changed(
         self, res: Resource, old: Record, changes: Mapping[str, Any], merge: bool
     ) -> Record:
-        new = copy.deepcopy(old)
+        new: Record = json_copy(old)
         attrs = self.records.attrs(res, new)
         merged = deep_merge(attrs, changes) if merge else {**attrs, **changes}
         attrs.clear()
@@ -357,10 +360,11 @@ class Crud:
     ) -> Record:
         """A new record: the create example as a base (its id swapped for the new one), the
         request's values over it, the path parents and the creator linked in."""
-        base = copy.deepcopy(ctx.base) if ctx.base is not None else {}
+        base = ctx.base if ctx.base is not None else {}
         old_id = base.get(res.id_field)
-        if isinstance(old_id, str):
-            base = replace_strings(base, old_id, str(rid))
+        base = (
+            replace_strings(base, old_id, str(rid)) if isinstance(old_id, str) else json_copy(base)
+        )
         record: Record
         if res.jsonapi:
             attrs = self.records.declared(res, base.get("attributes") or {})

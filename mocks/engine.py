@@ -28,7 +28,7 @@ from mocks.graphql_store import StoreGraphQL
 from mocks.listing import ListPlan
 from mocks.ownership import StoreOwnership
 from mocks.providers import default_registry
-from mocks.records import Records, fixed_clock, utc_now
+from mocks.records import Records, fixed_clock, json_copy, utc_now
 from mocks.resources import Catalog, Resource
 from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
@@ -261,7 +261,7 @@ class MockEngine:
 
     def event_data(self, res: Resource, record: Record) -> dict[str, Any]:
         if not res.jsonapi:
-            return copy.deepcopy(record)
+            return dict(json_copy(record))
         data = {
             "id": record.get("id"),
             "type": record.get("type"),
@@ -269,7 +269,7 @@ class MockEngine:
         }
         if record.get("relationships"):
             data["relationships"] = record["relationships"]
-        return copy.deepcopy(data)
+        return dict(json_copy(data))
 
     async def emit(
         self, res: Resource, record: Record, verb: str, moved: str | None, extra: tuple[str, ...]

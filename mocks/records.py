@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from mocks.fake import FakeData, GenerationError
 from mocks.resources import Catalog, OpPlan, Resource
 from mocks.shapes import deref, properties, required
@@ -41,7 +43,16 @@ def deep_merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (an orjson round trip: ~10x `copy.deepcopy`)."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except TypeError:  # not JSON data (a tuple key, a 65-bit integer): copy it the slow way
+        return copy.deepcopy(value)
+
+
 def replace_strings(node: Any, old: str, new: str) -> Any:
+    """`node` with `old` replaced by `new` in every string (containers are new, not shared)."""
     if isinstance(node, str):
         return node.replace(old, new) if old and old in node else node
     if isinstance(node, list):

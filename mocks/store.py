@@ -14,11 +14,13 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from mocks.indexes import KeyIndex, KeyOf, Ordering
 
 log = logging.getLogger("kk.mocks")
 FORMAT = 1
@@ -35,7 +37,8 @@ class Store:
         self.records: dict[str, dict[str, Record]] = {}
         self.meta: dict[str, dict[str, dict[str, Any]]] = {}
         self.counters: dict[str, int] = {}
-        self._order: dict[str, list[Record]] = {}
+        self._order: dict[str, Ordering] = {}
+        self._indexes: dict[str, dict[Hashable, KeyIndex]] = {}
         self._seed: bytes | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
@@ -53,11 +56,15 @@ class Store:
         """Records of a collection: created ones newest first, then the seeded ones in order."""
         found = self._order.get(key)
         if found is None:
-            records, meta = self.records.get(key, {}), self.meta.get(key, {})
-            created = [(meta.get(i, {}).get("seq", 0), r) for i, r in records.items()]
-            fresh = sorted((p for p in created if p[0] > 0), key=lambda p: -p[0])
-            found = [r for _, r in fresh] + [r for s, r in created if s <= 0]
-            self._order[key] = found
+            found = self._order[key] = Ordering(self.records.get(key, {}), self.meta.get(key, {}))
+        return found.listed()
+
+    def index(self, key: str, name: Hashable, key_of: KeyOf) -> KeyIndex:
+        """Ids of a collection by `key_of(record)`, kept up to date by every write."""
+        built = self._indexes.setdefault(key, {})
+        found = built.get(name)
+        if found is None:
+            found = built[name] = KeyIndex(key_of, self.records.get(key, {}))
         return found
 
     def ids(self, key: str) -> Iterator[str]:
@@ -81,21 +88,28 @@ class Store:
         records[rid] = record
         if meta is not None:
             metas[rid] = meta
-        self._changed(key)
+        for index in self._indexes.get(key, {}).values():
+            index.discard(rid)
+            index.add(rid, record)
+        order = self._order.get(key)
+        if order is not None and not order.put(rid, record, metas.get(rid, {}).get("seq", 0)):
+            del self._order[key]
+        self.version += 1
 
     def remove(self, key: str, rid: str) -> Record | None:
         record = self.records.get(key, {}).pop(rid, None)
         self.meta.get(key, {}).pop(rid, None)
-        self._changed(key)
+        for index in self._indexes.get(key, {}).values():
+            index.discard(rid)
+        order = self._order.get(key)
+        if order is not None:
+            order.remove(rid)
+        self.version += 1
         return record
 
     def next_number(self, key: str) -> int:
         self.counters[key] = self.counters.get(key, 0) + 1
         return self.counters[key]
-
-    def _changed(self, key: str) -> None:
-        self._order.pop(key, None)
-        self.version += 1
 
     @contextlib.asynccontextmanager
     async def lock(self) -> AsyncIterator[None]:
@@ -132,6 +146,7 @@ class Store:
             self.meta[key] = {rid: meta for rid, _, meta in rows}
         self.counters = dict(data.get("counters") or {})
         self._order.clear()
+        self._indexes.clear()  # rebuilt on their next use
         self.version += 1
 
     def seal_seed(self) -> None:

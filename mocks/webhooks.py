@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from mocks.store import Record
@@ -40,7 +39,9 @@ from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
+    import httpx
+
     from mocks.crud import OpContext, Request
     from mocks.engine import MockEngine
     from mocks.rules import Rule
@@ -65,6 +66,8 @@ class WebhookSettings:
     def allows(self, url: str) -> bool:
         if self.transport is not None:  # an in-process receiver: no network is involved
             return True
+        import httpx
+
         host = (httpx.URL(url).host or "").lower()
         if "*" in self.allowed_hosts or host in self.allowed_hosts or host == "localhost":
             return True
@@ -184,6 +187,8 @@ class WebhookDispatcher:
         loop = id(asyncio.get_running_loop())
         client = self._clients.get(loop)
         if client is None:
+            import httpx
+
             client = self._clients[loop] = httpx.AsyncClient(
                 transport=self.settings.transport, timeout=self.settings.timeout
             )
@@ -198,6 +203,8 @@ class WebhookDispatcher:
         subs, store = self.subscriptions, self.engine.store
         if subs is None:
             return
+        import httpx
+
         s = self.settings
         for attempt in range(1, s.attempts + 1):
             record = store.get(subs.key, wid)

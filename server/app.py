@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.auth.limits import RateLimitMiddleware
 from server.docs import docs_routes
 from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
@@ -131,6 +130,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     router.lifespan_context = lifespan
     app: Any = OperationRouter(parts.operations.values(), router)
     if runtime.rate_limiter is not None:
+        from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
+
         app = RateLimitMiddleware(app, runtime.rate_limiter, runtime.authenticator)
     if runtime.cors_origins or runtime.cors_origin_regex:
         app = CorsGate(

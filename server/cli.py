@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from server.auth.cli import keys
 from server.errors import StartupError
 from server.factory import AppConfig, Built, build, export_config
 
@@ -25,7 +24,24 @@ Typical use:
 """
 
 
-@click.group(help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """`kk`, with `kk keys` loaded on first use: it needs the identity store (SQLAlchemy, PyJWT,
+    argon2), which `kk mock` never does."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "keys"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "keys":
+            from server.auth.cli import keys
+
+            return keys
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_Commands, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -486,6 +502,3 @@ def contract_token(built: Built) -> str | None:
     if not isinstance(auth, AuthServices):
         return None
     return auth.issue_token("test_user_123", declared_scopes(built.runtime.table))
-
-
-main.add_command(keys)

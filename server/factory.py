@@ -7,14 +7,12 @@ import importlib
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.routing import Route, WebSocketRoute
 
 from server.app import AppParts, choose_handlers, compile_operations, create_app
-from server.auth.limits import LimitSettings, RateLimits
-from server.auth.services import AuthServices, build_auth, declared_scopes
 from server.binding import bind, hooks
 from server.config import Runtime
 from server.errors import StartupError
@@ -23,6 +21,10 @@ from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
 from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
+
+if TYPE_CHECKING:  # imported where used: `kk mock` runs without identity and limits
+    from server.auth.limits import RateLimits
+    from server.auth.services import AuthServices
 
 SKELETON = "generated"
 CONFIG_ENV = "KK_APP_CONFIG"
@@ -169,6 +171,8 @@ def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthService
     runtime.rate_limiter = _limiter(config, runtime.table)
     if not (config.auth if config.auth is not None else config.mode != "mock"):
         return None
+    from server.auth.services import build_auth, declared_scopes  # SQLAlchemy, PyJWT, argon2
+
     issuer = config.issuer or os.environ.get("KK_ISSUER") or DEFAULT_ISSUER
     audience = (
         config.audience
@@ -194,6 +198,8 @@ def _limiter(config: AppConfig, table: ApiTable) -> RateLimits | None:
         raise StartupError(f"rate_limits must be on, relaxed or off, not {mode!r}")
     if mode == "off":
         return None
+    from server.auth.limits import LimitSettings, RateLimits
+
     overrides = dict(config.limits)
     redis = os.environ.get("REDIS_URL")
     if redis and "storage" not in overrides:
@@ -245,8 +251,9 @@ def build(config: AppConfig) -> Built:
     parts.resets.extend(functools.partial(hook, runtime) for hook in hooks(groups, "resets"))
     if auth is not None:
         parts.shutdown.append(auth.store.close)
-    if isinstance(runtime.rate_limiter, RateLimits):
-        parts.shutdown.append(runtime.rate_limiter.close)
+    close_limits = getattr(runtime.rate_limiter, "close", None)  # RateLimits, when limits are on
+    if close_limits is not None:
+        parts.shutdown.append(close_limits)
     extend = getattr(fallback, "extend", None)
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)

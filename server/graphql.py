@@ -62,22 +62,28 @@ class LocalExplorer(Explorer):
         return self.page
 
 
-def graphiql_routes(assets: dict[str, tuple[bytes, str]] | None) -> list[BaseRoute]:
-    """GET /graphql/assets/<file> for the preloaded GraphiQL files (immutable, cacheable)."""
+def graphiql_routes(assets: dict[str, tuple[Path, str]] | None) -> list[BaseRoute]:
+    """GET /graphql/assets/<file>: the GraphiQL files (~4 MB), read on first request and kept
+    (immutable, cacheable), so a server nobody opens GraphiQL on does not hold them."""
     if not assets:
         return []
+    loaded: dict[str, bytes] = {}
 
     async def asset(request: Request) -> Response:
-        found = assets.get(request.path_params["name"])
+        name = request.path_params["name"]
+        found = assets.get(name)
         if found is None:
             return Response(status_code=404)
-        return Response(found[0], media_type=found[1], headers={"Cache-Control": "max-age=86400"})
+        body = loaded.get(name)
+        if body is None:
+            body = loaded[name] = found[0].read_bytes()
+        return Response(body, media_type=found[1], headers={"Cache-Control": "max-age=86400"})
 
     return [Route("/graphql/assets/{name}", asset, methods=["GET"])]
 
 
-def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[bytes, str]] | None:
-    """The GraphiQL files, read once at startup, or None when they are not installed."""
+def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[Path, str]] | None:
+    """The GraphiQL files (path, media type), or None when they are not installed."""
     if node_modules is None:
         return None
     found = {}
@@ -85,7 +91,7 @@ def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[bytes, str]] |
         path = node_modules / rel
         if not path.is_file():
             return None
-        found[name] = (path.read_bytes(), media_type)
+        found[name] = (path, media_type)
     return found
 
 

@@ -668,7 +668,7 @@ def test_an_example_name_without_named_examples_is_unknown() -> None:
 
 
 def test_an_equal_schema_built_afresh_reuses_its_plan() -> None:
-    from mocks import fake
+    from mocks.fake import data as fake
 
     def schema() -> dict[str, Any]:
         return {"type": "object", "properties": {"n": {"type": "integer", "minimum": 123456}}}

@@ -199,3 +199,52 @@ async def test_singletons_are_made_once_per_parent_and_updates_merge() -> None:
 
 def _ids(doc: Any) -> list[str]:
     return [item["id"] for item in doc["data"]]
+
+
+def reschedule(at: str) -> dict[str, Any]:
+    return {"data": {"type": "booking", "attributes": {"scheduled_at": at}}}
+
+
+def booking(at: str) -> dict[str, Any]:
+    attributes = {
+        "practitioner_id": "test_prac_123",
+        "scheduled_at": at,
+        "duration": 60,
+        "session_type": "video_call",
+    }
+    return {"data": {"type": "booking", "attributes": attributes}}
+
+
+async def test_a_slot_frees_when_its_booking_moves_or_is_cancelled_and_after_a_reset() -> None:
+    first, second, third = "2031-03-01T09:00:00Z", "2031-03-01T10:00:00Z", "2031-03-01T11:00:00Z"
+    async with client(FLAGSHIP) as c:
+        await c.post("/__sandbox/reset")
+        made = await c.post("/v1/bookings", json=booking(first))
+        assert made.status_code == 201, made.text
+        rid = made.json()["data"]["id"]
+        assert (await c.post("/v1/bookings", json=booking(first))).status_code == 409
+        moved = await c.put(f"/v1/bookings/{rid}", json=reschedule(second))
+        assert moved.status_code == 200, moved.text
+        assert (await c.post("/v1/bookings", json=booking(second))).status_code == 409
+        other = await c.post("/v1/bookings", json=booking(first))  # the old slot is free
+        assert other.status_code == 201, other.text
+        clash = await c.put(f"/v1/bookings/{rid}", json=reschedule(first))
+        assert clash.status_code == 409 and clash.json()["errors"][0]["code"] == "BOOKING_CONFLICT"
+        assert (await c.delete(f"/v1/bookings/{rid}")).status_code in (200, 204)
+        assert (await c.post("/v1/bookings", json=booking(second))).status_code == 201
+        assert (await c.post("/v1/bookings", json=booking(third))).status_code == 201
+        await c.post("/__sandbox/reset")
+        for at in (first, second, third):
+            assert (await c.post("/v1/bookings", json=booking(at))).status_code == 201
+
+
+async def test_a_slot_booked_before_a_restart_stays_taken(tmp_path: Path) -> None:
+    state = str(tmp_path / "sandbox.json")
+    at = "2031-04-01T09:00:00Z"
+    before = build(AppConfig("mock", options={"state": state})).app
+    async with client(before) as c:
+        assert (await c.post("/v1/bookings", json=booking(at))).status_code == 201
+    after = build(AppConfig("mock", options={"state": state})).app
+    async with client(after) as c:
+        again = await c.post("/v1/bookings", json=booking(at))
+        assert again.status_code == 409 and again.json()["errors"][0]["code"] == "BOOKING_CONFLICT"

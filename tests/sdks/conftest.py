@@ -39,7 +39,9 @@ class Sandbox:
 
     def admin(self) -> httpx.Client:
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.admin_token}"}
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=60,  # a reset reseeds the database: seconds on a busy machine
         )
 
     def reset(self) -> None:
