@@ -2,6 +2,75 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from generated import models
+from handlers.domain.bookings import Actor, BookingService
+from handlers.domain.context import domain_of
+from handlers.domain.jsonapi import parse_time, single
+from handlers.domain.records import booking_resource
 from handlers.lifecycle import domain_group
+from server.auth.access import callers
+from server.errors import AuthenticationRequired, Problem, Unprocessable
+from server.responses import Reply
 
 bookings = domain_group("bookings")
+
+
+def actor_of(request: Any) -> Actor:
+    identity = request.identity
+    if identity is None:
+        raise AuthenticationRequired("Bookings belong to someone: send a bearer token")
+    return Actor(identity.subject, callers(identity), request.request_id)
+
+
+def _attributes(body: Any) -> dict[str, Any]:
+    attrs = dict(body["data"]["attributes"])
+    if "scheduled_at" in attrs:
+        try:
+            attrs["scheduled_at"] = parse_time(attrs["scheduled_at"])
+        except ValueError as e:
+            problem = Problem("Not a date-time", pointer="/data/attributes/scheduled_at")
+            raise Unprocessable(problems=[problem]) from e
+    return attrs
+
+
+def _document(request: Any, booking: Any, status: int = 200) -> Reply:
+    domain = domain_of(request.services)
+    body = single(booking_resource(booking), request.request_id, domain.clock())
+    headers = {"Location": f"/v1/bookings/{booking.id}"} if status == 201 else {}
+    return Reply(status, body, headers)
+
+
+@bookings.operation("createBooking")
+async def create_booking(request: models.CreateBookingRequest) -> Reply:
+    """Book a slot: 409 BOOKING_CONFLICT if taken, even by a concurrent request."""
+    service = domain_of(request.services).get(BookingService)
+    booking = await service.create(actor_of(request), _attributes(request.body))
+    return _document(request, booking, 201)
+
+
+@bookings.operation("getBooking")
+async def get_booking(request: models.GetBookingRequest) -> Reply:
+    """A booking of the caller (x-owner checks the caller before and after)."""
+    service = domain_of(request.services).get(BookingService)
+    return _document(request, await service.get(request.params["booking_id"]))
+
+
+@bookings.operation("updateBooking")
+async def update_booking(request: models.UpdateBookingRequest) -> Reply:
+    """Reschedule, edit or move along the lifecycle (422 INVALID_BOOKING_STATUS otherwise)."""
+    service = domain_of(request.services).get(BookingService)
+    booking = await service.update(
+        actor_of(request), request.params["booking_id"], _attributes(request.body)
+    )
+    return _document(request, booking)
+
+
+@bookings.operation("cancelBooking")
+async def cancel_booking(request: models.CancelBookingRequest) -> Reply:
+    """Cancel with the booking's cancellation policy (fee and refund in the answer)."""
+    service = domain_of(request.services).get(BookingService)
+    p = request.params
+    booking = await service.cancel(actor_of(request), p["booking_id"], p.get("reason"))
+    return _document(request, booking)

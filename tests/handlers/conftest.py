@@ -8,11 +8,16 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import asyncpg
 import pytest
 
+import handlers
+from handlers.domain.context import domain_of
 from handlers.storage.database import Database, database_url
 from handlers.storage.migrate import upgrade
 from server.factory import AppConfig, Built, build
@@ -49,7 +54,8 @@ def fresh_postgres_database(server: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    with ThreadPoolExecutor(1) as pool:  # callers may be inside a running event loop
+        pool.submit(asyncio.run, create()).result()
     base, _, _ = plain.rpartition("/")
     return database_url(Path("."), {"DATABASE_URL": f"{base}/{name}"})
 
@@ -73,24 +79,35 @@ async def database(backend_url: str) -> AsyncIterator[Database]:
         await db.close()
 
 
+def with_database_groups() -> list[Any]:
+    return [*handlers.GROUPS, *handlers.DATABASE_GROUPS]
+
+
 def sandbox_app(data_dir: str | None = None, **options: object) -> Built:
-    """`kk sandbox`'s app on a fresh data dir (SQLite unless DATABASE_URL is set)."""
-    return build(
-        AppConfig(
-            "sandbox",
-            data_dir=data_dir or tempfile.mkdtemp(prefix="kk-handlers-"),
-            rate_limits="off",
-            options=dict(options),
-        )
+    """`kk sandbox`'s app on a fresh data dir (SQLite unless DATABASE_URL is set), with the
+    database-backed groups bound (see handlers.DATABASE_GROUPS)."""
+    config = AppConfig(
+        "sandbox",
+        data_dir=data_dir or tempfile.mkdtemp(prefix="kk-handlers-"),
+        rate_limits="off",
+        options=dict(options),
     )
+    with patch("server.factory.handler_groups", with_database_groups):
+        return build(config)
 
 
 @pytest.fixture(params=BACKENDS)
-def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Built:
+async def sandbox(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Built]:
     """A sandbox app (with handlers) on each backend, its clock at 2024-01-01T00:00:00Z."""
     if request.param == "postgresql":
         url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
         monkeypatch.setenv("DATABASE_URL", url)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
-    return sandbox_app(now=NOW)
+    built = sandbox_app(now=NOW)
+    try:
+        yield built
+    finally:
+        await domain_of(built.runtime.extras).db.close()

@@ -1,0 +1,256 @@
+"""Bookings: create without double booking (under any concurrency), read, the lifecycle of
+BookingStatus, rescheduling, and cancellation with the booking's cancellation policy.
+
+Concurrency: a write locks the practitioner's row first (`SELECT ... FOR UPDATE` on
+PostgreSQL; SQLite writers are serialized by `BEGIN IMMEDIATE`), then checks overlaps; the
+unique index on active (practitioner, start) is the last line (its violation is a 409 too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.context import Domain
+from handlers.domain.errors import (
+    BookingConflict,
+    InvalidBookingStatus,
+    NotFound,
+    PractitionerUnavailable,
+    Unprocessable,
+)
+from handlers.domain.records import booking_resource
+from handlers.domain.transitions import (
+    ACTIVE_FOR_CHANGES,
+    check_transition,
+    price_split,
+)
+from handlers.domain.unit import Unit, read, write
+from handlers.storage.ids import new_id
+from handlers.storage.models import Booking, Practitioner, Service
+from handlers.storage.models.bookings import RELEASED
+from handlers.storage.models.practitioners import SESSION_TYPE
+from server.errors import Problem
+
+DEFAULT_POLICY = {
+    "free_until_hours": 24,
+    "late_fee_percent": 50,
+    "description": "Free cancellation up to 24 hours before the session; 50% after that.",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the identity's subject and the ids it acts as (its practitioner id)."""
+
+    subject: str
+    ids: frozenset[str]
+    request_id: str | None = None
+
+
+def audience(b: Booking, p: Practitioner | None = None) -> set[str]:
+    found = {b.user_id, b.practitioner_id}
+    if p is not None and p.user_id:
+        found.add(p.user_id)
+    return found
+
+
+def conflict(practitioner_id: str, at: datetime, detail: str | None = None) -> BookingConflict:
+    when = at.isoformat().replace("+00:00", "Z")
+    return BookingConflict(
+        problems=[
+            Problem(
+                detail or f"{practitioner_id} already has a booking at {when}",
+                pointer="/data/attributes/scheduled_at",
+                meta={"practitioner_id": practitioner_id, "scheduled_at": when},
+            )
+        ]
+    )
+
+
+class BookingService:
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    async def get(self, booking_id: str) -> Booking:
+        async with read(self.domain) as session:
+            found = await session.get(Booking, booking_id)
+        if found is None:
+            raise NotFound(f"No booking {booking_id}")
+        return found
+
+    async def create(self, actor: Actor, attrs: dict[str, Any]) -> Booking:
+        start = attrs["scheduled_at"]
+        pid = attrs["practitioner_id"]
+        try:
+            async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
+                p = await _locked_practitioner(u.session, pid)
+                service = await _service_of(u.session, p, attrs.get("service_id"))
+                _check_offer(p, service, attrs["session_type"])
+                end = start + timedelta(minutes=attrs["duration"])
+                await _check_free(u.session, pid, start, end, None)
+                price = (service.price_amount, service.price_currency) if service else None
+                b = Booking(
+                    id=new_id("booking"),
+                    user_id=actor.subject,
+                    practitioner_id=pid,
+                    service_id=service.id if service else None,
+                    scheduled_at=start,
+                    ends_at=end,
+                    duration=attrs["duration"],
+                    timezone=p.timezone,
+                    status="pending",
+                    session_type=attrs["session_type"],
+                    notes=attrs.get("notes"),
+                    location=attrs.get("location"),
+                    price_amount=price[0] if price else p.price_amount,
+                    price_currency=price[1] if price else p.price_currency,
+                    payment_status="pending",
+                    cancellation_policy=dict(DEFAULT_POLICY),
+                    created_at=u.now,
+                    updated_at=u.now,
+                )
+                u.session.add(b)
+                await u.session.flush()
+                self._changed(u, b, p, "created", None)
+        except IntegrityError as e:  # the unique index: a concurrent booking won the slot
+            raise conflict(pid, start) from e
+        return b
+
+    async def update(self, actor: Actor, booking_id: str, attrs: dict[str, Any]) -> Booking:
+        try:
+            async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
+                b, p = await self._locked(u.session, booking_id)
+                moved = None
+                if "status" in attrs and attrs["status"] != b.status:
+                    check_transition(b.status, attrs["status"])
+                    moved = attrs["status"]
+                if "scheduled_at" in attrs or "duration" in attrs:
+                    await self._reschedule(u.session, b, attrs)
+                if "session_type" in attrs:
+                    _check_offer(
+                        p, await _service_of(u.session, p, b.service_id), attrs["session_type"]
+                    )
+                    b.session_type = attrs["session_type"]
+                for key in ("notes", "location"):
+                    if key in attrs:
+                        setattr(b, key, attrs[key])
+                if moved == "cancelled":
+                    self._cancel(u, b, actor, attrs.get("cancellation_reason"))
+                elif moved is not None:
+                    b.status = moved
+                b.updated_at = u.now
+                await u.session.flush()
+                self._changed(u, b, p, "updated", moved)
+        except IntegrityError as e:
+            raise conflict(b.practitioner_id, b.scheduled_at) from e
+        return b
+
+    async def cancel(self, actor: Actor, booking_id: str, reason: str | None) -> Booking:
+        async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
+            b, p = await self._locked(u.session, booking_id)
+            check_transition(b.status, "cancelled")
+            self._cancel(u, b, actor, reason)
+            b.updated_at = u.now
+            await u.session.flush()
+            self._changed(u, b, p, "updated", "cancelled")
+        return b
+
+    async def _locked(self, session: AsyncSession, booking_id: str) -> tuple[Booking, Practitioner]:
+        found = await session.get(Booking, booking_id)
+        if found is None:
+            raise NotFound(f"No booking {booking_id}")
+        p = await _locked_practitioner(session, found.practitioner_id)
+        b = await session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+        if b is None:
+            raise NotFound(f"No booking {booking_id}")
+        return b, p
+
+    async def _reschedule(self, session: AsyncSession, b: Booking, attrs: dict[str, Any]) -> None:
+        if b.status not in ACTIVE_FOR_CHANGES:
+            raise InvalidBookingStatus(f"A {b.status} booking cannot be rescheduled")
+        start = attrs.get("scheduled_at", b.scheduled_at)
+        duration = attrs.get("duration", b.duration)
+        end = start + timedelta(minutes=duration)
+        await _check_free(session, b.practitioner_id, start, end, b.id)
+        b.scheduled_at, b.ends_at, b.duration = start, end, duration
+
+    def _cancel(self, u: Unit, b: Booking, actor: Actor, reason: str | None) -> None:
+        by_practitioner = b.practitioner_id in actor.ids and b.user_id not in actor.ids
+        fee, refund = price_split(b, u.now, waive=by_practitioner)
+        b.status = "cancelled"
+        b.cancelled_at, b.cancelled_by, b.cancellation_reason = u.now, actor.subject, reason
+        b.cancellation_fee, b.refund_amount = fee, refund
+        if b.payment_status == "succeeded":
+            b.payment_status = "refunded" if fee == 0 else "partially_refunded"
+
+    def _changed(self, u: Unit, b: Booking, p: Practitioner, verb: str, moved: str | None) -> None:
+        data = booking_resource(b)
+        who = audience(b, p)
+        u.emit(f"booking.{verb}", data, who)
+        if moved:
+            u.emit(f"booking.{moved}", data, who)
+        u.audit(f"booking.{moved or verb}", "booking", b.id, status=b.status)
+
+
+async def _locked_practitioner(session: AsyncSession, pid: str) -> Practitioner:
+    p = await session.get(Practitioner, pid, with_for_update=True)
+    if p is None:
+        raise Unprocessable(
+            problems=[Problem(f"No practitioner {pid}", pointer="/data/attributes/practitioner_id")]
+        )
+    await session.refresh(p, ["tags"])
+    return p
+
+
+async def _service_of(
+    session: AsyncSession, p: Practitioner, service_id: str | None
+) -> Service | None:
+    if service_id is None:
+        return None
+    service = await session.get(Service, service_id)
+    if service is None or service.practitioner_id != p.id:
+        raise Unprocessable(
+            problems=[
+                Problem(
+                    f"{p.id} has no service {service_id}", pointer="/data/attributes/service_id"
+                )
+            ]
+        )
+    return service
+
+
+def _check_offer(p: Practitioner, service: Service | None, session_type: str) -> None:
+    offered = set(service.session_types if service else p.tag_values(SESSION_TYPE))
+    problem = None
+    if not p.accepting_bookings:
+        problem = Problem(
+            f"{p.id} is not taking bookings", pointer="/data/attributes/practitioner_id"
+        )
+    elif session_type not in offered:
+        problem = Problem(
+            f"{p.id} does not offer {session_type} sessions",
+            pointer="/data/attributes/session_type",
+        )
+    if problem is not None:
+        raise PractitionerUnavailable(problems=[problem])
+
+
+async def _check_free(
+    session: AsyncSession, pid: str, start: datetime, end: datetime, ignore: str | None
+) -> None:
+    query = select(Booking.id, Booking.scheduled_at).where(
+        Booking.practitioner_id == pid,
+        Booking.status.not_in(RELEASED),
+        Booking.scheduled_at < end,
+        Booking.ends_at > start,
+    )
+    if ignore is not None:
+        query = query.where(Booking.id != ignore)
+    if (await session.execute(query.limit(1))).first() is not None:
+        raise conflict(pid, start)

@@ -1,0 +1,194 @@
+"""Practitioners as rows and as JSON:API resources, and the sandbox's practitioners (from the
+spec's examples, sandbox.yaml and a seeded generator)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.jsonapi import iso, parse_time, ref
+from handlers.storage.models import Practitioner, PractitionerTag, ScheduleWindow, Service
+from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
+from handlers.storage.seed import generator, loader
+
+SESSION_TYPES = ("video_call", "phone_call", "in_person", "chat")
+# Monday to Friday, 09:00-17:00 local: the schedule of practitioners that state none.
+WORKDAYS = tuple((day, time(9), time(17)) for day in range(5))
+
+
+def availability_id(practitioner_id: str) -> str:
+    return "avail_" + re.sub(r"[^A-Za-z0-9]", "", practitioner_id)
+
+
+def money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def service_resource(s: Service) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "duration": s.duration,
+        "price": money(s.price_amount, s.price_currency),
+        "session_types": list(s.session_types),
+    }
+
+
+def practitioner_resource(p: Practitioner, next_available: datetime | None) -> dict[str, Any]:
+    location = {"city": p.city, "region": p.region, "country": p.country, "timezone": p.timezone}
+    attributes: dict[str, Any] = {
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "bio": p.bio,
+        "specializations": p.tag_values(SPECIALIZATION),
+        "rating": p.rating,
+        "total_sessions": p.total_sessions,
+        "response_time": p.response_time,
+        "languages": p.tag_values(LANGUAGE),
+        "verified": p.verified,
+        "credentials": list(p.credentials),
+        "session_types": p.tag_values(SESSION_TYPE),
+        "price": money(p.price_amount, p.price_currency),
+        "services": [service_resource(s) for s in p.services],
+        "location": {k: v for k, v in location.items() if v is not None},
+        "next_available_at": iso(next_available),
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+    }
+    if p.email:
+        attributes["email"] = p.email
+    if p.experience is not None:
+        attributes["experience"] = p.experience
+    relationships = {"availability": ref("availability", availability_id(p.id))}
+    if p.user_id:
+        relationships["user"] = ref("user", p.user_id)
+    return {
+        "id": p.id,
+        "type": "practitioner",
+        "attributes": attributes,
+        "relationships": relationships,
+    }
+
+
+def _tags(values: Mapping[str, Any]) -> list[PractitionerTag]:
+    return [
+        PractitionerTag(kind=kind, position=i, value=str(v))
+        for kind, key in (
+            (SPECIALIZATION, "specializations"),
+            (LANGUAGE, "languages"),
+            (SESSION_TYPE, "session_types"),
+        )
+        for i, v in enumerate(dict.fromkeys(values.get(key) or ()))
+    ]
+
+
+@loader("practitioner", order=10)
+async def load_practitioner(
+    session: AsyncSession, record: Mapping[str, Any], _: Mapping[str, Any]
+) -> bool:
+    if await session.get(Practitioner, record["id"]) is not None:
+        return False
+    a = record.get("attributes") or {}
+    price = a.get("price") or {"amount": 50, "currency": "USD"}
+    location = a.get("location") or {}
+    stamps = {k: parse_time(a[k]) for k in ("created_at", "updated_at") if a.get(k)}
+    user = ((record.get("relationships") or {}).get("user") or {}).get("data") or {}
+    p = Practitioner(
+        id=record["id"],
+        user_id=user.get("id"),
+        first_name=a.get("first_name", ""),
+        last_name=a.get("last_name", ""),
+        email=a.get("email"),
+        bio=a.get("bio", ""),
+        rating=float(a.get("rating", 5)),
+        total_sessions=int(a.get("total_sessions", 0)),
+        response_time=int(a.get("response_time", 60)),
+        verified=bool(a.get("verified", False)),
+        experience=a.get("experience"),
+        credentials=list(a.get("credentials") or ()),
+        price_amount=int(price["amount"]),
+        price_currency=price["currency"],
+        city=location.get("city"),
+        region=location.get("region"),
+        country=location.get("country"),
+        timezone=location.get("timezone") or "UTC",
+        tags=_tags({"session_types": SESSION_TYPES, **a}),
+        services=[
+            Service(
+                id=s["id"],
+                position=i,
+                name=s["name"],
+                duration=s["duration"],
+                price_amount=s["price"]["amount"],
+                price_currency=s["price"]["currency"],
+                session_types=list(s.get("session_types") or ()),
+            )
+            for i, s in enumerate(a.get("services") or ())
+        ],
+        schedule=[ScheduleWindow(weekday=d, starts=s, ends=e) for d, s, e in WORKDAYS],
+        **stamps,
+    )
+    session.add(p)
+    await session.flush()
+    return True
+
+
+FIRST = ("Ava", "Noah", "Maya", "Liam", "Zara", "Kai", "Iris", "Omar", "Lena", "Ravi", "Sofia")
+LAST = ("Patel", "Garcia", "Chen", "Okafor", "Nguyen", "Silva", "Kowalski", "Haddad", "Moreau")
+CITIES = (
+    ("New York", "NY", "US", "America/New_York"),
+    ("Los Angeles", "CA", "US", "America/Los_Angeles"),
+    ("Chicago", "IL", "US", "America/Chicago"),
+    ("London", "England", "GB", "Europe/London"),
+    ("Berlin", "Berlin", "DE", "Europe/Berlin"),
+    ("Sydney", "NSW", "AU", "Australia/Sydney"),
+)
+LANGUAGES = ("English", "Spanish", "French", "German", "Hindi", "Mandarin", "Portuguese")
+
+
+@generator("practitioner")
+def generate_practitioner(
+    rng: random.Random, index: int, words: Mapping[str, list[str]]
+) -> dict[str, Any]:
+    """A plausible practitioner, the same for the same seed and index."""
+    specs = words.get("specialization") or ["Meditation", "Reiki", "Hatha Yoga"]
+    city, region, country, tz = rng.choice(CITIES)
+    price = rng.randrange(40, 201, 5)
+    types = rng.sample(SESSION_TYPES, rng.randint(1, len(SESSION_TYPES)))
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    chosen = rng.sample(specs, rng.randint(1, 3))
+    return {
+        "id": f"prac_seed{index:04d}",
+        "type": "practitioner",
+        "attributes": {
+            "first_name": first,
+            "last_name": last,
+            "email": f"{first}.{last}.{index}@practitioners.klearkarma.invalid".lower(),
+            "bio": f"{first} practises {', '.join(chosen)} in {city}.",
+            "specializations": chosen,
+            "rating": round(rng.uniform(3.5, 5.0), 1),
+            "total_sessions": rng.randrange(0, 2000),
+            "response_time": rng.choice((15, 30, 60, 120, 240)),
+            "languages": ["English", *rng.sample(LANGUAGES[1:], rng.randint(0, 2))],
+            "verified": rng.random() < 0.8,
+            "experience": rng.randint(1, 25),
+            "session_types": types,
+            "price": {"amount": price, "currency": "USD"},
+            "services": [
+                {
+                    "id": f"service_seed{index:04d}s{n}",
+                    "name": f"{spec} session",
+                    "duration": rng.choice((30, 45, 60, 90)),
+                    "price": {"amount": price, "currency": "USD"},
+                    "session_types": types,
+                }
+                for n, spec in enumerate(chosen[:2])
+            ],
+            "location": {"city": city, "region": region, "country": country, "timezone": tz},
+        },
+    }
