@@ -91,12 +91,17 @@ class DeliveryWorker:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            transport=self.settings.transport, timeout=self.settings.timeout
-        )
+        """Open the HTTP client and run the loop (and the bus bridge) in the background."""
+        self.open()
         self._tasks = [asyncio.create_task(self._loop())]
         if self.domain.bus is not None:
             self._tasks.append(asyncio.create_task(self._bridge()))
+
+    def open(self) -> None:
+        """Only the HTTP client: rounds are then driven by calling `run_once`."""
+        self._client = httpx.AsyncClient(
+            transport=self.settings.transport, timeout=self.settings.timeout
+        )
 
     async def stop(self) -> None:
         for task in self._tasks:
