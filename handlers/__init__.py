@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.batch import batch
 from handlers.bookings import bookings
+from handlers.graphql.messaging import BINDABLES as messaging_bindables
+from handlers.messaging import messaging
 from handlers.oauth import oauth
 from handlers.practitioners import practitioners
+from handlers.webhooks import webhooks
 from server.binding import OperationGroup
 
 GROUPS: list[OperationGroup] = [oauth]
@@ -15,3 +19,5 @@ GROUPS: list[OperationGroup] = [oauth]
 # the outbox webhook relay on the same database first. Move them into GROUPS with those.
 DATABASE_GROUPS: list[OperationGroup] = [practitioners, bookings]
 BINDABLES: list[Any] = []
+GROUPS += [messaging, webhooks, batch]
+BINDABLES += messaging_bindables

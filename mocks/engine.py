@@ -33,12 +33,13 @@ from mocks.resources import Catalog, Resource
 from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
 from mocks.store import Record, Store
-from mocks.webhooks import WebhookDispatcher, WebhookSettings
+from mocks.webhooks import WebhookDispatcher
 from server.errors import InternalError, ServiceUnavailable, SpecError
 from server.events import Event, EventBus
 from server.pipeline import Handler
 from server.responses import Reply
 from server.types import ApiTable, OperationSpec
+from server.webhooks import WebhookSettings
 
 log = logging.getLogger("kk.mocks")
 RESET_PATH = "/__sandbox/reset"

@@ -19,16 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import ipaddress
 import logging
-import os
 import random
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +33,7 @@ from mocks.store import Record
 from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
+from server.webhooks import WebhookSettings
 
 if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
     import httpx
@@ -47,58 +43,6 @@ if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhoo
     from mocks.rules import Rule
 
 log = logging.getLogger("kk.webhooks")
-
-
-@dataclass(frozen=True)
-class WebhookSettings:
-    signature_header: str = "X-Webhook-Signature"
-    event_header: str = "X-Webhook-Event"
-    delivery_header: str = "X-Webhook-Delivery"
-    attempts: int = 5
-    retry_base: float = 2.0
-    retry_max: float = 120.0
-    timeout: float = 10.0
-    transport: httpx.AsyncBaseTransport | None = None
-    # Hosts deliveries may go to besides loopback ones; "*" allows any. A sandbox delivers
-    # only to this machine unless told otherwise (KK_WEBHOOK_HOSTS=hook.example.org,...).
-    allowed_hosts: tuple[str, ...] = ()
-
-    def allows(self, url: str) -> bool:
-        if self.transport is not None:  # an in-process receiver: no network is involved
-            return True
-        import httpx
-
-        host = (httpx.URL(url).host or "").lower()
-        if "*" in self.allowed_hosts or host in self.allowed_hosts or host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-    @classmethod
-    def from_options(cls, config: Mapping[str, Any], options: Mapping[str, Any]) -> WebhookSettings:
-        headers = config.get("headers") or {}
-        return cls(
-            signature_header=str(headers.get("signature", cls.signature_header)),
-            event_header=str(headers.get("event", cls.event_header)),
-            delivery_header=str(headers.get("delivery", cls.delivery_header)),
-            attempts=int(options.get("webhook_attempts", config.get("attempts", cls.attempts))),
-            retry_base=float(options.get("webhook_retry_base", cls.retry_base)),
-            timeout=float(options.get("webhook_timeout", cls.timeout)),
-            transport=options.get("webhook_transport"),
-            allowed_hosts=tuple(
-                h.strip().lower()
-                for h in str(
-                    options.get("webhook_hosts", os.environ.get("KK_WEBHOOK_HOSTS", ""))
-                ).split(",")
-                if h.strip()
-            ),
-        )
-
-
-def sign(secret: str, payload: bytes) -> str:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
 def _iso(moment: datetime) -> str:
@@ -225,13 +169,7 @@ class WebhookDispatcher:
                 await self._update(did, attempt, None, 0, False, None)
                 return
             secret = str((store.meta_of(subs.key, wid).get("hidden") or {}).get("secret", ""))
-            headers = {
-                "Content-Type": "application/json",
-                s.signature_header: sign(secret, payload),
-                s.event_header: event_type,
-                s.delivery_header: did,
-                "User-Agent": "kk-sandbox-webhooks",
-            }
+            headers = s.headers(secret, payload, event_type, did)
             started = time.perf_counter()
             status: int | None = None
             try:

@@ -248,8 +248,14 @@ def test_a_frontend_books_and_pays_and_sees_it_on_webhooks_ws_and_graphql(
         second["id"],
     ]
 
-    # the delivery log, and a redelivery of the same event under a new delivery id
-    log = tc.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=admin).json()
+    # the delivery log (each outcome is recorded right after the endpoint answered), and a
+    # redelivery of the same event under a new delivery id
+    def logged() -> Any:
+        found = tc.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=admin).json()
+        statuses = {d["attributes"]["status"] for d in found["data"]}
+        return found if len(found["data"]) == 4 and "pending" not in statuses else None
+
+    log = wait_for(logged)
     assert log["meta"]["total_count"] == 4
     assert {d["attributes"]["status"] for d in log["data"]} == {"succeeded"}
     delivery = next(d for d in log["data"] if d["attributes"]["event_type"] == "payment.completed")

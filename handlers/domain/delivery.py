@@ -1,0 +1,313 @@
+"""The durable webhook delivery worker, driven by the outbox.
+
+1. Dispatch: every outbox event not yet dispatched becomes one `pending` delivery row per
+   active webhook subscribed to its type; the event is marked dispatched in the same
+   transaction (so a crash never plans an event twice or loses it).
+2. Claim: due deliveries are leased in a committed transaction before they are posted (their
+   `next_retry_at` moves past the timeout), so a worker that dies mid-post leaves them due
+   again once the lease runs out, and two workers never post the same attempt.
+3. Post and record: the outcome is written in a second transaction: `succeeded`, or `failed`
+   with the next retry of the spec's schedule (1 min, 5 min, 30 min, 2 h, 12 h; up to 5
+   attempts). An endpoint failing for 3 days is deactivated.
+
+Delivery is therefore at least once: a crash after the endpoint answered 2xx but before the
+outcome was committed repeats that delivery (same event id, same delivery id). The window
+is one round trip; receivers that must not act twice dedupe by the event `id`.
+
+Events the mock engine publishes (operations still answered by mocks) enter the outbox
+through the bus bridge, so they are delivered the same durable way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from handlers.domain.context import Domain
+from handlers.domain.jsonapi import iso, parse_time
+from handlers.domain.webhooks import pending
+from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
+from server.events import Event
+from server.webhooks import WebhookSettings
+
+log = logging.getLogger("kk.webhooks")
+SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 43200.0)
+DEACTIVATE_AFTER = timedelta(days=3)
+BATCH = 20
+
+
+def envelope(event: OutboxEvent) -> bytes:
+    """The body of every delivery of an event: `{id, type, created_at, data}`."""
+    data = event.data
+    if "attributes" in data:
+        data = {k: data[k] for k in ("id", "type", "attributes") if k in data}
+    body = {"id": event.id, "type": event.type, "created_at": iso(event.created_at), "data": data}
+    return orjson.dumps(body)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A claimed delivery: what to post where."""
+
+    id: str
+    webhook_id: str
+    attempt: int
+    event_type: str
+    url: str
+    secret: str
+    payload: bytes
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        domain: Domain,
+        settings: WebhookSettings,
+        event_types: frozenset[str],
+        *,
+        scale: float = 1.0,
+        poll: float = 1.0,
+    ) -> None:
+        self.domain = domain
+        self.settings = settings
+        self.event_types = event_types
+        self.schedule = tuple(s * scale for s in SCHEDULE)
+        self.poll = poll
+        self.lease = timedelta(seconds=settings.timeout * 2 + 1)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the HTTP client and run the loop (and the bus bridge) in the background."""
+        self.open()
+        self._tasks = [asyncio.create_task(self._loop())]
+        if self.domain.bus is not None:
+            self._tasks.append(asyncio.create_task(self._bridge()))
+
+    def open(self) -> None:
+        """Only the HTTP client: rounds are then driven by calling `run_once`."""
+        self._client = httpx.AsyncClient(
+            transport=self.settings.transport, timeout=self.settings.timeout
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:  # the database may be briefly unavailable: try again later
+                log.exception("webhook delivery round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def run_once(self) -> int:
+        """Dispatch new events, then post every due delivery; returns attempts made."""
+        while await self.dispatch():
+            pass
+        made = 0
+        while attempts := await self.claim():
+            await asyncio.gather(*(self.post(a) for a in attempts))
+            made += len(attempts)
+        return made
+
+    # -- the three steps ----------------------------------------------------------------------
+
+    async def dispatch(self) -> bool:
+        """Plan the deliveries of a batch of new outbox events; True if more may wait."""
+        now = datetime.now(UTC)
+        async with self.domain.db.transaction() as session:
+            query = (
+                select(OutboxEvent)
+                .where(OutboxEvent.dispatched_at.is_(None))
+                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                .limit(100)
+            )
+            if self.domain.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            events = list(await session.scalars(query))
+            if not events:
+                return False
+            hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+            for event in events:
+                if event.type in self.event_types:
+                    for hook in hooks:
+                        if event.type in hook.events:
+                            session.add(pending(hook.id, event.id, event.type, event.created_at))
+                event.dispatched_at = now
+        return len(events) == 100
+
+    async def claim(self) -> list[Attempt]:
+        """Lease a batch of due deliveries (committed before anything is posted)."""
+        now = datetime.now(UTC)
+        due = or_(
+            and_(
+                WebhookDelivery.status == "pending",
+                or_(WebhookDelivery.next_retry_at.is_(None), WebhookDelivery.next_retry_at <= now),
+            ),
+            and_(WebhookDelivery.status == "failed", WebhookDelivery.next_retry_at <= now),
+        )
+        claimed: list[Attempt] = []
+        async with self.domain.db.transaction() as session:
+            query = (
+                select(WebhookDelivery, Webhook, OutboxEvent)
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
+                .where(due)
+                .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+                .limit(BATCH)
+            )
+            if self.domain.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+            for delivery, hook, event in (await session.execute(query)).all():
+                if delivery.status == "failed":
+                    delivery.attempt += 1
+                if not hook.active or not self.settings.allows(hook.url):
+                    if hook.active:
+                        log.warning(
+                            "webhook %s: %s is not a loopback address; not delivered "
+                            "(allow it with KK_WEBHOOK_HOSTS)",
+                            hook.id,
+                            hook.url,
+                        )
+                    delivery.status, delivery.next_retry_at = "failed", None
+                    delivery.duration_ms = 0
+                    continue
+                delivery.next_retry_at = now + self.lease
+                claimed.append(
+                    Attempt(
+                        delivery.id,
+                        hook.id,
+                        delivery.attempt,
+                        delivery.event_type,
+                        hook.url,
+                        hook.secret,
+                        envelope(event),
+                    )
+                )
+        return claimed
+
+    async def post(self, a: Attempt) -> None:
+        s = self.settings
+        headers = s.headers(a.secret, a.payload, a.event_type, a.id)
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            if self._client is None:
+                raise httpx.TransportError("the worker is stopped")
+            response = await self._client.post(a.url, content=a.payload, headers=headers)
+            status = response.status_code
+        except (httpx.HTTPError, OSError) as e:
+            log.info("webhook %s delivery %s attempt %d: %s", a.webhook_id, a.id, a.attempt, e)
+        took = int((time.perf_counter() - started) * 1000)
+        await self.record(a, status, took)
+
+    async def record(self, a: Attempt, status: int | None, took: int) -> None:
+        ok = status is not None and 200 <= status < 300
+        now = datetime.now(UTC)
+        async with self.domain.db.transaction() as session:
+            delivery = await session.get(WebhookDelivery, a.id)
+            hook = await session.get(Webhook, a.webhook_id)
+            if delivery is None or hook is None:  # deleted meanwhile
+                return
+            delivery.response_status = status
+            delivery.duration_ms = took
+            if ok:
+                delivery.status, delivery.delivered_at, delivery.next_retry_at = (
+                    "succeeded",
+                    now,
+                    None,
+                )
+                hook.failing_since = None
+                return
+            delivery.status = "failed"
+            last = a.attempt >= self.settings.attempts
+            delivery.next_retry_at = (
+                None
+                if last
+                else now + timedelta(seconds=self.schedule[min(a.attempt, len(self.schedule)) - 1])
+            )
+            hook.failing_since = hook.failing_since or now
+            if now - hook.failing_since > DEACTIVATE_AFTER:
+                hook.active = False
+
+    # -- events of the mock engine ------------------------------------------------------------
+
+    async def _bridge(self) -> None:
+        """Put bus events of webhook types that are not in the outbox yet (the mock engine's)
+        into it, and wake the loop on every event."""
+        if self.domain.bus is None:
+            return
+        subscription = self.domain.bus.subscribe(None)
+        try:
+            async for event in subscription:
+                if event.type in self.event_types:
+                    with contextlib.suppress(Exception):
+                        await self._adopt(event)
+                self.wake()
+        finally:
+            subscription.close()
+
+    async def _adopt(self, event: Event) -> None:
+        try:
+            async with self.domain.db.transaction() as session:
+                if await session.get(OutboxEvent, event.id) is not None:
+                    return
+                session.add(
+                    OutboxEvent(
+                        id=event.id,
+                        type=event.type,
+                        channel=event.channel,
+                        data=dict(event.data),
+                        audience=list(event.audience),
+                        created_at=parse_time(event.created_at),
+                        published_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:  # another worker adopted it first
+            pass
+
+
+def worker_for(domain: Domain, table: dict[str, Any], options: dict[str, Any]) -> DeliveryWorker:
+    """The app's worker: headers from `x-mock-webhook` of the operation that registers
+    webhooks, event types from the spec's `webhooks`, options as the sandbox takes them."""
+    config: dict[str, Any] = {}
+    for op in table["operations"].values():
+        raw = op["extensions"].get("x-mock-webhook")
+        if isinstance(raw, dict) and raw.get("role") == "subscriptions":
+            config = raw
+    settings = WebhookSettings.from_options(config, options)
+    base = options.get("webhook_retry_base")
+    return DeliveryWorker(
+        domain,
+        settings,
+        frozenset(table.get("webhooks") or {}),
+        scale=float(base) / SCHEDULE[0] if base is not None else 1.0,
+        poll=float(options.get("webhook_poll", 1.0)),
+    )

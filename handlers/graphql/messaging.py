@@ -1,0 +1,207 @@
+"""GraphQL of messaging: `conversation`, `sendMessage`, `messageAdded` and the Conversation,
+Message and File types, through the same services as REST (participants only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
+
+from handlers.domain.context import domain_of
+from handlers.domain.conversations import ConversationReads, cursor
+from handlers.domain.jsonapi import iso
+from handlers.domain.messages import file_url
+from handlers.domain.messaging import MessagingService, Who
+from handlers.graphql.loaders import loader
+from handlers.storage.models import Attachment, Conversation, Message, User
+from server.auth.access import callers
+from server.errors import ApiError, AuthenticationRequired, NotFound
+
+query, mutation, subscription = QueryType(), MutationType(), SubscriptionType()
+conversation_type, message_type, file_type = (
+    ObjectType("Conversation"),
+    ObjectType("Message"),
+    ObjectType("File"),
+)
+BYPASS = frozenset({"admin:users", "admin:platform"})
+
+
+def who_of(info: Any) -> Who:
+    identity = info.context.get("identity")
+    if identity is None:
+        raise AuthenticationRequired("Send a bearer token")
+    return Who(identity.subject, callers(identity), None, bool(identity.scopes & BYPASS))
+
+
+def reads(info: Any) -> ConversationReads:
+    return domain_of(info.context["services"]).get(ConversationReads)
+
+
+def load(info: Any, name: str, key: Any) -> Any:
+    r = reads(info)
+    fetch: Any = {
+        "conversation": r.conversations,
+        "message": r.messages,
+        "file": r.files,
+        "user": r.users,
+        "people": r.people,
+        "latest": r.latest,
+        "unread": r.unread,
+    }[name]
+    return loader(info.context, name, fetch).load(key)
+
+
+def person(user_id: str, row: User | None) -> dict[str, Any]:
+    """A User object as the users area renders it (camelCase keys); an id alone when the
+    participant has no account row (a practitioner)."""
+    if row is None:
+        return {"id": user_id}
+    return {
+        "id": row.id,
+        "email": row.email,
+        "firstName": row.first_name,
+        "lastName": row.last_name,
+        "phoneNumber": row.phone_number,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+@query.field("conversation")
+async def resolve_conversation(_: Any, info: Any, id: str) -> Conversation | None:
+    try:
+        return (
+            await domain_of(info.context["services"])
+            .get(MessagingService)
+            .conversation(who_of(info), id)
+        )
+    except NotFound:
+        return None
+
+
+@mutation.field("sendMessage")
+async def resolve_send_message(_: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    service = domain_of(info.context["services"]).get(MessagingService)
+    content = input["content"]
+    if not 1 <= len(content) <= 5000:
+        return {
+            "message": None,
+            "errors": [
+                {
+                    "field": "input.content",
+                    "message": "1..5000 characters",
+                    "code": "VALIDATION_ERROR",
+                }
+            ],
+        }
+    try:
+        return {
+            "message": await service.send(who_of(info), input["conversationId"], content),
+            "errors": [],
+        }
+    except ApiError as e:
+        field = "input.conversationId" if isinstance(e, NotFound) else None
+        return {"message": None, "errors": [{"field": field, "message": str(e), "code": e.code}]}
+
+
+@subscription.source("messageAdded")
+async def watch_messages(_: Any, info: Any, conversationId: str) -> AsyncGenerator[str, None]:  # noqa: N803
+    who = who_of(info)
+    await (
+        domain_of(info.context["services"]).get(MessagingService).conversation(who, conversationId)
+    )
+    bus = info.context["bus"]
+    feed = bus.subscribe(["messages"])
+    try:
+        async for event in feed:
+            rel = (event.data.get("relationships") or {}).get("conversation") or {}
+            if (
+                event.type == "message.created"
+                and (rel.get("data") or {}).get("id") == conversationId
+            ):
+                yield str(event.data["id"])
+    finally:
+        feed.close()
+
+
+@subscription.field("messageAdded")
+async def resolve_message_added(message_id: str, info: Any, **_: Any) -> Message | None:
+    found: Message | None = await load(info, "message", message_id)
+    return found
+
+
+@conversation_type.field("participants")
+async def resolve_participants(c: Conversation, info: Any) -> list[dict[str, Any]]:
+    ids = sorted(await load(info, "people", c.id) or ())
+    rows = [await load(info, "user", i) for i in ids]
+    return [person(i, row) for i, row in zip(ids, rows, strict=True)]
+
+
+@conversation_type.field("booking")
+def resolve_booking(c: Conversation, _: Any) -> dict[str, Any] | None:
+    return {"id": c.booking_id} if c.booking_id else None
+
+
+@conversation_type.field("messages")
+async def resolve_messages(
+    c: Conversation, info: Any, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    size = max(1, min(first or 20, 100))
+    rows, total, more = await reads(info).page(c.id, size, after)
+    edges = [{"cursor": cursor(m), "node": m} for m in rows]
+    return {
+        "edges": edges,
+        "totalCount": total,
+        "pageInfo": {
+            "hasNextPage": more,
+            "hasPreviousPage": after is not None,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }
+
+
+@conversation_type.field("lastMessage")
+async def resolve_last_message(c: Conversation, info: Any) -> Message | None:
+    found: Message | None = await load(info, "latest", c.id)
+    return found
+
+
+@conversation_type.field("unreadCount")
+async def resolve_unread(c: Conversation, info: Any) -> int:
+    return int(await load(info, "unread", (c.id, who_of(info).ids)) or 0)
+
+
+for name, attr in (
+    ("lastMessageAt", "last_message_at"),
+    ("createdAt", "created_at"),
+    ("updatedAt", "updated_at"),
+):
+    conversation_type.set_field(name, lambda c, _, _a=attr: iso(getattr(c, _a)))
+
+
+@message_type.field("conversation")
+async def resolve_message_conversation(m: Message, info: Any) -> Conversation | None:
+    found: Conversation | None = await load(info, "conversation", m.conversation_id)
+    return found
+
+
+@message_type.field("sender")
+async def resolve_sender(m: Message, info: Any) -> dict[str, Any]:
+    return person(m.sender_id, await load(info, "user", m.sender_id))
+
+
+@message_type.field("file")
+async def resolve_file(m: Message, info: Any) -> Attachment | None:
+    return await load(info, "file", m.file_id) if m.file_id else None
+
+
+message_type.set_field("timestamp", lambda m, _: iso(m.created_at))
+message_type.set_field("type", lambda m, _: m.message_type.upper())
+message_type.set_field("readAt", lambda m, _: iso(m.read_at))
+file_type.set_field("contentType", lambda f, _: f.content_type)
+file_type.set_field("url", lambda f, _: file_url(f))
+file_type.set_field("createdAt", lambda f, _: iso(f.created_at))
+
+BINDABLES: list[Any] = [query, mutation, subscription, conversation_type, message_type, file_type]

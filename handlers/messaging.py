@@ -1,0 +1,83 @@
+"""Klear Karma's messaging: a conversation's messages, sending one, sharing a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generated import models
+from handlers.domain.context import domain_of
+from handlers.domain.jsonapi import page, single
+from handlers.domain.messages import file_resource, message_resource
+from handlers.domain.messaging import MessagingService, Who
+from handlers.lifecycle import domain_group
+from server.auth.access import callers
+from server.errors import AuthenticationRequired
+from server.responses import Reply
+
+messaging = domain_group("messaging")
+BYPASS = frozenset({"admin:users", "admin:platform"})
+
+
+def who_of(request: Any) -> Who:
+    """The caller of a request (the pipeline authenticated it; x-owner checked it)."""
+    identity = request.identity
+    if identity is None:
+        raise AuthenticationRequired(
+            "Conversations belong to their participants: send a bearer token"
+        )
+    return Who(
+        identity.subject, callers(identity), request.request_id, bool(identity.scopes & BYPASS)
+    )
+
+
+def _service(request: Any) -> MessagingService:
+    return domain_of(request.services).get(MessagingService)
+
+
+@messaging.operation("listConversationMessages")
+async def list_conversation_messages(request: models.ListConversationMessagesRequest) -> Reply:
+    """The conversation's messages, oldest first (participants only)."""
+    p = request.params
+    limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
+    conversation_id = p["conversation_id"]
+    found, total = await _service(request).messages(who_of(request), conversation_id, limit, offset)
+    body = page(
+        [message_resource(m) for m in found],
+        total,
+        limit=limit,
+        offset=offset,
+        path=f"/v1/conversations/{conversation_id}/messages",
+        query={},
+        request_id=request.request_id,
+        now=domain_of(request.services).clock(),
+    )
+    return Reply(200, body)
+
+
+@messaging.operation("sendMessage")
+async def send_message(request: models.SendMessageRequest) -> Reply:
+    """Store a text message; the other participants get it on /ws and GraphQL."""
+    conversation_id = request.params["conversation_id"]
+    content = request.body["data"]["attributes"]["content"]
+    message = await _service(request).send(who_of(request), conversation_id, content)
+    body = single(
+        message_resource(message), request.request_id, domain_of(request.services).clock()
+    )
+    location = f"/v1/conversations/{conversation_id}/messages/{message.id}"
+    return Reply(201, body, {"Location": location})
+
+
+@messaging.operation("uploadConversationFile")
+async def upload_conversation_file(request: models.UploadConversationFileRequest) -> Reply:
+    """Store a file (at most 10 MiB; PDF, PNG, JPEG or text) and post it as a message."""
+    conversation_id = request.params["conversation_id"]
+    form: Any = request.body
+    attachment, _ = await _service(request).upload(
+        who_of(request), conversation_id, form.get("file"), form.get("message")
+    )
+    body = single(
+        file_resource(attachment), request.request_id, domain_of(request.services).clock()
+    )
+    return Reply(
+        201, body, {"Location": f"/v1/conversations/{conversation_id}/files/{attachment.id}"}
+    )
