@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 
 import handlers
 from handlers.domain.context import domain_of
-from handlers.storage.database import Database, database_url
+from handlers.storage.database import DB_FILE, Database, database_url
 from handlers.storage.migrate import upgrade
 from server.factory import AppConfig, Built, build
 from tests.conftest import free_port
@@ -42,6 +43,12 @@ def postgres_server() -> Iterator[str]:
         cluster.stop()
 
 
+def in_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to completion on its own loop (callers may be inside a running one)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
 def fresh_postgres_database(server: str) -> str:
     """A new empty database on `server`; its URL (asyncpg)."""
     name = "kk_" + uuid.uuid4().hex[:12]
@@ -54,8 +61,7 @@ def fresh_postgres_database(server: str) -> str:
         finally:
             await conn.close()
 
-    with ThreadPoolExecutor(1) as pool:  # callers may be inside a running event loop
-        pool.submit(asyncio.run, create()).result()
+    in_thread(create())
     base, _, _ = plain.rpartition("/")
     return database_url(Path("."), {"DATABASE_URL": f"{base}/{name}"})
 
@@ -96,17 +102,59 @@ def sandbox_app(data_dir: str | None = None, **options: object) -> Built:
         return build(config)
 
 
+@pytest.fixture(scope="session")
+def seeded_templates(postgres_server: str) -> dict[str, str]:
+    """A migrated, seeded database per backend, made once per session; each `sandbox` starts
+    from a copy (a file copy, or PostgreSQL's CREATE DATABASE ... TEMPLATE) instead of
+    seeding again (seconds per app)."""
+    sqlite_dir = Path(tempfile.mkdtemp(prefix="kk-template-"))
+    pg_url = fresh_postgres_database(postgres_server)
+
+    async def prepare(url: str | None, data_dir: Path) -> None:
+        with patch.dict(os.environ, {"DATABASE_URL": url} if url else {}, clear=False):
+            if url is None:
+                os.environ.pop("DATABASE_URL", None)
+            domain = domain_of(sandbox_app(str(data_dir), now=NOW).runtime.extras)
+        await domain.ready()
+        await domain.db.close()
+
+    in_thread(prepare(None, sqlite_dir))
+    in_thread(prepare(pg_url, Path(tempfile.mkdtemp(prefix="kk-template-"))))
+    return {"sqlite": str(sqlite_dir / DB_FILE), "postgresql": pg_url}
+
+
+def copy_postgres_database(template_url: str) -> str:
+    """A new database on the template's server, created from it."""
+    plain = template_url.replace("postgresql+asyncpg://", "postgresql://")
+    base, _, template = plain.rpartition("/")
+    name = "kk_" + uuid.uuid4().hex[:12]
+
+    async def create() -> None:
+        conn = await asyncpg.connect(f"{base}/postgres")
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await conn.close()
+
+    in_thread(create())
+    return database_url(Path("."), {"DATABASE_URL": f"{base}/{name}"})
+
+
 @pytest.fixture(params=BACKENDS)
 async def sandbox(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    seeded_templates: dict[str, str],
+    tmp_path: Path,
 ) -> AsyncIterator[Built]:
-    """A sandbox app (with handlers) on each backend, its clock at 2024-01-01T00:00:00Z."""
+    """A sandbox app (with handlers) on each backend, its clock at 2024-01-01T00:00:00Z,
+    starting from the seeded template of its backend."""
     if request.param == "postgresql":
-        url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
-        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("DATABASE_URL", copy_postgres_database(seeded_templates["postgresql"]))
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
-    built = sandbox_app(now=NOW)
+        shutil.copyfile(seeded_templates["sqlite"], tmp_path / DB_FILE)
+    built = sandbox_app(str(tmp_path), now=NOW)
     try:
         yield built
     finally:
