@@ -458,6 +458,7 @@ class BookingsResource(SyncResource):
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Booking:
         """Create a booking.
 
@@ -482,6 +483,7 @@ class BookingsResource(SyncResource):
                 location=location,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -593,6 +595,7 @@ class PaymentsResource(SyncResource):
         payment_method_types: list[models.PaymentMethodType] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Create a payment intent.
 
@@ -613,6 +616,7 @@ class PaymentsResource(SyncResource):
                 payment_method_types=payment_method_types,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -644,6 +648,7 @@ class PaymentsResource(SyncResource):
         payment_method: models.PaymentsConfirmIntentPaymentMethod,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Confirm a payment.
 
@@ -667,6 +672,7 @@ class PaymentsResource(SyncResource):
                 payment_method=payment_method,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -678,6 +684,7 @@ class PaymentsResource(SyncResource):
         reason: models.RefundReason | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Refund:
         """Refund a payment.
 
@@ -698,6 +705,7 @@ class PaymentsResource(SyncResource):
                 reason=reason,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1416,6 +1424,7 @@ class AsyncBookingsResource(AsyncResource):
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Booking:
         """Create a booking.
 
@@ -1440,6 +1449,7 @@ class AsyncBookingsResource(AsyncResource):
                 location=location,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1551,6 +1561,7 @@ class AsyncPaymentsResource(AsyncResource):
         payment_method_types: list[models.PaymentMethodType] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Create a payment intent.
 
@@ -1571,6 +1582,7 @@ class AsyncPaymentsResource(AsyncResource):
                 payment_method_types=payment_method_types,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1602,6 +1614,7 @@ class AsyncPaymentsResource(AsyncResource):
         payment_method: models.PaymentsConfirmIntentPaymentMethod,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Confirm a payment.
 
@@ -1625,6 +1638,7 @@ class AsyncPaymentsResource(AsyncResource):
                 payment_method=payment_method,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1636,6 +1650,7 @@ class AsyncPaymentsResource(AsyncResource):
         reason: models.RefundReason | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Refund:
         """Refund a payment.
 
@@ -1656,6 +1671,7 @@ class AsyncPaymentsResource(AsyncResource):
                 reason=reason,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 

@@ -129,6 +129,7 @@ export interface BookingsCreateParams {
   location?: AddressInput;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface BookingsGetParams {
@@ -159,6 +160,7 @@ export interface PaymentsCreateIntentParams {
   paymentMethodTypes?: Array<T.PaymentMethodType>;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface PaymentsGetIntentParams {
@@ -169,6 +171,7 @@ export interface PaymentsConfirmIntentParams {
   paymentMethod: { type: "card"; card: CardDetailsInput };
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface PaymentsCreateRefundParams {
@@ -176,6 +179,7 @@ export interface PaymentsCreateRefundParams {
   reason?: T.RefundReason;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface MessagingListConversationMessagesParams {
