@@ -6,8 +6,9 @@ from typing import Any
 
 from handlers.bookings import bookings
 from handlers.oauth import oauth
+from handlers.payments import payments
 from handlers.practitioners import practitioners
 from server.binding import OperationGroup
 
-GROUPS: list[OperationGroup] = [oauth, practitioners, bookings]
+GROUPS: list[OperationGroup] = [oauth, practitioners, bookings, payments]
 BINDABLES: list[Any] = []

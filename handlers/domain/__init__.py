@@ -5,8 +5,8 @@ Importing the package registers every resource's seed loader and owner lookup.
 
 from __future__ import annotations
 
-from handlers.domain import users
+from handlers.domain import payment_records, users
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.unit import Unit, read, write
 
-__all__ = ["Domain", "Unit", "domain_of", "read", "users", "write"]
+__all__ = ["Domain", "Unit", "domain_of", "payment_records", "read", "users", "write"]
