@@ -112,7 +112,7 @@ def _realtime(
             scopes=_graphql_scopes(files, spec_given),
             authenticator=runtime.authenticator,
             mock=getattr(fallback, "bind_graphql", None),
-            context={"bus": bus},
+            context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
             graphiql=assets is not None,
         )
@@ -251,7 +251,9 @@ def build(config: AppConfig) -> Built:
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)
     _realtime(runtime, parts, fallback, bus, config.spec is not None)
-    return Built(create_app(runtime, parts), runtime, parts)
+    app = create_app(runtime, parts)
+    runtime.extras["app"] = app  # for in-process sub-requests (a batch endpoint's)
+    return Built(app, runtime, parts)
 
 
 def export_config(config: AppConfig) -> None:

@@ -192,6 +192,29 @@ def _default(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
+Resolvers = dict[tuple[str, str], tuple[Any, Any]]
+
+
+def _bound_fields(schema: GraphQLSchema) -> Resolvers:
+    """(type, field) -> (resolve, subscribe) of every field a bindable resolved."""
+    found: Resolvers = {}
+    for t in schema.type_map.values():
+        if isinstance(t, GraphQLObjectType) and not t.name.startswith("__"):
+            for name, field in t.fields.items():
+                if field.resolve is not None or field.subscribe is not None:
+                    found[(t.name, name)] = (field.resolve, field.subscribe)
+    return found
+
+
+def _restore(schema: GraphQLSchema, bound: Resolvers) -> None:
+    for (type_name, name), (resolve, subscribe) in bound.items():
+        t = schema.type_map[type_name]
+        if isinstance(t, GraphQLObjectType):
+            field = t.fields[name]
+            field.resolve = resolve or field.resolve
+            field.subscribe = subscribe or field.subscribe
+
+
 def build_graphql_app(
     sdl: str,
     bindables: list[Any],
@@ -206,7 +229,9 @@ def build_graphql_app(
 ) -> GraphQL:
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
+        bound = _bound_fields(schema)
         mock(schema)
+        _restore(schema, bound)  # handler bindables win field by field; mocks answer the rest
     if authenticator is not None:
         enforce_scopes(schema, scopes)
 
