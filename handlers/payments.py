@@ -63,7 +63,7 @@ async def create_payment_intent(request: models.CreatePaymentIntentRequest) -> R
 async def get_payment_intent(request: models.GetPaymentIntentRequest) -> Reply:
     """A payment intent (x-owner: its payer and the booking's people)."""
     service = domain_of(request.services).get(PaymentService)
-    intent = await service.get(request.params["intent_id"])
+    intent = await service.get(request.params["intent_id"], payer_of(request))
     return _document(request, intent_resource(intent))
 
 
@@ -72,11 +72,10 @@ async def confirm_payment_intent(request: models.ConfirmPaymentIntentRequest) ->
     """Charge the card: 200 succeeded, 402 declined (recorded), 409 if already paid."""
     raw = request.body["data"]["attributes"]["payment_method"]["card"]
     card = Card(raw["number"], raw["exp_month"], raw["exp_year"], raw["cvc"])
-    service = domain_of(request.services).get(PaymentService)
-    payer_of(request)
+    service, who = domain_of(request.services).get(PaymentService), payer_of(request)
 
     async def work(unit: Unit) -> Reply:
-        done = await service.confirm(unit, request.params["intent_id"], card)
+        done = await service.confirm(unit, request.params["intent_id"], card, who)
         if done.decline is not None:
             return decline_reply(request, *done.decline)
         return _document(request, intent_resource(done.intent))
@@ -88,12 +87,12 @@ async def confirm_payment_intent(request: models.ConfirmPaymentIntentRequest) ->
 async def create_refund(request: models.CreateRefundRequest) -> Reply:
     """Refund all that is left, or `amount` of it (409 nothing left, 422 too much)."""
     attrs = request.body["data"]["attributes"]
-    service = domain_of(request.services).get(RefundService)
-    payer_of(request)
+    service, who = domain_of(request.services).get(RefundService), payer_of(request)
 
     async def work(unit: Unit) -> Reply:
+        intent_id = request.params["intent_id"]
         refund = await service.refund(
-            unit, request.params["intent_id"], attrs.get("amount"), attrs.get("reason")
+            unit, intent_id, attrs.get("amount"), attrs.get("reason"), who
         )
         at = f"/v1/payments/intents/{refund.payment_intent_id}/refunds/{refund.id}"
         return _document(request, refund_resource(refund), 201, at)

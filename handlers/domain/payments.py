@@ -20,25 +20,15 @@ from sqlalchemy import select
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, gateway_of
-from handlers.domain.payment_records import intent_event, minor_units, people_of
+from handlers.domain.payment_records import Payer, intent_event, may_act, minor_units, people_of
 from handlers.domain.unit import Unit, read
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent
-from handlers.storage.models.bookings import RELEASED
 from server.errors import Problem
 
+__all__ = ["Confirmed", "Payer", "PaymentService"]
 PAID = ("succeeded", "refunded", "partially_refunded")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
-
-
-@dataclass(frozen=True)
-class Payer:
-    """Who acts: the identity's subject, the ids it acts as, and whether it may act on
-    anyone's payments (admin scopes)."""
-
-    subject: str
-    ids: frozenset[str]
-    admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,8 +56,6 @@ class PaymentService:
         booking = await self._booking(unit, attrs["booking_id"])
         if booking is None or not (who.admin or booking.user_id in who.ids):
             raise NotFound(problems=_problem("No such booking", "booking_id"))
-        if booking.status in RELEASED:
-            raise ResourceConflict(problems=_problem(f"The booking is {booking.status}", "status"))
         if booking.payment_status in PAID or await self._paid(unit, booking.id):
             raise ResourceConflict(problems=_problem("The booking is paid already", "booking_id"))
         currency = booking.price_currency
@@ -111,16 +99,22 @@ class PaymentService:
             query = query.where(PaymentIntent.id != but)
         return (await unit.session.scalar(query.limit(1))) is not None
 
-    async def get(self, intent_id: str) -> PaymentIntent:
+    async def get(self, intent_id: str, who: Payer | None = None) -> PaymentIntent:
         async with read(self.domain) as session:
             intent = await session.get(PaymentIntent, intent_id)
-        if intent is None:
+            hidden = who is not None and not await may_act(session, who, intent_id)
+        if intent is None or hidden:
             raise NotFound(f"No payment intent {intent_id}")
         return intent
 
-    async def confirm(self, unit: Unit, intent_id: str, card: Card) -> Confirmed:
-        """Charge the card. A decline is recorded (committed) and reported, not raised."""
+    async def confirm(
+        self, unit: Unit, intent_id: str, card: Card, who: Payer | None = None
+    ) -> Confirmed:
+        """Charge the card. A decline is recorded (committed) and reported, not raised.
+        With `who`, only the people of the intent may (REST's x-owner checked already)."""
         session = unit.session
+        if who is not None and not await may_act(session, who, intent_id):
+            raise NotFound(f"No payment intent {intent_id}")
         found = await session.get(PaymentIntent, intent_id)
         booking = await self._booking(unit, found.booking_id) if found is not None else None
         intent = await session.get(PaymentIntent, intent_id, populate_existing=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import gateway_of
-from handlers.domain.payment_records import intent_event, people_of
+from handlers.domain.payment_records import Payer, intent_event, may_act, people_of
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Refund
@@ -26,9 +26,17 @@ class RefundService:
         self.domain = domain
 
     async def refund(
-        self, unit: Unit, intent_id: str, amount: int | None, reason: str | None
+        self,
+        unit: Unit,
+        intent_id: str,
+        amount: int | None,
+        reason: str | None,
+        who: Payer | None = None,
     ) -> Refund:
+        """A refund; with `who`, only the people of the intent may (REST: x-owner)."""
         session = unit.session
+        if who is not None and not await may_act(session, who, intent_id):
+            raise NotFound(f"No payment intent {intent_id}")
         found = await session.get(PaymentIntent, intent_id)
         booking = None
         if found is not None:  # lock the booking first, then read the intent afresh
