@@ -2430,6 +2430,17 @@ TABLE: ApiTable = {
                                     },
                                 },
                             },
+                            'test_practitioner': {
+                                'data': {
+                                    'type': 'payment_intent',
+                                    'attributes': {
+                                        'booking_id': 'booking_456',
+                                        'amount': 5000,
+                                        'currency': 'USD',
+                                        'payment_method_types': ['card'],
+                                    },
+                                },
+                            },
                         },
                     },
                 },
