@@ -604,7 +604,8 @@ class PaymentsResource(SyncResource):
         Creates a payment intent for a booking. `amount` is in minor units of `currency`
         (`7500` = USD 75.00) and must equal the booking's price. The intent starts in
         `requires_payment_method`; confirm it with a payment method. A booking that already
-        has a succeeded intent answers 409 `RESOURCE_CONFLICT`.
+        has a succeeded intent answers 409 `RESOURCE_CONFLICT`; a booking that does not
+        exist or is not the caller's answers 404 `RESOURCE_NOT_FOUND`.
         """
         return cast(
             "models.PaymentIntent",
@@ -1570,7 +1571,8 @@ class AsyncPaymentsResource(AsyncResource):
         Creates a payment intent for a booking. `amount` is in minor units of `currency`
         (`7500` = USD 75.00) and must equal the booking's price. The intent starts in
         `requires_payment_method`; confirm it with a payment method. A booking that already
-        has a succeeded intent answers 409 `RESOURCE_CONFLICT`.
+        has a succeeded intent answers 409 `RESOURCE_CONFLICT`; a booking that does not
+        exist or is not the caller's answers 404 `RESOURCE_NOT_FOUND`.
         """
         return cast(
             "models.PaymentIntent",
