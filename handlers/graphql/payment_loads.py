@@ -37,13 +37,10 @@ async def refunds(domain: Domain, intent_ids: list[Any]) -> Mapping[Any, Any]:
 async def of_bookings(domain: Domain, booking_ids: list[Any]) -> Mapping[Any, Any]:
     """The intent each booking points at (its latest), else its newest intent."""
     async with read(domain) as session:
-        pointed = dict(
-            (
-                await session.execute(
-                    select(Booking.id, Booking.payment_intent_id).where(Booking.id.in_(booking_ids))
-                )
-            ).tuples()
+        links = await session.execute(
+            select(Booking.id, Booking.payment_intent_id).where(Booking.id.in_(booking_ids))
         )
+        pointed = {booking_id: intent_id for booking_id, intent_id in links}
         rows = await session.scalars(
             select(PaymentIntent)
             .where(PaymentIntent.booking_id.in_(booking_ids))

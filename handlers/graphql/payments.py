@@ -4,7 +4,7 @@ same services as REST. Related rows are batch-loaded per request (no N+1)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
@@ -21,6 +21,7 @@ from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
 from server.auth.access import callers
 from server.errors import ApiError, AuthenticationRequired
+from server.graphql import FALLBACK
 
 query, mutation = QueryType(), MutationType()
 intent_type, refund_type, booking_type = (
@@ -125,62 +126,89 @@ async def resolve_refund(_: Any, info: Any, input: dict[str, Any]) -> dict[str, 
     )
 
 
-@intent_type.field("booking")
-def resolve_intent_booking(intent: PaymentIntent, _: Any) -> dict[str, Any]:
-    return {"id": intent.booking_id}
+def attr(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
-@intent_type.field("clientSecret")
-def resolve_secret(intent: PaymentIntent, info: Any) -> str | None:
-    identity = info.context.get("identity")
-    return (
-        intent.client_secret
-        if identity is not None and identity.subject == intent.user_id
-        else None
-    )
+def ours(resolver: Callable[..., Any]) -> Callable[..., Any]:
+    """Resolve our rows; hand any other parent (an object the mocks made, in an app whose
+    bookings are still mocked) to the field's mock resolver, kept by the server."""
 
-
-@intent_type.field("refunds")
-async def resolve_refunds(intent: PaymentIntent, info: Any) -> list[Refund]:
-    return list(await load(info, "refunds", intent.id) or ())
-
-
-@refund_type.field("paymentIntent")
-async def resolve_refund_intent(refund: Refund, info: Any) -> PaymentIntent | None:
-    found: PaymentIntent | None = await load(info, "intent", refund.payment_intent_id)
-    return found
-
-
-@booking_type.field("paymentIntent")
-async def resolve_booking_intent(booking: Any, info: Any) -> PaymentIntent | None:
-    """The booking's intent (whoever resolved the Booking: a row, a dict or a mock node)."""
-    if isinstance(booking, dict):
-        booking_id = booking.get("id")
-    else:
-        booking_id = getattr(booking, "id", None) or getattr(booking, "rid", None)
-    found: PaymentIntent | None = await load(info, "of_booking", booking_id) if booking_id else None
-    return found
-
-
-def _upper(name: str) -> Callable[[Any, Any], Any]:
-    """An enum attribute as GraphQL spells it (REST's value upper-cased)."""
-
-    def resolve(obj: Any, _: Any) -> Any:
-        value = getattr(obj, name)
-        if isinstance(value, list):
-            return [v.upper() for v in value]
-        return value.upper() if isinstance(value, str) else None
+    def resolve(obj: Any, info: Any, **kwargs: Any) -> Any:
+        if isinstance(obj, (PaymentIntent, Refund)):
+            return resolver(obj, info, **kwargs)
+        field = info.parent_type.fields[info.field_name]
+        fallback = (field.extensions or {}).get(FALLBACK)
+        return fallback(obj, info, **kwargs) if fallback is not None else None
 
     return resolve
 
 
-def _time(name: str) -> Callable[[Any, Any], Any]:
-    return lambda obj, _: iso(getattr(obj, name))
+@intent_type.field("booking")
+@ours
+def resolve_intent_booking(intent: Any, _: Any) -> dict[str, Any]:
+    return {"id": attr(intent, "booking_id")}
 
 
+@intent_type.field("clientSecret")
+@ours
+def resolve_secret(intent: Any, info: Any) -> str | None:
+    identity = info.context.get("identity")
+    payer = identity is not None and identity.subject == attr(intent, "user_id")
+    return attr(intent, "client_secret") if payer else None
+
+
+@intent_type.field("refunds")
+@ours
+async def resolve_refunds(intent: Any, info: Any) -> list[Refund]:
+    return list(await load(info, "refunds", attr(intent, "id")) or ())
+
+
+@refund_type.field("paymentIntent")
+@ours
+async def resolve_refund_intent(refund: Any, info: Any) -> PaymentIntent | None:
+    found: PaymentIntent | None = await load(info, "intent", attr(refund, "payment_intent_id"))
+    return found
+
+
+@booking_type.field("paymentIntent")
+async def resolve_booking_intent(booking: Any, info: Any) -> Any:
+    """The booking's intent: from the database for a booking row or `{"id"}` reference; a
+    mock's booking object asks the mock (its intents live in the mock store)."""
+    if not isinstance(booking, Mapping) and not hasattr(booking, "payment_intent_id"):
+        fallback = info.parent_type.fields[info.field_name].extensions.get(FALLBACK)
+        if fallback is not None:
+            return fallback(booking, info)
+    booking_id = attr(booking, "id")
+    return await load(info, "of_booking", booking_id) if booking_id else None
+
+
+def _plain(name: str) -> Callable[..., Any]:
+    return ours(lambda obj, _: attr(obj, name))
+
+
+def _upper(name: str) -> Callable[..., Any]:
+    """An enum attribute as GraphQL spells it (REST's value upper-cased)."""
+
+    def resolve(obj: Any, _: Any) -> Any:
+        value = attr(obj, name)
+        if isinstance(value, list):
+            return [v.upper() for v in value]
+        return value.upper() if isinstance(value, str) else None
+
+    return ours(resolve)
+
+
+def _time(name: str) -> Callable[..., Any]:
+    return ours(lambda obj, _: iso(attr(obj, name)))
+
+
+for kind in (intent_type, refund_type):
+    for field in ("id", "amount", "currency"):
+        kind.set_field(field, _plain(field))
 intent_type.set_field("status", _upper("status"))
 intent_type.set_field("paymentMethodTypes", _upper("payment_method_types"))
-intent_type.set_field("amountRefunded", lambda intent, _: intent.amount_refunded)
+intent_type.set_field("amountRefunded", _plain("amount_refunded"))
 intent_type.set_field("createdAt", _time("created_at"))
 intent_type.set_field("updatedAt", _time("updated_at"))
 refund_type.set_field("status", _upper("status"))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from handlers.graphql.payment_loads import of_bookings
 from server.factory import Built
 from tests.engine import client
 from tests.handlers.payments_support import DECLINED, SUCCEEDS, bearer, booking_of, domain
@@ -133,3 +134,14 @@ async def test_strangers_neither_see_nor_charge_nor_refund_an_intent(built: Buil
     assert confirm["confirmPaymentIntent"]["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
     refund = await gql(built, REFUND, stranger, input={"paymentIntentId": made["id"]})
     assert refund["refundPayment"]["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
+
+
+async def test_a_bookings_intent_is_the_one_it_points_at_loaded_in_one_batch(
+    built: Built,
+) -> None:
+    booking, other = await booking_of(built), await booking_of(built)
+    first = (await created(built, booking))["paymentIntent"]["id"]
+    second = (await created(built, booking))["paymentIntent"]["id"]
+    found = await of_bookings(domain(built), [booking, other, "booking_none"])
+    assert (found[booking].id, first != second) == (second, True)
+    assert other not in found and "booking_none" not in found
