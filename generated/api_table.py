@@ -441,6 +441,20 @@ _S15: Any = {
 }
 
 _S16: Any = {
+    'name': 'Idempotency-Key',
+    'location': 'header',
+    'required': False,
+    'style': 'simple',
+    'explode': False,
+    'schema': {
+        'type': 'string',
+        'minLength': 1,
+        'maxLength': 255,
+        'examples': ['8e03978e-40d5-43e8-bc93-6894a57f9324'],
+    },
+}
+
+_S17: Any = {
     'description': 'The slot is taken (BOOKING_CONFLICT) or the practitioner cannot be booked (PRACTITIONER_UNAVAILABLE).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -493,7 +507,7 @@ _S16: Any = {
     },
 }
 
-_S17: Any = {
+_S18: Any = {
     'name': 'booking_id',
     'location': 'path',
     'required': True,
@@ -502,7 +516,7 @@ _S17: Any = {
     'schema': {'$ref': '#/$defs/BookingId'},
 }
 
-_S18: Any = {
+_S19: Any = {
     'data': {
         'id': 'booking_123',
         'type': 'booking',
@@ -534,7 +548,7 @@ _S18: Any = {
     'meta': {'request_id': 'req_301', 'timestamp': '2024-01-01T00:10:00Z', 'version': '1.2.0'},
 }
 
-_S19: Any = {
+_S20: Any = {
     'description': 'The body breaks its schema (VALIDATION_ERROR) or asks for a status transition the booking lifecycle does not allow (INVALID_BOOKING_STATUS).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -588,7 +602,7 @@ _S19: Any = {
     },
 }
 
-_S20: Any = {
+_S21: Any = {
     'description': 'The resource already exists or conflicts with its current state (RESOURCE_CONFLICT).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -623,7 +637,7 @@ _S20: Any = {
     },
 }
 
-_S21: Any = {
+_S22: Any = {
     'name': 'intent_id',
     'location': 'path',
     'required': True,
@@ -632,7 +646,7 @@ _S21: Any = {
     'schema': {'$ref': '#/$defs/PaymentIntentId'},
 }
 
-_S22: Any = {
+_S23: Any = {
     'data': {
         'id': 'pi_123',
         'type': 'payment_intent',
@@ -656,7 +670,7 @@ _S22: Any = {
     'meta': {'request_id': 'req_401', 'timestamp': '2024-01-01T00:06:00Z', 'version': '1.2.0'},
 }
 
-_S23: Any = {
+_S24: Any = {
     'name': 'conversation_id',
     'location': 'path',
     'required': True,
@@ -665,7 +679,7 @@ _S23: Any = {
     'schema': {'$ref': '#/$defs/ConversationId'},
 }
 
-_S24: Any = {
+_S25: Any = {
     'data': {
         'id': 'wh_123',
         'type': 'webhook',
@@ -680,7 +694,7 @@ _S24: Any = {
     'meta': {'request_id': 'req_601', 'timestamp': '2024-01-01T00:00:00Z', 'version': '1.2.0'},
 }
 
-_S25: Any = {
+_S26: Any = {
     'name': 'webhook_id',
     'location': 'path',
     'required': True,
@@ -689,7 +703,7 @@ _S25: Any = {
     'schema': {'$ref': '#/$defs/WebhookId'},
 }
 
-_S26: Any = {
+_S27: Any = {
     'description': 'The client is unknown or the redirect URI is not registered for it, so the user is not redirected (RFC 6749 section 4.1.2.1); an HTML page explains the error.',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -708,7 +722,7 @@ _S26: Any = {
     },
 }
 
-_S27: Any = {
+_S28: Any = {
     'description': 'The token request is invalid (RFC 6749 section 5.2 error, not an error document).',
     'headers': {
         'Cache-Control': {'required': False, 'schema': {'type': 'string', 'const': 'no-store'}},
@@ -740,7 +754,7 @@ _S27: Any = {
     },
 }
 
-_S28: Any = {
+_S29: Any = {
     'description': 'Client authentication failed (RFC 6749 `invalid_client`).',
     'headers': {
         'WWW-Authenticate': _S4,
@@ -1924,7 +1938,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings',
             'tag': 'bookings',
             'summary': 'Create a booking',
-            'parameters': [_S2],
+            'parameters': [_S2, _S16],
             'responses': {
                 '201': {
                     'description': 'The booking was created.',
@@ -1954,6 +1968,7 @@ TABLE: ApiTable = {
                             'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                        'Idempotent-Replayed': {'required': False, 'schema': {'type': 'string', 'enum': ['true']}},
                     },
                     'content': {
                         'application/json': {
@@ -2001,7 +2016,7 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S16,
+                '409': _S17,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -2068,7 +2083,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Get a booking',
-            'parameters': [_S17, _S2],
+            'parameters': [_S18, _S2],
             'responses': {
                 '200': {
                     'description': 'The booking.',
@@ -2094,7 +2109,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S18},
+                            'examples': {'confirmed': _S19},
                         },
                     },
                 },
@@ -2123,7 +2138,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Update a booking',
-            'parameters': [_S17, _S2],
+            'parameters': [_S18, _S2],
             'responses': {
                 '200': {
                     'description': 'The updated booking.',
@@ -2149,7 +2164,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S18},
+                            'examples': {'confirmed': _S19},
                         },
                     },
                 },
@@ -2157,8 +2172,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S16,
-                '422': _S19,
+                '409': _S17,
+                '422': _S20,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2201,7 +2216,7 @@ TABLE: ApiTable = {
             'tag': 'bookings',
             'summary': 'Cancel a booking',
             'parameters': [
-                _S17,
+                _S18,
                 {
                     'name': 'reason',
                     'location': 'query',
@@ -2277,7 +2292,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S19,
+                '422': _S20,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2309,7 +2324,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents',
             'tag': 'payments',
             'summary': 'Create a payment intent',
-            'parameters': [_S2],
+            'parameters': [_S2, _S16],
             'responses': {
                 '201': {
                     'description': 'The payment intent was created.',
@@ -2339,6 +2354,7 @@ TABLE: ApiTable = {
                             'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                        'Idempotent-Replayed': {'required': False, 'schema': {'type': 'string', 'enum': ['true']}},
                     },
                     'content': {
                         'application/json': {
@@ -2388,7 +2404,8 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S20,
+                '404': _S7,
+                '409': _S21,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -2414,6 +2431,17 @@ TABLE: ApiTable = {
                                     },
                                 },
                             },
+                            'test_practitioner': {
+                                'data': {
+                                    'type': 'payment_intent',
+                                    'attributes': {
+                                        'booking_id': 'booking_456',
+                                        'amount': 5000,
+                                        'currency': 'USD',
+                                        'payment_method_types': ['card'],
+                                    },
+                                },
+                            },
                         },
                     },
                 },
@@ -2425,7 +2453,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}',
             'tag': 'payments',
             'summary': 'Get a payment intent',
-            'parameters': [_S21, _S2],
+            'parameters': [_S22, _S2],
             'responses': {
                 '200': {
                     'description': 'The payment intent.',
@@ -2451,7 +2479,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/PaymentIntentDocument'},
-                            'examples': {'succeeded': _S22},
+                            'examples': {'succeeded': _S23},
                         },
                     },
                 },
@@ -2479,7 +2507,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/confirm',
             'tag': 'payments',
             'summary': 'Confirm a payment',
-            'parameters': [_S21, _S2],
+            'parameters': [_S22, _S2, _S16],
             'responses': {
                 '200': {
                     'description': 'The payment succeeded.',
@@ -2501,11 +2529,12 @@ TABLE: ApiTable = {
                             'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                        'Idempotent-Replayed': {'required': False, 'schema': {'type': 'string', 'enum': ['true']}},
                     },
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/PaymentIntentDocument'},
-                            'examples': {'succeeded': _S22},
+                            'examples': {'succeeded': _S23},
                         },
                     },
                 },
@@ -2531,6 +2560,7 @@ TABLE: ApiTable = {
                             'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                        'Idempotent-Replayed': {'required': False, 'schema': {'type': 'string', 'enum': ['true']}},
                     },
                     'content': {
                         'application/json': {
@@ -2582,7 +2612,7 @@ TABLE: ApiTable = {
                 },
                 '403': _S6,
                 '404': _S7,
-                '409': _S20,
+                '409': _S21,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -2709,7 +2739,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/refunds',
             'tag': 'payments',
             'summary': 'Refund a payment',
-            'parameters': [_S21, _S2],
+            'parameters': [_S22, _S2, _S16],
             'responses': {
                 '201': {
                     'description': 'The refund was created.',
@@ -2739,6 +2769,7 @@ TABLE: ApiTable = {
                             'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                        'Idempotent-Replayed': {'required': False, 'schema': {'type': 'string', 'enum': ['true']}},
                     },
                     'content': {
                         'application/json': {
@@ -2774,7 +2805,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S20,
+                '409': _S21,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -2815,7 +2846,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/messages',
             'tag': 'messaging',
             'summary': "List a conversation's messages",
-            'parameters': [_S23, _S12, _S13, _S2],
+            'parameters': [_S24, _S12, _S13, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of messages.',
@@ -2906,7 +2937,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/messages',
             'tag': 'messaging',
             'summary': 'Send a message',
-            'parameters': [_S23, _S2],
+            'parameters': [_S24, _S2],
             'responses': {
                 '201': {
                     'description': 'The message was sent.',
@@ -3019,7 +3050,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/files',
             'tag': 'messaging',
             'summary': 'Upload a file',
-            'parameters': [_S23, _S2],
+            'parameters': [_S24, _S2],
             'responses': {
                 '201': {
                     'description': 'The file was stored and shared.',
@@ -3295,7 +3326,7 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S20,
+                '409': _S21,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -3575,7 +3606,7 @@ TABLE: ApiTable = {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/WebhookDocument'},
                             'examples': {
-                                'created': _S24,
+                                'created': _S25,
                                 'generated_secret': {
                                     'data': {
                                         'id': 'wh_124',
@@ -3619,7 +3650,7 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S20,
+                '409': _S21,
                 '422': _S11,
                 '429': _S8,
                 '500': _S9,
@@ -3677,7 +3708,7 @@ TABLE: ApiTable = {
             'path': '/v1/webhooks/{webhook_id}',
             'tag': 'webhooks',
             'summary': 'Get a webhook',
-            'parameters': [_S25, _S2],
+            'parameters': [_S26, _S2],
             'responses': {
                 '200': {
                     'description': 'The webhook.',
@@ -3703,7 +3734,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/WebhookDocument'},
-                            'examples': {'registered': _S24},
+                            'examples': {'registered': _S25},
                         },
                     },
                 },
@@ -3725,7 +3756,7 @@ TABLE: ApiTable = {
             'path': '/v1/webhooks/{webhook_id}',
             'tag': 'webhooks',
             'summary': 'Delete a webhook',
-            'parameters': [_S25, _S2],
+            'parameters': [_S26, _S2],
             'responses': {
                 '204': {
                     'description': 'The webhook was deleted.',
@@ -3769,7 +3800,7 @@ TABLE: ApiTable = {
             'tag': 'webhooks',
             'summary': "List a webhook's deliveries",
             'parameters': [
-                _S25,
+                _S26,
                 {
                     'name': 'status',
                     'location': 'query',
@@ -3873,7 +3904,7 @@ TABLE: ApiTable = {
             'tag': 'webhooks',
             'summary': 'Redeliver a webhook event',
             'parameters': [
-                _S25,
+                _S26,
                 {
                     'name': 'delivery_id',
                     'location': 'path',
@@ -4238,7 +4269,7 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S26,
+                '400': _S27,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4316,7 +4347,7 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S26,
+                '400': _S27,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4391,8 +4422,8 @@ TABLE: ApiTable = {
                         },
                     },
                 },
-                '400': _S27,
-                '401': _S28,
+                '400': _S28,
+                '401': _S29,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4466,8 +4497,8 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S27,
-                '401': _S28,
+                '400': _S28,
+                '401': _S29,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,

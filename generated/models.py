@@ -1139,7 +1139,7 @@ GetPractitionerParams = TypedDict('GetPractitionerParams', {'practitioner_id': '
 GetPractitionerAvailabilityParams = TypedDict('GetPractitionerAvailabilityParams', {'practitioner_id': 'PractitionerId', 'from': 'NotRequired[str]', 'to': 'NotRequired[str]', 'X-Request-ID': 'NotRequired[str]'})
 
 
-CreateBookingParams = TypedDict('CreateBookingParams', {'X-Request-ID': 'NotRequired[str]'})
+CreateBookingParams = TypedDict('CreateBookingParams', {'X-Request-ID': 'NotRequired[str]', 'Idempotency-Key': 'NotRequired[str]'})
 
 
 GetBookingParams = TypedDict('GetBookingParams', {'booking_id': 'BookingId', 'X-Request-ID': 'NotRequired[str]'})
@@ -1151,16 +1151,16 @@ UpdateBookingParams = TypedDict('UpdateBookingParams', {'booking_id': 'BookingId
 CancelBookingParams = TypedDict('CancelBookingParams', {'booking_id': 'BookingId', 'reason': 'NotRequired[str]', 'X-Request-ID': 'NotRequired[str]'})
 
 
-CreatePaymentIntentParams = TypedDict('CreatePaymentIntentParams', {'X-Request-ID': 'NotRequired[str]'})
+CreatePaymentIntentParams = TypedDict('CreatePaymentIntentParams', {'X-Request-ID': 'NotRequired[str]', 'Idempotency-Key': 'NotRequired[str]'})
 
 
 GetPaymentIntentParams = TypedDict('GetPaymentIntentParams', {'intent_id': 'PaymentIntentId', 'X-Request-ID': 'NotRequired[str]'})
 
 
-ConfirmPaymentIntentParams = TypedDict('ConfirmPaymentIntentParams', {'intent_id': 'PaymentIntentId', 'X-Request-ID': 'NotRequired[str]'})
+ConfirmPaymentIntentParams = TypedDict('ConfirmPaymentIntentParams', {'intent_id': 'PaymentIntentId', 'X-Request-ID': 'NotRequired[str]', 'Idempotency-Key': 'NotRequired[str]'})
 
 
-CreateRefundParams = TypedDict('CreateRefundParams', {'intent_id': 'PaymentIntentId', 'X-Request-ID': 'NotRequired[str]'})
+CreateRefundParams = TypedDict('CreateRefundParams', {'intent_id': 'PaymentIntentId', 'X-Request-ID': 'NotRequired[str]', 'Idempotency-Key': 'NotRequired[str]'})
 
 
 ListConversationMessagesParams = TypedDict('ListConversationMessagesParams', {'conversation_id': 'ConversationId', 'limit': 'NotRequired[int]', 'offset': 'NotRequired[int]', 'X-Request-ID': 'NotRequired[str]'})

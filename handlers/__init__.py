@@ -8,7 +8,9 @@ from handlers.batch import batch
 from handlers.bookings import bookings
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.messaging import messaging
+from handlers.graphql.payments import BINDABLES as payments_bindables
 from handlers.oauth import oauth
+from handlers.payments import payments
 from handlers.practitioners import practitioners
 from handlers.webhooks import webhooks
 from server.binding import OperationGroup
@@ -21,3 +23,5 @@ DATABASE_GROUPS: list[OperationGroup] = [practitioners, bookings]
 BINDABLES: list[Any] = []
 GROUPS += [messaging, webhooks, batch]
 BINDABLES += messaging_bindables
+GROUPS += [payments]
+BINDABLES += payments_bindables

@@ -230,6 +230,26 @@ def _restore(schema: GraphQLSchema, bound: Resolvers) -> None:
             field.subscribe = subscribe or field.subscribe
 
 
+FALLBACK = "kk.fallback"
+
+
+def _keep_fallbacks(
+    schema: GraphQLSchema, bound: Resolvers, mock: Callable[[GraphQLSchema], None]
+) -> None:
+    """Let the mock resolve every field, bound ones included, and keep its resolver of each
+    bound field in `field.extensions[FALLBACK]`: a handler may hand it the parents it does
+    not own (objects the mocks made)."""
+    fields = []
+    for type_name, name in bound:
+        t = schema.type_map[type_name]
+        if isinstance(t, GraphQLObjectType):
+            fields.append(t.fields[name])
+            t.fields[name].resolve = None
+    mock(schema)
+    for field in fields:
+        field.extensions = {**(field.extensions or {}), FALLBACK: field.resolve}
+
+
 def build_graphql_app(
     sdl: str,
     bindables: list[Any],
@@ -245,7 +265,7 @@ def build_graphql_app(
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
         bound = _bound_fields(schema)
-        mock(schema)
+        _keep_fallbacks(schema, bound, mock)
         _restore(schema, bound)  # handler bindables win field by field; mocks answer the rest
     if authenticator is not None:
         enforce_scopes(schema, scopes)

@@ -5,8 +5,18 @@ Importing the package registers every resource's seed loader and owner lookup.
 
 from __future__ import annotations
 
-from handlers.domain import directory, records, users
+from handlers.domain import directory, payment_records, records, users
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.unit import Unit, read, write
 
-__all__ = ["Domain", "Unit", "directory", "domain_of", "read", "records", "users", "write"]
+__all__ = [
+    "Domain",
+    "Unit",
+    "directory",
+    "domain_of",
+    "payment_records",
+    "read",
+    "records",
+    "users",
+    "write",
+]

@@ -13,6 +13,7 @@ from server.auth.services import auth_of, declared_scopes
 from server.factory import AppConfig, build
 from server.schemas import standalone
 from tests.engine import client
+from tests.handlers.payments_support import BOOKINGS_ON_HANDLERS
 from tests.spec.reference_documents import graphql_documents
 
 pytestmark = pytest.mark.anyio
@@ -79,6 +80,23 @@ def example_request(op_id: str) -> tuple[str, str, dict[str, Any]]:
     return spec["method"], url, kwargs
 
 
+# Payments are on handlers: they pay bookings stored in the database, which the bookings
+# handlers write (until those are bound too, these cases cannot run in this app).
+UNPAID = {"createPaymentIntent", "confirmPaymentIntent"}
+SEEDED_PAYMENTS = {"getPaymentIntent", "createRefund"}
+
+
+async def unpaid_intent_request(c: Any) -> dict[str, Any]:
+    """createPaymentIntent's example, for a new booking of the test practitioner."""
+    _, booking_url, booking = example_request("createBooking")
+    made = (await c.post(booking_url, headers=AUTH, **booking)).json()["data"]
+    price = made["attributes"]["price"]
+    body = example_request("createPaymentIntent")[2]["json"]
+    attributes = {**body["data"]["attributes"], "booking_id": made["id"]}
+    attributes.update(amount=price["amount"] * 100, currency=price["currency"])
+    return {**body, "data": {**body["data"], "attributes": attributes}}
+
+
 @pytest.mark.parametrize("op_id", sorted(OPERATIONS))
 async def test_every_operation_answers_its_own_examples_with_a_spec_valid_response(
     op_id: str,
@@ -86,10 +104,18 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
     method, url, kwargs = example_request(op_id)
     async with client(APP) as c:
         assert (await c.post("/__sandbox/reset")).status_code == 200  # each from the seed
-        if op_id == "confirmPaymentIntent":  # the seeded pi_123 is paid: confirm a new intent
-            _, create_url, create = example_request("createPaymentIntent")
-            created = await c.post(create_url, headers=AUTH, **create)
-            url = url.replace("pi_123", created.json()["data"]["id"])
+        if op_id in UNPAID:
+            if not BOOKINGS_ON_HANDLERS:
+                pytest.skip("payments on handlers need bookings on handlers (handlers-db)")
+            # the seeded booking_123 is paid (pi_123): pay a new booking instead
+            kwargs["json"] = await unpaid_intent_request(c)
+            if op_id == "confirmPaymentIntent":
+                _, create_url, create = example_request("createPaymentIntent")
+                created = await c.post(create_url, headers=AUTH, **kwargs)
+                url = url.replace("pi_123", created.json()["data"]["id"])
+                kwargs["json"] = example_request(op_id)[2]["json"]
+        elif op_id in SEEDED_PAYMENTS and not BOOKINGS_ON_HANDLERS:
+            pytest.skip("the seeded pi_123 needs the seeded booking_123 (handlers-db)")
         if op_id == "createWebhook":  # one webhook per URL (409): free the seeded example's URL
             taken = (await c.get("/v1/webhooks", headers=AUTH)).json()["data"]
             wanted = kwargs["json"]["data"]["attributes"]["url"]

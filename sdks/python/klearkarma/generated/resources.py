@@ -458,6 +458,7 @@ class BookingsResource(SyncResource):
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Booking:
         """Create a booking.
 
@@ -482,6 +483,7 @@ class BookingsResource(SyncResource):
                 location=location,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -593,6 +595,7 @@ class PaymentsResource(SyncResource):
         payment_method_types: list[models.PaymentMethodType] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Create a payment intent.
 
@@ -601,7 +604,8 @@ class PaymentsResource(SyncResource):
         Creates a payment intent for a booking. `amount` is in minor units of `currency`
         (`7500` = USD 75.00) and must equal the booking's price. The intent starts in
         `requires_payment_method`; confirm it with a payment method. A booking that already
-        has a succeeded intent answers 409 `RESOURCE_CONFLICT`.
+        has a succeeded intent answers 409 `RESOURCE_CONFLICT`; a booking that does not
+        exist or is not the caller's answers 404 `RESOURCE_NOT_FOUND`.
         """
         return cast(
             "models.PaymentIntent",
@@ -613,6 +617,7 @@ class PaymentsResource(SyncResource):
                 payment_method_types=payment_method_types,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -644,6 +649,7 @@ class PaymentsResource(SyncResource):
         payment_method: models.PaymentsConfirmIntentPaymentMethod,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Confirm a payment.
 
@@ -667,6 +673,7 @@ class PaymentsResource(SyncResource):
                 payment_method=payment_method,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -678,6 +685,7 @@ class PaymentsResource(SyncResource):
         reason: models.RefundReason | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Refund:
         """Refund a payment.
 
@@ -698,6 +706,7 @@ class PaymentsResource(SyncResource):
                 reason=reason,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1416,6 +1425,7 @@ class AsyncBookingsResource(AsyncResource):
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Booking:
         """Create a booking.
 
@@ -1440,6 +1450,7 @@ class AsyncBookingsResource(AsyncResource):
                 location=location,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1551,6 +1562,7 @@ class AsyncPaymentsResource(AsyncResource):
         payment_method_types: list[models.PaymentMethodType] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Create a payment intent.
 
@@ -1559,7 +1571,8 @@ class AsyncPaymentsResource(AsyncResource):
         Creates a payment intent for a booking. `amount` is in minor units of `currency`
         (`7500` = USD 75.00) and must equal the booking's price. The intent starts in
         `requires_payment_method`; confirm it with a payment method. A booking that already
-        has a succeeded intent answers 409 `RESOURCE_CONFLICT`.
+        has a succeeded intent answers 409 `RESOURCE_CONFLICT`; a booking that does not
+        exist or is not the caller's answers 404 `RESOURCE_NOT_FOUND`.
         """
         return cast(
             "models.PaymentIntent",
@@ -1571,6 +1584,7 @@ class AsyncPaymentsResource(AsyncResource):
                 payment_method_types=payment_method_types,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1602,6 +1616,7 @@ class AsyncPaymentsResource(AsyncResource):
         payment_method: models.PaymentsConfirmIntentPaymentMethod,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.PaymentIntent:
         """Confirm a payment.
 
@@ -1625,6 +1640,7 @@ class AsyncPaymentsResource(AsyncResource):
                 payment_method=payment_method,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 
@@ -1636,6 +1652,7 @@ class AsyncPaymentsResource(AsyncResource):
         reason: models.RefundReason | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
+        idempotency_key: str | Omit = OMIT,
     ) -> models.Refund:
         """Refund a payment.
 
@@ -1656,6 +1673,7 @@ class AsyncPaymentsResource(AsyncResource):
                 reason=reason,
                 meta=meta,
                 request_id=request_id,
+                idempotency_key=idempotency_key,
             ),
         )
 

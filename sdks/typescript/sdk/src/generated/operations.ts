@@ -526,6 +526,10 @@ export const OPERATIONS: Record<string, Operation> = {
       "requestId": [
         "header",
         "X-Request-ID"
+      ],
+      "idempotencyKey": [
+        "header",
+        "Idempotency-Key"
       ]
     },
     "body": "jsonapi",
@@ -659,6 +663,10 @@ export const OPERATIONS: Record<string, Operation> = {
       "requestId": [
         "header",
         "X-Request-ID"
+      ],
+      "idempotencyKey": [
+        "header",
+        "Idempotency-Key"
       ]
     },
     "body": "jsonapi",
@@ -715,6 +723,10 @@ export const OPERATIONS: Record<string, Operation> = {
       "requestId": [
         "header",
         "X-Request-ID"
+      ],
+      "idempotencyKey": [
+        "header",
+        "Idempotency-Key"
       ]
     },
     "body": "jsonapi",
@@ -748,6 +760,10 @@ export const OPERATIONS: Record<string, Operation> = {
       "requestId": [
         "header",
         "X-Request-ID"
+      ],
+      "idempotencyKey": [
+        "header",
+        "Idempotency-Key"
       ]
     },
     "body": "jsonapi",

@@ -129,6 +129,7 @@ export interface BookingsCreateParams {
   location?: AddressInput;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface BookingsGetParams {
@@ -159,6 +160,7 @@ export interface PaymentsCreateIntentParams {
   paymentMethodTypes?: Array<T.PaymentMethodType>;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface PaymentsGetIntentParams {
@@ -169,6 +171,7 @@ export interface PaymentsConfirmIntentParams {
   paymentMethod: { type: "card"; card: CardDetailsInput };
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface PaymentsCreateRefundParams {
@@ -176,6 +179,7 @@ export interface PaymentsCreateRefundParams {
   reason?: T.RefundReason;
   meta?: T.RequestMeta;
   requestId?: string;
+  idempotencyKey?: string;
 }
 
 export interface MessagingListConversationMessagesParams {
@@ -511,7 +515,8 @@ export class PaymentsResource extends Resource {
    * Creates a payment intent for a booking. `amount` is in minor units of `currency`
    * (`7500` = USD 75.00) and must equal the booking's price. The intent starts in
    * `requires_payment_method`; confirm it with a payment method. A booking that already
-   * has a succeeded intent answers 409 `RESOURCE_CONFLICT`.
+   * has a succeeded intent answers 409 `RESOURCE_CONFLICT`; a booking that does not exist
+   * or is not the caller's answers 404 `RESOURCE_NOT_FOUND`.
    */
   createIntent(params: PaymentsCreateIntentParams): Promise<T.PaymentIntent> {
     return this.call("createPaymentIntent", {}, params) as Promise<T.PaymentIntent>;

@@ -1,0 +1,112 @@
+"""Who charges cards: a `PaymentGateway` per app, chosen by its mode.
+
+The sandbox simulates payments with the reference's test cards (the documents of the spec's
+`x-mock-rules` on confirmPaymentIntent):
+
+    4242424242424242  succeeds
+    4000000000000002  declined            (402 PAYMENT_REQUIRED, card_declined)
+    4000000000009995  insufficient funds  (402 PAYMENT_REQUIRED, insufficient_funds)
+
+Any other number passing the Luhn check succeeds (other providers' test cards), one failing
+it is declined; an expired card is `expired_card`. Strict mode (`kk serve`) uses the same
+SandboxGateway until a real provider is integrated: no real money moves anywhere yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from handlers.domain.context import Domain
+
+DECLINES = {
+    "4000000000000002": ("card_declined", "The card was declined."),
+    "4000000000009995": ("insufficient_funds", "The card has insufficient funds."),
+}
+BRANDS = (("4", "visa"), ("5", "mastercard"), ("34", "amex"), ("37", "amex"), ("6", "discover"))
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What the gateway answered: `error` (code, message) when the card was not charged."""
+
+    method: dict[str, Any]
+    error: tuple[str, str] | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+class PaymentGateway(Protocol):
+    async def charge(self, card: Card, amount: int, currency: str, reference: str) -> Charge:
+        """Charge `amount` (minor units) to the card; `reference` is the intent id."""
+        ...
+
+    async def refund(self, reference: str, amount: int, currency: str) -> bool:
+        """Pay `amount` of the charge of `reference` back; False if the provider refused."""
+        ...
+
+
+def brand_of(number: str) -> str:
+    return next((name for prefix, name in BRANDS if number.startswith(prefix)), "unknown")
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for i, digit in enumerate(int(d) for d in reversed(number)):
+        doubled = digit * 2 if i % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
+
+
+class SandboxGateway:
+    """Simulated charges and refunds (deterministic: the card number decides)."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+
+    async def charge(self, card: Card, amount: int, currency: str, reference: str) -> Charge:
+        method = {
+            "type": "card",
+            "card": {
+                "brand": brand_of(card.number),
+                "last4": card.number[-4:],
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+            },
+        }
+        now: datetime = self.clock()
+        if card.number in DECLINES:
+            return Charge(method, DECLINES[card.number])
+        if (card.exp_year, card.exp_month) < (now.year, now.month):
+            return Charge(method, ("expired_card", "The card has expired."))
+        if not luhn_valid(card.number):
+            return Charge(method, ("card_declined", "The card was declined."))
+        return Charge(method)
+
+    async def refund(self, reference: str, amount: int, currency: str) -> bool:
+        return True
+
+
+def gateway_of(domain: Domain) -> PaymentGateway:
+    """The app's gateway: `options["payment_gateway"]` if given (tests, a real provider),
+    else the SandboxGateway (sandbox and, for now, strict mode)."""
+    given = domain.options.get("payment_gateway")
+    if given is not None:
+        return given  # type: ignore[no-any-return]
+    return domain.get(_Sandbox).gateway
+
+
+class _Sandbox:
+    def __init__(self, domain: Domain) -> None:
+        self.gateway = SandboxGateway(domain.clock)

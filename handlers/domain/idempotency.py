@@ -1,0 +1,158 @@
+"""`Idempotency-Key` on POSTs: a retry answers the first answer, it never acts twice.
+
+    @group.operation("confirmPaymentIntent")
+    async def confirm(request):
+        async def work(unit: Unit) -> Reply: ...      # the change, in the unit's transaction
+        return await idempotent(request, work)
+
+The key is claimed in the same transaction as the change it guards (a row of
+`idempotency_keys`, unique per caller, operation and key), and the answer is stored in it
+before the commit. So:
+
+- same key, same request (hash of path parameters and body): the stored answer again, with
+  `Idempotent-Replayed: true`; nothing is executed;
+- same key, another request: 409 RESOURCE_CONFLICT (source.parameter Idempotency-Key);
+- concurrent requests with one key: the unique index decides. The first executes; the others
+  wait for its commit (PostgreSQL blocks the conflicting insert, SQLite serializes writers)
+  and then replay its answer. If it fails and rolls back, the next one executes instead;
+- answers that raise (validation errors, 404, 409) roll the claim back with the rest: a
+  retry executes again. An answer the handler returns (a 2xx, a 402 decline that recorded
+  the failed attempt) is stored for 24 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.context import domain_of
+from handlers.domain.unit import Unit, write
+from handlers.storage.models import IdempotencyKey
+from server.errors import Conflict, Problem
+from server.responses import Reply
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+TTL = timedelta(hours=24)
+# Answer headers worth replaying (rate-limit and request-id headers are the new request's).
+KEPT_HEADERS = ("Location",)
+Work = Callable[[Unit], Awaitable[Reply]]
+
+
+def fingerprint(request: Any) -> str:
+    """What makes two requests "the same": the operation's path parameters and body."""
+    path = {p["name"] for p in request.operation["parameters"] if p["location"] == "path"}
+    params = {k: v for k, v in dict(request.params).items() if k in path}
+    raw = orjson.dumps({"params": params, "body": request.body}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(raw).hexdigest()
+
+
+async def idempotent(request: Any, work: Work) -> Reply:
+    """Run `work` in one write unit, once per `Idempotency-Key` (see the module)."""
+    domain = domain_of(request.services)
+    identity = request.identity
+    actor = identity.subject if identity is not None else None
+    key = request.headers.get(HEADER.lower())
+    async with write(domain, actor=actor, request_id=request.request_id) as unit:
+        if key is None:
+            return await work(unit)
+        scope = (actor or "anonymous", request.operation["operation_id"], key)
+        stored = await claim(unit.session, scope, fingerprint(request), unit.now)
+        if stored is not None:
+            return replay(stored)
+        reply = await work(unit)
+        await remember(unit.session, scope, reply)
+        return reply
+
+
+async def claim(
+    session: AsyncSession, scope: tuple[str, str, str], digest: str, now: datetime
+) -> IdempotencyKey | None:
+    """None when this request holds the key now; else the stored answer to replay."""
+    owner, operation, key = scope
+    values: dict[str, Any] = {
+        "owner": owner,
+        "operation": operation,
+        "key": key,
+        "request_hash": digest,
+        "response_status": None,
+        "response_body": None,
+        "response_headers": {},
+        "created_at": now,
+        "expires_at": now + TTL,
+    }
+    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect_insert = pg_insert if postgres else sqlite_insert
+    statement = dialect_insert(IdempotencyKey).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=["owner", "operation", "key"])
+    if (await session.execute(statement)).rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    row = await _stored(session, scope)
+    if row.expires_at <= now:  # an expired key is free again (one taker wins the update)
+        taken = await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == row.id, IdempotencyKey.expires_at <= now)
+            .values(**values)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return None
+        row = await _stored(session, scope)
+    if row.request_hash != digest:
+        raise Conflict(
+            problems=[
+                Problem(
+                    f"This {HEADER} was used for another request; use a new key",
+                    parameter=HEADER,
+                )
+            ]
+        )
+    return row
+
+
+async def _stored(session: AsyncSession, scope: tuple[str, str, str]) -> IdempotencyKey:
+    owner, operation, key = scope
+    found = await session.scalar(
+        select(IdempotencyKey)
+        .where(
+            IdempotencyKey.owner == owner,
+            IdempotencyKey.operation == operation,
+            IdempotencyKey.key == key,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if found is None or found.response_status is None:
+        # Claims commit together with their answer, so neither can be seen here.
+        raise Conflict(problems=[Problem("This request is still in progress", parameter=HEADER)])
+    return found
+
+
+async def remember(session: AsyncSession, scope: tuple[str, str, str], reply: Reply) -> None:
+    owner, operation, key = scope
+    await session.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.owner == owner,
+            IdempotencyKey.operation == operation,
+            IdempotencyKey.key == key,
+        )
+        .values(
+            response_status=reply.status,
+            # error replies come serialized (server.problems); stored as JSON all the same
+            response_body=orjson.loads(reply.body) if isinstance(reply.body, bytes) else reply.body,
+            response_headers={k: v for k, v in reply.headers.items() if k in KEPT_HEADERS},
+        )
+    )
+
+
+def replay(row: IdempotencyKey) -> Reply:
+    headers = {str(k): str(v) for k, v in (row.response_headers or {}).items()}
+    headers[REPLAYED] = "true"
+    return Reply(int(row.response_status or 200), row.response_body, headers)

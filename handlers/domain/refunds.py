@@ -1,0 +1,85 @@
+"""Refunds of succeeded payment intents: in full or in part, never more than what is left.
+
+Rules (createRefund): an intent that has not succeeded, or has nothing left to refund, is
+409 RESOURCE_CONFLICT; an `amount` above what is left is 422 VALIDATION_ERROR. The booking's
+`payment_status` becomes `partially_refunded` or `refunded`; `payment.refunded` follows.
+Concurrent refunds of one intent are serialized on the booking's row (as confirms are), so
+their sum never exceeds the amount.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.domain.context import Domain
+from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
+from handlers.domain.gateway import gateway_of
+from handlers.domain.payment_records import Payer, intent_event, may_act, people_of
+from handlers.domain.unit import Unit
+from handlers.storage.ids import new_id
+from handlers.storage.models import Booking, PaymentIntent, Refund
+from server.errors import Problem
+
+
+class RefundService:
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    async def refund(
+        self,
+        unit: Unit,
+        intent_id: str,
+        amount: int | None,
+        reason: str | None,
+        who: Payer | None = None,
+    ) -> Refund:
+        """A refund; with `who`, only the people of the intent may (REST: x-owner)."""
+        session = unit.session
+        if who is not None and not await may_act(session, who, intent_id):
+            raise NotFound(f"No payment intent {intent_id}")
+        found = await session.get(PaymentIntent, intent_id)
+        booking = None
+        if found is not None:  # lock the booking first, then read the intent afresh
+            booking = await session.scalar(
+                select(Booking).where(Booking.id == found.booking_id).with_for_update()
+            )
+        intent = await session.get(PaymentIntent, intent_id, populate_existing=True)
+        if intent is None or booking is None:
+            raise NotFound(f"No payment intent {intent_id}")
+        left = intent.amount - intent.amount_refunded
+        if intent.status != "succeeded" or left <= 0:
+            detail = (
+                f"The payment intent is {intent.status}"
+                if intent.status != "succeeded"
+                else "Nothing is left to refund"
+            )
+            raise ResourceConflict(problems=[Problem(detail, pointer="/data/attributes/status")])
+        if amount is not None and amount > left:
+            problem = Problem(
+                f"amount must be at most what is left to refund: {left}",
+                pointer="/data/attributes/amount",
+                meta={"field": "amount", "validation_rule": "maximum"},
+            )
+            raise Unprocessable(problems=[problem])
+        paid_back = left if amount is None else amount
+        ok = await gateway_of(self.domain).refund(intent.id, paid_back, intent.currency)
+        refund = Refund(
+            id=new_id("refund"),
+            payment_intent_id=intent.id,
+            amount=paid_back,
+            currency=intent.currency,
+            status="succeeded" if ok else "failed",
+            reason=reason,
+            created_at=unit.now,
+        )
+        session.add(refund)
+        if ok:
+            intent.amount_refunded += paid_back
+            whole = intent.amount_refunded >= intent.amount
+            booking.payment_status = "refunded" if whole else "partially_refunded"
+            intent.updated_at = booking.updated_at = unit.now
+        await session.flush()
+        if ok:
+            unit.emit("payment.refunded", intent_event(intent), await people_of(session, booking))
+        unit.audit("refund.create", "refund", refund.id, amount=paid_back, intent=intent.id)
+        return refund
