@@ -17,7 +17,6 @@ from unittest.mock import patch
 import asyncpg
 import pytest
 
-import handlers
 from handlers.domain.context import domain_of
 from handlers.storage.database import DB_FILE, Database, database_url
 from handlers.storage.migrate import upgrade
@@ -85,21 +84,15 @@ async def database(backend_url: str) -> AsyncIterator[Database]:
         await db.close()
 
 
-def with_database_groups() -> list[Any]:
-    return [*handlers.GROUPS, *handlers.DATABASE_GROUPS]
-
-
 def sandbox_app(data_dir: str | None = None, **options: object) -> Built:
-    """`kk sandbox`'s app on a fresh data dir (SQLite unless DATABASE_URL is set), with the
-    database-backed groups bound (see handlers.DATABASE_GROUPS)."""
+    """`kk sandbox`'s app on a fresh data dir (SQLite unless DATABASE_URL is set)."""
     config = AppConfig(
         "sandbox",
         data_dir=data_dir or tempfile.mkdtemp(prefix="kk-handlers-"),
         rate_limits="off",
         options=dict(options),
     )
-    with patch("server.factory.handler_groups", with_database_groups):
-        return build(config)
+    return build(config)
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from handlers import GROUPS
 from handlers.domain.context import Domain, domain_of
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, OutboxEvent, Practitioner
@@ -17,13 +15,6 @@ from server.auth.services import auth_of
 from server.factory import Built
 
 SCOPES = ["read:bookings", "write:bookings"]
-# Payments on handlers pay bookings in the database; flows that book through the API first
-# need the bookings handlers bound as well (branch handlers-db) to run end to end.
-BOOKINGS_ON_HANDLERS = any("createBooking" in group.handlers for group in GROUPS)
-needs_bookings_on_handlers = pytest.mark.skipif(
-    not BOOKINGS_ON_HANDLERS,
-    reason="books through the API, then pays on handlers: needs the bookings handlers",
-)
 PAYER = "user_payer_1"
 SUCCEEDS, DECLINED, NO_FUNDS = "4242424242424242", "4000000000000002", "4000000000009995"
 

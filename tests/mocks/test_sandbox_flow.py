@@ -20,7 +20,6 @@ from starlette.testclient import TestClient
 
 from server.auth.services import auth_of
 from server.factory import AppConfig, Built, build
-from tests.handlers.payments_support import needs_bookings_on_handlers
 
 SECRET = "whsec_frontend_flow_secret"
 USER = "test_user_123"
@@ -136,7 +135,6 @@ subscription Updates($userId: ID!) {
 }"""
 
 
-@needs_bookings_on_handlers
 def test_a_frontend_books_and_pays_and_sees_it_on_webhooks_ws_and_graphql(
     flow: tuple[TestClient, Built, Receiver],
 ) -> None:

@@ -14,7 +14,6 @@ from codegen.table import build_table
 from server.cli import main
 from tests.sdks.conftest import ROOT, Sandbox
 from tests.sdks.login import sign_in
-from tests.handlers.payments_support import needs_bookings_on_handlers
 from tests.sdks.node import BIN, run, sandbox_env
 
 POSTMAN = ROOT / "sdks" / "postman"
@@ -107,7 +106,6 @@ def test_the_environments_scopes_are_granted_to_the_sandboxs_test_user(
         assert client.oauth.exchange_code(code, request).scope == env["scope"]
 
 
-@needs_bookings_on_handlers
 def test_newman_runs_the_collection_against_the_sandbox_with_zero_failed_assertions(
     fresh_sandbox: Sandbox, tmp_path: Path
 ) -> None:
