@@ -1,5 +1,9 @@
-"""Webhook subscriptions and their delivery log: register (409 on a taken URL, a generated
-secret shown once), read, delete (pending retries dropped), list deliveries, redeliver.
+"""Webhook subscriptions and their delivery log: register (409 when the caller already has a
+webhook on that URL; a generated secret shown once), read, delete (pending retries dropped),
+list deliveries, redeliver.
+
+URLs are unique per owner (the account that registered them), so the sandbox's seeded example
+webhook never blocks the reference's own registration example.
 
 Deliveries themselves are made by `handlers.domain.delivery` from the outbox.
 """
@@ -21,6 +25,8 @@ from handlers.storage.ids import new_id
 from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
 from handlers.storage.seed import loader
 from server.errors import Conflict, NotFound, Problem
+
+SEED_OWNER = "kk_sandbox_seed"
 
 
 def webhook_resource(w: Webhook) -> dict[str, Any]:
@@ -74,7 +80,9 @@ class WebhookService:
             session = unit.session
             if self.domain.db.dialect == "postgresql":  # one registration at a time
                 await session.execute(text("LOCK TABLE webhooks IN SHARE ROW EXCLUSIVE MODE"))
-            taken = await session.scalar(select(Webhook.id).where(Webhook.url == attrs["url"]))
+            taken = await session.scalar(
+                select(Webhook.id).where(Webhook.url == attrs["url"], Webhook.owner_id == actor)
+            )
             if taken is not None:
                 raise Conflict(
                     problems=[
@@ -199,13 +207,11 @@ async def load_webhook(session: AsyncSession, record: Mapping[str, Any], _: Any)
     if await session.get(Webhook, record["id"]) is not None:
         return False
     a = record.get("attributes") or {}
-    if await session.scalar(select(Webhook.id).where(Webhook.url == a.get("url"))):
-        return False
     created = parse_time(a["created_at"]) if a.get("created_at") else None
     session.add(
         Webhook(
             id=record["id"],
-            owner_id="test_admin",
+            owner_id=SEED_OWNER,
             url=a.get("url") or "",
             events=list(a.get("events") or []),
             secret="whsec_" + secrets.token_hex(12),
