@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.bookings import bookings
+from handlers.health_records import health_records
 from handlers.oauth import oauth
 from handlers.practitioners import practitioners
+from handlers.users import users
 from server.binding import OperationGroup
 
-GROUPS: list[OperationGroup] = [oauth, practitioners, bookings]
+GROUPS: list[OperationGroup] = [oauth, practitioners, bookings, users, health_records]
 BINDABLES: list[Any] = []
