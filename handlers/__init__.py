@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.bookings import bookings
+from handlers.graphql import USERS
 from handlers.health_records import health_records
 from handlers.oauth import oauth
 from handlers.practitioners import practitioners
@@ -12,4 +13,4 @@ from handlers.users import users
 from server.binding import OperationGroup
 
 GROUPS: list[OperationGroup] = [oauth, practitioners, bookings, users, health_records]
-BINDABLES: list[Any] = []
+BINDABLES: list[Any] = [*USERS]

@@ -112,7 +112,7 @@ def _realtime(
             scopes=_graphql_scopes(files, spec_given),
             authenticator=runtime.authenticator,
             mock=getattr(fallback, "bind_graphql", None),
-            context={"bus": bus},
+            context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
             graphiql=assets is not None,
         )

@@ -12,7 +12,7 @@ import inspect
 import logging
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
@@ -192,6 +192,27 @@ def _default(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
+Bound = dict[tuple[str, str], tuple[Any, Any]]
+
+
+def _bound_fields(schema: GraphQLSchema) -> Bound:
+    """(type, field) -> (resolve, subscribe) of every field a bindable resolved."""
+    return {
+        (t.name, name): (f.resolve, f.subscribe)
+        for t in schema.type_map.values()
+        if isinstance(t, GraphQLObjectType)
+        for name, f in t.fields.items()
+        if f.resolve is not None or f.subscribe is not None
+    }
+
+
+def _restore(schema: GraphQLSchema, bound: Bound) -> None:
+    for (type_name, name), (resolve, subscribe) in bound.items():
+        field = cast(GraphQLObjectType, schema.type_map[type_name]).fields[name]
+        field.resolve = resolve or field.resolve
+        field.subscribe = subscribe or field.subscribe
+
+
 def build_graphql_app(
     sdl: str,
     bindables: list[Any],
@@ -206,7 +227,9 @@ def build_graphql_app(
 ) -> GraphQL:
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
+        bound = _bound_fields(schema)
         mock(schema)
+        _restore(schema, bound)  # handler bindables win field by field; mocks answer the rest
     if authenticator is not None:
         enforce_scopes(schema, scopes)
 
