@@ -65,11 +65,14 @@ def health_resource(p: HealthProfile, visible: frozenset[str] | None = None) -> 
 
 
 async def _profile(session: AsyncSession, user_id: str, lock: bool = False) -> HealthProfile:
-    query = select(HealthProfile).where(HealthProfile.user_id == user_id)
-    found = await session.scalar(query.with_for_update() if lock else query)
+    """The user's profile (empty if none is stored); `lock` holds the user's row first, so
+    two first writes of one profile take turns instead of colliding."""
+    if lock and await session.get(User, user_id, with_for_update=True) is None:
+        raise NotFound(f"No user {user_id}")
+    found = await session.scalar(select(HealthProfile).where(HealthProfile.user_id == user_id))
     if found is not None:
         return found
-    if await session.get(User, user_id) is None:
+    if not lock and await session.get(User, user_id) is None:
         raise NotFound(f"No user {user_id}")
     return empty_profile(user_id)
 

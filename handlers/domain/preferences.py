@@ -53,8 +53,9 @@ def preferences_resource(p: UserPreferences) -> dict[str, Any]:
     }
 
 
-async def _user_exists(session: AsyncSession, user_id: str) -> None:
-    if await session.get(User, user_id) is None:
+async def _user_exists(session: AsyncSession, user_id: str, lock: bool = False) -> None:
+    """404 for an unknown user; `lock` holds the user's row (writers of one user in turn)."""
+    if await session.get(User, user_id, with_for_update=lock) is None:
         raise NotFound(f"No user {user_id}")
 
 
@@ -89,7 +90,7 @@ class PreferencesService:
         viewer.require(user_id)
         async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:
             session = unit.session
-            await _user_exists(session, user_id)
+            await _user_exists(session, user_id, lock=True)
             prefs = await session.scalar(
                 select(UserPreferences).where(UserPreferences.user_id == user_id).with_for_update()
             )

@@ -55,7 +55,7 @@ def booking_members(f: BookingFilter) -> Subquery:
         where.append(b.status == f.status)
     if f.start:
         where.append(b.scheduled_at >= _day(f.start))
-    if f.end:
+    if f.end and f.end < date.max:
         where.append(b.scheduled_at < _day(f.end + timedelta(days=1)))
     as_user = select(b.user_id.label("owner"), b.id.label("item"), b.scheduled_at.label("at"))
     as_practitioner = select(p.user_id, b.id, b.scheduled_at).join(p, p.id == b.practitioner_id)

@@ -25,8 +25,9 @@ these two pipeline steps, so no handler re-implements the rule:
 The OwnershipSource is provided by whoever holds the data (the mock store, the handlers'
 database); see `OwnershipSource`. A source may also offer `now()` (its clock, against which
 share expiry is compared; default the system clock) and `denied(op_id, actor, params,
-request_id)` (told of every denial before it is answered, e.g. to audit it). An operation answered by a handler whose `x-owner` names a
-`resource` that no source declares stops the server at startup.
+request_id)` (told of every denial before it is answered, e.g. to audit it). An operation
+answered by a handler whose `x-owner` names a `resource` that no source declares stops the
+server at startup.
 """
 
 from __future__ import annotations
