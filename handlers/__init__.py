@@ -6,12 +6,15 @@ from typing import Any
 
 from handlers.batch import batch
 from handlers.bookings import bookings
+from handlers.graphql import USERS
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.graphql.payments import BINDABLES as payments_bindables
+from handlers.health_records import health_records
 from handlers.messaging import messaging
 from handlers.oauth import oauth
 from handlers.payments import payments
 from handlers.practitioners import practitioners
+from handlers.users import users
 from handlers.webhooks import webhooks
 from server.binding import OperationGroup
 
@@ -19,9 +22,11 @@ GROUPS: list[OperationGroup] = [
     oauth,
     practitioners,
     bookings,
+    users,
+    health_records,
     payments,
     messaging,
     webhooks,
     batch,
 ]
-BINDABLES: list[Any] = [*messaging_bindables, *payments_bindables]
+BINDABLES: list[Any] = [*USERS, *messaging_bindables, *payments_bindables]

@@ -5,7 +5,17 @@ Importing the package registers every resource's seed loader and owner lookup.
 
 from __future__ import annotations
 
-from handlers.domain import directory, payment_records, records, users
+from handlers.domain import (  # noqa: F401 - registers loaders and owner lookups
+    directory,
+    health,
+    payment_records,
+    preferences,
+    records,
+    shares,
+    sharing,
+    standins,
+    users,
+)
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.unit import Unit, read, write
 

@@ -12,12 +12,14 @@ half on handlers, half on mocks checks both.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.audit import audit_denial
 from handlers.domain.context import Domain
 from handlers.storage.models import HealthRecordShare
 from server.auth.access import OwnershipSource
@@ -58,10 +60,19 @@ class DatabaseOwnership:
             return await self.previous.owners(resource, resource_id)
         return found
 
+    def now(self) -> datetime:
+        """The domain's clock (a sandbox started with `now` judges share expiry by it)."""
+        return self.domain.clock()
+
+    async def denied(
+        self, op_id: str, actor: str | None, params: Mapping[str, Any], request_id: str
+    ) -> None:
+        """Audit an x-owner denial of an audited operation (handlers.domain.audit)."""
+        await audit_denial(self.domain, op_id, actor, params, request_id, "denied")
+
     async def share_expiry(
         self, owner: str, grantees: frozenset[str], kind: str
     ) -> datetime | None:
-        found: list[datetime] = []
         if kind in SHARE_KINDS:
             await self.domain.ready()
             async with self.domain.db.session() as session:
@@ -71,12 +82,12 @@ class DatabaseOwnership:
                         HealthRecordShare.practitioner_id.in_(grantees),
                         HealthRecordShare.status == "active",
                         HealthRecordShare.revoked_at.is_(None),
+                        HealthRecordShare.expires_at > self.domain.clock(),
                     )
                 )
-            if latest is not None:
-                found.append(latest)
+            # The database is the only record of these shares: a revocation here must not be
+            # outweighed by a stale copy in the mock store.
+            return latest
         if self.previous is not None:
-            other = await self.previous.share_expiry(owner, grantees, kind)
-            if other is not None:
-                found.append(other)
-        return max(found) if found else None
+            return await self.previous.share_expiry(owner, grantees, kind)
+        return None

@@ -1,19 +1,39 @@
-"""Users as rows and as JSON:API resources (the sandbox's test users are seeded from them)."""
+"""Users as rows and as JSON:API resources, and the service that reads and changes a profile
+(the sandbox's test users are seeded from the spec's examples)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.jsonapi import iso, parse_date, parse_time
-from handlers.storage.models import User
+from handlers.domain.context import Domain
+from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
+from handlers.domain.jsonapi import iso, parse_date, parse_time, ref
+from handlers.domain.unit import read, write
+from handlers.domain.viewer import Viewer
+from handlers.storage.models import HealthProfile, User, UserPreferences
 from handlers.storage.seed import loader
+from server.errors import Problem
+
+# Attributes of a user that `updateUser` may change.
+EDITABLE = ("email", "first_name", "last_name", "date_of_birth", "phone_number", "address")
+Related = dict[str, tuple[str | None, str | None]]
 
 
-def user_resource(user: User) -> dict[str, Any]:
-    return {
+def user_resource(
+    user: User, preferences_id: str | None = None, health_profile_id: str | None = None
+) -> dict[str, Any]:
+    relationships = {}
+    if health_profile_id:
+        relationships["health_profile"] = ref("health_profile", health_profile_id)
+    if preferences_id:
+        relationships["preferences"] = ref("user_preferences", preferences_id)
+    resource: dict[str, Any] = {
         "id": user.id,
         "type": "user",
         "attributes": {
@@ -29,6 +49,89 @@ def user_resource(user: User) -> dict[str, Any]:
             "updated_at": iso(user.updated_at),
         },
     }
+    if relationships:
+        resource["relationships"] = relationships
+    return resource
+
+
+async def related_ids(session: AsyncSession, user_ids: Sequence[str]) -> Related:
+    """user id -> (preferences id, health profile id), two queries for any number of users."""
+    found: Related = {uid: (None, None) for uid in user_ids}
+    prefs = await session.execute(
+        select(UserPreferences.user_id, UserPreferences.id).where(
+            UserPreferences.user_id.in_(user_ids)
+        )
+    )
+    for uid, pid in prefs:
+        found[uid] = (pid, found[uid][1])
+    health = await session.execute(
+        select(HealthProfile.user_id, HealthProfile.id).where(HealthProfile.user_id.in_(user_ids))
+    )
+    for uid, hid in health:
+        found[uid] = (found[uid][0], hid)
+    return found
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError as e:
+        problem = Problem("Not a date (YYYY-MM-DD)", pointer="/data/attributes/date_of_birth")
+        raise Unprocessable(problems=[problem]) from e
+
+
+class UserService:
+    """Read and change user profiles (object-level access: the user or an administrator)."""
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    async def get(self, viewer: Viewer, user_id: str) -> dict[str, Any]:
+        viewer.require(user_id)
+        async with read(self.domain) as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"No user {user_id}")
+            return user_resource(user, *(await related_ids(session, [user_id]))[user_id])
+
+    async def many(self, user_ids: Sequence[str]) -> dict[str, User]:
+        """Users by id in one query (GraphQL batch loads; access is the caller's to check)."""
+        async with read(self.domain) as session:
+            rows = await session.scalars(select(User).where(User.id.in_(list(user_ids))))
+            return {u.id: u for u in rows}
+
+    async def update(
+        self, viewer: Viewer, user_id: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change the sent attributes; a new email address is unverified (user.updated)."""
+        viewer.require(user_id)
+        async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:
+            session = unit.session
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"No user {user_id}")
+            changed = [k for k in EDITABLE if k in changes]
+            if "email" in changes and changes["email"].lower() != user.email.lower():
+                taken = await session.scalar(
+                    select(func.count())
+                    .select_from(User)
+                    .where(func.lower(User.email) == changes["email"].lower(), User.id != user_id)
+                )
+                if taken:
+                    raise ResourceConflict("That email address belongs to another account")
+                user.verified = False
+            for key in changed:
+                value = changes[key]
+                setattr(user, key, _date(value) if key == "date_of_birth" else value)
+            user.updated_at = unit.now
+            try:
+                await session.flush()
+            except IntegrityError as e:  # a concurrent update took the address first
+                raise ResourceConflict("That email address belongs to another account") from e
+            document = user_resource(user, *(await related_ids(session, [user_id]))[user_id])
+            unit.audit("user.update", "user", user_id, fields=changed)
+            unit.emit("user.updated", document, audience={user_id})
+        return document
 
 
 @loader("user", order=0)

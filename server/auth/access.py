@@ -23,8 +23,11 @@ these two pipeline steps, so no handler re-implements the rule:
   checks reads when no OwnershipSource knows the resource (the mocks' static answers).
 
 The OwnershipSource is provided by whoever holds the data (the mock store, the handlers'
-database); see `OwnershipSource`. An operation answered by a handler whose `x-owner` names a
-`resource` that no source declares stops the server at startup.
+database); see `OwnershipSource`. A source may also offer `now()` (its clock, against which
+share expiry is compared; default the system clock) and `denied(op_id, actor, params,
+request_id)` (told of every denial before it is answered, e.g. to audit it). An operation
+answered by a handler whose `x-owner` names a `resource` that no source declares stops the
+server at startup.
 """
 
 from __future__ import annotations
@@ -140,6 +143,7 @@ def owner(op: Operation, runtime: Runtime) -> Step | None:
             user = call.params.get(rule.user)
             if user in me or await _shared(source, rule, str(user), me):
                 return
+            await _denied(source, op_id, call)
             raise InsufficientPermissions(
                 f"{op_id} acts on another user's data; that needs one of: "
                 + ", ".join(sorted(rule.bypass))
@@ -148,6 +152,7 @@ def owner(op: Operation, runtime: Runtime) -> Step | None:
             resource_id = str(call.params.get(rule.id))
             owners = await source.owners(rule.resource, resource_id)
             if owners is not None and owners.isdisjoint(me):
+                await _denied(source, op_id, call)
                 raise NotFound(f"No {rule.resource} {resource_id}")
 
     return step
@@ -159,7 +164,16 @@ async def _shared(
     if source is None or not rule.share:
         return False
     expires = await source.share_expiry(owner_id, me, rule.share)
-    return expires is not None and expires > datetime.now(UTC)
+    clock = getattr(source, "now", None)  # optional: a source with its own clock (sandbox `now`)
+    return expires is not None and expires > (clock() if callable(clock) else datetime.now(UTC))
+
+
+async def _denied(source: OwnershipSource | None, op_id: str, call: Call) -> None:
+    """Tell a source that records denials (optional `denied` method, e.g. an audit log)."""
+    record = getattr(source, "denied", None)
+    if callable(record):
+        actor = call.identity.subject if call.identity is not None else None
+        await record(op_id, actor, call.params, call.request_id)
 
 
 def owner_of_reply(op: Operation, runtime: Runtime) -> Step | None:

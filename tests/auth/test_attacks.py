@@ -472,9 +472,14 @@ async def test_a_practitioner_sees_health_records_only_while_shared(app: Built) 
 
 @pytest.mark.parametrize(("offset", "status"), [(-1, 403), (3600, 200)])
 async def test_an_expired_share_counts_as_no_share(
-    app: Built, monkeypatch: pytest.MonkeyPatch, offset: int, status: int
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    offset: int,
+    status: int,
 ) -> None:
-    """The expiry is compared by the server, whatever the data source reports."""
+    """The expiry is compared by the server, whatever the data source reports (the mock
+    store as the source: the handlers' service checks its database's shares once more)."""
+    app = sandbox(str(tmp_path_factory.mktemp("expiry")), handlers=False)
 
     async def expiry(self: Any, owner: str, grantees: frozenset[str], kind: str) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=offset)

@@ -83,8 +83,11 @@ async def make(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Make]:
     built: list[Built] = []
 
     def build_app(storage: str = "memory://", **limits: Any) -> Built:
+        # The mocks answer (no database to migrate on the first request): these tests
+        # count requests against windows of seconds.
         app = sandbox(
             str(tmp_path_factory.mktemp("limits")),
+            handlers=False,
             rate_limits="on",
             limits={**TINY, **limits, "storage": storage},
         )

@@ -8,6 +8,7 @@ import hmac
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -387,7 +388,10 @@ def test_a_health_record_share_opens_the_profile_to_the_practitioner_until_revok
                     "attributes": {
                         "practitioner_id": "test_prac_123",
                         "record_types": ["conditions", "goals"],
-                        "expires_at": "2099-12-31T23:59:59Z",
+                        # at most one year ahead (the spec's rule)
+                        "expires_at": (datetime.now(UTC) + timedelta(days=30)).strftime(
+                            "%Y-%m-%dT%H:%M:%SZ"
+                        ),
                     },
                 }
             },

@@ -55,7 +55,16 @@ class Sandbox:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     data_dir = tmp_path_factory.mktemp("sandbox")
-    built = build(AppConfig("sandbox", data_dir=str(data_dir), rate_limits="relaxed"))
+    # The clock at the spec examples' date: the collection's and SDKs' requests are the
+    # examples (a health-record share "until 2024-12-31" must be ahead, at most a year).
+    built = build(
+        AppConfig(
+            "sandbox",
+            data_dir=str(data_dir),
+            rate_limits="relaxed",
+            options={"now": "2024-01-01T00:00:00Z"},
+        )
+    )
     admin = auth_of(built.runtime.extras).issue_token(
         "test_admin", sorted(ADMIN_SCOPES), user_type="admin"
     )

@@ -16,7 +16,15 @@ from tests.engine import client
 from tests.spec.reference_documents import graphql_documents
 
 pytestmark = pytest.mark.anyio
-BUILT = build(AppConfig("sandbox", data_dir=tempfile.mkdtemp(prefix="kk-flagship-")))
+# The spec's examples are dated from 2024-01-01 (a share "until 2024-12-31" is ahead of
+# that day, and at most a year ahead): the sandbox answering them keeps its clock there.
+BUILT = build(
+    AppConfig(
+        "sandbox",
+        data_dir=tempfile.mkdtemp(prefix="kk-flagship-"),
+        options={"now": "2024-01-01T00:00:00Z"},
+    )
+)
 APP = BUILT.app
 OPERATIONS = BUILT.runtime.table["operations"]
 FAKE = FakeData(seed=7)

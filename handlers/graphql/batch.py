@@ -1,0 +1,72 @@
+"""Per-request batch loading for GraphQL resolvers (no N+1): the keys that sibling fields
+ask for in one tick of the event loop are fetched with one call, and remembered for the
+rest of the request.
+
+    user = await batch(info, "users", fetch_users).load("user_1")
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from graphql import GraphQLResolveInfo
+
+from handlers.domain.context import Domain, domain_of
+from handlers.domain.viewer import Viewer
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
+
+
+class Batch(Generic[K, V]):
+    def __init__(self, fetch: Fetch[K, V]) -> None:
+        self.fetch = fetch
+        self.cache: dict[K, asyncio.Future[V | None]] = {}
+        self.pending: list[K] = []
+
+    def load(self, key: K) -> asyncio.Future[V | None]:
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[V | None] = loop.create_future()
+        self.cache[key] = future
+        self.pending.append(key)
+        if len(self.pending) == 1:  # the first key of this tick schedules the fetch
+            loop.call_soon(lambda: asyncio.ensure_future(self._dispatch()))
+        return future
+
+    async def _dispatch(self) -> None:
+        keys, self.pending = self.pending, []
+        try:
+            found = await self.fetch(keys)
+        except Exception as e:  # every waiting field gets the error
+            for key in keys:
+                if not self.cache[key].done():  # (a field whose query failed is cancelled)
+                    self.cache[key].set_exception(e)
+            return
+        for key in keys:
+            if not self.cache[key].done():
+                self.cache[key].set_result(found.get(key))
+
+
+def batch(info: GraphQLResolveInfo[Any], name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:
+    """The request's batch loader called `name` (created with `fetch` on first use)."""
+    loaders: dict[Hashable, Batch[Any, Any]] = info.context.setdefault("kk.batches", {})
+    found = loaders.get(name)
+    if found is None:
+        found = loaders[name] = Batch(fetch)
+    return found
+
+
+def domain(info: GraphQLResolveInfo[Any]) -> Domain:
+    return domain_of(info.context.get("services") or {})
+
+
+def viewer(info: GraphQLResolveInfo[Any]) -> Viewer:
+    request = info.context.get("request")
+    request_id = request.scope.get("kk.request_id") if request is not None else None
+    return Viewer.of(info.context.get("identity"), request_id)

@@ -1,0 +1,103 @@
+"""GraphQL objects from the services' JSON:API resources: camelCase fields, enum values
+upper-cased, related objects as `{"id": ...}` references their own resolvers complete."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+# Attributes whose values are GraphQL enums (REST values upper-cased).
+ENUMS = frozenset({"status", "payment_status", "session_type", "user_type", "profile_visibility"})
+RENAMED = {"session_type": "type"}
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def camel_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            camel(k): v.upper() if k in ENUMS and isinstance(v, str) else camel_keys(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def node(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON:API resource as a GraphQL object (relationships become references)."""
+    out: dict[str, Any] = {"id": resource["id"]}
+    for key, value in (resource.get("attributes") or {}).items():
+        if key in ENUMS and isinstance(value, str):
+            value = value.upper()
+        elif key == "record_types":
+            value = [v.upper() for v in value]
+        out[RENAMED.get(key, camel(key))] = camel_keys(value)
+    for key, rel in (resource.get("relationships") or {}).items():
+        data = rel.get("data") if isinstance(rel, Mapping) else None
+        if isinstance(data, list):
+            out[camel(key)] = [{"id": d["id"]} for d in data]
+        else:
+            out[camel(key)] = {"id": data["id"]} if isinstance(data, Mapping) else None
+    return out
+
+
+def id_of(obj: Any) -> str | None:
+    """The id of a parent object, whoever resolved it (a dict, a row, a mock store node)."""
+    if isinstance(obj, Mapping):
+        found = obj.get("id")
+    else:
+        found = getattr(obj, "rid", None) or getattr(obj, "id", None)
+        data = getattr(obj, "data", None)
+        if found is None and isinstance(data, Mapping):
+            found = data.get("id")
+    return str(found) if found is not None else None
+
+
+def page_args(args: Mapping[str, Any]) -> tuple[int, int]:
+    """(limit, offset) of `first`/`after` (cursors are opaque offsets)."""
+    first = max(1, min(int(args.get("first") or 20), 100))
+    return first, offset_of(args.get("after"))
+
+
+def cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def offset_of(value: Any) -> int:
+    if not isinstance(value, str) or not value:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        return max(0, int(raw[2:])) if raw.startswith("o:") else 0
+    except (ValueError, UnicodeDecodeError):
+        return 0
+
+
+def connection(items: list[dict[str, Any]], total: int, offset: int) -> dict[str, Any]:
+    edges = [{"cursor": cursor(offset + i + 1), "node": item} for i, item in enumerate(items)]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": offset + len(items) < total,
+            "hasPreviousPage": offset > 0,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+        "totalCount": total,
+    }
+
+
+def args_key(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A batch name: the field and its arguments (siblings with equal arguments batch)."""
+    return (
+        info.parent_type.name,
+        info.field_name,
+        tuple(sorted((k, str(v)) for k, v in args.items())),
+    )

@@ -1,0 +1,192 @@
+"""GraphQL of the users area: `me`, `user(id:)`, the User type and its lists, and the
+profile and preferences mutations, through the same services as REST.
+
+Object-level access is checked here (REST's `x-owner` does not run for GraphQL): a user
+other than the caller is null without `admin:users`; their lists are an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType
+from graphql import GraphQLResolveInfo
+
+from handlers.domain.jsonapi import parse_date
+from handlers.domain.preferences import PreferencesService, preferences_resource
+from handlers.domain.unit import read
+from handlers.domain.user_lists import BookingFilter, UserLists
+from handlers.domain.users import UserService, related_ids, user_resource
+from handlers.graphql.batch import batch, domain, viewer
+from handlers.graphql.nodes import args_key, connection, id_of, node, page_args
+from handlers.graphql.payloads import invalid, payload
+from handlers.storage.models import User
+
+query = QueryType()
+mutation = MutationType()
+user = ObjectType("User")
+SCALARS = (
+    "email",
+    "firstName",
+    "lastName",
+    "dateOfBirth",
+    "phoneNumber",
+    "address",
+    "userType",
+    "verified",
+    "createdAt",
+    "updatedAt",
+)
+
+
+async def load_user(info: GraphQLResolveInfo[Any], user_id: str | None) -> dict[str, Any] | None:
+    """A user as a GraphQL object, batched with its siblings (one query per tick)."""
+    if user_id is None:
+        return None
+    service = domain(info).get(UserService)
+
+    async def fetch(ids: Sequence[str]) -> Mapping[str, dict[str, Any]]:
+        rows: dict[str, User] = await service.many(ids)
+        async with read(service.domain) as session:
+            related = await related_ids(session, list(rows))
+        return {uid: node(user_resource(u, *related[uid])) for uid, u in rows.items()}
+
+    found: dict[str, Any] | None = await batch(info, "users", fetch).load(user_id)
+    return found
+
+
+@query.field("me")
+async def resolve_me(_: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any] | None:
+    return await load_user(info, viewer(info).subject)
+
+
+@query.field("user")
+async def resolve_user(_: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
+    """Null unless the caller is that user or an administrator."""
+    return await load_user(info, id) if viewer(info).may_act_for(id) else None
+
+
+async def resolve_scalar(obj: Any, info: GraphQLResolveInfo[Any]) -> Any:
+    """From the object, else its user row (batched), else what the object itself holds
+    (another resolver's object standing for a user, e.g. a practitioner's own record)."""
+    name = info.field_name
+    if isinstance(obj, Mapping) and name in obj:
+        return obj[name]
+    found = await load_user(info, id_of(obj))
+    if found is not None:
+        return found.get(name)
+    data = getattr(obj, "data", obj)
+    own = node({"id": "", "attributes": dict(data)}) if isinstance(data, Mapping) else {}
+    return own.get(name)
+
+
+for name in SCALARS:
+    user.set_field(name, resolve_scalar)
+
+
+@user.field("id")
+def resolve_id(obj: Any, _: GraphQLResolveInfo[Any]) -> str | None:
+    return id_of(obj)
+
+
+@user.field("preferences")
+async def resolve_preferences(obj: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any] | None:
+    uid = id_of(obj) or ""
+    viewer(info).require(uid)
+    service = domain(info).get(PreferencesService)
+
+    async def fetch(ids: Sequence[str]) -> Mapping[str, dict[str, Any]]:
+        found = await service.many(list(ids))
+        return {i: node(preferences_resource(p)) for i, p in found.items()}
+
+    found: dict[str, Any] | None = await batch(info, "preferences", fetch).load(uid)
+    return found
+
+
+async def _listed(obj: Any, info: GraphQLResolveInfo[Any], args: dict[str, Any], what: str) -> Any:
+    uid = id_of(obj) or ""
+    viewer(info).require(uid)
+    lists = domain(info).get(UserLists)
+    limit, offset = page_args(args)
+
+    async def fetch(owners: Sequence[str]) -> Mapping[str, Any]:
+        if what == "bookings":
+            status = args.get("status")
+            found = BookingFilter(
+                status.lower() if isinstance(status, str) else None,
+                parse_date(args.get("from")),
+                parse_date(args.get("to")),
+            )
+            pages = await lists.bookings(owners, found, limit, offset)
+        elif what == "payments":
+            pages = await lists.payments(owners, limit, offset)
+        else:
+            pages = await lists.conversations(owners, limit, offset)
+        return {
+            o: connection([node(r) for r in p.items], p.total, offset) for o, p in pages.items()
+        }
+
+    return await batch(info, args_key(info, args), fetch).load(uid)
+
+
+@user.field("bookings")
+async def resolve_bookings(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    return await _listed(obj, info, args, "bookings")
+
+
+@user.field("payments")
+async def resolve_payments(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    return await _listed(obj, info, args, "payments")
+
+
+@user.field("conversations")
+async def resolve_conversations(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    return await _listed(obj, info, args, "conversations")
+
+
+def snake_input(given: Mapping[str, Any]) -> dict[str, Any]:
+    """A mutation input as REST attributes (snake_case keys, enum values lower-cased)."""
+    out: dict[str, Any] = {}
+    for key, value in given.items():
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+        if isinstance(value, Mapping):
+            value = snake_input(value)
+        elif isinstance(value, str) and value.isupper() and snake in ENUM_INPUTS:
+            value = value.lower()
+        out[snake] = value
+    return out
+
+
+ENUM_INPUTS = frozenset({"profile_visibility"})
+
+
+@mutation.field("updateProfile")
+async def resolve_update_profile(
+    _: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]
+) -> Any:
+    changes = snake_input({k: v for k, v in input.items() if k != "userId"})
+    service = domain(info).get(UserService)
+
+    async def run() -> dict[str, Any]:
+        return node(await service.update(viewer(info), input["userId"], changes))
+
+    return await payload("user", run, invalid("updateUser", "user", changes))
+
+
+@mutation.field("updatePreferences")
+async def resolve_update_preferences(
+    _: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]
+) -> Any:
+    changes = snake_input({k: v for k, v in input.items() if k != "userId"})
+    service = domain(info).get(PreferencesService)
+
+    async def run() -> dict[str, Any]:
+        prefs = await service.update(viewer(info), input["userId"], changes)
+        return node(preferences_resource(prefs))
+
+    problems = invalid("updateUserPreferences", "user_preferences", changes)
+    return await payload("preferences", run, problems)
+
+
+__all__ = ["mutation", "query", "user"]

@@ -1,0 +1,125 @@
+"""Klear Karma's users: profile, preferences, and the user's bookings, payments and
+conversations (x-owner has already checked the caller is the user or an administrator)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from generated import models
+from handlers.domain.context import domain_of
+from handlers.domain.jsonapi import page, parse_date, single
+from handlers.domain.preferences import PreferencesService, preferences_resource
+from handlers.domain.user_lists import BookingFilter, Page, UserLists
+from handlers.domain.users import UserService
+from handlers.domain.viewer import Viewer
+from handlers.lifecycle import domain_group
+from server.errors import BadRequest, Problem
+from server.responses import Reply
+
+users = domain_group("users")
+
+
+def _viewer(request: Any) -> Viewer:
+    return Viewer.of(request.identity, request.request_id)
+
+
+def _single(request: Any, data: dict[str, Any]) -> Reply:
+    now = domain_of(request.services).clock()
+    return Reply(200, single(data, request.request_id, now))
+
+
+def _owner(request: Any) -> str:
+    """The user of the path, once more checked against the caller (not only by x-owner)."""
+    user_id: str = request.params["user_id"]
+    _viewer(request).require(user_id)
+    return user_id
+
+
+def _day(request: Any, name: str) -> date | None:
+    try:
+        return parse_date(request.params.get(name))
+    except ValueError as e:
+        raise BadRequest(problems=[Problem("Not a date (YYYY-MM-DD)", parameter=name)]) from e
+
+
+def _paging(request: Any) -> tuple[int, int]:
+    return int(request.params.get("limit", 20)), int(request.params.get("offset", 0))
+
+
+def _page(request: Any, found: Page[dict[str, Any]], what: str) -> Reply:
+    limit, offset = _paging(request)
+    p = request.params
+    query = {k: v for k, v in p.items() if k not in ("user_id", "X-Request-ID")}
+    body = page(
+        found.items,
+        found.total,
+        limit=limit,
+        offset=offset,
+        path=f"/v1/users/{p['user_id']}/{what}",
+        query=query,
+        request_id=request.request_id,
+        now=domain_of(request.services).clock(),
+    )
+    return Reply(200, body)
+
+
+@users.operation("getUser")
+async def get_user(request: models.GetUserRequest) -> Reply:
+    """A user's profile."""
+    service = domain_of(request.services).get(UserService)
+    return _single(request, await service.get(_viewer(request), request.params["user_id"]))
+
+
+@users.operation("updateUser")
+async def update_user(request: models.UpdateUserRequest) -> Reply:
+    """Change the sent attributes of a profile (user.updated)."""
+    service = domain_of(request.services).get(UserService)
+    changes = request.body["data"]["attributes"]
+    user = await service.update(_viewer(request), request.params["user_id"], changes)
+    return _single(request, user)
+
+
+@users.operation("getUserPreferences")
+async def get_user_preferences(request: models.GetUserPreferencesRequest) -> Reply:
+    """A user's preferences (the defaults until first changed)."""
+    service = domain_of(request.services).get(PreferencesService)
+    prefs = await service.get(_viewer(request), request.params["user_id"])
+    return _single(request, preferences_resource(prefs))
+
+
+@users.operation("updateUserPreferences")
+async def update_user_preferences(request: models.UpdateUserPreferencesRequest) -> Reply:
+    """Change preferences; notifications and privacy merge key by key."""
+    service = domain_of(request.services).get(PreferencesService)
+    changes = request.body["data"]["attributes"]
+    prefs = await service.update(_viewer(request), request.params["user_id"], changes)
+    return _single(request, preferences_resource(prefs))
+
+
+@users.operation("listUserBookings")
+async def list_user_bookings(request: models.ListUserBookingsRequest) -> Reply:
+    """The user's bookings (as patient or as practitioner), newest first."""
+    user_id = _owner(request)
+    found = BookingFilter(request.params.get("status"), _day(request, "from"), _day(request, "to"))
+    lists = domain_of(request.services).get(UserLists)
+    pages = await lists.bookings([user_id], found, *_paging(request))
+    return _page(request, pages[user_id], "bookings")
+
+
+@users.operation("listUserPayments")
+async def list_user_payments(request: models.ListUserPaymentsRequest) -> Reply:
+    """The user's payment intents, newest first."""
+    user_id = _owner(request)
+    lists = domain_of(request.services).get(UserLists)
+    pages = await lists.payments([user_id], *_paging(request))
+    return _page(request, pages[user_id], "payments")
+
+
+@users.operation("listUserConversations")
+async def list_user_conversations(request: models.ListUserConversationsRequest) -> Reply:
+    """The conversations the user takes part in, most recent message first."""
+    user_id = _owner(request)
+    lists = domain_of(request.services).get(UserLists)
+    pages = await lists.conversations([user_id], *_paging(request))
+    return _page(request, pages[user_id], "conversations")
