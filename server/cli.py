@@ -44,6 +44,8 @@ class _Commands(click.Group):
 )
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Migration libraries narrate every step at INFO; only their warnings are news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _serving_options(fn: Any) -> Any:

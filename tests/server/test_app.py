@@ -102,13 +102,23 @@ def test_kk_routes_lists_every_operation_with_scopes_and_rate_class() -> None:
     lines = result.output.splitlines()
     assert lines[0].split()[:4] == ["METHOD", "PATH", "OPERATION", "SCOPES"]
     search = next(line for line in lines if " searchPractitioners " in line)
-    assert search.split() == [
+    assert search.split()[:5] == [
         "GET",
         "/v1/practitioners",
         "searchPractitioners",
         "read:practitioners",
         "search",
-        "mock",
+    ]
+    assert "/handlers/practitioners.py:" in search.split()[5]  # answered by the handler
+
+
+def test_kk_routes_shows_no_mock_left_in_serve_mode() -> None:
+    result = CliRunner().invoke(main, ["routes", "--mode", "strict"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()[1:] if line.strip()]
+    assert len(rows) == 39
+    assert all("/handlers/" in row[-1] for row in rows), [
+        r for r in rows if "/handlers/" not in r[-1]
     ]
 
 

@@ -33,6 +33,9 @@ FAKE = FakeData(seed=7)
 ALL_SCOPES = declared_scopes(BUILT.runtime.table)
 TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_admin_1", ALL_SCOPES, user_type="admin")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# Sessions are booked by users (a booking's user_id is its creator), not by an admin.
+USER_TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_user_123", ALL_SCOPES)
+USER_AUTH = {"Authorization": f"Bearer {USER_TOKEN}"}
 # The token endpoint's own example redeems a made-up code: its spec answer is an RFC 6749 error.
 RFC6749_ERRORS = {"createToken": {400, 401}}
 # The sandbox is stateful: the seeded booking_123 (the reference's) holds the slot of the
@@ -95,7 +98,7 @@ UNPAID = {"createPaymentIntent", "confirmPaymentIntent"}
 async def unpaid_intent_request(c: Any) -> dict[str, Any]:
     """createPaymentIntent's example, for a new booking of the test practitioner."""
     _, booking_url, booking = example_request("createBooking")
-    made = (await c.post(booking_url, headers=AUTH, **booking)).json()["data"]
+    made = (await c.post(booking_url, headers=USER_AUTH, **booking)).json()["data"]
     price = made["attributes"]["price"]
     body = example_request("createPaymentIntent")[2]["json"]
     attributes = {**body["data"]["attributes"], "booking_id": made["id"]}
@@ -123,7 +126,8 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
             wanted = kwargs["json"]["data"]["attributes"]["url"]
             for hook in (h for h in taken if h["attributes"]["url"] == wanted):
                 assert (await c.delete(f"/v1/webhooks/{hook['id']}", headers=AUTH)).is_success
-        r = await c.request(method, url, headers=AUTH, **kwargs)
+        who = USER_AUTH if op_id == "createBooking" else AUTH
+        r = await c.request(method, url, headers=who, **kwargs)
     if op_id in RFC6749_ERRORS:
         assert r.status_code in RFC6749_ERRORS[op_id] and "error" in r.json(), r.text
         return
