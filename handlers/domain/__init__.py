@@ -13,7 +13,6 @@ from handlers.domain import (  # noqa: F401 - registers loaders and owner lookup
     records,
     shares,
     sharing,
-    standins,
     users,
 )
 from handlers.domain.context import Domain, domain_of

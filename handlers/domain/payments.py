@@ -21,6 +21,7 @@ from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, gateway_of
 from handlers.domain.payment_records import Payer, intent_event, may_act, minor_units, people_of
+from handlers.domain.records import booking_resource
 from handlers.domain.unit import Unit, read
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent
@@ -139,6 +140,8 @@ class PaymentService:
             booking.payment_status = "failed"
         await session.flush()
         event = "payment.completed" if charge.error is None else "payment.failed"
-        unit.emit(event, intent_event(intent), await people_of(session, booking))
+        people = await people_of(session, booking)
+        unit.emit(event, intent_event(intent), people)
+        unit.emit("booking.updated", booking_resource(booking), people)  # its payment_status
         unit.audit("payment_intent.confirm", "payment_intent", intent.id, status=intent.status)
         return Confirmed(intent, charge.error)

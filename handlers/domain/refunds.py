@@ -15,6 +15,7 @@ from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import gateway_of
 from handlers.domain.payment_records import Payer, intent_event, may_act, people_of
+from handlers.domain.records import booking_resource
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Refund
@@ -80,6 +81,8 @@ class RefundService:
             intent.updated_at = booking.updated_at = unit.now
         await session.flush()
         if ok:
-            unit.emit("payment.refunded", intent_event(intent), await people_of(session, booking))
+            people = await people_of(session, booking)
+            unit.emit("payment.refunded", intent_event(intent), people)
+            unit.emit("booking.updated", booking_resource(booking), people)  # payment_status
         unit.audit("refund.create", "refund", refund.id, amount=paid_back, intent=intent.id)
         return refund
