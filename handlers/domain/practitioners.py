@@ -28,10 +28,17 @@ LOADS = (
     selectinload(Practitioner.services),
     selectinload(Practitioner.schedule),
 )
+# Relevance ranks by a weighted rating: a 5.0 from no sessions should not outrank 4.8 from
+# 1,250. The rating is pulled towards PRIOR_RATING as if PRIOR_SESSIONS more were rated so
+# (the "Bayesian average" of review sites).
+PRIOR_RATING, PRIOR_SESSIONS = 4.0, 20
+WEIGHTED_RATING = (
+    Practitioner.rating * Practitioner.total_sessions + PRIOR_RATING * PRIOR_SESSIONS
+) / (Practitioner.total_sessions + PRIOR_SESSIONS)
 SORTS: dict[str, tuple[Any, ...]] = {
     "relevance": (
         Practitioner.verified.desc(),
-        Practitioner.rating.desc(),
+        WEIGHTED_RATING.desc(),
         Practitioner.total_sessions.desc(),
     ),
     "rating": (Practitioner.rating.desc(), Practitioner.total_sessions.desc()),
@@ -186,7 +193,13 @@ def _python_order(sort: str) -> Any:
         "price_desc": lambda p: (-p.price_amount, p.id),
         "total_sessions": lambda p: (-p.total_sessions, p.id),
     }
-    return keys.get(sort, lambda p: (not p.verified, -p.rating, -p.total_sessions, p.id))
+    return keys.get(sort, lambda p: (not p.verified, -weighted(p), -p.total_sessions, p.id))
+
+
+def weighted(p: Practitioner) -> float:
+    """WEIGHTED_RATING of one loaded practitioner."""
+    sessions = p.total_sessions
+    return (p.rating * sessions + PRIOR_RATING * PRIOR_SESSIONS) / (sessions + PRIOR_SESSIONS)
 
 
 async def busy_times(

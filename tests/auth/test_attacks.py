@@ -398,7 +398,7 @@ BOOKING = {
         "type": "booking",
         "attributes": {
             "practitioner_id": "test_prac_123",
-            "service_id": "service_123",
+            "service_id": "service_test123",  # the test practitioner's own service
             "scheduled_at": "2031-05-05T09:00:00Z",
             "duration": 60,
             "session_type": "video_call",

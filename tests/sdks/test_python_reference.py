@@ -20,7 +20,8 @@ def test_the_reference_python_snippet_runs_as_printed(fresh_sandbox: Sandbox) ->
     namespace["client"].close()
     practitioners, booking = namespace["practitioners"], namespace["booking"]
 
-    assert [p["id"] for p in practitioners][:1] == ["prac_123"]
+    # the reference's own example practitioner is found; the order is the directory's relevance
+    assert "prac_123" in [p["id"] for p in practitioners]
     for p in practitioners:
         assert p["type"] == "practitioner"
         assert any("yoga" in s.lower() for s in p["attributes"]["specializations"])
@@ -51,5 +52,5 @@ async def test_the_async_client_makes_the_same_calls(fresh_sandbox: Sandbox) -> 
             session_type="video_call",
         )
         again = await client.bookings.get(booking["id"])
-    assert practitioners[0]["id"] == "prac_123"
+    assert "prac_123" in [p["id"] for p in practitioners]
     assert again["id"] == booking["id"] and again["attributes"]["status"] == "pending"
