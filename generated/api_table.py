@@ -334,6 +334,41 @@ _S10: Any = {
 }
 
 _S11: Any = {
+    'description': 'The resource already exists or conflicts with its current state (RESOURCE_CONFLICT).',
+    'headers': {
+        'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
+        'X-RateLimit-Remaining': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]}},
+        'X-RateLimit-Reset': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]}},
+        'X-RateLimit-Window': {'required': False, 'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]}},
+        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+    },
+    'content': {
+        'application/json': {
+            'schema': {'$ref': '#/$defs/ErrorDocument'},
+            'examples': {
+                'resource_conflict': {
+                    'errors': [
+                        {
+                            'id': 'error_40901',
+                            'status': '409',
+                            'code': 'RESOURCE_CONFLICT',
+                            'title': 'Resource Conflict',
+                            'detail': 'A webhook for https://your-app.com/webhooks/klearkarma already exists',
+                            'source': {'pointer': '/data/attributes/url'},
+                        },
+                    ],
+                    'meta': {
+                        'request_id': 'req_123',
+                        'timestamp': '2024-01-01T00:00:00Z',
+                        'documentation_url': 'https://docs.klearkarma.com/errors/conflict',
+                    },
+                },
+            },
+        },
+    },
+}
+
+_S12: Any = {
     'description': 'The JSON body is well-formed but breaks its schema (VALIDATION_ERROR).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -396,7 +431,7 @@ _S11: Any = {
     },
 }
 
-_S12: Any = {
+_S13: Any = {
     'name': 'limit',
     'location': 'query',
     'required': False,
@@ -405,7 +440,7 @@ _S12: Any = {
     'schema': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'default': 20, 'examples': [20]},
 }
 
-_S13: Any = {
+_S14: Any = {
     'name': 'offset',
     'location': 'query',
     'required': False,
@@ -414,7 +449,7 @@ _S13: Any = {
     'schema': {'type': 'integer', 'minimum': 0, 'maximum': 1000000, 'default': 0, 'examples': [0, 40]},
 }
 
-_S14: Any = {
+_S15: Any = {
     'data': {
         'id': 'health_123',
         'type': 'health_profile',
@@ -431,7 +466,7 @@ _S14: Any = {
     'meta': {'request_id': 'req_130', 'timestamp': '2024-01-02T09:30:00Z', 'version': '1.2.0'},
 }
 
-_S15: Any = {
+_S16: Any = {
     'name': 'practitioner_id',
     'location': 'path',
     'required': True,
@@ -440,7 +475,7 @@ _S15: Any = {
     'schema': {'$ref': '#/$defs/PractitionerId'},
 }
 
-_S16: Any = {
+_S17: Any = {
     'name': 'Idempotency-Key',
     'location': 'header',
     'required': False,
@@ -454,7 +489,7 @@ _S16: Any = {
     },
 }
 
-_S17: Any = {
+_S18: Any = {
     'description': 'The slot is taken (BOOKING_CONFLICT) or the practitioner cannot be booked (PRACTITIONER_UNAVAILABLE).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -507,7 +542,7 @@ _S17: Any = {
     },
 }
 
-_S18: Any = {
+_S19: Any = {
     'name': 'booking_id',
     'location': 'path',
     'required': True,
@@ -516,7 +551,7 @@ _S18: Any = {
     'schema': {'$ref': '#/$defs/BookingId'},
 }
 
-_S19: Any = {
+_S20: Any = {
     'data': {
         'id': 'booking_123',
         'type': 'booking',
@@ -548,7 +583,7 @@ _S19: Any = {
     'meta': {'request_id': 'req_301', 'timestamp': '2024-01-01T00:10:00Z', 'version': '1.2.0'},
 }
 
-_S20: Any = {
+_S21: Any = {
     'description': 'The body breaks its schema (VALIDATION_ERROR) or asks for a status transition the booking lifecycle does not allow (INVALID_BOOKING_STATUS).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -595,41 +630,6 @@ _S20: Any = {
                         'request_id': 'req_123',
                         'timestamp': '2024-01-01T00:00:00Z',
                         'documentation_url': 'https://docs.klearkarma.com/errors/booking-status',
-                    },
-                },
-            },
-        },
-    },
-}
-
-_S21: Any = {
-    'description': 'The resource already exists or conflicts with its current state (RESOURCE_CONFLICT).',
-    'headers': {
-        'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
-        'X-RateLimit-Remaining': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]}},
-        'X-RateLimit-Reset': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]}},
-        'X-RateLimit-Window': {'required': False, 'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]}},
-        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
-    },
-    'content': {
-        'application/json': {
-            'schema': {'$ref': '#/$defs/ErrorDocument'},
-            'examples': {
-                'resource_conflict': {
-                    'errors': [
-                        {
-                            'id': 'error_40901',
-                            'status': '409',
-                            'code': 'RESOURCE_CONFLICT',
-                            'title': 'Resource Conflict',
-                            'detail': 'A webhook for https://your-app.com/webhooks/klearkarma already exists',
-                            'source': {'pointer': '/data/attributes/url'},
-                        },
-                    ],
-                    'meta': {
-                        'request_id': 'req_123',
-                        'timestamp': '2024-01-01T00:00:00Z',
-                        'documentation_url': 'https://docs.klearkarma.com/errors/conflict',
                     },
                 },
             },
@@ -940,7 +940,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -1101,7 +1102,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -1172,8 +1173,8 @@ TABLE: ApiTable = {
                     'schema': {'type': 'string', 'format': 'date', 'examples': ['2024-12-31']},
                     'filter': {'field': 'scheduled_at', 'op': 'lte'},
                 },
-                _S12,
                 _S13,
+                _S14,
                 _S2,
             ],
             'responses': {
@@ -1252,7 +1253,7 @@ TABLE: ApiTable = {
             'path': '/v1/users/{user_id}/payments',
             'tag': 'users',
             'summary': "Get a user's payment history",
-            'parameters': [_S1, _S12, _S13, _S2],
+            'parameters': [_S1, _S13, _S14, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of payment intents.',
@@ -1340,7 +1341,7 @@ TABLE: ApiTable = {
             'path': '/v1/users/{user_id}/conversations',
             'tag': 'users',
             'summary': "Get a user's conversations",
-            'parameters': [_S1, _S12, _S13, _S2],
+            'parameters': [_S1, _S13, _S14, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of conversations.',
@@ -1448,7 +1449,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/HealthProfileDocument'},
-                            'examples': {'profile': _S14},
+                            'examples': {'profile': _S15},
                         },
                     },
                 },
@@ -1502,7 +1503,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/HealthProfileDocument'},
-                            'examples': {'profile': _S14},
+                            'examples': {'profile': _S15},
                         },
                     },
                 },
@@ -1510,7 +1511,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -1640,8 +1641,8 @@ TABLE: ApiTable = {
                         'default': 'relevance',
                     },
                 },
-                _S12,
                 _S13,
+                _S14,
                 _S2,
             ],
             'responses': {
@@ -1725,7 +1726,7 @@ TABLE: ApiTable = {
             'path': '/v1/practitioners/{practitioner_id}',
             'tag': 'practitioners',
             'summary': 'Get practitioner details',
-            'parameters': [_S15, _S2],
+            'parameters': [_S16, _S2],
             'responses': {
                 '200': {
                     'description': 'The practitioner.',
@@ -1854,7 +1855,7 @@ TABLE: ApiTable = {
             'tag': 'practitioners',
             'summary': "Get a practitioner's availability",
             'parameters': [
-                _S15,
+                _S16,
                 {
                     'name': 'from',
                     'location': 'query',
@@ -1938,7 +1939,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings',
             'tag': 'bookings',
             'summary': 'Create a booking',
-            'parameters': [_S2, _S16],
+            'parameters': [_S2, _S17],
             'responses': {
                 '201': {
                     'description': 'The booking was created.',
@@ -2016,8 +2017,8 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S17,
-                '422': _S11,
+                '409': _S18,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2083,7 +2084,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Get a booking',
-            'parameters': [_S18, _S2],
+            'parameters': [_S19, _S2],
             'responses': {
                 '200': {
                     'description': 'The booking.',
@@ -2109,7 +2110,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S19},
+                            'examples': {'confirmed': _S20},
                         },
                     },
                 },
@@ -2138,7 +2139,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Update a booking',
-            'parameters': [_S18, _S2],
+            'parameters': [_S19, _S2],
             'responses': {
                 '200': {
                     'description': 'The updated booking.',
@@ -2164,7 +2165,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S19},
+                            'examples': {'confirmed': _S20},
                         },
                     },
                 },
@@ -2172,8 +2173,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S17,
-                '422': _S20,
+                '409': _S18,
+                '422': _S21,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2216,7 +2217,7 @@ TABLE: ApiTable = {
             'tag': 'bookings',
             'summary': 'Cancel a booking',
             'parameters': [
-                _S18,
+                _S19,
                 {
                     'name': 'reason',
                     'location': 'query',
@@ -2292,7 +2293,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S20,
+                '422': _S21,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2324,7 +2325,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents',
             'tag': 'payments',
             'summary': 'Create a payment intent',
-            'parameters': [_S2, _S16],
+            'parameters': [_S2, _S17],
             'responses': {
                 '201': {
                     'description': 'The payment intent was created.',
@@ -2405,8 +2406,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S21,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2507,7 +2508,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/confirm',
             'tag': 'payments',
             'summary': 'Confirm a payment',
-            'parameters': [_S22, _S2, _S16],
+            'parameters': [_S22, _S2, _S17],
             'responses': {
                 '200': {
                     'description': 'The payment succeeded.',
@@ -2612,8 +2613,8 @@ TABLE: ApiTable = {
                 },
                 '403': _S6,
                 '404': _S7,
-                '409': _S21,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2739,7 +2740,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/refunds',
             'tag': 'payments',
             'summary': 'Refund a payment',
-            'parameters': [_S22, _S2, _S16],
+            'parameters': [_S22, _S2, _S17],
             'responses': {
                 '201': {
                     'description': 'The refund was created.',
@@ -2805,8 +2806,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S21,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2846,7 +2847,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/messages',
             'tag': 'messaging',
             'summary': "List a conversation's messages",
-            'parameters': [_S24, _S12, _S13, _S2],
+            'parameters': [_S24, _S13, _S14, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of messages.',
@@ -3009,7 +3010,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -3216,7 +3217,7 @@ TABLE: ApiTable = {
                         },
                     },
                 },
-                '422': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -3326,8 +3327,8 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S21,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -3372,8 +3373,8 @@ TABLE: ApiTable = {
                     'schema': {'$ref': '#/$defs/ShareStatus'},
                     'filter': {'field': 'status', 'op': 'eq'},
                 },
-                _S12,
                 _S13,
+                _S14,
                 _S2,
             ],
             'responses': {
@@ -3503,7 +3504,7 @@ TABLE: ApiTable = {
             'path': '/v1/webhooks',
             'tag': 'webhooks',
             'summary': 'List webhooks',
-            'parameters': [_S12, _S13, _S2],
+            'parameters': [_S13, _S14, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of webhooks.',
@@ -3650,8 +3651,8 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S21,
-                '422': _S11,
+                '409': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -3810,8 +3811,8 @@ TABLE: ApiTable = {
                     'schema': {'$ref': '#/$defs/DeliveryStatus'},
                     'filter': {'field': 'status', 'op': 'eq'},
                 },
-                _S12,
                 _S13,
+                _S14,
                 _S2,
             ],
             'responses': {
@@ -4075,7 +4076,7 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '422': _S11,
+                '422': _S12,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,

@@ -140,8 +140,11 @@ class PractitionerService:
             p = await session.get(Practitioner, practitioner_id, options=LOADS)
             if p is None:
                 raise NotFound(f"No practitioner {practitioner_id}")
+            today = slots.local_today(p.timezone, self.domain.clock())
+            if first is None and last is not None and last < today:
+                return p, []  # only `to`, and it is past: nothing left to book
             first, last = slots.range_of(first, last, p.timezone, self.domain.clock())
-            check_range(first, last)
+            last = check_range(first, last)
             start, end = slots.utc_bounds(first, last, p.timezone)
             busy = await busy_times(session, [p.id], start, end)
         found = slots.slot_starts(_windows(p.schedule), p.timezone, first, last, p.slot_minutes)
@@ -173,13 +176,12 @@ class PractitionerService:
         return result
 
 
-def check_range(first: date, last: date) -> None:
+def check_range(first: date, last: date) -> date:
+    """The last day to answer: a range longer than MAX_DAYS is answered for its first MAX_DAYS
+    (like a page; ask again from the day after for more)."""
     if last < first:
         raise BadRequest(problems=[Problem("`to` is before `from`", parameter="to")])
-    if (last - first).days > slots.MAX_DAYS:
-        raise BadRequest(
-            problems=[Problem(f"The range may span at most {slots.MAX_DAYS} days", parameter="to")]
-        )
+    return min(last, first + timedelta(days=slots.MAX_DAYS))
 
 
 def _windows(schedule: Sequence[ScheduleWindow]) -> list[tuple[int, Any, Any]]:

@@ -136,11 +136,19 @@ async def test_a_booked_slot_is_unavailable() -> None:
     assert taken == {"2024-01-02T15:00:00Z"}
 
 
-async def test_an_availability_range_over_31_days_is_a_bad_request() -> None:
+async def test_an_availability_range_over_31_days_is_answered_for_its_first_31_days() -> None:
     async with client(BUILT.app) as c:
         r = await c.get(
             "/v1/practitioners/test_prac_123/availability",
             params={"from": "2024-01-01", "to": "2024-03-01"},
             headers=AUTH,
         )
-    assert r.status_code == 400 and r.json()["errors"][0]["source"] == {"parameter": "to"}
+        past = await c.get(
+            "/v1/practitioners/test_prac_123/availability",
+            params={"to": "2023-06-01"},  # `from` defaults to today (2024-01-01)
+            headers=AUTH,
+        )
+    assert r.status_code == 200, r.text
+    starts = [s["start_time"] for s in r.json()["data"]["attributes"]["slots"]]
+    assert starts and min(starts) >= "2024-01-01" and max(starts) < "2024-02-03"
+    assert past.status_code == 200 and past.json()["data"]["attributes"]["slots"] == []

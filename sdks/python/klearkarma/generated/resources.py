@@ -58,8 +58,9 @@ class UsersResource(SyncResource):
 
         Updates the given attributes of a user's profile; attributes not sent keep their
         value. Changing the email address marks the user unverified until the new address is
-        confirmed (a `user.updated` webhook event follows every change). Updating another
-        user also needs `admin:users`.
+        confirmed; an address that belongs to another account answers 409
+        `RESOURCE_CONFLICT` (a `user.updated` webhook event follows every change). Updating
+        another user also needs `admin:users`.
         """
         return cast(
             "models.User",
@@ -1025,8 +1026,9 @@ class AsyncUsersResource(AsyncResource):
 
         Updates the given attributes of a user's profile; attributes not sent keep their
         value. Changing the email address marks the user unverified until the new address is
-        confirmed (a `user.updated` webhook event follows every change). Updating another
-        user also needs `admin:users`.
+        confirmed; an address that belongs to another account answers 409
+        `RESOURCE_CONFLICT` (a `user.updated` webhook event follows every change). Updating
+        another user also needs `admin:users`.
         """
         return cast(
             "models.User",

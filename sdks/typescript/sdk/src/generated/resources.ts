@@ -262,8 +262,9 @@ export class UsersResource extends Resource {
    *
    * Updates the given attributes of a user's profile; attributes not sent keep their
    * value. Changing the email address marks the user unverified until the new address is
-   * confirmed (a `user.updated` webhook event follows every change). Updating another user
-   * also needs `admin:users`.
+   * confirmed; an address that belongs to another account answers 409 `RESOURCE_CONFLICT`
+   * (a `user.updated` webhook event follows every change). Updating another user also
+   * needs `admin:users`.
    */
   update(userId: T.UserId, params: UsersUpdateParams = {}): Promise<T.User> {
     return this.call("updateUser", { userId: userId }, params) as Promise<T.User>;
