@@ -17,7 +17,9 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
-from handlers.domain.listed import listed_booking, listed_conversation, listed_payment
+from handlers.domain.listed import listed_conversation
+from handlers.domain.payment_records import intent_resource
+from handlers.domain.records import booking_resource
 from handlers.domain.unit import read
 from handlers.storage.models import (
     Booking,
@@ -122,7 +124,7 @@ class UserLists:
             pages = await page_ids(session, booking_members(f), owners, limit, offset)
             ids = {i for p in pages.values() for i in p.items}
             rows = await _rows(session, select(Booking).where(Booking.id.in_(ids)), ids)
-            return _render(pages, lambda i: listed_booking(rows[i]))
+            return _render(pages, lambda i: booking_resource(rows[i]))
 
     async def payments(
         self, owners: Sequence[str], limit: int, offset: int
@@ -132,7 +134,7 @@ class UserLists:
             ids = {i for p in pages.values() for i in p.items}
             query = select(PaymentIntent).where(PaymentIntent.id.in_(ids))
             rows = await _rows(session, query, ids)
-            return _render(pages, lambda i: listed_payment(rows[i]))
+            return _render(pages, lambda i: intent_resource(rows[i]))
 
     async def conversations(
         self, owners: Sequence[str], limit: int, offset: int
