@@ -7,8 +7,10 @@ from typing import Any
 from handlers.batch import batch
 from handlers.bookings import bookings
 from handlers.graphql import USERS
+from handlers.graphql.bookings import BINDABLES as bookings_bindables
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.graphql.payments import BINDABLES as payments_bindables
+from handlers.graphql.practitioners import BINDABLES as practitioners_bindables
 from handlers.health_records import health_records
 from handlers.messaging import messaging
 from handlers.oauth import oauth
@@ -29,4 +31,10 @@ GROUPS: list[OperationGroup] = [
     webhooks,
     batch,
 ]
-BINDABLES: list[Any] = [*USERS, *messaging_bindables, *payments_bindables]
+BINDABLES: list[Any] = [
+    *USERS,
+    *messaging_bindables,
+    *payments_bindables,
+    *practitioners_bindables,
+    *bookings_bindables,
+]

@@ -47,7 +47,7 @@ async def search_practitioners(request: models.SearchPractitionersRequest) -> Re
         rating_min=p.get("rating_min"),
         price_max=p.get("price_max"),
         language=p.get("language"),
-        session_type=p.get("session_type"),
+        session_types=(p["session_type"],) if p.get("session_type") else (),
         sort=p.get("sort", "relevance"),
     )
     found, total, nexts = await domain.get(PractitionerService).search(search, limit, offset)

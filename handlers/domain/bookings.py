@@ -8,6 +8,8 @@ unique index on active (practitioner, start) is the last line (its violation is 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +26,8 @@ from handlers.domain.errors import (
     PractitionerUnavailable,
     Unprocessable,
 )
-from handlers.domain.records import booking_resource
+from handlers.domain.records import booking_owners, booking_resource
+from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import (
     ACTIVE_FOR_CHANGES,
     check_transition,
@@ -32,11 +35,13 @@ from handlers.domain.transitions import (
 )
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
-from handlers.storage.models import Booking, Practitioner, Service
+from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
-from server.errors import Problem
+from server.errors import InsufficientPermissions, Problem
 
+# The spec's UserId: a booking's user_id is its creator, so only a user may create one.
+USER_ID = re.compile(r"^(user|test_user)_[A-Za-z0-9]+$")
 DEFAULT_POLICY = {
     "free_until_hours": 24,
     "late_fee_percent": 50,
@@ -51,6 +56,7 @@ class Actor:
     subject: str
     ids: frozenset[str]
     request_id: str | None = None
+    admin: bool = False  # may act on anyone's bookings (admin scopes)
 
 
 def audience(b: Booking, p: Practitioner | None = None) -> set[str]:
@@ -84,7 +90,26 @@ class BookingService:
             raise NotFound(f"No booking {booking_id}")
         return found
 
+    async def many(self, ids: Sequence[str]) -> dict[str, Booking]:
+        async with read(self.domain) as session:
+            found = await session.scalars(select(Booking).where(Booking.id.in_(ids)))
+            return {b.id: b for b in found}
+
+    async def visible(self, actor: Actor, booking_id: str) -> bool:
+        """Whether the actor may see and change the booking (as `x-owner` decides for REST):
+        its user, its practitioner, their account, or an administrator."""
+        async with read(self.domain) as session:
+            owners = await booking_owners(session, booking_id)
+        return owners is not None and (actor.admin or bool(owners & actor.ids))
+
     async def create(self, actor: Actor, attrs: dict[str, Any]) -> Booking:
+        """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
+        request; only a user books (a booking's user_id is its creator)."""
+        if not USER_ID.match(actor.subject):
+            raise InsufficientPermissions(
+                f"Sessions are booked by users; {actor.subject} is not a user id (user_... or "
+                "test_user_...): sign in as the user who attends"
+            )
         start = attrs["scheduled_at"]
         pid = attrs["practitioner_id"]
         try:
@@ -141,7 +166,7 @@ class BookingService:
                     if key in attrs:
                         setattr(b, key, attrs[key])
                 if moved == "cancelled":
-                    self._cancel(u, b, actor, attrs.get("cancellation_reason"))
+                    await self._cancel(u, b, actor, attrs.get("cancellation_reason"))
                 elif moved is not None:
                     b.status = moved
                 b.updated_at = u.now
@@ -152,14 +177,20 @@ class BookingService:
         return b
 
     async def cancel(self, actor: Actor, booking_id: str, reason: str | None) -> Booking:
+        return (await self.cancel_with_refund(actor, booking_id, reason))[0]
+
+    async def cancel_with_refund(
+        self, actor: Actor, booking_id: str, reason: str | None
+    ) -> tuple[Booking, Refund | None]:
+        """Cancel by the policy; a paid booking gets its refund in the same transaction."""
         async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
             b, p = await self._locked(u.session, booking_id)
             check_transition(b.status, "cancelled")
-            self._cancel(u, b, actor, reason)
+            refund = await self._cancel(u, b, actor, reason)
             b.updated_at = u.now
             await u.session.flush()
             self._changed(u, b, p, "updated", "cancelled")
-        return b
+        return b, refund
 
     async def _locked(self, session: AsyncSession, booking_id: str) -> tuple[Booking, Practitioner]:
         found = await session.get(Booking, booking_id)
@@ -180,14 +211,22 @@ class BookingService:
         await _check_free(session, b.practitioner_id, start, end, b.id)
         b.scheduled_at, b.ends_at, b.duration = start, end, duration
 
-    def _cancel(self, u: Unit, b: Booking, actor: Actor, reason: str | None) -> None:
+    async def _cancel(self, u: Unit, b: Booking, actor: Actor, reason: str | None) -> Refund | None:
+        """Cancel; what the policy gives back of a succeeded payment is refunded through the
+        gateway (RefundService: the intent's amount_refunded, payment_status and events)."""
         by_practitioner = b.practitioner_id in actor.ids and b.user_id not in actor.ids
         fee, refund = price_split(b, u.now, waive=by_practitioner)
         b.status = "cancelled"
         b.cancelled_at, b.cancelled_by, b.cancellation_reason = u.now, actor.subject, reason
         b.cancellation_fee, b.refund_amount = fee, refund
-        if b.payment_status == "succeeded":
-            b.payment_status = "refunded" if fee == 0 else "partially_refunded"
+        intent = await u.session.get(PaymentIntent, b.payment_intent_id or "")
+        if intent is None or intent.status != "succeeded" or refund <= 0:
+            return None
+        left = intent.amount - intent.amount_refunded
+        if left <= 0:
+            return None
+        refunds = self.domain.get(RefundService)
+        return await refunds.refund(u, intent.id, min(refund, left), "booking_cancelled")
 
     def _changed(self, u: Unit, b: Booking, p: Practitioner, verb: str, moved: str | None) -> None:
         data = booking_resource(b)

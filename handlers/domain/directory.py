@@ -6,19 +6,65 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.jsonapi import iso, parse_time, ref
-from handlers.storage.models import Practitioner, PractitionerTag, ScheduleWindow, Service
+from handlers.storage.models import (
+    Practitioner,
+    PractitionerTag,
+    Review,
+    ScheduleWindow,
+    Service,
+    User,
+)
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from handlers.storage.seed import generator, loader
 
 SESSION_TYPES = ("video_call", "phone_call", "in_person", "chat")
 # Monday to Friday, 09:00-17:00 local: the schedule of practitioners that state none.
 WORKDAYS = tuple((day, time(9), time(17)) for day in range(5))
+# Where the directory's cities are (WGS 84), for practitioners whose record states no point.
+CITY_POINTS = {
+    ("new york", "US"): (40.7128, -74.0060),
+    ("los angeles", "US"): (34.0522, -118.2437),
+    ("chicago", "US"): (41.8781, -87.6298),
+    ("london", "GB"): (51.5074, -0.1278),
+    ("berlin", "DE"): (52.5200, 13.4050),
+    ("sydney", "AU"): (-33.8688, 151.2093),
+}
+# Which family of practice a specialization belongs to (GraphQL Specialization.category).
+CATEGORIES = {
+    "hatha yoga": "Yoga",
+    "vinyasa yoga": "Yoga",
+    "yin yoga": "Yoga",
+    "prenatal yoga": "Yoga",
+    "yoga": "Yoga",
+    "meditation": "Mind",
+    "mindfulness coaching": "Mind",
+    "breathwork": "Mind",
+    "life coaching": "Coaching",
+    "nutrition coaching": "Nutrition",
+    "herbalism": "Nutrition",
+    "ayurveda": "Traditional medicine",
+    "acupuncture": "Traditional medicine",
+    "reiki": "Energy healing",
+    "sound healing": "Energy healing",
+    "massage therapy": "Bodywork",
+}
+# Seeded reviews are dated within the year after this (the same in every seeding).
+REVIEWS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+REVIEW_LINES = (
+    "I left the session calmer than I have felt in weeks.",
+    "Attentive, patient and clear. I will book again.",
+    "Good session, though it started a few minutes late.",
+    "Exactly what I needed after a stressful month.",
+    "Helpful advice I could use the same day.",
+    None,
+)
 
 
 def availability_id(practitioner_id: str) -> str:
@@ -36,6 +82,19 @@ def service_resource(s: Service) -> dict[str, Any]:
         "duration": s.duration,
         "price": money(s.price_amount, s.price_currency),
         "session_types": list(s.session_types),
+    }
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def specialization(name: str) -> dict[str, Any]:
+    """A specialization as GraphQL shows it: a stable id from its name, and its family."""
+    return {
+        "id": f"spec_{slug(name)}",
+        "name": name,
+        "category": CATEGORIES.get(name.lower(), "Holistic health"),
     }
 
 
@@ -98,6 +157,9 @@ async def load_practitioner(
     location = a.get("location") or {}
     stamps = {k: parse_time(a[k]) for k in ("created_at", "updated_at") if a.get(k)}
     user = ((record.get("relationships") or {}).get("user") or {}).get("data") or {}
+    point = CITY_POINTS.get(((location.get("city") or "").lower(), location.get("country") or ""))
+    if "latitude" in location and "longitude" in location:
+        point = (float(location["latitude"]), float(location["longitude"]))
     p = Practitioner(
         id=record["id"],
         user_id=user.get("id"),
@@ -117,6 +179,8 @@ async def load_practitioner(
         region=location.get("region"),
         country=location.get("country"),
         timezone=location.get("timezone") or "UTC",
+        latitude=point[0] if point else None,
+        longitude=point[1] if point else None,
         tags=_tags({"session_types": SESSION_TYPES, **a}),
         services=[
             Service(
@@ -135,7 +199,38 @@ async def load_practitioner(
     )
     session.add(p)
     await session.flush()
+    session.add_all(seeded_reviews(p, await _reviewers(session)))
     return True
+
+
+async def _reviewers(session: AsyncSession) -> list[str]:
+    """The seeded patients, read once per seeding session."""
+    found: list[str] | None = session.info.get("kk.reviewers")
+    if found is None:
+        rows = await session.scalars(select(User.id).where(User.user_type == "patient"))
+        found = session.info["kk.reviewers"] = sorted(rows)
+    return found
+
+
+def seeded_reviews(p: Practitioner, authors: list[str]) -> list[Review]:
+    """A few reviews by the sandbox's patients, around the practitioner's rating; the same
+    for the same practitioner id (a per-practitioner random stream)."""
+    if not authors or p.total_sessions == 0:
+        return []
+    rng = random.Random(f"reviews:{p.id}")
+    count = min(p.total_sessions, rng.randint(2, 6))
+    return [
+        Review(
+            id=f"review_{slug(p.id).replace('-', '')}{n}",
+            practitioner_id=p.id,
+            author_id=rng.choice(authors),
+            rating=max(1, min(5, round(p.rating + rng.uniform(-1.0, 0.6)))),
+            comment=rng.choice(REVIEW_LINES),
+            created_at=REVIEWS_FROM
+            + timedelta(days=rng.randint(1, 300), minutes=rng.randint(0, 1439)),
+        )
+        for n in range(count)
+    ]
 
 
 FIRST = ("Ava", "Noah", "Maya", "Liam", "Zara", "Kai", "Iris", "Omar", "Lena", "Ravi", "Sofia")

@@ -3,20 +3,30 @@ availability. Shared by REST (handlers/practitioners.py) and GraphQL resolvers."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import base64
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from handlers.domain import availability as slots
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound
+from handlers.domain.jsonapi import iso, parse_time
 from handlers.domain.unit import read
-from handlers.storage.models import Booking, Practitioner, PractitionerTag, ScheduleWindow
+from handlers.storage.models import (
+    Booking,
+    Practitioner,
+    PractitionerTag,
+    Review,
+    ScheduleWindow,
+)
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from server.errors import BadRequest, Problem
@@ -35,18 +45,31 @@ PRIOR_RATING, PRIOR_SESSIONS = 4.0, 20
 WEIGHTED_RATING = (
     Practitioner.rating * Practitioner.total_sessions + PRIOR_RATING * PRIOR_SESSIONS
 ) / (Practitioner.total_sessions + PRIOR_SESSIONS)
-SORTS: dict[str, tuple[Any, ...]] = {
+# Each sort's keys, most significant first: (SQL expression, its value on a loaded row,
+# descending?). The id (ascending) breaks ties, so every order is total: pages never skip or
+# repeat a row, and a cursor (the keys of the row it stands after) stays valid while rows are
+# added, changed or removed.
+Key = tuple[Any, Callable[[Practitioner], Any], bool]
+ORDER_KEYS: dict[str, tuple[Key, ...]] = {
     "relevance": (
-        Practitioner.verified.desc(),
-        WEIGHTED_RATING.desc(),
-        Practitioner.total_sessions.desc(),
+        (Practitioner.verified, lambda p: p.verified, True),
+        (WEIGHTED_RATING, lambda p: weighted(p), True),
+        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
     ),
-    "rating": (Practitioner.rating.desc(), Practitioner.total_sessions.desc()),
-    "price_asc": (Practitioner.price_amount.asc(),),
-    "price_desc": (Practitioner.price_amount.desc(),),
-    "total_sessions": (Practitioner.total_sessions.desc(),),
+    "rating": (
+        (Practitioner.rating, lambda p: p.rating, True),
+        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
+    ),
+    "price_asc": ((Practitioner.price_amount, lambda p: p.price_amount, False),),
+    "price_desc": ((Practitioner.price_amount, lambda p: p.price_amount, True),),
+    "total_sessions": ((Practitioner.total_sessions, lambda p: p.total_sessions, True),),
     "next_available": (),
 }
+SORTS: dict[str, tuple[Any, ...]] = {
+    name: tuple(expr.desc() if desc else expr.asc() for expr, _, desc in keys)
+    for name, keys in ORDER_KEYS.items()
+}
+EARTH_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,57 @@ class Search:
     rating_min: float | None = None
     price_max: int | None = None
     language: str | None = None
-    session_type: str | None = None
+    session_types: tuple[str, ...] = ()  # each must be offered
+    country: str | None = None
+    verified: bool | None = None
+    # (latitude, longitude, radius in km): practitioners within the radius of the point.
+    near: tuple[float, float, float] | None = None
     sort: str = "relevance"
+
+    @property
+    def in_python(self) -> bool:
+        """Whether matching or order needs each practitioner's next free slot or distance
+        (computed here, not in SQL)."""
+        timed = self.sort == "next_available" or self.available_from or self.available_to
+        return bool(timed or self.near)
+
+
+@dataclass
+class Page:
+    """One page of a keyset-paginated search: each item's cursor, whether more follow."""
+
+    items: list[Practitioner]
+    total: int
+    next_free: dict[str, datetime | None]
+    cursors: list[str] = field(default_factory=list)
+    more: bool = False
+
+
+def encode_cursor(sort: str, values: Sequence[Any], pid: str) -> str:
+    raw = orjson.dumps([sort, list(values), pid])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, value: str) -> tuple[list[Any], str]:
+    """The keys and id a cursor of this sort stands after; 400 for anything else."""
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        kind, values, pid = raw
+        if kind == sort and isinstance(values, list) and isinstance(pid, str):
+            if len(values) == len(ORDER_KEYS[sort]) or sort == "next_available":
+                return values, pid
+    except (ValueError, TypeError):
+        pass
+    problem = Problem("`after` is not a cursor of this search's order", parameter="after")
+    raise BadRequest(problems=[problem])
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _tag(kind: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -82,8 +154,19 @@ def filtered(search: Search) -> Select[Practitioner]:
         query = query.where(
             _tag(LANGUAGE, func.lower(PractitionerTag.value) == search.language.lower())
         )
-    if search.session_type:
-        query = query.where(_tag(SESSION_TYPE, PractitionerTag.value == search.session_type))
+    for kind in dict.fromkeys(search.session_types):
+        query = query.where(_tag(SESSION_TYPE, PractitionerTag.value == kind))
+    if search.country:
+        query = query.where(func.upper(Practitioner.country) == search.country.upper())
+    if search.verified is not None:
+        query = query.where(Practitioner.verified == search.verified)
+    if search.near:
+        lat, lon, km = search.near  # a box around the circle; the exact test is in Python
+        dlat = km / 111.0
+        dlon = km / max(1e-6, 111.0 * math.cos(math.radians(lat)))
+        query = query.where(Practitioner.latitude.between(lat - dlat, lat + dlat))
+        if -180 <= lon - dlon and lon + dlon <= 180:  # (a box across the antimeridian: no test)
+            query = query.where(Practitioner.longitude.between(lon - dlon, lon + dlon))
     if search.location:
         query = query.where(func.lower(Practitioner.city).like(_like(search.location), escape="\\"))
     if search.rating_min is not None:
@@ -100,31 +183,155 @@ class PractitionerService:
     async def search(
         self, search: Search, limit: int, offset: int
     ) -> tuple[list[Practitioner], int, dict[str, datetime | None]]:
-        """A page of matches, the number of matches and each one's next free slot."""
+        """A page of matches by offset (REST), the number of matches, each one's next slot."""
+        if search.in_python:
+            ranked, nexts = await self._ranked(search)
+            return ranked[offset : offset + limit], len(ranked), nexts
         query = filtered(search)
-        by_time = search.sort == "next_available" or search.available_from or search.available_to
         async with read(self.domain) as session:
-            if not by_time:
-                total = await session.scalar(select(func.count()).select_from(query.subquery()))
-                ordered = query.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
-                found = list(
-                    await session.scalars(ordered.options(*LOADS).limit(limit).offset(offset))
-                )
-                return found, int(total or 0), await self.next_free(session, found)
-            everyone = list(await session.scalars(query.options(*LOADS).order_by(Practitioner.id)))
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            ordered = query.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
+            found = list(await session.scalars(ordered.options(*LOADS).limit(limit).offset(offset)))
+            return found, int(total or 0), await self.next_free(session, found)
+
+    async def page(self, search: Search, first: int, after: str | None) -> Page:
+        """A page by keyset (GraphQL): the rows after the cursor's row in the search's order."""
+        start = decode_cursor(search.sort, after) if after else None
+        if search.in_python:
+            ranked, nexts = await self._ranked(search)
+            rest = ranked
+            if start is not None:
+                mark = self._rank(search, start[0], start[1])
+                rest = [p for p in ranked if self._rank_of(search, p, nexts) > mark]
+            items = rest[:first]
+            cursors = [encode_cursor(search.sort, self._raw(search, p, nexts), p.id) for p in items]
+            return Page(items, len(ranked), nexts, cursors, len(rest) > first)
+        keys = ORDER_KEYS.get(search.sort, ())
+        query = filtered(search)
+        async with read(self.domain) as session:
+            total = int(
+                await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            )
+            keyed = query.add_columns(*(expr for expr, _, _ in keys))
+            if start is not None:
+                keyed = keyed.where(_after(keys, *start))
+            ordered = keyed.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
+            rows = list(await session.execute(ordered.options(*LOADS).limit(first + 1)))
+            items = [r[0] for r in rows[:first]]
+            cursors = [encode_cursor(search.sort, list(r[1:]), r[0].id) for r in rows[:first]]
+            nexts = await self.next_free(session, items)
+        return Page(items, total, nexts, cursors, len(rows) > first)
+
+    async def _ranked(
+        self, search: Search
+    ) -> tuple[list[Practitioner], dict[str, datetime | None]]:
+        """Every match in order, where matching or order is computed here."""
+        async with read(self.domain) as session:
+            everyone = list(
+                await session.scalars(filtered(search).options(*LOADS).order_by(Practitioner.id))
+            )
             after = search.available_from or self.domain.clock()
             nexts = await self.next_free(session, everyone, after)
-        until = search.available_to
-        matching = [
-            p
-            for p in everyone
-            if (at := nexts[p.id]) is not None and (until is None or at <= until)
-        ]
+        timed = search.sort == "next_available" or search.available_from or search.available_to
+        matching = [p for p in everyone if self._matches(search, p, nexts, bool(timed))]
+        matching.sort(key=lambda p: self._rank_of(search, p, nexts))
+        return matching, nexts
+
+    def _matches(
+        self, search: Search, p: Practitioner, nexts: dict[str, datetime | None], timed: bool
+    ) -> bool:
+        if timed:
+            at = nexts.get(p.id)
+            if at is None or (search.available_to is not None and at > search.available_to):
+                return False
+        if search.near:
+            lat, lon, km = search.near
+            if p.latitude is None or p.longitude is None:
+                return False
+            return distance_km(lat, lon, p.latitude, p.longitude) <= km
+        return True
+
+    @staticmethod
+    def _raw(search: Search, p: Practitioner, nexts: dict[str, datetime | None]) -> list[Any]:
         if search.sort == "next_available":
-            matching.sort(key=lambda p: (nexts[p.id] or after, p.id))
-        else:
-            matching.sort(key=_python_order(search.sort))
-        return matching[offset : offset + limit], len(matching), nexts
+            return [iso(nexts.get(p.id))]
+        return [value(p) for _, value, _ in ORDER_KEYS.get(search.sort, ORDER_KEYS["relevance"])]
+
+    def _rank_of(
+        self, search: Search, p: Practitioner, nexts: dict[str, datetime | None]
+    ) -> tuple[Any, ...]:
+        return self._rank(search, self._raw(search, p, nexts), p.id)
+
+    @staticmethod
+    def _rank(search: Search, raw: Sequence[Any], pid: str) -> tuple[Any, ...]:
+        """A comparable key: ascending in the search's order."""
+        if search.sort == "next_available":
+            at = raw[0] if raw else None
+            return (at is None, parse_time(at) if isinstance(at, str) else datetime.max, pid)
+        keys = ORDER_KEYS.get(search.sort, ORDER_KEYS["relevance"])
+        out: list[Any] = []
+        for (_, _, desc), v in zip(keys, raw, strict=False):
+            number = float(v) if not isinstance(v, str) else 0.0
+            out.append(-number if desc else number)
+        return (*out, pid)
+
+    async def many(self, ids: Sequence[str]) -> dict[str, tuple[Practitioner, datetime | None]]:
+        """Practitioners by id, with their next free slots, in two queries (GraphQL batches)."""
+        async with read(self.domain) as session:
+            query = select(Practitioner).where(Practitioner.id.in_(ids)).options(*LOADS)
+            found = list(await session.scalars(query))
+            nexts = await self.next_free(session, found)
+        return {p.id: (p, nexts[p.id]) for p in found}
+
+    async def reviews(
+        self, ids: Sequence[str], first: int, after: str | None
+    ) -> dict[str, tuple[list[Review], int, bool]]:
+        """Each practitioner's reviews, newest first, after a cursor (a review id): a page,
+        the number of reviews and whether more follow, in two queries for all of them."""
+        async with read(self.domain) as session:
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Review.practitioner_id, func.count())
+                        .where(Review.practitioner_id.in_(ids))
+                        .group_by(Review.practitioner_id)
+                    )
+                ).all()
+            )
+            query = select(Review).where(Review.practitioner_id.in_(ids))
+            if after:
+                mark = await session.get(Review, after)
+                if mark is None:
+                    problem = Problem("`after` is not a review cursor", parameter="after")
+                    raise BadRequest(problems=[problem])
+                query = query.where(
+                    or_(
+                        Review.created_at < mark.created_at,
+                        and_(Review.created_at == mark.created_at, Review.id < mark.id),
+                    )
+                )
+            place = (
+                func.row_number()
+                .over(
+                    partition_by=Review.practitioner_id,
+                    order_by=(Review.created_at.desc(), Review.id.desc()),
+                )
+                .label("place")
+            )
+            ranked = query.add_columns(place).subquery()
+            aliased_review = aliased(Review, ranked)
+            rows = await session.scalars(
+                select(aliased_review)
+                .where(ranked.c.place <= first + 1)
+                .order_by(ranked.c.practitioner_id, ranked.c.place)
+            )
+            pages: dict[str, list[Review]] = {pid: [] for pid in ids}
+            for r in rows:
+                pages[r.practitioner_id].append(r)
+        return {
+            pid: (found[:first], int(counts.get(pid, 0)), len(found) > first)
+            for pid, found in pages.items()
+        }
 
     async def get(self, practitioner_id: str) -> tuple[Practitioner, datetime | None]:
         async with read(self.domain) as session:
@@ -188,14 +395,25 @@ def _windows(schedule: Sequence[ScheduleWindow]) -> list[tuple[int, Any, Any]]:
     return [(w.weekday, w.starts, w.ends) for w in schedule]
 
 
-def _python_order(sort: str) -> Any:
-    keys = {
-        "rating": lambda p: (-p.rating, -p.total_sessions, p.id),
-        "price_asc": lambda p: (p.price_amount, p.id),
-        "price_desc": lambda p: (-p.price_amount, p.id),
-        "total_sessions": lambda p: (-p.total_sessions, p.id),
-    }
-    return keys.get(sort, lambda p: (not p.verified, -weighted(p), -p.total_sessions, p.id))
+def _past(expr: Any, value: Any, desc: bool) -> ColumnElement[bool]:
+    """Rows past `value` on one key (booleans: true first when descending)."""
+    if isinstance(value, bool):
+        if value == desc:  # true when descending, false when ascending: the other one follows
+            return expr.is_(not value)
+        return false()
+    return expr < value if desc else expr > value
+
+
+def _after(keys: Sequence[Key], values: Sequence[Any], pid: str) -> ColumnElement[bool]:
+    """Rows after (values, pid) in the order of `keys` then id: for each key, the rows equal
+    on the keys before it and past it on this one."""
+    columns = [(expr, desc) for expr, _, desc in keys] + [(Practitioner.id, False)]
+    wanted = [*values, pid]
+    either = []
+    for k, (expr, desc) in enumerate(columns):
+        same = [columns[i][0] == wanted[i] for i in range(k)]
+        either.append(and_(*same, _past(expr, wanted[k], desc)))
+    return or_(*either)
 
 
 def weighted(p: Practitioner) -> float:

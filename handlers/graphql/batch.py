@@ -55,11 +55,7 @@ class Batch(Generic[K, V]):
 
 def batch(info: GraphQLResolveInfo[Any], name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:
     """The request's batch loader called `name` (created with `fetch` on first use)."""
-    loaders: dict[Hashable, Batch[Any, Any]] = info.context.setdefault("kk.batches", {})
-    found = loaders.get(name)
-    if found is None:
-        found = loaders[name] = Batch(fetch)
-    return found
+    return loader(info.context, name, fetch)
 
 
 def domain(info: GraphQLResolveInfo[Any]) -> Domain:
@@ -70,3 +66,13 @@ def viewer(info: GraphQLResolveInfo[Any]) -> Viewer:
     request = info.context.get("request")
     request_id = request.scope.get("kk.request_id") if request is not None else None
     return Viewer.of(info.context.get("identity"), request_id)
+
+
+def loader(context: Any, name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:
+    """The request's batch loader called `name`, from the GraphQL context (for resolvers that
+    hold the context rather than `info`)."""
+    loaders: dict[Hashable, Batch[Any, Any]] = context.setdefault("kk.batches", {})
+    found = loaders.get(name)
+    if found is None:
+        found = loaders[name] = Batch(fetch)
+    return found

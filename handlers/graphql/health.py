@@ -14,9 +14,8 @@ from handlers.domain.health import HealthService
 from handlers.domain.shares import share_resource
 from handlers.domain.sharing import ShareService
 from handlers.graphql.batch import batch, domain, viewer
-from handlers.graphql.nodes import args_key, connection, id_of, node, page_args
+from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
-from handlers.graphql.users import snake_input
 from server.errors import InsufficientPermissions
 
 mutation = MutationType()
@@ -58,7 +57,7 @@ async def resolve_shares(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -
 async def resolve_update_health_profile(
     _: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]
 ) -> Any:
-    changes = snake_input({k: v for k, v in input.items() if k != "userId"})
+    changes = {k: v for k, v in rest_input(info, input).items() if k != "user_id"}
     service = domain(info).get(HealthService)
 
     async def run() -> dict[str, Any]:
@@ -70,11 +69,7 @@ async def resolve_update_health_profile(
 
 @mutation.field("shareHealthRecords")
 async def resolve_share(_: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]) -> Any:
-    attributes = {
-        "practitioner_id": input["practitionerId"],
-        "record_types": [t.lower() for t in input["recordTypes"]],
-        "expires_at": input["expiresAt"],
-    }
+    attributes = rest_input(info, input)
     service = domain(info).get(ShareService)
 
     async def run() -> dict[str, Any]:

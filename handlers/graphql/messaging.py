@@ -13,7 +13,7 @@ from handlers.domain.conversations import ConversationReads, cursor
 from handlers.domain.jsonapi import iso
 from handlers.domain.messages import file_url
 from handlers.domain.messaging import MessagingService, Who
-from handlers.graphql.loaders import loader
+from handlers.graphql.batch import loader
 from handlers.storage.models import Attachment, Conversation, Message, User
 from server.auth.access import callers
 from server.errors import ApiError, AuthenticationRequired, NotFound

@@ -7,7 +7,13 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLResolveInfo,
+)
 
 # Attributes whose values are GraphQL enums (REST values upper-cased).
 ENUMS = frozenset({"status", "payment_status", "session_type", "user_type", "profile_visibility"})
@@ -101,3 +107,43 @@ def args_key(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> tuple[An
         info.field_name,
         tuple(sorted((k, str(v)) for k, v in args.items())),
     )
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def rest_value(value: Any, kind: Any) -> Any:
+    """A GraphQL input value as REST writes it: snake_case keys, enum values lower-cased
+    (read from the argument's input type, so no field needs listing)."""
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if isinstance(kind, GraphQLList) and isinstance(value, list):
+        return [rest_value(v, kind.of_type) for v in value]
+    if isinstance(kind, GraphQLInputObjectType) and isinstance(value, Mapping):
+        return {
+            snake(k): rest_value(v, kind.fields[k].type) if k in kind.fields else v
+            for k, v in value.items()
+        }
+    if isinstance(kind, GraphQLEnumType) and isinstance(value, str):
+        return value.lower()
+    return value
+
+
+def rest_input(info: GraphQLResolveInfo[Any], value: Any, argument: str = "input") -> Any:
+    """The field's argument `argument` (its value given) as REST attributes."""
+    return rest_value(value, info.parent_type.fields[info.field_name].args[argument].type)
+
+
+def complete(load: Any) -> Any:
+    """A field resolver for a type whose parents may be whole objects or `{"id"}` references:
+    the field from the object, else from the whole object `load(info, id)` fetches (batched)."""
+
+    async def resolve(obj: Any, info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+        name = info.field_name
+        if isinstance(obj, Mapping) and name in obj:
+            return obj[name]
+        found = await load(info, id_of(obj))
+        return found.get(name) if isinstance(found, Mapping) else None
+
+    return resolve

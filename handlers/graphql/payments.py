@@ -16,7 +16,7 @@ from handlers.domain.payment_records import allowed
 from handlers.domain.payments import Payer, PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit, write
-from handlers.graphql.loaders import loader
+from handlers.graphql.batch import loader
 from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
 from server.auth.access import callers
@@ -52,7 +52,7 @@ def domain(info: Any) -> Domain:
 
 
 def load(info: Any, name: str, key: Any) -> Any:
-    return loader(info.context, name, lambda keys: LOADS[name](domain(info), keys)).load(key)
+    return loader(info.context, name, lambda keys: LOADS[name](domain(info), list(keys))).load(key)
 
 
 def user_errors(error: ApiError) -> list[dict[str, Any]]:

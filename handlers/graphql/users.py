@@ -20,7 +20,7 @@ from handlers.domain.unit import read
 from handlers.domain.user_lists import BookingFilter, UserLists
 from handlers.domain.users import UserService, related_ids, user_resource
 from handlers.graphql.batch import batch, domain, viewer
-from handlers.graphql.nodes import args_key, connection, id_of, node, page_args
+from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import User
 from server.graphql import FALLBACK
@@ -152,27 +152,11 @@ async def resolve_conversations(obj: Any, info: GraphQLResolveInfo[Any], **args:
     return await _listed(obj, info, args, "conversations")
 
 
-def snake_input(given: Mapping[str, Any]) -> dict[str, Any]:
-    """A mutation input as REST attributes (snake_case keys, enum values lower-cased)."""
-    out: dict[str, Any] = {}
-    for key, value in given.items():
-        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
-        if isinstance(value, Mapping):
-            value = snake_input(value)
-        elif isinstance(value, str) and value.isupper() and snake in ENUM_INPUTS:
-            value = value.lower()
-        out[snake] = value
-    return out
-
-
-ENUM_INPUTS = frozenset({"profile_visibility"})
-
-
 @mutation.field("updateProfile")
 async def resolve_update_profile(
     _: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]
 ) -> Any:
-    changes = snake_input({k: v for k, v in input.items() if k != "userId"})
+    changes = {k: v for k, v in rest_input(info, input).items() if k != "user_id"}
     service = domain(info).get(UserService)
 
     async def run() -> dict[str, Any]:
@@ -185,7 +169,7 @@ async def resolve_update_profile(
 async def resolve_update_preferences(
     _: Any, info: GraphQLResolveInfo[Any], input: dict[str, Any]
 ) -> Any:
-    changes = snake_input({k: v for k, v in input.items() if k != "userId"})
+    changes = {k: v for k, v in rest_input(info, input).items() if k != "user_id"}
     service = domain(info).get(PreferencesService)
 
     async def run() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from handlers.storage.models.practitioners import (
     AvailabilityOverride,
     Practitioner,
     PractitionerTag,
+    Review,
     ScheduleWindow,
     Service,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "Practitioner",
     "PractitionerTag",
     "Refund",
+    "Review",
     "ScheduleWindow",
     "Service",
     "User",

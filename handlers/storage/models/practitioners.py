@@ -35,6 +35,9 @@ class Practitioner(Timestamps, Base):
     region: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Where sessions in person are held (WGS 84 degrees): the GraphQL search's radius filter.
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
     # Length of one bookable slot of the weekly schedule, in minutes.
     slot_minutes: Mapped[int] = mapped_column(default=60)
     accepting_bookings: Mapped[bool] = mapped_column(default=True)
@@ -110,3 +113,19 @@ class AvailabilityOverride(Base):
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
     available: Mapped[bool] = mapped_column(default=False)
+
+
+class Review(Base):
+    """A user's review of a practitioner (1 to 5 stars)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_practitioner_recent", "practitioner_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = Id()
+    practitioner_id: Mapped[str] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(String(64))
+    rating: Mapped[int] = mapped_column()
+    comment: Mapped[str | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
