@@ -26,6 +26,7 @@ from handlers.domain.errors import (
     PractitionerUnavailable,
     Unprocessable,
 )
+from handlers.domain.payment_records import minor_units
 from handlers.domain.records import booking_owners, booking_resource
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import (
@@ -225,8 +226,9 @@ class BookingService:
         left = intent.amount - intent.amount_refunded
         if left <= 0:
             return None
+        back = min(minor_units(refund, intent.currency), left)  # intents count minor units
         refunds = self.domain.get(RefundService)
-        return await refunds.refund(u, intent.id, min(refund, left), "booking_cancelled")
+        return await refunds.refund(u, intent.id, back, "booking_cancelled")
 
     def _changed(self, u: Unit, b: Booking, p: Practitioner, verb: str, moved: str | None) -> None:
         data = booking_resource(b)

@@ -162,11 +162,13 @@ def filtered(search: Search) -> Select[Practitioner]:
         query = query.where(Practitioner.verified == search.verified)
     if search.near:
         lat, lon, km = search.near  # a box around the circle; the exact test is in Python
-        dlat = km / 111.0
-        dlon = km / max(1e-6, 111.0 * math.cos(math.radians(lat)))
+        dlat = km / 111.0  # (a degree of latitude is at least 110.57 km)
         query = query.where(Practitioner.latitude.between(lat - dlat, lat + dlat))
-        if -180 <= lon - dlon and lon + dlon <= 180:  # (a box across the antimeridian: no test)
-            query = query.where(Practitioner.longitude.between(lon - dlon, lon + dlon))
+        widest = max(abs(lat - dlat), abs(lat + dlat))  # degrees of longitude are widest there
+        if widest < 89:
+            dlon = km / (111.0 * math.cos(math.radians(widest)))
+            if -180 <= lon - dlon and lon + dlon <= 180:  # (across the antimeridian: no box)
+                query = query.where(Practitioner.longitude.between(lon - dlon, lon + dlon))
     if search.location:
         query = query.where(func.lower(Practitioner.city).like(_like(search.location), escape="\\"))
     if search.rating_min is not None:
@@ -399,9 +401,11 @@ def _past(expr: Any, value: Any, desc: bool) -> ColumnElement[bool]:
     """Rows past `value` on one key (booleans: true first when descending)."""
     if isinstance(value, bool):
         if value == desc:  # true when descending, false when ascending: the other one follows
-            return expr.is_(not value)
+            found: ColumnElement[bool] = expr.is_(not value)
+            return found
         return false()
-    return expr < value if desc else expr > value
+    past: ColumnElement[bool] = expr < value if desc else expr > value
+    return past
 
 
 def _after(keys: Sequence[Key], values: Sequence[Any], pid: str) -> ColumnElement[bool]:

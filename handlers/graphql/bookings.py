@@ -176,20 +176,24 @@ async def resolve_cancel(_: Any, info: GraphQLResolveInfo[Any], input: dict[str,
     return {**done, "refund": refund[0]}
 
 
-@subscription.source("bookingUpdates")
+@subscription.source("bookingUpdates")  # type: ignore[arg-type]  # (a coroutine is fine)
 async def watch_bookings(
     _: Any,
     info: GraphQLResolveInfo[Any],
     userId: str,  # noqa: N803
 ) -> AsyncGenerator[dict[str, Any], None]:
-    """Each change of the user's bookings, once; the user themself or an administrator."""
+    """Each change of the user's bookings, once; the user themself or an administrator (else
+    the subscription is refused before it starts)."""
     viewer(info).require(userId)
-    feed = info.context["bus"].subscribe(["bookings"])
+    return _changes(info.context["bus"].subscribe(["bookings"]), userId)
+
+
+async def _changes(feed: Any, user_id: str) -> AsyncGenerator[dict[str, Any], None]:
     try:
         async for event in feed:
             data = event.data
             attributes = data.get("attributes") if isinstance(data, Mapping) else None
-            if event.type in CHANGES and (attributes or {}).get("user_id") == userId:
+            if event.type in CHANGES and (attributes or {}).get("user_id") == user_id:
                 yield data
     finally:
         feed.close()
