@@ -377,8 +377,18 @@ def seed_database(config: AppConfig) -> int:
     return asyncio.run(run())
 
 
-@main.command(help="Production mode: bound handlers only; an operation without one answers 501.")
+@main.command(
+    help="Production mode: bound handlers only; an operation without one answers 501. "
+    "DATABASE_URL (PostgreSQL) and REDIS_URL (event bus and rate limits across --workers); "
+    "nothing is seeded (see `kk seed`)."
+)
 @_serving_options
+@click.option(
+    "--data-dir",
+    default=".kk",
+    show_default=True,
+    help="Signing keys, identity store and, without DATABASE_URL, the SQLite database.",
+)
 def serve(
     host: str,
     port: int,
@@ -387,9 +397,11 @@ def serve(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    data_dir: str,
 ) -> None:
     config = AppConfig(
         "strict",
+        data_dir=data_dir,
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,
