@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BUDGET ?= quick
+OUT_SUFFIX ?=
 
-.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract fuzz diff graphiql clean
+.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff graphiql clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,13 +61,28 @@ bench-smoke: $(STAMP)
 	$(BIN)/pytest bench -q
 	$(BIN)/python bench/run.py --smoke --no-prism --load python
 
+# Quick contract runs of `make test`: mock, sandbox, and the production app (`kk serve`) on a
+# throwaway PostgreSQL and Redis. Serve mode on SQLite is `make contract-serve-sqlite` (kept out
+# of `make test` for CI time; `make contract-all` runs all four).
 contract: $(STAMP)
 	$(BIN)/kk contract --mode mock --budget quick --out .kk/contract
 	$(BIN)/kk contract --mode sandbox --budget quick --out .kk/contract
+	$(MAKE) --no-print-directory contract-serve-postgres
+
+contract-serve-postgres: $(STAMP)
+	$(BIN)/python -m contracts.throwaway --postgres --redis -- \
+		$(BIN)/kk contract --mode serve --budget $(BUDGET) --out .kk/contract$(OUT_SUFFIX)
+
+contract-serve-sqlite: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/kk contract --mode serve --budget $(BUDGET) \
+		--out .kk/contract$(OUT_SUFFIX)
+
+contract-all: contract contract-serve-sqlite
 
 fuzz: $(STAMP)
 	$(BIN)/kk contract --mode mock --budget deep --out .kk/contract-deep
 	$(BIN)/kk contract --mode sandbox --budget deep --out .kk/contract-deep
+	$(MAKE) --no-print-directory contract-serve-postgres BUDGET=deep OUT_SUFFIX=-deep
 
 diff: $(STAMP)
 	$(BIN)/kk diff

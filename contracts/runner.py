@@ -120,6 +120,7 @@ def run_contract(
     base_url: str,
     *,
     label: str,
+    mode: str | None = None,
     budget_name: str,
     seed: int,
     out_dir: Path,
@@ -133,7 +134,13 @@ def run_contract(
     report = ContractReport()
     report.suites.append(
         run_schemathesis(
-            f"rest-{label}", f"{base_url}/openapi.json", out_dir, budget, seed, headers, mode=label
+            f"rest-{label}",
+            f"{base_url}/openapi.json",
+            out_dir,
+            budget,
+            seed,
+            headers,
+            mode=mode or label,
         )
     )
     report.suites.append(

@@ -1,5 +1,6 @@
 """How the Klear Karma handlers live in an app: a Domain built at setup, migrated (and, in the
-sandbox, seeded) before first use, disposed at shutdown, reseeded by a sandbox reset.
+sandbox, seeded) before first use, disposed at shutdown, reseeded by a sandbox reset. Production
+mode seeds only when asked (`kk seed`, `kk contract --mode serve`).
 
 Every tag module creates its group with `domain_group(tag)`; the hooks are shared, so they
 run once per app however many groups bind them.
@@ -26,6 +27,7 @@ def domain_group(tag: str) -> OperationGroup:
     group.on_startup(start)
     group.on_shutdown(stop)
     group.on_reset(reset)
+    group.on_seed(seed_fixtures)
     return group
 
 
@@ -34,10 +36,14 @@ async def migrate(domain: Domain) -> None:
 
 
 async def load_seed(domain: Domain) -> None:
+    await _load_seed(domain)
+
+
+async def _load_seed(domain: Domain) -> int:
     count = domain.options.get("seed_count")
     spec = domain.spec_files.get("openapi")
     plan = seed.plan(Path(spec) if spec else None, int(count) if count is not None else None)
-    await seed.load(domain.db, plan, int(domain.options.get("seed", 0) or 0))
+    return await seed.load(domain.db, plan, int(domain.options.get("seed", 0) or 0))
 
 
 def install(runtime: Any) -> None:
@@ -60,6 +66,13 @@ def install(runtime: Any) -> None:
         domain.preparers.append(load_seed)
     extras["domain"] = domain
     runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
+
+
+async def seed_fixtures(runtime: Any) -> int:
+    """The sandbox's data (the spec's examples, spec/sandbox.yaml, generated practitioners)
+    loaded into this app's database on request, in any mode; rows that exist are kept."""
+    domain = await domain_of(runtime.extras).ready()
+    return await _load_seed(domain)
 
 
 async def start(runtime: Any) -> None:

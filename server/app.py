@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,6 +73,8 @@ class AppParts:
     shutdown: list[Callable[[], Any]] = field(default_factory=list)
     # Run after the sandbox's own reset (`POST /__sandbox/reset`), e.g. handlers reseeding.
     resets: list[Callable[[], Any]] = field(default_factory=list)
+    # Load the sandbox's fixture data on request (`kk seed`); each returns the records added.
+    seeds: list[Callable[[], Awaitable[int]]] = field(default_factory=list)
 
 
 def compile_operations(

@@ -48,6 +48,7 @@ class OperationGroup:
         self.startups: list[Callable[[Any], Awaitable[None]]] = []
         self.shutdowns: list[Callable[[Any], Awaitable[None]]] = []
         self.resets: list[Callable[[Any], Awaitable[None]]] = []
+        self.seeds: list[Callable[[Any], Awaitable[int]]] = []
 
     def on_setup(self, fn: S) -> S:
         """Run `fn(runtime)` once when an app binding this group is built (seed data,
@@ -68,6 +69,13 @@ class OperationGroup:
     def on_reset(self, fn: A) -> A:
         """Await `fn(runtime)` when the sandbox is reset to its seed (`POST /__sandbox/reset`)."""
         self.resets.append(fn)
+        return fn
+
+    def on_seed(self, fn: Callable[[Any], Awaitable[int]]) -> Callable[[Any], Awaitable[int]]:
+        """Await `fn(runtime)` when asked to load the sandbox's fixture data into this app's
+        storage (`kk seed`, `kk contract --mode serve`); it returns how many records it added.
+        Never run on its own in production mode."""
+        self.seeds.append(fn)
         return fn
 
     def operation(self, operation_id: str) -> Callable[[F], F]:
@@ -127,7 +135,8 @@ def _check_signature(op_id: str, fn: Callable[..., Any], protocol: type | None) 
 
 
 def hooks(groups: Iterable[OperationGroup], kind: str) -> list[Callable[..., Any]]:
-    """The `setups`/`startups`/`shutdowns`/`resets` of `groups`, in order, each function once."""
+    """The `setups`/`startups`/`shutdowns`/`resets`/`seeds` of `groups`, in order, each
+    function once."""
     return list(dict.fromkeys(fn for g in groups for fn in getattr(g, kind)))
 
 

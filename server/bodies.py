@@ -7,7 +7,7 @@ over the limit is 413.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,6 +50,32 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _nul_pointers(value: Any, pointer: str = "") -> Iterator[str]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield pointer
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key).replace("~", "~0").replace("/", "~1")
+            if "\x00" in str(key):
+                yield pointer + "/" + name
+            yield from _nul_pointers(item, pointer + "/" + name)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_pointers(item, f"{pointer}/{i}")
+
+
+def refuse_nul(value: Any) -> None:
+    """Text with U+0000 is refused (400): PostgreSQL cannot store it in text, so every backend
+    and mode refuse it alike instead of a 500 on one of them."""
+    problems = [
+        Problem("Text may not contain the NUL character (U+0000)", pointer=p)
+        for p in _nul_pointers(value)
+    ]
+    if problems:
+        raise BadRequest(problems=problems)
 
 
 def media_type_of(raw: str) -> str:
@@ -154,9 +180,12 @@ class BodyParser:
         except UnicodeDecodeError as e:
             raise BadRequest(f"The request body is not valid UTF-8 (byte {e.start})") from e
         try:
-            return orjson.loads(raw)
+            value = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
             raise BadRequest(f"The request body is not valid JSON: {e}") from e
+        if b"\\u0000" in raw:  # JSON can carry U+0000 only escaped; walk only when it might
+            refuse_nul(value)
+        return value
 
     @staticmethod
     def _coerce(media: _Media, pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -176,6 +205,7 @@ class BodyParser:
             pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
         except (UnicodeDecodeError, ValueError) as e:
             raise BadRequest("The form body is not valid URL-encoded UTF-8") from e
+        refuse_nul(dict(pairs))
         return self._coerce(media, pairs)
 
     async def _multipart(
@@ -209,6 +239,7 @@ class BodyParser:
                     f"File part {name!r} has type {upload.content_type!r}; "
                     f"allowed: {', '.join(allowed)}"
                 )
+        refuse_nul(dict(fields))
         value = self._coerce(media, fields)
         validated = {**value, **{k: "" for k in files}}
         return {**value, **files}, validated

@@ -323,8 +323,72 @@ def mock(
     _run(config, host, port, workers)
 
 
-@main.command(help="Production mode: bound handlers only; an operation without one answers 501.")
+@main.command(
+    help="Load the sandbox's data (the spec's examples, spec/sandbox.yaml's test users, "
+    "practitioners, services...) into the database `kk serve` uses: DATABASE_URL, else "
+    "<data-dir>/klearkarma.db; migrates it first. Idempotent (existing rows are kept). For "
+    "staging and contract runs (`kk contract --url`): production never seeds by itself."
+)
+@click.option("--data-dir", default=".kk", show_default=True, help="The server's data directory.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of generated records.")
+@click.option(
+    "--seed-count",
+    type=click.IntRange(0, 10_000),
+    default=None,
+    help="Generated records per seeded collection (default: spec/sandbox.yaml's counts).",
+)
+def seed(data_dir: str, seed: int, seed_count: int | None) -> None:
+    options = {"seed_count": seed_count} if seed_count is not None else {}
+    config = AppConfig("strict", seed=seed, data_dir=data_dir, options=options)
+    added = seed_database(config)
+    click.echo(f"kk seed: {added} records added to {_database_name(data_dir)}")
+
+
+def _database_name(data_dir: str) -> str:
+    """Where the handlers' data lives, without credentials."""
+    raw = os.environ.get("DATABASE_URL", "").strip()
+    if not raw:
+        return f"SQLite {Path(data_dir) / 'klearkarma.db'}"
+    from sqlalchemy.engine import make_url
+
+    try:
+        return "DATABASE_URL " + make_url(raw).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL fails at build with its own message
+        return "DATABASE_URL"
+
+
+def seed_database(config: AppConfig) -> int:
+    """Run the bound handlers' seed hooks on the storage of `config`'s app; records added."""
+    import asyncio
+
+    built = _build_or_exit(config)
+    if not built.parts.seeds:
+        raise click.ClickException("nothing to seed: no bound handler group loads fixture data")
+
+    async def run() -> int:
+        try:
+            return sum([await load() for load in built.parts.seeds])
+        finally:
+            for stop in built.parts.shutdown:
+                result = stop()
+                if asyncio.iscoroutine(result):
+                    await result
+
+    return asyncio.run(run())
+
+
+@main.command(
+    help="Production mode: bound handlers only; an operation without one answers 501. "
+    "DATABASE_URL (PostgreSQL) and REDIS_URL (event bus and rate limits across --workers); "
+    "nothing is seeded (see `kk seed`)."
+)
 @_serving_options
+@click.option(
+    "--data-dir",
+    default=".kk",
+    show_default=True,
+    help="Signing keys, identity store and, without DATABASE_URL, the SQLite database.",
+)
 def serve(
     host: str,
     port: int,
@@ -333,9 +397,11 @@ def serve(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    data_dir: str,
 ) -> None:
     config = AppConfig(
         "strict",
+        data_dir=data_dir,
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,
@@ -399,17 +465,32 @@ def diff(base: str | None, spec_dir: Path) -> None:
 @main.command(
     help="Fuzz the API against its spec: REST (schemathesis, every check, stateful "
     "links), GraphQL (queries, mutations and subscriptions) and the WebSocket API. Starts its "
-    "own app unless --url is given."
+    "own app unless --url is given, with rate limits off.\n\n"
+    "\b\nA deployment of `kk serve` (staging), from a shell that has its DATABASE_URL and "
+    "data directory:\n"
+    "  kk seed --data-dir DIR\n"
+    "  TOKEN=$(kk keys token --data-dir DIR --user test_user_123 --all-scopes)\n"
+    '  kk contract --url https://staging.example --token "$TOKEN"\n'
+    "(the server run with --rate-limits off or relaxed, and KK_ISSUER set as when it started)."
 )
 @click.option(
     "--url", default=None, help="Base URL of a running deployment (e.g. http://127.0.0.1:8000)."
 )
 @click.option(
     "--mode",
-    type=click.Choice(["mock", "sandbox"]),
+    type=click.Choice(["mock", "sandbox", "serve"]),
     default="sandbox",
     show_default=True,
-    help="Which app to start when no --url is given.",
+    help="Which app to start when no --url is given. serve: the production app (`kk serve`: "
+    "handlers only, no mocks) on DATABASE_URL, else on a fresh SQLite database in --data-dir; "
+    "seeded first as `kk seed` does, with a token minted from its own signing key.",
+)
+@click.option(
+    "--data-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="serve mode: keys, identity store and (without DATABASE_URL) the SQLite database "
+    "(default: a new temporary directory).",
 )
 @click.option(
     "--budget",
@@ -451,6 +532,7 @@ def diff(base: str | None, spec_dir: Path) -> None:
 def contract(
     url: str | None,
     mode: str,
+    data_dir: str | None,
     budget: str,
     seed: int,
     token: str | None,
@@ -462,36 +544,51 @@ def contract(
 
     ws_spec = asyncapi if asyncapi.exists() else None
     graphql_sdl = sdl if sdl.exists() else None
+    common: dict[str, Any] = {
+        "budget_name": budget,
+        "seed": seed,
+        "out_dir": out,
+        "asyncapi": ws_spec,
+        "sdl": graphql_sdl,
+    }
     if url is not None:
-        report = run_contract(
-            url.rstrip("/"),
-            label="url",
-            budget_name=budget,
-            seed=seed,
-            out_dir=out,
-            token=token,
-            asyncapi=ws_spec,
-            sdl=graphql_sdl,
-        )
+        report = run_contract(url.rstrip("/"), label="url", token=token, **common)
     else:
         # Limits off: a fuzzer is one client sending thousands of requests a minute.
-        config = AppConfig(mode, seed=seed, access_log=False, rate_limits="off")  # type: ignore[arg-type]
+        label = mode
+        if mode == "serve":
+            config = _serve_contract_config(seed, data_dir)
+            label = "serve-" + ("postgresql" if os.environ.get("DATABASE_URL") else "sqlite")
+        else:
+            config = AppConfig(mode, seed=seed, access_log=False, rate_limits="off")  # type: ignore[arg-type]
         built = _build_or_exit(config)
         with serve_in_thread(built.app) as base:
             report = run_contract(
-                base,
-                label=mode,
-                budget_name=budget,
-                seed=seed,
-                out_dir=out,
-                token=token or contract_token(built),
-                asyncapi=ws_spec,
-                sdl=graphql_sdl,
+                base, label=label, mode=mode, token=token or contract_token(built), **common
             )
     click.echo(report.render())
     click.echo(f"reports: {out}/ (JUnit XML, JSON, logs with curl reproductions)")
     if not report.passed:
         sys.exit(1)
+
+
+def _serve_contract_config(seed: int, data_dir: str | None) -> AppConfig:
+    """`kk serve`'s app for a contract run, its database seeded first as `kk seed` does (the
+    production app never seeds itself)."""
+    import tempfile
+
+    config = AppConfig(
+        "strict",
+        seed=seed,
+        data_dir=data_dir or tempfile.mkdtemp(prefix="kk-contract-serve-"),
+        access_log=False,
+        rate_limits="off",
+    )
+    added = seed_database(config)
+    click.echo(
+        f"kk contract: serve mode on {_database_name(config.data_dir)}, {added} records seeded"
+    )
+    return config
 
 
 def contract_token(built: Built) -> str | None:

@@ -166,6 +166,16 @@ def load_table(config: AppConfig) -> ApiTable:
     return _spec_table(config)[0]
 
 
+def issuer_and_audience(config: AppConfig, table: ApiTable) -> tuple[str, str]:
+    """`iss` and `aud` of the app's tokens: the config's, else KK_ISSUER / KK_AUDIENCE, else
+    the default issuer and issuer + the API's base path."""
+    issuer = config.issuer or os.environ.get("KK_ISSUER") or DEFAULT_ISSUER
+    audience = (
+        config.audience or os.environ.get("KK_AUDIENCE") or issuer.rstrip("/") + table["base_path"]
+    )
+    return issuer, audience
+
+
 def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthServices | None:
     """Authenticator, rate limiter and ownership source of the app (see server/auth)."""
     runtime.rate_limiter = _limiter(config, runtime.table)
@@ -173,12 +183,7 @@ def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthService
         return None
     from server.auth.services import build_auth, declared_scopes  # SQLAlchemy, PyJWT, argon2
 
-    issuer = config.issuer or os.environ.get("KK_ISSUER") or DEFAULT_ISSUER
-    audience = (
-        config.audience
-        or os.environ.get("KK_AUDIENCE")
-        or issuer.rstrip("/") + runtime.table["base_path"]
-    )
+    issuer, audience = issuer_and_audience(config, runtime.table)
     auth = build_auth(
         Path(config.data_dir),
         issuer=issuer,
@@ -249,6 +254,7 @@ def build(config: AppConfig) -> Built:
     for kind, into in (("startups", parts.startup), ("shutdowns", parts.shutdown)):
         into.extend(functools.partial(hook, runtime) for hook in hooks(groups, kind))
     parts.resets.extend(functools.partial(hook, runtime) for hook in hooks(groups, "resets"))
+    parts.seeds.extend(functools.partial(hook, runtime) for hook in hooks(groups, "seeds"))
     if auth is not None:
         parts.shutdown.append(auth.store.close)
     close_limits = getattr(runtime.rate_limiter, "close", None)  # RateLimits, when limits are on

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.errors import ApiError
+from server.errors import ApiError, NotImplementedOperation
 from server.identity import Authenticator, Identity, authorize, bearer_token
 from server.identity import identify as identify_request
 
@@ -250,6 +250,39 @@ def _keep_fallbacks(
         field.extensions = {**(field.extensions or {}), FALLBACK: field.resolve}
 
 
+ROOTS = ("Query", "Mutation", "Subscription")
+
+
+def _not_implemented(key: str) -> NotImplementedOperation:
+    return NotImplementedOperation(f"{key} has no resolver bound in this server")
+
+
+def refuse_unbound_roots(schema: GraphQLSchema) -> list[str]:
+    """Without mocks (production), a root field no bindable resolves answers 501
+    NOT_IMPLEMENTED, as an unbound REST operation does, instead of a null that breaks a
+    non-null type (a 500). Returns the fields it refused."""
+    refused = []
+    for type_name in ROOTS:
+        t = schema.type_map.get(type_name)
+        if not isinstance(t, GraphQLObjectType):
+            continue
+        subscription = type_name == "Subscription"
+        for name, field in t.fields.items():
+            if (field.subscribe if subscription else field.resolve) is not None:
+                continue
+            key = f"{type_name}.{name}"
+
+            def refuse(obj: Any, info: Any, _k: str = key, **kw: Any) -> Any:
+                raise _not_implemented(_k)  # a subscription: before any event, an `error`
+
+            if subscription:
+                field.subscribe = refuse
+            else:
+                field.resolve = refuse
+            refused.append(key)
+    return refused
+
+
 def build_graphql_app(
     sdl: str,
     bindables: list[Any],
@@ -267,6 +300,8 @@ def build_graphql_app(
         bound = _bound_fields(schema)
         _keep_fallbacks(schema, bound, mock)
         _restore(schema, bound)  # handler bindables win field by field; mocks answer the rest
+    else:
+        refuse_unbound_roots(schema)
     if authenticator is not None:
         enforce_scopes(schema, scopes)
 

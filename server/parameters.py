@@ -259,6 +259,14 @@ class ParameterParser:
             elif p.default is not _NO_DEFAULT:
                 out[p.name] = p.default
             return
+        if any("\x00" in v for v in values):  # as in bodies (server.bodies.refuse_nul)
+            problems.append(
+                Problem(
+                    f"{where} parameter {p.name!r} may not contain the NUL character (U+0000)",
+                    parameter=p.name,
+                )
+            )
+            return
         try:
             value = p.coerce(values)
         except CoercionError as e:

@@ -13,8 +13,9 @@ from server.auth.keys import KeyRing
 from server.auth.limits import LimitSettings
 from server.auth.services import declared_scopes
 from server.auth.store import AuthStore
+from server.auth.tokens import ACCESS_TTL, AccessTokens
 from server.errors import StartupError
-from server.factory import AppConfig, load_table
+from server.factory import AppConfig, issuer_and_audience, load_table
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -27,6 +28,14 @@ DATA_DIR = click.option(
 @click.group(help="API keys for server-to-server calls, and token signing keys.")
 def keys() -> None:
     pass
+
+
+def _scopes(scopes: str, declared: list[str]) -> list[str]:
+    wanted = [s for s in scopes.replace(",", " ").split() if s]
+    unknown = sorted(set(wanted) - set(declared))
+    if unknown:
+        raise click.BadParameter(f"unknown scopes: {' '.join(unknown)}", param_hint="--scopes")
+    return wanted
 
 
 def _store(data_dir: str) -> ApiKeys:
@@ -47,10 +56,7 @@ def create(
         table = load_table(AppConfig())
     except StartupError as e:
         raise click.ClickException(str(e)) from e
-    wanted = [s for s in scopes.replace(",", " ").split() if s]
-    unknown = sorted(set(wanted) - set(declared_scopes(table)))
-    if unknown:
-        raise click.BadParameter(f"unknown scopes: {' '.join(unknown)}", param_hint="--scopes")
+    wanted = _scopes(scopes, declared_scopes(table))
     tiers = LimitSettings.from_table(table).tiers
     if tier not in tiers:
         raise click.BadParameter(
@@ -112,3 +118,58 @@ def rotate_signing_key(data_dir: str) -> None:
     ring = KeyRing(Path(data_dir) / "keys")
     previous = ring.current.kid
     click.echo(f"signing key {ring.rotate().kid} (previous {previous} still verifies)")
+
+
+@keys.command(
+    help="Print an access token (RS256 JWT) signed with the server's current signing key in "
+    "<data-dir>/keys, without signing in: for scripts and `kk contract --url` against a "
+    "deployment you run. It carries the scopes you name (admin ones included): keep it secret."
+)
+@click.option("--user", "subject", required=True, help="The user id the token acts for (sub).")
+@click.option("--scopes", default=None, help='Space- or comma-separated, e.g. "read:profile".')
+@click.option("--all-scopes", is_flag=True, help="Every scope the spec declares (admin too).")
+@click.option(
+    "--user-type",
+    type=click.Choice(["patient", "practitioner", "admin"]),
+    default="patient",
+    show_default=True,
+    help="The user_type claim.",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(60, 7 * 24 * 3600),
+    default=ACCESS_TTL,
+    show_default=True,
+    help="Seconds until it expires.",
+)
+@click.option("--issuer", default=None, help="iss (default: KK_ISSUER, else the local server).")
+@click.option("--audience", default=None, help="aud (default: KK_AUDIENCE, else issuer + /v1).")
+@DATA_DIR
+def token(
+    subject: str,
+    scopes: str | None,
+    all_scopes: bool,
+    user_type: str,
+    ttl: int,
+    issuer: str | None,
+    audience: str | None,
+    data_dir: str,
+) -> None:
+    try:
+        table = load_table(AppConfig())
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    declared = declared_scopes(table)
+    if all_scopes == (scopes is not None):
+        raise click.UsageError("give either --scopes or --all-scopes")
+    wanted = declared if all_scopes else _scopes(scopes or "", declared)
+    key_dir = Path(data_dir) / "keys"
+    if not any(key_dir.glob("*.pem")):
+        # A new key here would sign a token no running server accepts.
+        raise click.ClickException(
+            f"no signing keys in {key_dir}: point --data-dir at the server's data directory "
+            "(keys are made when it first starts)"
+        )
+    iss, aud = issuer_and_audience(AppConfig(issuer=issuer, audience=audience), table)
+    tokens = AccessTokens(KeyRing(key_dir), iss, aud)
+    click.echo(tokens.issue(subject, wanted, user_type=user_type, ttl=ttl)[0])

@@ -17,12 +17,12 @@ from unittest.mock import patch
 import asyncpg
 import pytest
 
+from contracts.throwaway import PostgresCluster, ThrowawayError
 from handlers.domain.context import domain_of
 from handlers.storage.database import DB_FILE, Database, database_url
 from handlers.storage.migrate import upgrade
 from server.factory import AppConfig, Built, build
 from tests.conftest import free_port
-from tests.handlers.postgres import Cluster
 
 BACKENDS = ["sqlite", "postgresql"]
 NOW = "2024-01-01T00:00:00Z"
@@ -35,9 +35,13 @@ def postgres_server() -> Iterator[str]:
     if given.startswith(("postgres://", "postgresql")):
         yield given
         return
-    cluster = Cluster(free_port())
+    cluster = PostgresCluster(free_port())
     try:
-        yield cluster.start()
+        try:
+            url = cluster.start()
+        except ThrowawayError as e:
+            pytest.fail(str(e))
+        yield url
     finally:
         cluster.stop()
 

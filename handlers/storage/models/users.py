@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handlers.storage.models.base import Base, Id, Timestamps
@@ -41,8 +41,9 @@ class UserPreferences(Timestamps, Base):
 
     id: Mapped[str] = Id()
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    language: Mapped[str] = mapped_column(String(35), default="en")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Text: the spec bounds neither (a BCP 47 tag, an IANA zone name).
+    language: Mapped[str] = mapped_column(Text, default="en")
+    timezone: Mapped[str] = mapped_column(Text, default="UTC")
     notifications: Mapped[dict[str, Any]] = mapped_column(default=dict)
     privacy: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
