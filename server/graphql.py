@@ -24,8 +24,11 @@ from graphql import (
     GraphQLError,
     GraphQLObjectType,
     GraphQLSchema,
+    StringValueNode,
+    Visitor,
     parse,
     validate,
+    visit,
 )
 from graphql.validation import ASTValidationRule
 from starlette.requests import Request
@@ -100,11 +103,44 @@ def _parse(query: str) -> DocumentNode:
     return parse(query)
 
 
+NUL_TEXT = "Text may not contain the NUL character (U+0000)"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def cached_parser(context: Any, data: dict[str, Any]) -> DocumentNode:
+    """The parsed document (cached). Text with U+0000, in a variable or a string literal, is
+    refused as REST refuses it (PostgreSQL cannot store it), before anything runs."""
     query = data.get("query")
     if not isinstance(query, str):
         raise GraphQLError("The query must be a string.")
-    return _parse(query)
+    if _has_nul(data.get("variables")):
+        raise GraphQLError(NUL_TEXT)
+    document = _parse(query)
+    if "\\u0000" in query or "\x00" in query:
+        for node in _string_values(document):
+            if "\x00" in node:
+                raise GraphQLError(NUL_TEXT)
+    return document
+
+
+def _string_values(document: DocumentNode) -> list[str]:
+    found: list[str] = []
+
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.append(node.value)
+
+    visit(document, Strings())
+    return found
 
 
 class CachedValidator:

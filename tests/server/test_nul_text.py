@@ -7,11 +7,13 @@ from typing import Any
 
 import orjson
 import pytest
+from graphql import GraphQLError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.bodies import refuse_nul
 from server.errors import BadRequest
+from server.graphql import cached_parser
 from tests.engine import client, engine_app
 
 APP, _ = engine_app("petstore31")
@@ -94,3 +96,18 @@ async def test_an_escaped_backslash_u0000_is_plain_text_and_accepted() -> None:
             "/v1/pets", content=orjson.dumps(body), headers={"content-type": "application/json"}
         )
     assert r.status_code != 400, r.text
+
+
+@given(st.text(max_size=6), st.text(max_size=6))
+def test_graphql_refuses_a_nul_in_a_variable_or_a_string_literal(head: str, tail: str) -> None:
+    """The same rule for GraphQL, whose bodies the REST parser does not see."""
+    text = head + "\x00" + tail
+    query = "query($q: String) { search(q: $q) }"
+    with pytest.raises(GraphQLError, match="U\\+0000"):
+        cached_parser({}, {"query": query, "variables": {"outer": [{"q": text}]}})
+    literal = orjson.dumps(text).decode()  # a GraphQL string literal escapes as JSON does
+    with pytest.raises(GraphQLError, match="U\\+0000"):
+        cached_parser({}, {"query": f"{{ search(q: {literal}) }}"})
+    clean = head.replace("\x00", "") + tail.replace("\x00", "")
+    cached_parser({}, {"query": query, "variables": {"q": clean}})
+    cached_parser({}, {"query": f"{{ search(q: {orjson.dumps(clean).decode()}) }}"})
