@@ -160,12 +160,7 @@ class WebhookDispatcher:
                 return
             url = str(attrs.get("url"))
             if not s.allows(url):
-                log.warning(
-                    "webhook %s: %s is not a loopback address; not delivered "
-                    "(allow it with KK_WEBHOOK_HOSTS)",
-                    wid,
-                    url,
-                )
+                s.refused(wid, url)
                 await self._update(did, attempt, None, 0, False, None)
                 return
             secret = str((store.meta_of(subs.key, wid).get("hidden") or {}).get("secret", ""))

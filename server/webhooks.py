@@ -11,11 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+log = logging.getLogger("kk.webhooks")
+# Webhook targets already reported as refused (reported once each, then at debug level).
+_REFUSED: set[tuple[str, str]] = set()
 
 if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
     import httpx
@@ -52,6 +57,20 @@ class WebhookSettings:
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+    def refused(self, webhook_id: str, url: str) -> None:
+        """Log that a delivery to `url` was not sent: a warning the first time per webhook and
+        URL, debug after that (a contract run would repeat it for every event)."""
+        key = (webhook_id, url)
+        level = logging.DEBUG if key in _REFUSED else logging.WARNING
+        _REFUSED.add(key)
+        log.log(
+            level,
+            "webhook %s: %s is not a loopback address; not delivered "
+            "(allow it with KK_WEBHOOK_HOSTS)",
+            webhook_id,
+            url,
+        )
 
     def headers(
         self, secret: str, payload: bytes, event_type: str, delivery_id: str

@@ -190,12 +190,7 @@ class DeliveryWorker:
                     delivery.attempt += 1
                 if not hook.active or not self.settings.allows(hook.url):
                     if hook.active:
-                        log.warning(
-                            "webhook %s: %s is not a loopback address; not delivered "
-                            "(allow it with KK_WEBHOOK_HOSTS)",
-                            hook.id,
-                            hook.url,
-                        )
+                        self.settings.refused(hook.id, hook.url)
                     delivery.status, delivery.next_retry_at = "failed", None
                     delivery.duration_ms = 0
                     continue
