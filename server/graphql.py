@@ -190,11 +190,16 @@ graphql_log.addFilter(_ClientErrors())
 
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    """`extensions.code` and `status` as REST's errors; an argument a resolver refuses (400,
+    422) is also classified `ValidationError` (graphql-java's label), so clients and fuzzers
+    tell a bad argument from a server failure."""
     formatted: dict[str, Any] = dict(error.formatted)
     original = error.original_error
     extensions = dict(formatted.get("extensions") or {})
     if isinstance(original, ApiError):
         extensions.update(code=original.code, status=original.status)
+        if original.status in (400, 422):
+            extensions["classification"] = "ValidationError"
     elif original is not None:
         formatted["message"] = "An unexpected error occurred"
         extensions.update(code="INTERNAL_ERROR", status=500)

@@ -9,13 +9,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from graphql import GraphQLError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from handlers.domain.practitioners import distance_km
 from handlers.storage.models import Practitioner, Review, User
+from server.errors import BadRequest, InsufficientPermissions
 from server.factory import Built
+from server.graphql import format_error
 from tests.handlers.people import add, bearer, client, closing, ready
 from tests.handlers.test_users_graphql import statements
 
@@ -255,3 +258,18 @@ async def test_a_practitioner_with_an_account_shows_that_user(app: Built) -> Non
         account = await session.get_one(User, "test_user_123")
     assert body["data"]["practitioner"]["user"] == {"id": account.id, "email": account.email}
     assert body["data"]["nobody"] is None
+
+
+def test_a_refused_argument_is_classified_as_a_client_error() -> None:
+    """Schemathesis (and clients) tell a bad argument from a server failure by this label."""
+    bad = format_error(GraphQLError("x", original_error=BadRequest("bad cursor")))
+    denied = format_error(GraphQLError("x", original_error=InsufficientPermissions("no")))
+    crash = format_error(GraphQLError("x", original_error=RuntimeError("boom")))
+    assert bad["extensions"] == {
+        "code": "VALIDATION_ERROR",
+        "status": 400,
+        "classification": "ValidationError",
+    }
+    assert "classification" not in denied["extensions"]
+    assert crash["extensions"] == {"code": "INTERNAL_ERROR", "status": 500}
+    assert crash["message"] == "An unexpected error occurred"
