@@ -13,6 +13,7 @@ from typing import Any
 from contracts.budgets import EXCLUDED_CHECKS, Budget
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+GRAPHQL_CONFIG = Path(__file__).with_name("schemathesis-graphql.toml")
 # Inputs seeded with the spec's examples, so cases reach past the lookups (contracts/hooks.py).
 HOOKS_ENV, HOOKS_MODULE = "SCHEMATHESIS_HOOKS", "contracts.hooks"
 
@@ -70,7 +71,8 @@ def run_schemathesis(
     log = out_dir / f"{name}.log"
     args = [
         schemathesis_bin(),
-        *([] if graphql else ["--config-file", str(CONFIG)]),
+        "--config-file",
+        str(GRAPHQL_CONFIG if graphql else CONFIG),
         "run",
         location,
         "--max-examples",
