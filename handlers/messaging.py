@@ -1,4 +1,6 @@
-"""Klear Karma's messaging: a conversation's messages, sending one, sharing a file."""
+"""Klear Karma's messaging: a conversation's messages, sending one, sharing a file; and the
+/ws `message`, `typing` and `webrtc_signal` frames, answered from the same database (the app
+installs them on its WebSocket API in place of the mock's relay)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ from typing import Any
 from generated import models
 from handlers.domain.context import domain_of
 from handlers.domain.jsonapi import page, single
-from handlers.domain.messages import file_resource, message_resource
+from handlers.domain.messages import chat_frame, file_resource, message_resource
 from handlers.domain.messaging import MessagingService, Who
+from handlers.domain.realtime import RealtimeService
 from handlers.lifecycle import domain_group
 from server.auth.access import callers
 from server.errors import AuthenticationRequired
 from server.responses import Reply
+from server.websocket import InboundFrame
 
 messaging = domain_group("messaging")
 BYPASS = frozenset({"admin:users", "admin:platform"})
@@ -27,6 +31,17 @@ def who_of(request: Any) -> Who:
         )
     return Who(
         identity.subject, callers(identity), request.request_id, bool(identity.scopes & BYPASS)
+    )
+
+
+def who_sent(frame: InboundFrame) -> Who:
+    """The sender of a /ws frame (the connection authenticated it)."""
+    identity = frame.identity
+    return Who(
+        identity.subject,
+        callers(identity),
+        f"ws:{frame.connection}",
+        bool(identity.scopes & BYPASS),
     )
 
 
@@ -80,4 +95,43 @@ async def upload_conversation_file(request: models.UploadConversationFileRequest
     )
     return Reply(
         201, body, {"Location": f"/v1/conversations/{conversation_id}/files/{attachment.id}"}
+    )
+
+
+@messaging.frame("message")
+async def chat_message(frame: InboundFrame) -> dict[str, Any]:
+    """Store the message as sendMessage does; the sender gets the stored `message` back."""
+    f = frame.data
+    service = domain_of(frame.services).get(MessagingService)
+    message = await service.send(
+        who_sent(frame),
+        f["conversation_id"],
+        f["content"],
+        f.get("message_type", "text"),
+        origin=frame.connection,
+    )
+    return chat_frame(message)
+
+
+@messaging.frame("typing")
+async def typing(frame: InboundFrame) -> None:
+    """Relay to the conversation's people; no answer unless refused."""
+    f = frame.data
+    await (
+        domain_of(frame.services)
+        .get(RealtimeService)
+        .typing(who_sent(frame), f["conversation_id"], f["is_typing"], frame.connection)
+    )
+
+
+@messaging.frame("webrtc_signal")
+async def webrtc_signal(frame: InboundFrame) -> None:
+    """Relay to the parties of the video-call booking; no answer unless refused."""
+    f = frame.data
+    await (
+        domain_of(frame.services)
+        .get(RealtimeService)
+        .signal(
+            who_sent(frame), f["booking_id"], f["signal_type"], f["signal_data"], frame.connection
+        )
     )

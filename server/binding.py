@@ -49,6 +49,7 @@ class OperationGroup:
         self.shutdowns: list[Callable[[Any], Awaitable[None]]] = []
         self.resets: list[Callable[[Any], Awaitable[None]]] = []
         self.seeds: list[Callable[[Any], Awaitable[int]]] = []
+        self.frames: dict[str, Callable[[Any], Awaitable[Any]]] = {}
 
     def on_setup(self, fn: S) -> S:
         """Run `fn(runtime)` once when an app binding this group is built (seed data,
@@ -77,6 +78,26 @@ class OperationGroup:
         Never run on its own in production mode."""
         self.seeds.append(fn)
         return fn
+
+    def frame(self, frame_type: str) -> Callable[[F], F]:
+        """Answer the WebSocket API's inbound frames of `frame_type` (see server.websocket
+        FrameHandler) instead of the built-in relay."""
+
+        def register(fn: F) -> F:
+            if frame_type in self.frames:
+                raise BindingError(
+                    f"{frame_type} frame: bound twice in group {self.tag!r} "
+                    f"({source_of(self.frames[frame_type])} and {source_of(fn)})"
+                )
+            if not inspect.iscoroutinefunction(fn):
+                raise BindingError(
+                    f"{frame_type} frame: handler {fn.__qualname__} at {source_of(fn)} "
+                    "must be `async def`"
+                )
+            self.frames[frame_type] = fn
+            return fn
+
+        return register
 
     def operation(self, operation_id: str) -> Callable[[F], F]:
         def register(fn: F) -> F:
@@ -169,4 +190,28 @@ def bind(
                 )
             _check_signature(op_id, fn, protocol)
             bound[op_id] = (fn, where)
+    return bound
+
+
+def bind_frames(
+    groups: Iterable[OperationGroup], frame_types: Iterable[str]
+) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+    """Map inbound frame type -> handler; raise BindingError for a type the AsyncAPI document
+    does not declare or a type bound by two groups."""
+    known = frozenset(frame_types)
+    bound: dict[str, Callable[[Any], Awaitable[Any]]] = {}
+    for group in groups:
+        for kind, fn in group.frames.items():
+            where = source_of(fn)
+            if kind not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                raise BindingError(
+                    f"{kind} frame: not an inbound frame of the AsyncAPI document "
+                    f"(known: {listed}) ({where})"
+                )
+            if kind in bound:
+                raise BindingError(
+                    f"{kind} frame: bound twice ({source_of(bound[kind])} and {where})"
+                )
+            bound[kind] = fn
     return bound

@@ -13,7 +13,7 @@ import orjson
 from starlette.routing import Route, WebSocketRoute
 
 from server.app import AppParts, choose_handlers, compile_operations, create_app
-from server.binding import bind, hooks
+from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
 from server.errors import StartupError
 from server.events import EventBus, make_bus
@@ -90,14 +90,25 @@ def _graphql_scopes(files: dict[str, Path], spec_given: bool) -> dict[str, list[
 
 
 def _realtime(
-    runtime: Runtime, parts: AppParts, fallback: Any, bus: EventBus, spec_given: bool
+    runtime: Runtime,
+    parts: AppParts,
+    fallback: Any,
+    bus: EventBus,
+    spec_given: bool,
+    groups: list[OperationGroup],
 ) -> None:
     """Mount /graphql and the AsyncAPI WebSocket endpoint when their spec files exist."""
     files = runtime.spec_files
     asyncapi = _asyncapi(files, spec_given)
     if asyncapi is not None:
         ws = WebSocketAPI(
-            asyncapi, bus, runtime.authenticator, validate_outbound=runtime.validate_responses
+            asyncapi,
+            bus,
+            runtime.authenticator,
+            validate_outbound=runtime.validate_responses,
+            # frames the bound handler groups answer (chat stored in their database)
+            frames=bind_frames(groups, asyncapi["receive"]),
+            services=runtime.extras,
         )
         relay = getattr(fallback, "relay", None)
         if relay is not None:  # the mock store knows who takes part in a booking/conversation
@@ -263,7 +274,7 @@ def build(config: AppConfig) -> Built:
     extend = getattr(fallback, "extend", None)
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)
-    _realtime(runtime, parts, fallback, bus, config.spec is not None)
+    _realtime(runtime, parts, fallback, bus, config.spec is not None, groups)
     app = create_app(runtime, parts)
     runtime.extras["app"] = app  # for in-process sub-requests (a batch endpoint's)
     return Built(app, runtime, parts)

@@ -3,7 +3,9 @@
 An invalid frame gets an `error` frame and the connection stays open. Frames other than
 `auth` and `ping` need an authenticated session. `subscribe` streams bus events of a channel
 that the caller may see; `message`, `typing` and `webrtc_signal` are published to the bus for
-the other party (handlers/mocks decide the audience through the `relay` hook).
+the other party: the mocks decide the audience through the `relay` hook; a bound
+`FrameHandler` (an OperationGroup's `@group.frame("message")`) answers its frame type instead
+(stores a chat message, publishes the relay itself, raises ApiError for an `error` frame).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -34,6 +37,25 @@ RELAY_CHANNEL = {"message": "messages", "typing": "messages", "webrtc_signal": "
 Relay = Callable[[Identity, dict[str, Any]], Awaitable[tuple[str, ...]]]
 
 
+@dataclass(frozen=True)
+class InboundFrame:
+    """A validated inbound frame of an authenticated connection, as a FrameHandler gets it.
+
+    `connection` identifies the sending connection: a relayed event whose data carries it as
+    `origin` is not sent back to that connection (it got its answer directly)."""
+
+    data: dict[str, Any]
+    identity: Identity
+    connection: str
+    bus: EventBus
+    services: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Answers one frame type: the frame to send back to the sender, or None; an ApiError becomes
+# an `error` frame (its code, its first problem's detail and pointer) and the connection stays.
+FrameHandler = Callable[[InboundFrame], Awaitable[dict[str, Any] | None]]
+
+
 async def everyone(identity: Identity, frame: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
@@ -48,6 +70,8 @@ class WebSocketAPI:
         authenticator: Authenticator | None,
         relay: Relay = everyone,
         validate_outbound: bool = False,
+        frames: Mapping[str, FrameHandler] | None = None,
+        services: Mapping[str, Any] | None = None,
     ) -> None:
         defs = table.get("defs") or {}
         self.inbound = {
@@ -70,6 +94,8 @@ class WebSocketAPI:
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
+        self.frames: dict[str, FrameHandler] = dict(frames or {})
+        self.services: Mapping[str, Any] = services if services is not None else {}
         self._encoded: dict[str, str | None] = {}
 
     def encode(self, event: Event) -> str | None:
@@ -173,7 +199,27 @@ class _Session:
         if kind not in PUBLIC_TYPES and self.identity is None:
             await self.error("AUTHENTICATION_REQUIRED", "Send an auth frame first", ref=kind)
             return
+        bound = self.api.frames.get(kind)
+        if bound is not None and self.identity is not None:
+            inbound = InboundFrame(frame, self.identity, self.id, self.api.bus, self.api.services)
+            await self.on_bound(bound, inbound)
+            return
         await getattr(self, "on_" + kind, self.on_other)(frame)
+
+    async def on_bound(self, handler: FrameHandler, inbound: InboundFrame) -> None:
+        kind = inbound.data["type"]
+        try:
+            reply = await handler(inbound)
+        except ApiError as e:
+            problem = e.problems[0]
+            await self.error(e.code, problem.detail or str(e), ref=kind, pointer=problem.pointer)
+            return
+        except Exception:  # a bug in a handler must not close the connection
+            log.exception("%s frame handler failed", kind)
+            await self.error("INTERNAL_ERROR", f"The {kind} frame could not be handled", ref=kind)
+            return
+        if reply is not None:
+            await self.send(reply)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.send({"type": "pong"})

@@ -1,5 +1,6 @@
 """Reads of conversations for GraphQL, by batches of ids (one query per batch): rows by id,
-people, latest messages, unread counts, and a keyset page of messages, newest first."""
+people, latest messages, unread counts, and keyset pages of messages, newest first (of a
+conversation, or sent by each of a batch of users)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
@@ -21,11 +22,23 @@ def cursor(m: Message) -> str:
 
 
 def uncursor(text: str) -> tuple[Any, str] | None:
+    """The position a cursor names; None for anything this module did not make (a client's
+    invention must not reach the database: PostgreSQL refuses NUL in text)."""
     try:
         at, _, mid = base64.urlsafe_b64decode(text.encode()).decode().partition("|")
+        if not mid or "\x00" in mid:
+            return None
         return parse_time(at), mid
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OverflowError):
         return None
+
+
+def before(position: tuple[Any, str] | None) -> list[ColumnElement[bool]]:
+    """Messages strictly after `position` in newest-first order (none when no cursor)."""
+    if position is None:
+        return []
+    at, mid = position
+    return [or_(Message.created_at < at, and_(Message.created_at == at, Message.id < mid))]
 
 
 class ConversationReads:
@@ -98,11 +111,7 @@ class ConversationReads:
         position = uncursor(after) if after else None
         async with read(self.domain) as session:
             total = await session.scalar(select(func.count()).select_from(Message).where(*where))
-            if position is not None:
-                at, mid = position
-                where.append(
-                    or_(Message.created_at < at, and_(Message.created_at == at, Message.id < mid))
-                )
+            where += before(position)
             rows = list(
                 await session.scalars(
                     select(Message)
@@ -112,3 +121,45 @@ class ConversationReads:
                 )
             )
         return rows[:first], int(total or 0), len(rows) > first
+
+    async def sent(
+        self, senders: Sequence[str], first: int, after: str | None
+    ) -> dict[str, tuple[list[Message], int, bool]]:
+        """Per sender: up to `first` of their messages after the cursor, newest first; how
+        many they sent; whether more follow (three queries for any number of senders)."""
+        found: dict[str, tuple[list[Message], int, bool]] = {s: ([], 0, False) for s in senders}
+        if not senders:
+            return found
+        mine = Message.sender_id.in_(list(senders))
+        async with read(self.domain) as session:
+            totals = dict(
+                (
+                    await session.execute(
+                        select(Message.sender_id, func.count())
+                        .where(mine)
+                        .group_by(Message.sender_id)
+                    )
+                ).all()
+            )
+            rank = func.row_number().over(
+                partition_by=Message.sender_id,
+                order_by=(Message.created_at.desc(), Message.id.desc()),
+            )
+            ranked = (
+                select(Message.id, rank.label("rank"))
+                .where(mine, *before(uncursor(after) if after else None))
+                .subquery()
+            )
+            rows = await session.scalars(
+                select(Message)
+                .join(ranked, ranked.c.id == Message.id)
+                .where(ranked.c.rank <= first + 1)
+                .order_by(Message.sender_id, ranked.c.rank)
+            )
+            pages: dict[str, list[Message]] = {}
+            for m in rows:
+                pages.setdefault(m.sender_id, []).append(m)
+        for sender in senders:
+            page = pages.get(sender, [])
+            found[sender] = (page[:first], int(totals.get(sender, 0)), len(page) > first)
+        return found

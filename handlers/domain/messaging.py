@@ -1,6 +1,8 @@
 """Messaging: conversations are read and written by their participants only; a message or
 an upload is one transaction (message, file row, conversation preview, outbox event), and
-the stored message also reaches /ws chat subscribers as a `message` frame after the commit.
+the stored message also reaches /ws chat subscribers as a `message` frame after the commit
+(once: a /ws `message` frame of the sender is answered on its own connection, so the relay
+skips that connection).
 
 Uploaded bytes are written under `<data_dir>/uploads/` before the transaction and removed
 again if it does not commit, so no row ever names a missing file (a crash between the two
@@ -15,6 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +88,12 @@ class MessagingService:
             raise not_found(conversation_id)
         return conversation, people
 
+    async def people(self, who: Who, conversation_id: str) -> tuple[str, set[str]]:
+        """Who `who` acts as in the conversation, and every id taking part (404 otherwise)."""
+        async with read(self.domain) as session:
+            _, people = await self._open(session, conversation_id, who)
+        return acting_as(who, people), people
+
     async def conversation(self, who: Who, conversation_id: str) -> Conversation:
         async with read(self.domain) as session:
             return (await self._open(session, conversation_id, who))[0]
@@ -116,14 +125,13 @@ class MessagingService:
         kind: str,
         file_id: str | None = None,
     ) -> Message:
+        _check_text(content)
         # Strictly after the previous message, so "oldest first" is the order of sending even
         # when two messages share a clock reading.
         at = unit.now
         if conversation.last_message_at is not None and at <= conversation.last_message_at:
             at = conversation.last_message_at + TICK
-        sender = (
-            who.subject if who.subject in people else min(who.ids & people, default=who.subject)
-        )
+        sender = acting_as(who, people)
         message = Message(
             id=new_id("message"),
             conversation_id=conversation.id,
@@ -141,11 +149,23 @@ class MessagingService:
         unit.audit("message.send", "message", message.id, conversation_id=conversation.id)
         return message
 
-    async def send(self, who: Who, conversation_id: str, content: str) -> Message:
+    async def send(
+        self,
+        who: Who,
+        conversation_id: str,
+        content: str,
+        kind: str = "text",
+        origin: str | None = None,
+    ) -> Message:
+        """Store a message; `kind` file or image announces a file already uploaded to the
+        conversation (`content` is its id). `origin`: the /ws connection that sent it."""
         async with write(self.domain, actor=who.subject, request_id=who.request_id) as unit:
             conversation, people = await self._open(unit.session, conversation_id, who, lock=True)
-            message = self._post(unit, conversation, people, who, content, "text")
-        await self._relay(message, people)
+            file_id = None
+            if kind != "text":
+                file_id = await _announced(unit.session, conversation_id, content, kind)
+            message = self._post(unit, conversation, people, who, content, kind, file_id)
+        await self._relay(message, people | {who.subject}, origin)
         return message
 
     async def upload(
@@ -182,7 +202,7 @@ class MessagingService:
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-        await self._relay(message, people)
+        await self._relay(message, people | {who.subject})
         return attachment, message
 
     @staticmethod
@@ -200,14 +220,66 @@ class MessagingService:
             )
         return file
 
-    async def _relay(self, message: Message, people: set[str]) -> None:
+    async def _relay(self, message: Message, audience: set[str], origin: str | None = None) -> None:
         """The /ws `message` frame of a committed message (a notification, not a domain event:
-        the outbox holds `message.created`)."""
-        bus = self.domain.bus
-        if bus is None:
-            return
-        data = {"frame": chat_frame(message), "conversation_id": message.conversation_id}
-        await bus.publish(Event("ws.message", "messages", data, tuple(sorted(people))))
+        the outbox holds `message.created`, which /ws does not send as an `event` frame)."""
+        await relay(self.domain, chat_frame(message), audience, origin)
+
+
+def acting_as(who: Who, people: set[str]) -> str:
+    """The id `who` takes part as: its subject, else its practitioner id (an admin outside the
+    conversation acts as itself)."""
+    return who.subject if who.subject in people else min(who.ids & people, default=who.subject)
+
+
+async def relay(
+    domain: Domain, frame: dict[str, Any], audience: set[str], origin: str | None = None
+) -> None:
+    """Publish a /ws frame (`ws.<type>` on its channel) to `audience`; the connection named
+    `origin` does not get it back."""
+    if domain.bus is None:
+        return
+    data: dict[str, Any] = {"frame": frame}
+    if "conversation_id" in frame:
+        data["conversation_id"] = frame["conversation_id"]
+    if origin is not None:
+        data["origin"] = origin
+    channel = "bookings" if "booking_id" in frame else "messages"
+    await domain.bus.publish(Event(f"ws.{frame['type']}", channel, data, tuple(sorted(audience))))
+
+
+def _check_text(content: str) -> None:
+    # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+    if "\x00" in content:
+        raise Unprocessable(
+            problems=[Problem("content must not contain NUL characters", pointer="/content")]
+        )
+
+
+async def _announced(session: AsyncSession, conversation_id: str, file_id: str, kind: str) -> str:
+    """The id of a file uploaded to the conversation that a file/image message announces."""
+    found = await session.get(Attachment, file_id)
+    if found is None or found.conversation_id != conversation_id:
+        raise Unprocessable(
+            problems=[
+                Problem(
+                    f"No file {file_id!r} in conversation {conversation_id}: upload it with "
+                    f"POST /v1/conversations/{conversation_id}/files, then send its id",
+                    pointer="/content",
+                )
+            ]
+        )
+    actual = "image" if found.content_type in IMAGE_TYPES else "file"
+    if kind != actual:
+        raise Unprocessable(
+            problems=[
+                Problem(
+                    f"{file_id} is a {found.content_type} file: message_type must be {actual}",
+                    pointer="/message_type",
+                )
+            ]
+        )
+    return found.id
 
 
 def _write_file(target: Path, data: bytes) -> None:

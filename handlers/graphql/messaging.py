@@ -143,12 +143,10 @@ def resolve_booking(c: Conversation, _: Any) -> dict[str, Any] | None:
     return {"id": c.booking_id} if c.booking_id else None
 
 
-@conversation_type.field("messages")
-async def resolve_messages(
-    c: Conversation, info: Any, first: int | None = None, after: str | None = None
+def message_connection(
+    rows: list[Message], total: int, more: bool, after: str | None
 ) -> dict[str, Any]:
-    size = max(1, min(first or 20, 100))
-    rows, total, more = await reads(info).page(c.id, size, after)
+    """A MessageConnection with keyset cursors (a page stays put when messages are added)."""
     edges = [{"cursor": cursor(m), "node": m} for m in rows]
     return {
         "edges": edges,
@@ -160,6 +158,15 @@ async def resolve_messages(
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
+@conversation_type.field("messages")
+async def resolve_messages(
+    c: Conversation, info: Any, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    size = max(1, min(first or 20, 100))
+    rows, total, more = await reads(info).page(c.id, size, after)
+    return message_connection(rows, total, more, after)
 
 
 @conversation_type.field("lastMessage")

@@ -14,12 +14,14 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
+from handlers.domain.conversations import ConversationReads
 from handlers.domain.jsonapi import parse_date
 from handlers.domain.preferences import PreferencesService, preferences_resource
 from handlers.domain.unit import read
 from handlers.domain.user_lists import BookingFilter, UserLists
 from handlers.domain.users import UserService, related_ids, user_resource
 from handlers.graphql.batch import batch, domain, viewer
+from handlers.graphql.messaging import message_connection
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import User
@@ -150,6 +152,23 @@ async def resolve_payments(obj: Any, info: GraphQLResolveInfo[Any], **args: Any)
 @user.field("conversations")
 async def resolve_conversations(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
     return await _listed(obj, info, args, "conversations")
+
+
+@user.field("messages")
+async def resolve_messages(
+    obj: Any, info: GraphQLResolveInfo[Any], first: int | None = None, after: str | None = None
+) -> Any:
+    """The messages the user sent, newest first (the user themself or an administrator)."""
+    uid = id_of(obj) or ""
+    viewer(info).require(uid)
+    size = max(1, min(first or 20, 100))
+    reads = domain(info).get(ConversationReads)
+
+    async def fetch(senders: Sequence[str]) -> Mapping[str, Any]:
+        pages = await reads.sent(senders, size, after)
+        return {s: message_connection(*page, after) for s, page in pages.items()}
+
+    return await batch(info, args_key(info, {"first": size, "after": after}), fetch).load(uid)
 
 
 @mutation.field("updateProfile")

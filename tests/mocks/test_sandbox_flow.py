@@ -347,8 +347,12 @@ def test_chat_reaches_the_other_party_and_graphql_but_not_outsiders() -> None:
                 "message_type": "text",
             }
         )
-        assert sender.receive_json()["content"] == "Hi!"
-        assert other.receive_json()["content"] == "Hi!"
+        hi = sender.receive_json()
+        assert hi["content"] == "Hi!" and hi["sender_id"] == USER
+        assert other.receive_json() == hi
+        # stored like a REST message: GraphQL hears it with the id the sender got back
+        added = gql.receive_json()["payload"]["data"]["messageAdded"]
+        assert added == {"id": hi["id"], "content": "Hi!", "type": "TEXT", "sender": {"id": USER}}
         sent = tc.post(
             "/v1/conversations/conv_test123/messages",
             json={"data": {"type": "message", "attributes": {"content": "See you tomorrow"}}},

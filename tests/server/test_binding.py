@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codegen.generate import SpecFiles, render
-from server.binding import OperationGroup, bind
+from server.binding import OperationGroup, bind, bind_frames
 from server.errors import BindingError
 from server.pipeline import OperationRequest
 from server.responses import Reply
@@ -156,3 +156,31 @@ def test_a_handler_with_the_wrong_return_type_fails(skeleton: Any) -> None:
     group.operation("getItem")(get_item)
     with pytest.raises(BindingError, match="returns"):
         bind([group], OPS, skeleton.protocols.PROTOCOLS)
+
+
+def test_a_frame_handler_for_an_undeclared_frame_type_fails_at_startup() -> None:
+    group = OperationGroup("messaging")
+
+    @group.frame("telepathy")
+    async def telepathy(frame: Any) -> None: ...
+
+    with pytest.raises(BindingError, match=r"telepathy frame: not an inbound frame.*test_binding"):
+        bind_frames([group], ["auth", "message"])
+
+
+def test_a_frame_type_bound_twice_or_synchronously_fails_at_startup() -> None:
+    a, b = OperationGroup("messaging"), OperationGroup("bookings")
+
+    @a.frame("message")
+    async def first(frame: Any) -> None: ...
+
+    @b.frame("message")
+    async def second(frame: Any) -> None: ...
+
+    with pytest.raises(BindingError, match="message frame: bound twice"):
+        bind_frames([a, b], ["message"])
+    with pytest.raises(BindingError, match="bound twice in group"):
+        a.frame("message")(second)
+    with pytest.raises(BindingError, match="must be `async def`"):
+        b.frame("typing")(lambda frame: None)
+    assert bind_frames([a], ["message"]) == {"message": first}
