@@ -29,7 +29,14 @@ def _message(doc: dict[str, Any], ref: Any, where: str) -> tuple[str, dict[str, 
         raise SpecError(f"{where}: every message needs a name (the value of its `type`)")
     payload = to_json_schema(resolve(doc, message.get("payload") or {}), openapi30=False)
     examples = [e.get("payload") for e in message.get("examples") or [] if "payload" in e]
-    return name, {"schema": cast(dict[str, Any], payload), "examples": examples}
+    entry: dict[str, Any] = {"schema": cast(dict[str, Any], payload), "examples": examples}
+    scopes = message.get("x-required-scopes") or []
+    by_channel = message.get("x-channel-scopes") or {}
+    if scopes:  # what the frame needs, checked like REST's scopes (INSUFFICIENT_PERMISSIONS)
+        entry["scopes"] = [str(s) for s in scopes]
+    if by_channel:  # a `subscribe` frame's needs per `channel`
+        entry["channel_scopes"] = {str(k): [str(s) for s in v] for k, v in by_channel.items()}
+    return name, entry
 
 
 def asyncapi_table(doc: dict[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,12 @@ ASYNCAPI: dict[str, Any] = {
                 {'type': 'subscribe', 'channel': 'bookings', 'user_id': 'user_123'},
                 {'type': 'subscribe', 'channel': 'messages', 'conversation_id': 'conv_123'},
             ],
+            'channel_scopes': {
+                'bookings': ['read:bookings'],
+                'payments': ['read:bookings'],
+                'messages': ['read:messages'],
+                'notifications': ['read:profile'],
+            },
             'replies': ['subscribed', 'error'],
         },
         'unsubscribe': {
@@ -109,6 +115,7 @@ ASYNCAPI: dict[str, Any] = {
                     'message_type': 'file',
                 },
             ],
+            'scopes': ['write:messages'],
             'replies': ['message', 'error'],
         },
         'typing': {
@@ -124,6 +131,7 @@ ASYNCAPI: dict[str, Any] = {
                 'additionalProperties': False,
             },
             'examples': [{'type': 'typing', 'conversation_id': 'conv_123', 'is_typing': True}],
+            'scopes': ['write:messages'],
             'replies': ['error'],
         },
         'webrtc_signal': {
@@ -160,6 +168,7 @@ ASYNCAPI: dict[str, Any] = {
                     },
                 },
             ],
+            'scopes': ['read:bookings'],
             'replies': ['error'],
         },
         'ping': {

@@ -91,12 +91,32 @@ class WebSocketAPI:
         self.event_frame = (
             CompiledSchema(standalone(event["schema"], defs)) if event is not None else None
         )
+        self.scopes: dict[str, tuple[str, ...]] = {
+            name: tuple(m.get("scopes") or ()) for name, m in table["receive"].items()
+        }
+        self.channel_scopes: dict[str, dict[str, tuple[str, ...]]] = {
+            name: {c: tuple(v) for c, v in (m.get("channel_scopes") or {}).items()}
+            for name, m in table["receive"].items()
+        }
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
         self.frames: dict[str, FrameHandler] = dict(frames or {})
         self.services: Mapping[str, Any] = services if services is not None else {}
         self._encoded: dict[str, str | None] = {}
+
+    def missing_scopes(
+        self, kind: str, frame: dict[str, Any], identity: Identity | None
+    ) -> list[str]:
+        """The scopes the frame needs (`x-required-scopes`, per channel for `subscribe`) that
+        the connection's token lacks; none are checked without an authenticator (`kk mock`)."""
+        if identity is None or self.authenticator is None:
+            return []
+        needed = self.scopes.get(kind, ())
+        channel = frame.get("channel")
+        if isinstance(channel, str):
+            needed = (*needed, *self.channel_scopes.get(kind, {}).get(channel, ()))
+        return [s for s in dict.fromkeys(needed) if s not in identity.scopes]
 
     def encode(self, event: Event) -> str | None:
         """The frame text of a bus event, built, checked and serialized once per event (not
@@ -198,6 +218,15 @@ class _Session:
             return
         if kind not in PUBLIC_TYPES and self.identity is None:
             await self.error("AUTHENTICATION_REQUIRED", "Send an auth frame first", ref=kind)
+            return
+        missing = self.api.missing_scopes(kind, frame, self.identity)
+        if missing:
+            what = f"{kind} on {frame['channel']}" if "channel" in frame else kind
+            await self.error(
+                "INSUFFICIENT_PERMISSIONS",
+                f"{what} needs the {', '.join(missing)} scope(s)",
+                ref=kind,
+            )
             return
         bound = self.api.frames.get(kind)
         if bound is not None and self.identity is not None:

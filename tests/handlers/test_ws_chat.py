@@ -216,3 +216,31 @@ async def test_a_webrtc_signal_reaches_the_bookings_other_party_only(sandbox: Bu
         await caller.login(token(sandbox, USER))
         wrong = await caller.ask({**offer, "booking_id": "booking_visit1"})
         assert wrong["code"] == "VALIDATION_ERROR" and "in_person" in wrong["detail"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "frame", "missing"),
+    [
+        (["read:messages"], chat("Hello"), "write:messages"),
+        (
+            ["read:messages"],
+            {"type": "typing", "conversation_id": CONV, "is_typing": True},
+            "write:messages",
+        ),
+        (["read:messages"], {"type": "subscribe", "channel": "bookings"}, "read:bookings"),
+        (["read:bookings"], {"type": "subscribe", "channel": "messages"}, "read:messages"),
+    ],
+)
+async def test_a_frame_needs_the_scopes_the_asyncapi_document_names(
+    sandbox: Built, scopes: list[str], frame: dict[str, Any], missing: str
+) -> None:
+    """`x-required-scopes` (and `x-channel-scopes` of subscribe), as REST checks its scopes:
+    a chat message needs write:messages like POST .../messages."""
+    before = await stored(sandbox)
+    async with Socket(sandbox.app) as ws:
+        await ws.login(auth_of(sandbox.runtime.extras).issue_token(USER, scopes))
+        refused = await ws.ask(frame)
+        assert refused["type"] == "error" and refused["code"] == "INSUFFICIENT_PERMISSIONS"
+        assert missing in refused["detail"] and refused["ref_type"] == frame["type"]
+        assert (await ws.ask({"type": "ping"}))["type"] == "pong"  # still open
+    assert await stored(sandbox) == before
