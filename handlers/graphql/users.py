@@ -20,11 +20,13 @@ from handlers.domain.preferences import PreferencesService, preferences_resource
 from handlers.domain.unit import read
 from handlers.domain.user_lists import BookingFilter, UserLists
 from handlers.domain.users import UserService, related_ids, user_resource
+from handlers.domain.viewer import ADMIN_SCOPES
 from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.messaging import message_connection
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import User
+from server.errors import InsufficientPermissions
 from server.graphql import FALLBACK
 
 query = QueryType()
@@ -71,14 +73,29 @@ async def resolve_user(_: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[s
     return await load_user(info, id) if viewer(info).may_act_for(id) else None
 
 
+# What REST shows only to the user and administrators (GET /users/{user_id} is x-owner).
+PRIVATE = frozenset({"email", "phoneNumber", "dateOfBirth", "address"})
+
+
 async def resolve_scalar(obj: Any, info: GraphQLResolveInfo[Any]) -> Any:
     """From the object, else its user row (batched), else what the object itself holds
-    (another resolver's object standing for a user, e.g. a practitioner's own record)."""
+    (another resolver's object standing for a user, e.g. a practitioner's own record).
+
+    A user reached through another object (a review's author, a booking's user) shows others
+    only the public fields: the contact details are null, and `email` (non-null) an error."""
     name = info.field_name
     if isinstance(obj, Mapping) and name in obj:
         return obj[name]
-    found = await load_user(info, id_of(obj))
+    uid = id_of(obj)
+    found = await load_user(info, uid)
     if found is not None:
+        if name in PRIVATE and not viewer(info).may_act_for(uid or ""):
+            if name == "email":
+                raise InsufficientPermissions(
+                    "Another user's e-mail address is theirs to share; that needs one of: "
+                    + ", ".join(sorted(ADMIN_SCOPES))
+                )
+            return None
         return found.get(name)
     data = getattr(obj, "data", obj)
     own = node({"id": "", "attributes": dict(data)}) if isinstance(data, Mapping) else {}

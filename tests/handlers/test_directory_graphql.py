@@ -273,3 +273,25 @@ def test_a_refused_argument_is_classified_as_a_client_error() -> None:
     assert "classification" not in denied["extensions"]
     assert crash["extensions"] == {"code": "INTERNAL_ERROR", "status": 500}
     assert crash["message"] == "An unexpected error occurred"
+
+
+async def test_a_reviews_author_shows_others_only_public_fields(app: Built) -> None:
+    """As REST: another user's contact details are the user's and administrators' only."""
+    query = """{ practitioners(first: 1, sort: TOTAL_SESSIONS) { edges { node { reviews(first: 1) {
+        edges { node { author { id firstName phoneNumber dateOfBirth address { city } } } } } } } }
+        me { id email } }"""
+    body = await graphql(app, query)
+    assert "errors" not in body, body
+    [edge] = body["data"]["practitioners"]["edges"][0]["node"]["reviews"]["edges"]
+    author = edge["node"]["author"]
+    assert author["id"] != "test_user_123"  # (the caller: its own details would show)
+    assert author["firstName"]
+    assert (author["phoneNumber"], author["dateOfBirth"], author["address"]) == (None,) * 3
+    assert body["data"]["me"]["email"]
+    asked = await graphql(
+        app,
+        """{ practitioners(first: 1, sort: TOTAL_SESSIONS) { edges { node {
+            reviews(first: 1) { edges { node { author { email } } } } } } } }""",
+    )
+    assert asked["data"] is None  # the non-null e-mail's error nulls up to the root
+    assert [e["extensions"]["code"] for e in asked["errors"]] == ["INSUFFICIENT_PERMISSIONS"]

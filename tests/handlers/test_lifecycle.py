@@ -46,13 +46,16 @@ async def test_the_sandbox_seed_loads_the_test_users_once(tmp_path: object) -> N
 async def test_a_sandbox_reset_restores_the_seed_in_the_database(tmp_path: object) -> None:
     built = sandbox_app(str(tmp_path))
     domain = domain_of(built.runtime.extras)
-    before = await users_in(built)
-    async with domain.db.transaction() as session:
-        session.add(User(id="user_extra", email="x@example.org", first_name="X", last_name="Y"))
-    assert await users_in(built) == before + 1
-    async with client(built.app) as c:
-        assert (await c.post("/__sandbox/reset")).status_code == 200
-    assert await users_in(built) == before
+    try:
+        before = await users_in(built)
+        async with domain.db.transaction() as session:
+            session.add(User(id="user_extra", email="x@example.org", first_name="X", last_name="Y"))
+        assert await users_in(built) == before + 1
+        async with client(built.app) as c:
+            assert (await c.post("/__sandbox/reset")).status_code == 200
+        assert await users_in(built) == before
+    finally:
+        await domain.db.close()  # (no lifespan ran: close its pooled connections here)
 
 
 def test_without_handlers_only_sign_in_is_bound(tmp_path: object) -> None:
