@@ -38,7 +38,9 @@ def _valid(value: Any, schema: Mapping[str, Any]) -> bool:
     if entry is None or entry[0] is not schema:
         plain = {k: v for k, v in schema.items() if k not in ("examples", "description")}
         try:
-            validator = jsonschema_rs.validator_for(plain)
+            # formats checked as the server checks them: a value that breaks its `format` on
+            # purpose (a negative case) must stay invalid, never be swapped for an example
+            validator = jsonschema_rs.validator_for(plain, validate_formats=True)
         except (ValueError, jsonschema_rs.ValidationError):  # references we cannot follow here
             validator = None
         entry = _VALIDATORS[id(schema)] = (schema, validator)

@@ -48,6 +48,21 @@ def test_an_invalid_value_is_never_replaced(value: Any, data: Any) -> None:
     assert data.draw(hooks.seeded(value, BOOKING_ID, BOOKING_ID)) == value
 
 
+TIMESTAMP = {"type": "string", "format": "date-time", "examples": ["2024-01-01T00:00:00Z"]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.tuples(st.integers(0, 99), st.integers(0, 99)).filter(lambda t: t[0] > 23 or t[1] > 59),
+    st.data(),
+)
+def test_a_value_breaking_its_format_is_never_replaced(clock: tuple[int, int], data: Any) -> None:
+    """A negative case of `format` (schemathesis' "2024-01-01T12:99:00Z") stays negative: the
+    hooks check formats as the server does (a CI run found an invalid time swapped out)."""
+    value = f"2024-01-01T{clock[0]:02d}:{clock[1]:02d}:00Z"
+    assert data.draw(hooks.seeded(value, TIMESTAMP, TIMESTAMP)) == value
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_nested_bundled_properties_are_seeded_and_others_kept(data: Any) -> None:
