@@ -36,6 +36,8 @@ def _message(doc: dict[str, Any], ref: Any, where: str) -> tuple[str, dict[str, 
         entry["scopes"] = [str(s) for s in scopes]
     if by_channel:  # a `subscribe` frame's needs per `channel`
         entry["channel_scopes"] = {str(k): [str(s) for s in v] for k, v in by_channel.items()}
+    if message.get("x-rate-limit"):  # the REST rate-limit class the frame counts against
+        entry["rate_limit"] = str(message["x-rate-limit"])
     return name, entry
 
 

@@ -116,6 +116,7 @@ ASYNCAPI: dict[str, Any] = {
                 },
             ],
             'scopes': ['write:messages'],
+            'rate_limit': 'messaging',
             'replies': ['message', 'error'],
         },
         'typing': {

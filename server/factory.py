@@ -109,6 +109,7 @@ def _realtime(
             # frames the bound handler groups answer (chat stored in their database)
             frames=bind_frames(groups, asyncapi["receive"]),
             services=runtime.extras,
+            rate_limiter=runtime.rate_limiter,
         )
         relay = getattr(fallback, "relay", None)
         if relay is not None:  # the mock store knows who takes part in a booking/conversation

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from server.config import RateLimiter
 from server.errors import ApiError
 from server.events import Event, EventBus, Subscription
 from server.identity import Authenticator, Identity
@@ -72,6 +73,7 @@ class WebSocketAPI:
         validate_outbound: bool = False,
         frames: Mapping[str, FrameHandler] | None = None,
         services: Mapping[str, Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         defs = table.get("defs") or {}
         self.inbound = {
@@ -98,6 +100,11 @@ class WebSocketAPI:
             name: {c: tuple(v) for c, v in (m.get("channel_scopes") or {}).items()}
             for name, m in table["receive"].items()
         }
+        # `x-rate-limit`: the REST class a frame counts against (chat: messaging)
+        self.rate_classes: dict[str, str] = {
+            name: m["rate_limit"] for name, m in table["receive"].items() if m.get("rate_limit")
+        }
+        self.rate_limiter = rate_limiter
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
@@ -228,6 +235,13 @@ class _Session:
                 ref=kind,
             )
             return
+        rate_class = self.api.rate_classes.get(kind)
+        if rate_class is not None and self.api.rate_limiter is not None:
+            try:
+                await self.api.rate_limiter.hit(self.ws.scope, self.identity, rate_class)
+            except ApiError as e:  # RATE_LIMIT_EXCEEDED: refused, the connection stays
+                await self.error(e.code, e.problems[0].detail or str(e), ref=kind)
+                return
         bound = self.api.frames.get(kind)
         if bound is not None and self.identity is not None:
             inbound = InboundFrame(frame, self.identity, self.id, self.api.bus, self.api.services)
