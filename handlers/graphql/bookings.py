@@ -18,6 +18,7 @@ from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
 from handlers.domain.bookings import Actor, BookingService
+from handlers.domain.directory import money
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import parse_time
 from handlers.domain.records import booking_resource
@@ -25,7 +26,6 @@ from handlers.domain.unit import read
 from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.nodes import complete, id_of, node, rest_input
 from handlers.graphql.payloads import invalid, payload
-from handlers.graphql.practitioners import money
 from handlers.storage.models import Booking, Service
 from server.errors import Problem, Unprocessable
 

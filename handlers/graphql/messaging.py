@@ -14,6 +14,7 @@ from handlers.domain.jsonapi import iso
 from handlers.domain.messages import file_url
 from handlers.domain.messaging import MessagingService, Who
 from handlers.graphql.batch import loader
+from handlers.graphql.nodes import edges_page
 from handlers.storage.models import Attachment, Conversation, Message, User
 from server.auth.access import callers
 from server.errors import ApiError, AuthenticationRequired, NotFound
@@ -148,16 +149,7 @@ def message_connection(
 ) -> dict[str, Any]:
     """A MessageConnection with keyset cursors (a page stays put when messages are added)."""
     edges = [{"cursor": cursor(m), "node": m} for m in rows]
-    return {
-        "edges": edges,
-        "totalCount": total,
-        "pageInfo": {
-            "hasNextPage": more,
-            "hasPreviousPage": after is not None,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
+    return edges_page(edges, total, more, after is not None)
 
 
 @conversation_type.field("messages")

@@ -86,18 +86,27 @@ def offset_of(value: Any) -> int:
         return 0
 
 
-def connection(items: list[dict[str, Any]], total: int, offset: int) -> dict[str, Any]:
-    edges = [{"cursor": cursor(offset + i + 1), "node": item} for i, item in enumerate(items)]
+def edges_page(
+    edges: list[dict[str, Any]], total: int, more: bool, after_some: bool
+) -> dict[str, Any]:
+    """A Relay connection of `{"cursor", "node"}` edges: whether more follow, whether the
+    page starts after other rows, and how many rows match in all."""
     return {
         "edges": edges,
         "pageInfo": {
-            "hasNextPage": offset + len(items) < total,
-            "hasPreviousPage": offset > 0,
+            "hasNextPage": more,
+            "hasPreviousPage": after_some,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
         "totalCount": total,
     }
+
+
+def connection(items: list[dict[str, Any]], total: int, offset: int) -> dict[str, Any]:
+    """A page by offset (cursors are opaque offsets)."""
+    edges = [{"cursor": cursor(offset + i + 1), "node": item} for i, item in enumerate(items)]
+    return edges_page(edges, total, offset + len(items) < total, offset > 0)
 
 
 def args_key(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -17,11 +17,11 @@ from typing import Any
 from ariadne import ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
-from handlers.domain.directory import availability_id, specialization
+from handlers.domain.directory import availability_id, money, specialization
 from handlers.domain.jsonapi import iso, parse_date, parse_time
 from handlers.domain.practitioners import PractitionerService, Search
 from handlers.graphql.batch import batch, domain
-from handlers.graphql.nodes import args_key, complete, id_of, rest_input
+from handlers.graphql.nodes import args_key, complete, edges_page, id_of, rest_input
 from handlers.storage.models import Practitioner, Review
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from server.errors import BadRequest, Problem
@@ -29,10 +29,6 @@ from server.errors import BadRequest, Problem
 query = QueryType()
 practitioner_type, availability_type = ObjectType("Practitioner"), ObjectType("Availability")
 SORT_NAMES = {"relevance", "rating", "price_asc", "price_desc", "next_available", "total_sessions"}
-
-
-def money(amount: int, currency: str) -> dict[str, Any]:
-    return {"amount": amount, "currency": currency}
 
 
 def practitioner_node(p: Practitioner, next_available: datetime | None) -> dict[str, Any]:
@@ -175,16 +171,7 @@ async def resolve_practitioners(_: Any, info: GraphQLResolveInfo[Any], **args: A
         {"cursor": c, "node": practitioner_node(p, found.next_free.get(p.id))}
         for p, c in zip(found.items, found.cursors, strict=True)
     ]
-    return {
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": found.more,
-            "hasPreviousPage": bool(after),
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-        "totalCount": found.total,
-    }
+    return edges_page(edges, found.total, found.more, bool(after))
 
 
 def review_cursor(review_id: str) -> str:
@@ -223,20 +210,15 @@ async def resolve_reviews(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) 
 
     async def fetch(ids: Sequence[str]) -> Mapping[str, Any]:
         pages = await service.reviews(list(ids), first, after)
-        out = {}
-        for pid, (rows, total, more) in pages.items():
-            edges = [{"cursor": review_cursor(r.id), "node": review_node(r)} for r in rows]
-            out[pid] = {
-                "edges": edges,
-                "pageInfo": {
-                    "hasNextPage": more,
-                    "hasPreviousPage": after is not None,
-                    "startCursor": edges[0]["cursor"] if edges else None,
-                    "endCursor": edges[-1]["cursor"] if edges else None,
-                },
-                "totalCount": total,
-            }
-        return out
+        return {
+            pid: edges_page(
+                [{"cursor": review_cursor(r.id), "node": review_node(r)} for r in rows],
+                total,
+                more,
+                after is not None,
+            )
+            for pid, (rows, total, more) in pages.items()
+        }
 
     return await batch(info, args_key(info, args), fetch).load(id_of(obj))
 
