@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time, ref
 from handlers.domain.ownership import owns
+from handlers.domain.records import people_of
 from handlers.domain.unit import read
-from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund
+from handlers.storage.models import Booking, PaymentIntent, Refund
 from handlers.storage.seed import loader
 
 # Minor units per major unit; ISO 4217 currencies without decimals, the rest have two.
@@ -73,13 +74,6 @@ def refund_resource(refund: Refund) -> dict[str, Any]:
         },
         "relationships": {"payment_intent": ref("payment_intent", refund.payment_intent_id)},
     }
-
-
-async def people_of(session: AsyncSession, booking: Booking) -> frozenset[str]:
-    """Who a booking's payment concerns: its user, its practitioner and their account."""
-    p = await session.get(Practitioner, booking.practitioner_id)
-    linked = {p.user_id} if p is not None and p.user_id else set()
-    return frozenset({booking.user_id, booking.practitioner_id, *linked})
 
 
 @owns("payment_intent")

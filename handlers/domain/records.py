@@ -56,14 +56,17 @@ def booking_resource(b: Booking) -> dict[str, Any]:
     return {"id": b.id, "type": "booking", "attributes": attributes, "relationships": relationships}
 
 
+async def people_of(session: AsyncSession, booking: Booking) -> frozenset[str]:
+    """Who a booking concerns: its user, its practitioner and the practitioner's account."""
+    p = await session.get(Practitioner, booking.practitioner_id)
+    linked = {p.user_id} if p is not None and p.user_id else set()
+    return frozenset({booking.user_id, booking.practitioner_id, *linked})
+
+
 @owns("booking")
 async def booking_owners(session: AsyncSession, booking_id: str) -> frozenset[str] | None:
     b = await session.get(Booking, booking_id)
-    if b is None:
-        return None
-    p = await session.get(Practitioner, b.practitioner_id)
-    linked = {p.user_id} if p is not None and p.user_id else set()
-    return frozenset({b.user_id, b.practitioner_id, *linked})
+    return await people_of(session, b) if b is not None else None
 
 
 def _related(record: Mapping[str, Any], name: str) -> str | None:
