@@ -48,8 +48,9 @@ type: $(STAMP)
 regen-check: $(STAMP)
 	$(BIN)/kk generate --check
 
+# The unit suite in parallel (pytest-xdist, one worker per core); `pytest --lf` reruns failures.
 unit: $(STAMP) spectral graphiql sdks
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
 bench: $(STAMP)
