@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from contracts.diff.findings import Direction, Finding
-from contracts.diff.refs import Resolver, as_dict
+from contracts.diff.refs import Resolver, as_dict, names
 from contracts.diff.rules import Effect, fixed, schema_finding
 from contracts.diff.schemas import SchemaDiff
 
@@ -89,7 +89,7 @@ class AsyncApiDiff:
                 for d in self.schemas.compare(old_schema, new_schema, direction):
                     at = f"{label} {part} {d.path}".rstrip()
                     yield schema_finding(d.aspect, d.effect, direction, at, d.detail)
-            extra = set(b.get("x-required-scopes") or []) - set(a.get("x-required-scopes") or [])
+            extra = names(b.get("x-required-scopes")) - names(a.get("x-required-scopes"))
             if extra and direction is Direction.REQUEST:
                 yield fixed(
                     "message-scope-added", label, f"now needs scopes {' '.join(sorted(extra))}"

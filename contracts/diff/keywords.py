@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
+from contracts.diff.refs import as_dict, names
 from contracts.diff.rules import Effect
 
 Delta = tuple[str, Effect, str]  # (aspect of rules.SCHEMA_RULES, effect, detail)
@@ -35,7 +36,7 @@ def types_of(schema: dict[str, Any]) -> tuple[frozenset[str] | None, bool]:
     raw = schema.get("type")
     if raw is None:
         return None, True
-    found = {raw} if isinstance(raw, str) else {str(t) for t in raw if isinstance(t, str)}
+    found = {raw} if isinstance(raw, str) else names(raw)
     nullable = "null" in found or schema.get("nullable") is True
     found.discard("null")
     if "number" in found:  # every integer is a number
@@ -203,7 +204,7 @@ def discriminators(a: dict[str, Any], b: dict[str, Any]) -> Iterator[Delta]:
             C,
             f"propertyName {da.get('propertyName')} -> {db.get('propertyName')}",
         )
-    ma, mb = set(da.get("mapping") or {}), set(db.get("mapping") or {})
+    ma, mb = set(as_dict(da.get("mapping"))), set(as_dict(db.get("mapping")))
     if ma - mb:
         yield "discriminator", N, f"mapping values removed: {sorted(ma - mb)}"
     if mb - ma:

@@ -11,6 +11,15 @@ def as_dict(node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def as_list(node: Any) -> list[Any]:
+    return node if isinstance(node, list) else []
+
+
+def names(node: Any) -> set[str]:
+    """The strings of a list (`required`, scopes): anything else in a malformed one is skipped."""
+    return {item for item in as_list(node) if isinstance(item, str)}
+
+
 def pointer_get(doc: Any, ref: str) -> Any:
     target = doc
     for part in ref[2:].split("/") if ref != "#" else []:

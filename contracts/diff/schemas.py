@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.diff.findings import DiffError, Direction
-from contracts.diff.keywords import KEYWORD_CHECKS, canonical
-from contracts.diff.refs import Resolver, as_dict
+from contracts.diff.keywords import KEYWORD_CHECKS
+from contracts.diff.refs import Resolver, as_dict, names
 from contracts.diff.rules import Effect
 
 MAX_STEPS = 200_000
@@ -80,12 +80,12 @@ class SchemaDiff:
         for raw in parts:
             part = self._merged(resolver.node(raw), resolver, depth + 1)
             props = {**as_dict(part.get("properties")), **as_dict(merged.get("properties"))}
-            required = set(merged.get("required") or []) | set(part.get("required") or [])
+            required = names(merged.get("required")) | names(part.get("required"))
             merged = {**part, **merged}
             if props:
                 merged["properties"] = props
             if required:
-                merged["required"] = sorted(str(r) for r in required)
+                merged["required"] = sorted(required)
         return merged
 
     def _pair(
@@ -123,8 +123,7 @@ class SchemaDiff:
                 yield Delta(aspect, Effect.REMOVED, f"/{name}", "property removed")
         for name in pb.keys() - pa.keys():
             yield Delta("property", Effect.ADDED, f"/{name}", "property added")
-        ra = {str(r) for r in a.get("required") or [] if isinstance(r, str)}
-        rb = {str(r) for r in b.get("required") or [] if isinstance(r, str)}
+        ra, rb = names(a.get("required")), names(b.get("required"))
         for name in sorted(rb - ra):
             if self.new.node(pb.get(name)).get(unseen) is not True:
                 yield Delta("required", Effect.NARROWED, f"/{name}", "property became required")
@@ -197,7 +196,7 @@ def _word(value: Any) -> str:
 
 
 def _keyed(variants: Any, resolver: Resolver) -> dict[str, Any]:
-    """Variants named by their $ref, title or sole type; the rest by position."""
+    """Variants named by their $ref or title (or null); the rest by position."""
     if not isinstance(variants, list):
         return {}
     out: dict[str, Any] = {}
@@ -208,8 +207,8 @@ def _keyed(variants: Any, resolver: Resolver) -> dict[str, Any]:
             key = ref.rsplit("/", 1)[-1]
         elif isinstance(node.get("title"), str):
             key = node["title"]
-        elif set(node) == {"type"}:
-            key = f"type:{canonical(node['type'])}"
+        elif node == {"type": "null"}:  # the 3.1 nullable idiom: oneOf [X, {type: null}]
+            key = "null"
         else:
             key = f"#{i}"
         out[key if key not in out else f"{key}#{i}"] = raw

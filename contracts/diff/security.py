@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from contracts.diff.findings import Finding
-from contracts.diff.refs import as_dict
+from contracts.diff.refs import as_dict, names
 from contracts.diff.rules import fixed
 
 Alternative = dict[str, frozenset[str]]
@@ -20,7 +20,7 @@ Alternative = dict[str, frozenset[str]]
 def requirements(op: dict[str, Any], doc: dict[str, Any]) -> list[Alternative]:
     raw = op["security"] if "security" in op else doc.get("security")
     alternatives = [
-        {str(k): frozenset(str(s) for s in (v or [])) for k, v in alt.items()}
+        {str(k): frozenset(names(v)) for k, v in alt.items()}
         for alt in (raw if isinstance(raw, list) else [])
         if isinstance(alt, dict)
     ]

@@ -239,7 +239,10 @@ PAIRS: list[Pair] = [
         {"oneOf": [STRING]},
     ),
     Pair(
-        "any-of-variant-removed", "any-of-variant-added", {"anyOf": [STRING, INT]}, {"anyOf": [INT]}
+        "any-of-variant-removed",
+        "any-of-variant-added",
+        {"anyOf": [STRING | {"title": "text"}, INT | {"title": "count"}]},
+        {"anyOf": [INT | {"title": "count"}]},
     ),
     Pair(
         "max-length-decreased",
