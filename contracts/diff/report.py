@@ -129,7 +129,7 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     for s in report.sections:
-        lines.append(f"#### `{s.document}`{_versions(s)}")
+        lines += [f"#### `{s.document}`{_versions(s)}", ""]
         lines += [f"- {n}" for n in s.notes]
         shown = [f for f in s.sorted() if f.level is not Level.INFO]
         info = [f for f in s.sorted() if f.level is Level.INFO]
