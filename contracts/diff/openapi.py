@@ -44,9 +44,12 @@ def _params(raw: Any, resolver: Resolver, path: str) -> dict[tuple[str, str], di
     return out
 
 
-def operations(doc: dict[str, Any], resolver: Resolver) -> dict[str, Operation]:
+def operations(
+    doc: dict[str, Any], resolver: Resolver, part: str = "paths"
+) -> dict[str, Operation]:
+    """Operations by method and blanked path (or, for `webhooks`, by method and name)."""
     found: dict[str, Operation] = {}
-    for path, item in as_dict(doc.get("paths")).items():
+    for path, item in as_dict(doc.get(part)).items():
         item = resolver.node(item)
         shared = _params(item.get("parameters"), resolver, str(path))
         for method in METHODS:
@@ -91,6 +94,25 @@ class OpenApiDiff:
             for k in new_ops.keys() - old_ops.keys()
         ]
         out += security.schemes(self.old_doc, self.new_doc)
+        out += self.webhooks()
+        return out
+
+    def webhooks(self) -> list[Finding]:
+        """3.1 webhooks flow the other way: the server sends the body, subscribers read it."""
+        old = operations(self.old_doc, self.old, "webhooks")
+        new = operations(self.new_doc, self.new, "webhooks")
+        out = [
+            fixed("webhook-added", f"webhook {new[k].label}", "new webhook")
+            for k in new.keys() - old.keys()
+        ]
+        for key, a in old.items():
+            label = f"webhook {a.label}"
+            if key not in new:
+                out.append(fixed("webhook-removed", label, "subscribers no longer get it"))
+                continue
+            body_a = self.old.node(a.raw.get("requestBody"))
+            body_b = self.new.node(new[key].raw.get("requestBody"))
+            out += self.media(f"{label} payload", body_a, body_b, Direction.RESPONSE)
         return out
 
     def operation(self, a: Operation, b: Operation) -> Iterator[Finding]:

@@ -101,6 +101,8 @@ FIXED_RULES: dict[str, Level] = {
     "operation-deprecated": S,
     "operation-reinstated": S,
     "sunset-brought-forward": D,
+    "webhook-removed": B,
+    "webhook-added": S,
     "operation-action-changed": B,
     "channel-address-changed": B,
     "request-parameter-removed": B,

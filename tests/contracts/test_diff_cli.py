@@ -17,7 +17,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from server.cli import main
-from tests.contracts.diff_cases import SDL, STRING, answer, asyncapi, body, frame
+from tests.contracts.diff_cases.docs import STRING, answer, asyncapi, body, frame
+from tests.contracts.diff_cases.graphql import SDL
 
 NARROW = body(STRING | {"maxLength": 3})
 WIDE = body(STRING | {"maxLength": 9})

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.diff import DiffError, Finding, Level, openapi
-from tests.contracts.diff_cases import answer, body
+from tests.contracts.diff_cases.docs import answer, body
 
 TODAY = date(2026, 6, 1)
 NAMES = st.sampled_from(["a", "b", "c", "d", "e"])

@@ -1,6 +1,6 @@
 """Every rule of `kk diff`, caught in its breaking direction and allowed in the safe one.
 
-The cases are data (tests/contracts/diff_cases.py): an old and a new document each, the rule
+The cases are data (tests/contracts/diff_cases/): an old and a new document each, the rule
 expected going old -> new and the rule expected going back.
 """
 
@@ -13,7 +13,8 @@ import pytest
 
 from contracts.diff import Finding, Level, asyncapi, graphql, openapi
 from contracts.diff.rules import all_rule_ids
-from tests.contracts.diff_cases import ALL_CASES, TODAY, Case, body
+from tests.contracts.diff_cases import ALL_CASES, TODAY, Case
+from tests.contracts.diff_cases.docs import body
 
 DAY = date.fromisoformat(TODAY)
 
