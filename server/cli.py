@@ -485,8 +485,10 @@ def diff(
         if old is not None and new is not None:
             report = compare_files(old, new, today=today, fail_on=level)
         else:
-            ref = base or default_base()
-            report = compare_git(ref, spec_dir, Path.cwd(), today=today, fail_on=level)
+            ref, given = base or default_base(), base is not None
+            report = compare_git(
+                ref, spec_dir, Path.cwd(), today=today, fail_on=level, base_given=given
+            )
     except DiffError as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)

@@ -34,20 +34,31 @@ def compare_files(old: str, new: str, *, today: date, fail_on: Level = Level.BRE
 
 
 def compare_git(
-    base: str, spec_dir: Path, root: Path, *, today: date, fail_on: Level = Level.BREAKING
+    base: str,
+    spec_dir: Path,
+    root: Path,
+    *,
+    today: date,
+    fail_on: Level = Level.BREAKING,
+    base_given: bool = True,
 ) -> Report:
     """Each of spec/'s documents against the same file at `base`.
 
-    The SDL carries no version: it is versioned with the OpenAPI document, so that
+    A default base that does not exist (the first commit, a shallow clone) is a note, not an
+    error. The SDL carries no version: it is versioned with the OpenAPI document, so that
     document's major version also allows GraphQL breaking changes.
     """
     try:
         rel = spec_dir.resolve().relative_to(root.resolve()).as_posix()
     except ValueError as e:
         raise DiffError(f"{spec_dir} is not inside the repository {root}") from e
-    if git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", cwd=root) is None:
-        raise DiffError(f"{base}: not a commit in {root}")
     report = Report(base, fail_on=fail_on)
+    if git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", cwd=root) is None:
+        if base_given:
+            raise DiffError(f"{base}: not a commit in {root}")
+        # a first commit, or a shallow clone: nothing to hold the spec against
+        report.sections.append(Section(rel, notes=[f"no commit {base} to compare with"]))
+        return report
     versions = ("", "")
     for name in SPEC_FILES:
         path = spec_dir / name

@@ -193,3 +193,17 @@ def test_kk_diff_compares_each_spec_file_with_a_git_ref(
     assert "spec/schema.graphql (1.0.0 -> 2.0.0, major raised" in result.output
     assert result.exit_code == 1
     assert kk("--base", "no-such-ref").exit_code == 2
+
+
+def test_without_a_base_commit_the_default_gate_has_nothing_to_compare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "spec").mkdir()
+    write(tmp_path / "spec" / "openapi.yaml", WIDE)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "spec")
+    git(tmp_path, "commit", "-qm", "first")
+    monkeypatch.chdir(tmp_path)
+    result = kk()
+    assert result.exit_code == 0, result.output
+    assert "no commit HEAD~1 to compare with" in result.output

@@ -63,3 +63,27 @@ def test_a_30_nullable_and_a_31_type_array_mean_the_same() -> None:
     )
     new = body({"type": ["string", "null"], "exclusiveMinimum": 0})
     assert openapi.compare(old, new, DAY) == []
+
+
+def test_a_cycle_of_refs_ends_and_a_change_inside_mutual_recursion_is_found() -> None:
+    loop = {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}
+    doc = body({"$ref": "#/components/schemas/A"}) | {"components": {"schemas": loop}}
+    assert openapi.compare(doc, doc, DAY) == []
+
+    def mutual(limit: int) -> dict[str, Any]:
+        schemas = {
+            "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+            "B": {
+                "type": "object",
+                "properties": {
+                    "a": {"$ref": "#/components/schemas/A"},
+                    "s": {"type": "string", "maxLength": limit},
+                },
+            },
+        }
+        return body({"$ref": "#/components/schemas/A"}) | {"components": {"schemas": schemas}}
+
+    found = openapi.compare(mutual(9), mutual(3), DAY)
+    assert [(f.rule, f.where) for f in found] == [
+        ("request-max-length-decreased", "POST /items request body application/json /b/s")
+    ]
