@@ -35,6 +35,18 @@ def _payload(message: dict[str, Any]) -> Any:
     return payload
 
 
+def _scopes(label: str, a: dict[str, Any], b: dict[str, Any]) -> Iterator[Finding]:
+    """The kit's scope extensions: for the message, and per channel a `subscribe` names."""
+    extra = names(b.get("x-required-scopes")) - names(a.get("x-required-scopes"))
+    if extra:
+        yield fixed("message-scope-added", label, f"now needs scopes {' '.join(sorted(extra))}")
+    old, new = as_dict(a.get("x-channel-scopes")), as_dict(b.get("x-channel-scopes"))
+    for channel, scopes in sorted(new.items()):
+        if more := names(scopes) - names(old.get(channel)):
+            where = f"{label} channel {channel}"
+            yield fixed("message-scope-added", where, f"now needs scopes {' '.join(sorted(more))}")
+
+
 class AsyncApiDiff:
     def __init__(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         self.old_doc, self.new_doc = old, new
@@ -89,11 +101,8 @@ class AsyncApiDiff:
                 for d in self.schemas.compare(old_schema, new_schema, direction):
                     at = f"{label} {part} {d.path}".rstrip()
                     yield schema_finding(d.aspect, d.effect, direction, at, d.detail)
-            extra = names(b.get("x-required-scopes")) - names(a.get("x-required-scopes"))
-            if extra and direction is Direction.REQUEST:
-                yield fixed(
-                    "message-scope-added", label, f"now needs scopes {' '.join(sorted(extra))}"
-                )
+            if direction is Direction.REQUEST:
+                yield from _scopes(label, a, b)
         for name in mb.keys() - ma.keys():
             yield schema_finding(
                 "message", Effect.ADDED, direction, f"{where} message {name}", "message added"

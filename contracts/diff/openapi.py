@@ -20,6 +20,8 @@ from contracts.diff.rules import fixed, schema_finding
 from contracts.diff.schemas import SchemaDiff
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Unknown headers and cookies are ignored, unknown query parameters may be refused.
+IGNORABLE = {"header": "request-header-removed", "cookie": "request-cookie-removed"}
 DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 
 
@@ -141,6 +143,8 @@ class OpenApiDiff:
                 if ident[1] in moved:
                     new_loc = next(loc for loc, name in b.params if name == ident[1])
                     yield fixed("request-parameter-location-changed", label, f"moved to {new_loc}")
+                elif ident[0] in IGNORABLE:
+                    yield fixed(IGNORABLE[ident[0]], label, "servers ignore what is not documented")
                 else:
                     yield fixed("request-parameter-removed", label, "parameter removed")
                 continue

@@ -106,6 +106,8 @@ FIXED_RULES: dict[str, Level] = {
     "operation-action-changed": B,
     "channel-address-changed": B,
     "request-parameter-removed": B,
+    "request-header-removed": D,
+    "request-cookie-removed": D,
     "request-parameter-added": S,
     "required-request-parameter-added": B,
     "request-parameter-became-required": B,

@@ -100,4 +100,13 @@ ASYNCAPI_CASES: list[Case] = [
         asyncapi(TALK_ONLY, chat=CHAT),
         asyncapi(TALK_ONLY, chat=CHAT | {"x-required-scopes": ["chat:write"]}),
     ),
+    Case(
+        "asyncapi",
+        "message-scope-added",
+        B,
+        asyncapi(TALK_ONLY, chat=CHAT | {"x-channel-scopes": {"bookings": ["read:bookings"]}}),
+        asyncapi(
+            TALK_ONLY, chat=CHAT | {"x-channel-scopes": {"bookings": ["read:bookings", "admin"]}}
+        ),
+    ),
 ]

@@ -120,6 +120,22 @@ OPENAPI_CASES: list[Case] = [
     ),
     Case(
         "openapi",
+        "request-header-removed",
+        D,
+        with_param({"name": "X-Trace", "in": "header", "schema": STRING}),
+        with_param(),
+        "request-parameter-added",
+        S,
+    ),
+    Case(
+        "openapi",
+        "request-cookie-removed",
+        D,
+        with_param({"name": "session", "in": "cookie", "schema": STRING}),
+        with_param(),
+    ),
+    Case(
+        "openapi",
         "required-request-parameter-added",
         B,
         with_param(),
