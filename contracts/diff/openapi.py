@@ -210,7 +210,9 @@ class OpenApiDiff:
         for media in cb.keys() - ca.keys():
             yield fixed(f"{side}-media-type-added", f"{label} {media}", "media type added")
 
-    def responses(self, where: str, ra: dict[str, Any], rb: dict[str, Any]) -> Iterator[Finding]:
+    def responses(self, where: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[Finding]:
+        # YAML reads an unquoted 200 as a number: compare status codes as text
+        ra, rb = {str(k): v for k, v in old.items()}, {str(k): v for k, v in new.items()}
         for status, raw in ra.items():
             label = f"{where} response {status}"
             if status not in rb:

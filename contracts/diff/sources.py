@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import graphql
 import httpx
 import yaml
 
@@ -14,6 +15,7 @@ from contracts.diff.findings import DiffError
 
 MAX_BYTES = 20 * 1024 * 1024  # a spec larger than this is refused, not read
 FETCH_TIMEOUT = 20.0  # seconds per URL
+MAX_SDL_TOKENS = 500_000  # graphql-core stops parsing past this many tokens
 GRAPHQL_SUFFIXES = (".graphql", ".graphqls", ".gql")
 # libyaml's loader when PyYAML was built with it: ten times faster on spec/openapi.yaml
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,26 +60,33 @@ def read(source: str) -> str:
         raise DiffError(f"{source}: cannot read: {e}") from e
 
 
+def _is_sdl(text: str) -> bool:
+    try:
+        graphql.parse(text, no_location=True, max_tokens=MAX_SDL_TOKENS)
+    except graphql.GraphQLError:
+        return False
+    return True
+
+
 def parse(label: str, text: str) -> Document:
+    """A document by its content: OpenAPI or AsyncAPI (YAML or JSON), else GraphQL SDL."""
     if label.lower().endswith(GRAPHQL_SUFFIXES):
         return Document("graphql", label, sdl=text)
     try:
         data = yaml.load(text, Loader=LOADER)  # a safe loader, C or Python
-    except yaml.YAMLError as e:
-        if "type " in text or "schema " in text:  # SDL is rarely valid YAML
-            return Document("graphql", label, sdl=text)
-        raise DiffError(f"{label}: neither YAML/JSON nor GraphQL SDL: {e}") from e
-    if not isinstance(data, dict):
-        raise DiffError(f"{label}: not an OpenAPI, AsyncAPI or GraphQL document")
-    if str(data.get("openapi", "")).startswith(("3.0", "3.1")):
-        return Document("openapi", label, data)
-    if str(data.get("asyncapi", "")).startswith("3."):
-        return Document("asyncapi", label, data)
-    if "swagger" in data or "openapi" in data or "asyncapi" in data:
-        version = data.get("openapi") or data.get("asyncapi") or f"swagger {data.get('swagger')}"
-        raise DiffError(
-            f"{label}: version {version} is not supported (OpenAPI 3.0/3.1, AsyncAPI 3)"
-        )
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, dict):
+        if str(data.get("openapi", "")).startswith(("3.0", "3.1")):
+            return Document("openapi", label, data)
+        if str(data.get("asyncapi", "")).startswith("3."):
+            return Document("asyncapi", label, data)
+        if "swagger" in data or "openapi" in data or "asyncapi" in data:
+            found = data.get("openapi") or data.get("asyncapi") or f"swagger {data.get('swagger')}"
+            supported = "OpenAPI 3.0/3.1, AsyncAPI 3"
+            raise DiffError(f"{label}: version {found} is not supported ({supported})")
+    if _is_sdl(text):  # SDL is sometimes valid YAML too: a scalar or a mapping
+        return Document("graphql", label, sdl=text)
     raise DiffError(f"{label}: not an OpenAPI, AsyncAPI or GraphQL document")
 
 

@@ -207,3 +207,16 @@ def test_without_a_base_commit_the_default_gate_has_nothing_to_compare(
     result = kk()
     assert result.exit_code == 0, result.output
     assert "no commit HEAD~1 to compare with" in result.output
+
+
+def test_sdl_is_recognised_by_content_and_status_codes_by_value(tmp_path: Path) -> None:
+    sdl = "type Query { x: Int }"  # also a valid YAML scalar
+    result = kk(
+        write(tmp_path / "a.txt", sdl), write(tmp_path / "b.txt", sdl + " type Y { y: Int }")
+    )
+    assert result.exit_code == 0 and "graphql-type-added" in result.output
+    write(tmp_path / "a.yaml", answer(STRING))
+    unquoted = yaml.safe_dump(answer(STRING)).replace("'200':", "200:")
+    assert 200 in yaml.safe_load(unquoted)["paths"]["/items"]["get"]["responses"]
+    result = kk(str(tmp_path / "a.yaml"), write(tmp_path / "b.yaml", unquoted))
+    assert result.exit_code == 0 and "0 breaking, 0 dangerous, 0 info" in result.output
