@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import threading
@@ -16,9 +17,11 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from contracts.diff.sources import LOADER
 from server.cli import main
 from tests.contracts.diff_cases.docs import STRING, answer, asyncapi, body, frame
 from tests.contracts.diff_cases.graphql import SDL
+from tests.engine import ROOT
 
 NARROW = body(STRING | {"maxLength": 3})
 WIDE = body(STRING | {"maxLength": 9})
@@ -220,3 +223,26 @@ def test_sdl_is_recognised_by_content_and_status_codes_by_value(tmp_path: Path) 
     assert 200 in yaml.safe_load(unquoted)["paths"]["/items"]["get"]["responses"]
     result = kk(str(tmp_path / "a.yaml"), write(tmp_path / "b.yaml", unquoted))
     assert result.exit_code == 0 and "0 breaking, 0 dangerous, 0 info" in result.output
+
+
+def test_the_readme_shows_what_kk_diff_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's PR-comment example, regenerated from the changes it describes."""
+    old = yaml.load((ROOT / "spec" / "openapi.yaml").read_text(), Loader=LOADER)
+    new = copy.deepcopy(old)
+    parts = new["components"]
+    parts["parameters"]["PriceMax"]["schema"]["maximum"] = 10000
+    booking = parts["schemas"]["BookingCreateRequest"]["properties"]["data"]["properties"]
+    booking["attributes"]["properties"]["notes"]["maxLength"] = 500
+    new["paths"]["/webhooks/{webhook_id}/deliveries"]["get"]["responses"].pop("404")
+    new["paths"]["/webhooks/{webhook_id}"]["delete"].update(deprecated=True)
+    new["paths"]["/webhooks/{webhook_id}"]["delete"]["x-sunset"] = "2027-06-30"
+    verified = {"name": "verified", "in": "query", "schema": {"type": "boolean"}}
+    new["paths"]["/practitioners"]["get"]["parameters"].append(verified)
+    new["info"]["version"] = "1.3.0"
+    write(tmp_path / "openapi-main.yaml", old)
+    write(tmp_path / "openapi.yaml", new)
+    monkeypatch.chdir(tmp_path)
+    shown = (ROOT / "README.md").read_text().split("````markdown\n")[1].split("````")[0]
+    assert kk("openapi-main.yaml", "openapi.yaml", "--format", "markdown").output == shown
