@@ -111,7 +111,7 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
-        routes += docs_routes(openapi, runtime.table["title"])
+        routes += docs_routes(openapi, runtime.table["title"], ui=runtime.docs)
     routes += parts.routes
 
     @contextlib.asynccontextmanager
@@ -148,4 +148,9 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 expose_headers=EXPOSED_HEADERS,
             ),
         )
-    return RequestContext(app, log_requests=runtime.access_log)
+    app = RequestContext(app, log_requests=runtime.access_log)
+    if runtime.trusted_proxies:  # outermost: limits and logs see the client behind the proxy
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app = ProxyHeadersMiddleware(app, trusted_hosts=runtime.trusted_proxies)
+    return app
