@@ -214,6 +214,7 @@ def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthService
         audience=audience,
         scopes=declared_scopes(runtime.table),
         database_url=os.environ.get("KK_IDENTITY_DATABASE_URL"),
+        counters=getattr(runtime.rate_limiter, "storage", None),  # shared by workers
     )
     runtime.extras["auth"] = auth
     runtime.authenticator = auth.authenticator
