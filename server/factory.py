@@ -17,6 +17,7 @@ from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
 from server.errors import StartupError
 from server.events import EventBus, make_bus
+from server.filemodes import lock_down
 from server.gqlsockets import GuardedTransportWS
 from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
 from server.plugins import handler_bindables, handler_groups, mock_factory
@@ -258,6 +259,8 @@ def build(config: AppConfig) -> Built:
     """The app for `config`; raises StartupError (naming what is wrong) before serving anything."""
     table, protocols, files = _spec_table(config)
     mocking = config.mode != "strict"
+    if config.mode != "mock":  # keys, identity store, database, uploads live there
+        lock_down(Path(config.data_dir))
     runtime = Runtime(
         table=table,
         mode=config.mode,
