@@ -18,6 +18,7 @@ from server.middleware import RequestContext
 from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
+from server.sandboxguard import SandboxGuard
 from server.types import OperationSpec
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -131,6 +132,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     router = build_router(routes)
     router.lifespan_context = lifespan
     app: Any = OperationRouter(parts.operations.values(), router)
+    if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
+        app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
     if runtime.rate_limiter is not None:
         from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
 

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from server.errors import ApiError
 from server.events import Event, EventBus, Subscription
 from server.identity import Identity
+from server.jsondepth import MAX_DEPTH, too_deep
 from server.problems import now_iso
 from server.socketguard import (
     CLOSE_AUTH_TIMEOUT,
@@ -139,6 +140,9 @@ class Session:
             frame = orjson.loads(raw)
         except orjson.JSONDecodeError:
             await self.error("VALIDATION_ERROR", "Frames must be JSON objects")
+            return
+        if too_deep(raw, frame):
+            await self.error("VALIDATION_ERROR", f"Frames may nest at most {MAX_DEPTH} levels")
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
         if not isinstance(kind, str) or kind not in self.api.inbound:
