@@ -291,7 +291,10 @@ def build(config: AppConfig) -> Built:
         else None
     )
     auth = _identity(config, runtime, fallback)
-    limits = SocketLimits.from_env(config.sockets)
+    # Frames per socket are a rate like the others: x100 when relaxed, unthrottled when off.
+    rates = config.rate_limits or ("off" if config.mode == "mock" else "on")
+    scale = {"on": 1, "relaxed": RELAXED}.get(rates, 0)
+    limits = SocketLimits.from_env(config.sockets).scaled_rates(scale)
     runtime.extras["socket_guard"] = SocketGuard(limits, runtime.authenticator)
     for setup in hooks(groups, "setups"):
         setup(runtime)

@@ -68,6 +68,15 @@ class SocketLimits:
                 values[f.name] = _number(f.name, raw, float if f.type == "float" else int)
         return replace(cls(), **values, **dict(overrides or {}))
 
+    def scaled_rates(self, factor: int) -> SocketLimits:
+        """The frame rate times `factor`, like the rate limits (`--rate-limits relaxed` is
+        x100); 0 (`--rate-limits off`) turns the frame throttle off."""
+        return replace(
+            self,
+            frames_per_second=self.frames_per_second * factor,
+            frame_burst=self.frame_burst * factor,
+        )
+
 
 def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
     from server.errors import StartupError
@@ -114,7 +123,10 @@ class SocketGuard:
         self.authenticator = authenticator
         self.unauthenticated: dict[str, int] = {}
 
-    def bucket(self) -> FrameBucket:
+    def bucket(self) -> FrameBucket | None:
+        """A new connection's frame budget; None when frames are not throttled."""
+        if self.limits.frames_per_second <= 0:
+            return None
         return FrameBucket(self.limits.frames_per_second, self.limits.frame_burst)
 
     def admit(self, host: str) -> bool:
