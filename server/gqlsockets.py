@@ -2,7 +2,8 @@
 
 ariadne's handler, with every inbound message bounded (size, rate) and the session re-checked
 before it is handled and before each subscription result is sent; `connection_init` is due
-within the guard's auth timeout (ariadne closes with 4408). `server.graphql` stores the
+within the guard's auth timeout (ariadne closes with 4408), and until it arrives the socket
+counts against its address's cap on unauthenticated sockets. `server.graphql` stores the
 connection's identity and token in the scope (`kk.identity`, `kk.token`) at connection_init.
 """
 
@@ -13,11 +14,20 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from ariadne.asgi.handlers import GraphQLTransportWSHandler
 from starlette.websockets import WebSocket
 
 from server.socketguard import CLOSE_TOO_MANY, SocketGuard, client_host
 from server.types import Receive, Scope, Send
+
+
+def _initialises(text: str | None) -> bool:
+    try:
+        message = orjson.loads(text) if text else None
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(message, dict) and message.get("type") == "connection_init"
 
 
 class GuardedTransportWS(GraphQLTransportWSHandler):
@@ -40,9 +50,6 @@ class GuardedTransportWS(GraphQLTransportWSHandler):
         async def bounded() -> Any:
             nonlocal counted
             message = await receive()
-            if counted and scope.get("kk.identity") is not None:
-                guard.release(host)
-                counted = False
             if message["type"] != "websocket.receive":
                 return message
             text, data = message.get("text"), message.get("bytes")
@@ -50,6 +57,9 @@ class GuardedTransportWS(GraphQLTransportWSHandler):
             identity = scope.get("kk.identity")
             closing = await guard.inbound(size, bucket, scope.get("kk.token"), identity)
             if closing is None:
+                if counted and _initialises(text):  # no longer an idle, uninitialised socket
+                    guard.release(host)
+                    counted = False
                 return message
             code, reason = closing
             await send({"type": "websocket.close", "code": code, "reason": reason})

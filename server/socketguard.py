@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from server.errors import ApiError
+from server.errors import ApiError, StartupError
 from server.identity import Authenticator, Identity
 from server.types import Scope
 
@@ -79,8 +79,6 @@ class SocketLimits:
 
 
 def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
-    from server.errors import StartupError
-
     try:
         value = kind(raw)
     except ValueError as e:

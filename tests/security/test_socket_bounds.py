@@ -18,7 +18,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.security.live import served
-from tests.security.support import sandbox
+from tests.security.support import Socket, sandbox
 
 SANDBOX_KEY = "kk_test_sandbox_key_for_local_development_only"
 LIMITS = {"auth_timeout": 2.0, "unauthenticated_per_ip": 3, "max_auth_failures": 3}
@@ -121,3 +121,19 @@ def test_graphql_transport_ws_must_be_initialised_in_time(port: int) -> None:
     url = f"ws://127.0.0.1:{port}/graphql"
     with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=5) as conn:
         assert close_code(conn) == 4408
+
+
+@pytest.mark.anyio
+async def test_graphql_sockets_count_against_the_address_until_initialised(
+    tmp_path: Path,
+) -> None:
+    built = sandbox(str(tmp_path), sockets={"unauthenticated_per_ip": 1})
+    async with Socket(built.app, path="/graphql") as idle:
+        assert (await idle.message())["type"] == "websocket.accept"
+        async with Socket(built.app, path="/graphql") as refused:
+            closed = await refused.message()  # before the handshake completes: HTTP 403
+            assert closed["type"] == "websocket.close" and closed["code"] == 4429
+        await idle.send({"type": "connection_init", "payload": {}})
+        assert (await idle.frame())["type"] == "connection_ack"
+        async with Socket(built.app, path="/graphql") as admitted:
+            assert (await admitted.message())["type"] == "websocket.accept"
