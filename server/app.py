@@ -18,6 +18,7 @@ from server.middleware import RequestContext
 from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
+from server.sandboxguard import SandboxGuard
 from server.types import OperationSpec
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -111,7 +112,7 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
-        routes += docs_routes(openapi, runtime.table["title"])
+        routes += docs_routes(openapi, runtime.table["title"], ui=runtime.docs)
     routes += parts.routes
 
     @contextlib.asynccontextmanager
@@ -131,6 +132,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     router = build_router(routes)
     router.lifespan_context = lifespan
     app: Any = OperationRouter(parts.operations.values(), router)
+    if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
+        app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
     if runtime.rate_limiter is not None:
         from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
 
@@ -148,4 +151,9 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 expose_headers=EXPOSED_HEADERS,
             ),
         )
-    return RequestContext(app, log_requests=runtime.access_log)
+    app = RequestContext(app, log_requests=runtime.access_log)
+    if runtime.trusted_proxies:  # outermost: limits and logs see the client behind the proxy
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app = ProxyHeadersMiddleware(app, trusted_hosts=runtime.trusted_proxies)
+    return app

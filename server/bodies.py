@@ -17,6 +17,7 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
+from server.jsondepth import MAX_DEPTH, too_deep
 from server.parameters import CoercionError, effective_type, scalar
 from server.schemas import directional
 from server.types import MediaSpec, Receive, RequestBodySpec
@@ -183,6 +184,8 @@ class BodyParser:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
             raise BadRequest(f"The request body is not valid JSON: {e}") from e
+        if too_deep(raw, value):
+            raise BadRequest(f"The request body nests deeper than {MAX_DEPTH} levels")
         if b"\\u0000" in raw:  # JSON can carry U+0000 only escaped; walk only when it might
             refuse_nul(value)
         return value

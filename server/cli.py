@@ -12,6 +12,7 @@ import click
 
 from server.errors import StartupError
 from server.factory import AppConfig, Built, build, export_config
+from server.serving import Network, network_options, uvicorn_options
 
 ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
 
@@ -127,8 +128,10 @@ def _build_or_exit(config: AppConfig) -> Built:
         raise click.ClickException(str(e)) from e
 
 
-def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
+def _run(config: AppConfig, host: str, port: int, workers: int, network: Network) -> None:
     import uvicorn
+
+    config.docs, config.trusted_proxies = network.docs, network.trusted_proxies
 
     if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
         config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
@@ -136,7 +139,8 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(
         f"kk {config.mode}: {len(built.parts.operations)} operations on http://{host}:{port} "
-        f"(docs: /docs, GraphQL: /graphql, WebSocket: /ws)"
+        f"({'docs: /docs' if built.runtime.docs else 'docs off (--docs)'}, "
+        "GraphQL: /graphql, WebSocket: /ws)"
         + (
             f"; {len(unbound)} without a handler answer 501"
             if unbound and config.mode == "strict"
@@ -155,6 +159,7 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
         "timeout_graceful_shutdown": 5,
         "proxy_headers": False,
         "server_header": False,
+        **uvicorn_options(network),
     }
     if workers > 1:
         export_config(config)
@@ -260,6 +265,7 @@ def export_postman(spec_dir: Path, out: Path | None, env_out: Path | None) -> No
     help="Answer with the bound handlers (a real database); --no-handlers mocks every "
     "operation but sign-in, from the seed (Prism-style).",
 )
+@network_options
 def sandbox(
     host: str,
     port: int,
@@ -273,6 +279,7 @@ def sandbox(
     seed_count: int | None,
     data_dir: str,
     handlers: bool,
+    network: Network,
 ) -> None:
     config = AppConfig(
         "sandbox",
@@ -284,7 +291,7 @@ def sandbox(
         rate_limits=rate_limits,
         options=_store_options(state, chaos, seed_count),
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, network)
 
 
 @main.command(
@@ -296,6 +303,7 @@ def sandbox(
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
 )
+@network_options
 def mock(
     host: str,
     port: int,
@@ -309,6 +317,7 @@ def mock(
     seed_count: int | None,
     spec: str | None,
     graphql: str | None,
+    network: Network,
 ) -> None:
     config = AppConfig(
         "mock",
@@ -320,7 +329,7 @@ def mock(
         rate_limits=rate_limits,
         options=_store_options(state, chaos, seed_count),
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, network)
 
 
 @main.command(
@@ -389,6 +398,7 @@ def seed_database(config: AppConfig) -> int:
     show_default=True,
     help="Signing keys, identity store and, without DATABASE_URL, the SQLite database.",
 )
+@network_options
 def serve(
     host: str,
     port: int,
@@ -398,6 +408,7 @@ def serve(
     log_requests: bool | None,
     rate_limits: str | None,
     data_dir: str,
+    network: Network,
 ) -> None:
     config = AppConfig(
         "strict",
@@ -407,7 +418,7 @@ def serve(
         access_log=log_requests,
         rate_limits=rate_limits,
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, network)
 
 
 @main.command(

@@ -40,4 +40,7 @@ class Runtime:
     cors_origins: list[str] = field(default_factory=list)
     cors_origin_regex: str | None = None
     access_log: bool = True
+    # Swagger UI at /docs (off by default in `kk serve`); proxies whose X-Forwarded-* count.
+    docs: bool = True
+    trusted_proxies: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -26,7 +26,8 @@ window.ui.initOAuth({{clientId: "kk-sandbox", usePkceWithAuthorizationCodeGrant:
 </script></body></html>"""
 
 
-def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
+def docs_routes(openapi_file: Path, title: str, ui: bool = True) -> list[BaseRoute]:
+    """The spec as YAML and JSON, and with `ui` Swagger UI at /docs."""
     raw_yaml = openapi_file.read_bytes()
     as_json: list[bytes] = []  # built on first request: parsing the spec costs start-up time
 
@@ -47,9 +48,14 @@ def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
-    return [
+    spec: list[BaseRoute] = [
         Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+    if not ui:
+        return spec
+    return [
+        *spec,
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", app=StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
     ]

@@ -17,8 +17,11 @@ from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
 from server.errors import StartupError
 from server.events import EventBus, make_bus
+from server.filemodes import lock_down
+from server.gqlsockets import GuardedTransportWS
 from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
 from server.plugins import handler_bindables, handler_groups, mock_factory
+from server.socketguard import SocketGuard, SocketLimits
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
 
@@ -58,6 +61,13 @@ class AppConfig:
     # Bind the handler groups (server.plugins): None = in sandbox and strict, never in mock.
     # False keeps only `core` groups (sign-in): a pure mock of the rest, seeded.
     handlers: bool | None = None
+    # Swagger UI at /docs: None = KK_DOCS, else on except in strict (`kk serve`).
+    docs: bool | None = None
+    # Reverse proxies whose X-Forwarded-For counts ("10.0.0.1,10.1.0.0/16"); None = the
+    # KK_TRUSTED_PROXIES environment variable, else none.
+    trusted_proxies: str | None = None
+    # Overrides of the WebSocket bounds (server.socketguard.SocketLimits; env KK_WS_*).
+    sockets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +109,7 @@ def _realtime(
 ) -> None:
     """Mount /graphql and the AsyncAPI WebSocket endpoint when their spec files exist."""
     files = runtime.spec_files
+    guard = runtime.extras["socket_guard"]
     asyncapi = _asyncapi(files, spec_given)
     if asyncapi is not None:
         ws = WebSocketAPI(
@@ -110,6 +121,7 @@ def _realtime(
             frames=bind_frames(groups, asyncapi["receive"]),
             services=runtime.extras,
             rate_limiter=runtime.rate_limiter,
+            guard=guard,
         )
         relay = getattr(fallback, "relay", None)
         if relay is not None:  # the mock store knows who takes part in a booking/conversation
@@ -129,6 +141,7 @@ def _realtime(
             context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
             graphiql=assets is not None,
+            ws_handler=functools.partial(GuardedTransportWS, guard),
         )
         parts.routes += [
             *graphiql_routes(assets),
@@ -202,6 +215,7 @@ def _identity(config: AppConfig, runtime: Runtime, fallback: Any) -> AuthService
         audience=audience,
         scopes=declared_scopes(runtime.table),
         database_url=os.environ.get("KK_IDENTITY_DATABASE_URL"),
+        counters=getattr(runtime.rate_limiter, "storage", None),  # shared by workers
     )
     runtime.extras["auth"] = auth
     runtime.authenticator = auth.authenticator
@@ -225,10 +239,28 @@ def _limiter(config: AppConfig, table: ApiTable) -> RateLimits | None:
     return RateLimits(settings.scaled(RELAXED) if mode == "relaxed" else settings)
 
 
+def _docs_on(config: AppConfig) -> bool:
+    if config.docs is not None:
+        return config.docs
+    raw = os.environ.get("KK_DOCS", "").strip().lower()
+    if raw:
+        return raw in ("1", "true", "yes", "on")
+    return config.mode != "strict"
+
+
+def _trusted_proxies(config: AppConfig) -> list[str]:
+    raw = config.trusted_proxies
+    if raw is None:
+        raw = os.environ.get("KK_TRUSTED_PROXIES", "")
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
 def build(config: AppConfig) -> Built:
     """The app for `config`; raises StartupError (naming what is wrong) before serving anything."""
     table, protocols, files = _spec_table(config)
     mocking = config.mode != "strict"
+    if config.mode != "mock":  # keys, identity store, database, uploads live there
+        lock_down(Path(config.data_dir))
     runtime = Runtime(
         table=table,
         mode=config.mode,
@@ -243,6 +275,8 @@ def build(config: AppConfig) -> Built:
             else None
         ),
         extras={"data_dir": Path(config.data_dir), "seed": config.seed, **config.options},
+        docs=_docs_on(config),
+        trusted_proxies=_trusted_proxies(config),
     )
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
@@ -257,6 +291,11 @@ def build(config: AppConfig) -> Built:
         else None
     )
     auth = _identity(config, runtime, fallback)
+    # Frames per socket are a rate like the others: x100 when relaxed, unthrottled when off.
+    rates = config.rate_limits or ("off" if config.mode == "mock" else "on")
+    scale = {"on": 1, "relaxed": RELAXED}.get(rates, 0)
+    limits = SocketLimits.from_env(config.sockets).scaled_rates(scale)
+    runtime.extras["socket_guard"] = SocketGuard(limits, runtime.authenticator)
     for setup in hooks(groups, "setups"):
         setup(runtime)
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)

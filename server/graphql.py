@@ -335,6 +335,7 @@ def build_graphql_app(
     debug: bool = False,
     title: str = "GraphQL",
     graphiql: bool = False,
+    ws_handler: Callable[..., GraphQLTransportWSHandler] = GraphQLTransportWSHandler,
 ) -> GraphQL:
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
@@ -368,7 +369,9 @@ def build_graphql_app(
                 payload.get("authorization") or payload.get("Authorization") or payload.get("token")
             )
             token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw
-        websocket.scope["kk.identity"] = await identify(token if isinstance(token, str) else None)
+        token = token if isinstance(token, str) else None
+        websocket.scope["kk.identity"] = await identify(token)
+        websocket.scope["kk.token"] = token  # re-checked on every message (server.gqlsockets)
 
     return GraphQL(
         schema,
@@ -380,5 +383,5 @@ def build_graphql_app(
         logger=graphql_log,
         explorer=LocalExplorer(title, graphiql),
         http_handler=GraphQLHTTPHandler(),
-        websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),
+        websocket_handler=ws_handler(on_connect=on_connect),
     )

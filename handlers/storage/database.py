@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
 from sqlalchemy.pool import NullPool
 
+from server.filemodes import private_file
+
 DB_FILE = "klearkarma.db"
 BUSY_TIMEOUT_MS = 15_000
 
@@ -66,7 +68,7 @@ class Database:
         if self.dialect == "sqlite":
             path = make_url(url).database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:

@@ -3,7 +3,9 @@
 Verification pins the algorithm to RS256 and looks the key up by `kid`, so `alg: none` and an
 HS256 token "signed" with the public key (key confusion) fail before any signature check.
 An RS256 verify costs tens of microseconds; a verified token is cached by its string until
-it expires (bounded), and revocation is checked on every call, cached or not.
+it expires (bounded) with the `kid` that verified it: a cached token counts only while that
+key is still in the ring, so the tokens of a rotated-out key fail at once. Revocation is
+checked on every call, cached or not.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class AccessTokens:
         self.ttl = ttl
         self.cache_size = cache_size
         self.revocations = revocations or Revocations()
-        self._cache: dict[str, tuple[Identity, float]] = {}
+        self._cache: dict[str, tuple[Identity, float, str]] = {}  # token: (who, exp, kid)
 
     def issue(
         self,
@@ -103,16 +105,16 @@ class AccessTokens:
         """The caller a token names, or InvalidToken (malformed, forged, expired, revoked...)."""
         now = time.time()
         hit = self._cache.get(token)
-        if hit is not None and hit[1] > now:
+        if hit is not None and hit[1] > now and self.keys.find(hit[2]) is not None:
             identity = hit[0]
         else:
-            identity = self._verify(token)
-            self._remember(token, identity, float(identity.claims["exp"]), now)
+            identity, kid = self._verify(token)
+            self._remember(token, (identity, float(identity.claims["exp"]), kid), now)
         if self.revocations.covers(identity.claims):
             raise invalid("The token has been revoked")
         return identity
 
-    def _verify(self, token: str) -> Identity:
+    def _verify(self, token: str) -> tuple[Identity, str]:
         header = _header(token)
         if header is None:
             raise invalid("The token is not a well-formed JWT")
@@ -140,17 +142,17 @@ class AccessTokens:
             raise invalid("The token signature does not verify") from e
         except jwt.PyJWTError as e:
             raise invalid(f"The token is invalid: {e}") from e
-        return identity_of(claims)
+        return identity_of(claims), key.kid
 
-    def _remember(self, token: str, identity: Identity, expires: float, now: float) -> None:
+    def _remember(self, token: str, entry: tuple[Identity, float, str], now: float) -> None:
         cache = self._cache
         if len(cache) >= self.cache_size:
-            for stale in [t for t, (_, exp) in cache.items() if exp <= now]:
+            for stale in [t for t, (_, exp, _kid) in cache.items() if exp <= now]:
                 del cache[stale]
             if len(cache) >= self.cache_size:  # still full: drop the oldest half
                 for old in list(cache)[: self.cache_size // 2]:
                     del cache[old]
-        cache[token] = (identity, expires)
+        cache[token] = entry
 
     def peek(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this issuer signed, even if expired or revoked (for RFC 7009)."""

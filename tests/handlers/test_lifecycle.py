@@ -52,7 +52,9 @@ async def test_a_sandbox_reset_restores_the_seed_in_the_database(tmp_path: objec
             session.add(User(id="user_extra", email="x@example.org", first_name="X", last_name="Y"))
         assert await users_in(built) == before + 1
         async with client(built.app) as c:
-            assert (await c.post("/__sandbox/reset")).status_code == 200
+            assert (
+                await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
+            ).status_code == 200
         assert await users_in(built) == before
     finally:
         await domain.db.close()  # (no lifespan ran: close its pooled connections here)
