@@ -334,7 +334,7 @@ class Crud:
             hidden = {
                 k: v for k, v in attrs_in.items() if k in res.hidden or k not in res.attributes
             }
-            extra_meta = await self.engine.on_create(ctx, res, record, hidden)
+            extra_meta = await self.engine.on_create(ctx, res, record, hidden, identity)
             if hidden:
                 meta["hidden"] = hidden
             await self.write(
