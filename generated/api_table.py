@@ -3564,7 +3564,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
+            'extensions': {},
         },
         'createWebhook': {
             'operation_id': 'createWebhook',
@@ -3751,7 +3751,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'deleteWebhook': {
             'operation_id': 'deleteWebhook',
@@ -3794,7 +3794,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'listWebhookDeliveries': {
             'operation_id': 'listWebhookDeliveries',
@@ -3898,7 +3898,10 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-webhook': 'deliveries'},
+            'extensions': {
+                'x-mock-webhook': 'deliveries',
+                'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']},
+            },
         },
         'redeliverWebhookDelivery': {
             'operation_id': 'redeliverWebhookDelivery',

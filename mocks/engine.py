@@ -305,8 +305,7 @@ class MockEngine:
         """Role-specific extras of a create: a webhook subscription gets its owner's grant
         (403 for events the caller may not see) and its secret."""
         if ctx.role == "subscriptions":
-            events = self.records.attrs(res, record).get("events") or ()
-            return self.webhooks.subscribe(hidden, identity, events)
+            return self.webhooks.subscribe(hidden, identity, self.records.attrs(res, record))
         return {}
 
     async def relay(self, identity: Any, frame: Mapping[str, Any]) -> tuple[str, ...]:

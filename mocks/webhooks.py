@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
 from server.webhook_audience import Audience, Grant
+from server.webhook_targets import redact
 from server.webhooks import Outcome, WebhookSettings, new_secret
 
 if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
@@ -76,13 +77,17 @@ class WebhookDispatcher:
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe(
-        self, hidden: dict[str, Any], identity: Identity | None, events: Iterable[str]
+        self, hidden: dict[str, Any], identity: Identity | None, attrs: dict[str, Any]
     ) -> dict[str, Any]:
         """A new subscription: the registering caller's grant (403 for an event it may not
-        see); it keeps the secret it was given, else gets one (shown once)."""
+        see); its URL kept hidden, shown without credentials; it keeps the secret it was
+        given, else gets one (shown once)."""
         if identity is not None:
-            self.audience.check(identity, events)
+            self.audience.check(identity, attrs.get("events") or ())
             hidden["grant"] = Grant.of(identity, self.audience.bypass).as_json()
+        if isinstance(attrs.get("url"), str):
+            hidden["url"] = attrs["url"]
+            attrs["url"] = redact(attrs["url"])
         if isinstance(hidden.get("secret"), str):
             return {}
         hidden["secret"] = new_secret()
@@ -172,9 +177,10 @@ class WebhookDispatcher:
             attrs = self.engine.records.attrs(subs, record)
             if attrs.get("active") is False:  # deactivated meanwhile: no more attempts
                 return
-            secret = str((store.meta_of(subs.key, wid).get("hidden") or {}).get("secret", ""))
-            headers = s.headers(secret, payload, event_type, did, event_id)
-            outcome = await s.send(self._client(), wid, str(attrs.get("url")), payload, headers)
+            hidden = store.meta_of(subs.key, wid).get("hidden") or {}
+            url = str(hidden.get("url") or attrs.get("url"))
+            headers = s.headers(str(hidden.get("secret", "")), payload, event_type, did, event_id)
+            outcome = await s.send(self._client(), wid, url, payload, headers)
             retry = outcome.status == "failed" and attempt < s.attempts
             wait = s.delay(attempt) if retry else None
             await self._update(did, attempt, outcome, wait)

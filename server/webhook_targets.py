@@ -33,7 +33,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import httpx
@@ -170,8 +170,6 @@ class TargetPolicy:
         chosen = addresses[0]
         literal = f"[{chosen}]" if chosen.version == 6 else str(chosen)
         netloc = literal + (f":{parts.port}" if parts.port else "")
-        if parts.username is not None or parts.password is not None:
-            netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
         host_header = parts.netloc.rsplit("@", 1)[-1]
         pinned = urlunsplit(parts._replace(netloc=netloc))
         return Pinned(pinned, host_header, host if parts.scheme == "https" else None)
@@ -197,8 +195,9 @@ async def post(
 ) -> httpx.Response:
     """POST `payload` to `url` through the checked address (`policy` None: an in-process
     transport, no network involved)."""
+    url, auth = credentials(url)
     if policy is None:
-        return await client.post(url, content=payload, headers=headers)
+        return await client.post(url, content=payload, headers=headers, auth=auth)
     target = await policy.pin(url)
     extensions = {"sni_hostname": target.sni} if target.sni else None
     return await client.post(
@@ -206,4 +205,15 @@ async def post(
         content=payload,
         headers={**headers, "Host": target.host_header},
         extensions=extensions,
+        auth=auth,
     )
+
+
+def credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without its userinfo, and that userinfo as Basic auth: sent to the receiver,
+    never part of a URL that a log line (httpx logs every request's) could print."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
