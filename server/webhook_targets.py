@@ -195,7 +195,10 @@ async def post(
 ) -> httpx.Response:
     """POST `payload` to `url` through the checked address (`policy` None: an in-process
     transport, no network involved)."""
-    url, auth = credentials(url)
+    import httpx
+
+    url, userinfo = credentials(url)
+    auth = httpx.BasicAuth(*userinfo) if userinfo else httpx.USE_CLIENT_DEFAULT
     if policy is None:
         return await client.post(url, content=payload, headers=headers, auth=auth)
     target = await policy.pin(url)
