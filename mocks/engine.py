@@ -308,6 +308,15 @@ class MockEngine:
             return self.webhooks.subscribe(hidden, identity, self.records.attrs(res, record))
         return {}
 
+    def list_owner(self, res: Resource | None, identity: Any) -> str | None:
+        """Whose records a list shows, None for everyone's: webhook subscriptions are their
+        registrant's (all of them for the `bypass` scopes of `x-mock-webhook`)."""
+        if identity is None or res is None or res is not self.resource_of_role("subscriptions"):
+            return None
+        if not identity.scopes.isdisjoint(self.webhooks.audience.bypass):
+            return None
+        return str(identity.subject)
+
     async def relay(self, identity: Any, frame: Mapping[str, Any]) -> tuple[str, ...]:
         """Who receives a relayed /ws frame (chat, typing, WebRTC signal): the people of the
         booking or conversation it names and the sender's other sessions; everyone when the

@@ -90,9 +90,11 @@ def test_each_webhook_gets_only_the_events_its_owner_may_read(endpoints: Endpoin
         wait_for(lambda: endpoints.ids("mine") and endpoints.ids("all"))
         stranger_log = log_of(tc, made[2].json()["data"]["id"], stranger)
         listed = tc.get("/v1/webhooks", headers=TEST_KEY).json()["data"]
+        peek = tc.get(f"/v1/webhooks/{made[0].json()['data']['id']}", headers=stranger)
+    assert peek.status_code == 404
     assert endpoints.ids("mine") == endpoints.ids("all") == [booked["data"]["id"]]
     assert "stranger" not in endpoints.got and stranger_log == []
-    assert made[0].json()["data"]["id"] in [w["id"] for w in listed]
+    assert [w["id"] for w in listed] == [made[0].json()["data"]["id"]]  # only its own
 
 
 def test_a_webhook_for_events_without_their_scope_is_refused_and_not_stored() -> None:
