@@ -9,9 +9,9 @@ followed and proxies from the environment are not used.
 The rules, in order:
 
 1. `http`/`https` only, with a host.
-2. The sandbox's allowance (`loopback=True`, `kk sandbox` and `kk mock`): a host whose
-   addresses are all loopback (`localhost`, `127.0.0.1`, `[::1]`, also `127.1`) is a local
-   receiver and is delivered to.
+2. The sandbox's allowance (`loopback=True`, `kk sandbox` and `kk mock`): `localhost` or an
+   IP literal whose addresses are all loopback (`127.0.0.1`, `[::1]`) is a local receiver
+   and is delivered to; other unnamed hosts are refused without a DNS query.
 3. Otherwise the host must be named by `KK_WEBHOOK_HOSTS` (`*` names every host), and
    every address it resolves to must be public: loopback, private, shared (CGNAT),
    link-local (169.254.169.254 included), multicast, unspecified (0.0.0.0), reserved and
@@ -101,6 +101,18 @@ def is_loopback(ip: Address) -> bool:
     return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
+def local_name(host: str) -> bool:
+    """A name the sandbox's allowance may apply to: `localhost` or an IP literal (resolved
+    without DNS); anything else must be named in KK_WEBHOOK_HOSTS."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 async def resolve(host: str, port: int) -> list[Address]:
     """Every address `host` resolves to (once, in the resolver's order, without repeats)."""
     try:
@@ -153,8 +165,8 @@ class TargetPolicy:
             "the host is not an allowed webhook host (KK_WEBHOOK_HOSTS)"
             + ("; the sandbox delivers to this machine only" if self.loopback else "")
         )
-        if not named and not self.loopback:
-            raise not_named  # not even resolved
+        if not named and not (self.loopback and local_name(host)):
+            raise not_named  # not even resolved: no DNS query for a host that cannot qualify
         try:
             addresses = await resolve(host, port)
         except Unreachable:
