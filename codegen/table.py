@@ -183,6 +183,8 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
             "schema": media.get("schema", {}),
             "examples": media.get("examples", {}),
         }
+        if post.get("x-required-scopes"):
+            webhooks[event]["scopes"] = [str(s) for s in post["x-required-scopes"]]
     info = doc.get("info") or {}
     return {
         "title": str(info.get("title", "")),

@@ -3562,7 +3562,7 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
             'extensions': {},
         },
@@ -3657,7 +3657,7 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
             'extensions': {
                 'x-mock-webhook': {
@@ -3667,6 +3667,8 @@ TABLE: ApiTable = {
                         'event': 'X-KlearKarma-Event',
                         'delivery': 'X-KlearKarma-Delivery',
                     },
+                    'bypass': ['admin:platform'],
+                    'schedule': [60, 300, 1800, 7200, 43200],
                 },
             },
             'request_body': {
@@ -3747,9 +3749,9 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'deleteWebhook': {
             'operation_id': 'deleteWebhook',
@@ -3790,9 +3792,9 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'listWebhookDeliveries': {
             'operation_id': 'listWebhookDeliveries',
@@ -3894,9 +3896,12 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-webhook': 'deliveries'},
+            'extensions': {
+                'x-mock-webhook': 'deliveries',
+                'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']},
+            },
         },
         'redeliverWebhookDelivery': {
             'operation_id': 'redeliverWebhookDelivery',
@@ -3977,9 +3982,12 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-webhook': 'redeliver'},
+            'extensions': {
+                'x-mock-webhook': 'redeliver',
+                'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']},
+            },
         },
         'executeBatch': {
             'operation_id': 'executeBatch',
@@ -4848,8 +4856,13 @@ TABLE: ApiTable = {
         },
         'DeliveryStatus': {
             'type': 'string',
-            'description': 'The outcome of a webhook delivery attempt.',
-            'enum': ['pending', 'succeeded', 'failed'],
+            'description': 'Where a webhook delivery stands: `pending` (not attempted yet), `succeeded` (a 2xx), `failed` (retried while attempts remain), `refused` (the target is not allowed: never connected to, never retried).',
+            'enum': ['pending', 'succeeded', 'failed', 'refused'],
+        },
+        'AttemptStatus': {
+            'type': 'string',
+            'description': 'The outcome of one delivery attempt: `sending` (in flight), `interrupted` (the server stopped before recording its outcome; the delivery is made again under the same id), `succeeded`, `failed` or `refused`.',
+            'enum': ['sending', 'interrupted', 'succeeded', 'failed', 'refused'],
         },
         'RefundStatus': {
             'type': 'string',
@@ -6186,7 +6199,7 @@ TABLE: ApiTable = {
                             'properties': {
                                 'secret': {
                                     'type': 'string',
-                                    'description': 'The generated signing secret; only in the creation response, and only when the request had no `secret`.',
+                                    'description': 'The generated signing secret (`whsec_` + base64 of 24 random bytes, a Standard Webhooks secret); only in the creation response, and only when the request had no `secret`.',
                                 },
                             },
                         },
@@ -6273,9 +6286,36 @@ TABLE: ApiTable = {
                         'next_retry_at': {'oneOf': [{'$ref': '#/$defs/Timestamp'}, {'type': 'null'}]},
                         'delivered_at': {'oneOf': [{'$ref': '#/$defs/Timestamp'}, {'type': 'null'}]},
                         'created_at': {'$ref': '#/$defs/Timestamp'},
+                        'attempts': {
+                            'type': 'array',
+                            'description': 'Every attempt of this delivery, oldest first (at most 5 plus repeats after a crash).',
+                            'items': {'$ref': '#/$defs/WebhookAttempt'},
+                        },
                     },
                 },
                 'relationships': {'type': 'object', 'properties': {'webhook': {'$ref': '#/$defs/ToOneRelationship'}}},
+            },
+        },
+        'WebhookAttempt': {
+            'type': 'object',
+            'description': 'One attempt to deliver an event.',
+            'required': ['attempt', 'status', 'started_at'],
+            'properties': {
+                'attempt': {'type': 'integer', 'minimum': 1, 'maximum': 5},
+                'status': {'$ref': '#/$defs/AttemptStatus'},
+                'started_at': {'$ref': '#/$defs/Timestamp'},
+                'duration_ms': {'type': ['integer', 'null'], 'minimum': 0},
+                'response_status': {
+                    'type': ['integer', 'null'],
+                    'minimum': 100,
+                    'maximum': 599,
+                    'description': "The endpoint's HTTP status; null when it did not answer or was refused.",
+                },
+                'error': {
+                    'type': ['string', 'null'],
+                    'maxLength': 300,
+                    'description': 'Why the attempt failed or was refused (credentials of the URL never appear).',
+                },
             },
         },
         'WebhookDeliveryDocument': {
@@ -6751,6 +6791,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.confirmed': {
             'event': 'booking.confirmed',
@@ -6777,6 +6818,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.cancelled': {
             'event': 'booking.cancelled',
@@ -6803,6 +6845,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.completed': {
             'event': 'booking.completed',
@@ -6829,6 +6872,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.no_show': {
             'event': 'booking.no_show',
@@ -6855,6 +6899,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.completed': {
             'event': 'payment.completed',
@@ -6883,6 +6928,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.failed': {
             'event': 'payment.failed',
@@ -6912,6 +6958,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.refunded': {
             'event': 'payment.refunded',
@@ -6940,6 +6987,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'user.created': {
             'event': 'user.created',
@@ -6967,6 +7015,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
         'user.verified': {
             'event': 'user.verified',
@@ -6994,6 +7043,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
         'user.updated': {
             'event': 'user.updated',
@@ -7021,6 +7071,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
     },
     'rate_limit_classes': {

@@ -755,6 +755,7 @@ class WebhookDeliveryAttributes(TypedDict):
     next_retry_at: NotRequired[Timestamp | None]
     delivered_at: NotRequired[Timestamp | None]
     created_at: Timestamp
+    attempts: NotRequired[list[WebhookAttempt]]
 
 
 class WebhookDeliveryRelationships(TypedDict):
@@ -766,6 +767,15 @@ class WebhookDelivery(TypedDict):
     type: Literal['webhook_delivery']
     attributes: WebhookDeliveryAttributes
     relationships: NotRequired[WebhookDeliveryRelationships]
+
+
+class WebhookAttempt(TypedDict):
+    attempt: int
+    status: AttemptStatus
+    started_at: Timestamp
+    duration_ms: NotRequired[int | None]
+    response_status: NotRequired[int | None]
+    error: NotRequired[str | None]
 
 
 class WebhookDeliveryDocument(TypedDict):
@@ -1070,7 +1080,10 @@ HealthRecordType: TypeAlias = "Literal['conditions', 'allergies', 'medications',
 ShareStatus: TypeAlias = "Literal['active', 'revoked', 'expired']"
 
 
-DeliveryStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed']"
+DeliveryStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed', 'refused']"
+
+
+AttemptStatus: TypeAlias = "Literal['sending', 'interrupted', 'succeeded', 'failed', 'refused']"
 
 
 RefundStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed']"

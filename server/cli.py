@@ -106,14 +106,25 @@ def _mock_options(fn: Any) -> Any:
             help="Generated records per seeded collection, e.g. practitioners (default: "
             "the counts of spec/sandbox.yaml, 50 practitioners; 20 per collection without it).",
         ),
+        click.option(
+            "--webhook-backoff",
+            type=click.Choice(["sandbox", "production"]),
+            default="sandbox",
+            show_default=True,
+            help="When failed webhook deliveries are retried: within seconds (1, 2, 4, 8 s), or "
+            "on the production schedule (1 min, 5 min, 30 min, 2 h), as `kk serve` does.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _store_options(state: str | None, chaos: float, seed_count: int | None) -> dict[str, Any]:
+def _store_options(
+    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
+) -> dict[str, Any]:
     options: dict[str, Any] = {"chaos": chaos} if chaos else {}
+    options["webhook_backoff"] = webhook_backoff
     if state:
         options["state"] = state
     if seed_count is not None:
@@ -277,6 +288,7 @@ def sandbox(
     state: str | None,
     chaos: float,
     seed_count: int | None,
+    webhook_backoff: str,
     data_dir: str,
     handlers: bool,
     network: Network,
@@ -289,7 +301,7 @@ def sandbox(
         access_log=log_requests,
         data_dir=data_dir,
         rate_limits=rate_limits,
-        options=_store_options(state, chaos, seed_count),
+        options=_store_options(state, chaos, seed_count, webhook_backoff),
     )
     _run(config, host, port, workers, network)
 
@@ -315,6 +327,7 @@ def mock(
     state: str | None,
     chaos: float,
     seed_count: int | None,
+    webhook_backoff: str,
     spec: str | None,
     graphql: str | None,
     network: Network,
@@ -327,7 +340,7 @@ def mock(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
-        options=_store_options(state, chaos, seed_count),
+        options=_store_options(state, chaos, seed_count, webhook_backoff),
     )
     _run(config, host, port, workers, network)
 

@@ -66,6 +66,7 @@ class WebhookSpec(TypedDict):
     event: str
     schema: dict[str, Any]
     examples: dict[str, Any]
+    scopes: NotRequired[list[str]]  # `x-required-scopes`: what a receiver's owner must hold
 
 
 class ApiTable(TypedDict):

@@ -12,7 +12,13 @@ from handlers.storage.models.messaging import (
     Message,
 )
 from handlers.storage.models.payments import IdempotencyKey, PaymentIntent, Refund
-from handlers.storage.models.platform import AuditEntry, OutboxEvent, Webhook, WebhookDelivery
+from handlers.storage.models.platform import (
+    AuditEntry,
+    OutboxEvent,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from handlers.storage.models.practitioners import (
     AvailabilityOverride,
     Practitioner,
@@ -47,6 +53,7 @@ __all__ = [
     "UserPreferences",
     "UTCDateTime",
     "Webhook",
+    "WebhookAttempt",
     "WebhookDelivery",
     "utc_now",
 ]

@@ -621,7 +621,8 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks`
    *
-   * Lists the registered webhooks, newest first. Secrets are never returned.
+   * Lists the caller's webhooks (every webhook for `admin:platform`), newest first.
+   * Secrets are never returned.
    */
   list(params: WebhooksListParams = {}): Promise<Page<T.Webhook>> {
     return this.call("listWebhooks", {}, params) as Promise<Page<T.Webhook>>;
@@ -632,11 +633,21 @@ export class WebhooksResource extends Resource {
    *
    * `POST /webhooks`
    *
-   * Subscribes an HTTPS endpoint to event types. Each delivery is a POST of the event
-   * envelope (see the top-level `webhooks`), signed with `secret` in `X-KlearKarma-
-   * Signature`. Without `secret` the server generates one and returns it once, in
-   * `meta.secret` of this response. A webhook with the same `url` answers 409
-   * `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential backoff.
+   * Subscribes an HTTPS endpoint to event types. Any signed-in caller (an OAuth token or
+   * an API key, the sandbox's test key included) may register webhooks, for the events of
+   * what it may read: each event type names the scopes it needs (`x-required-scopes` of
+   * the top-level `webhooks`; an event the token lacks them for is 403
+   * `INSUFFICIENT_PERMISSIONS`, pointing at it). The rule holds at delivery time: an event
+   * is sent to a webhook only if the caller that registered it is one of the people the
+   * event concerns (a booking's user and practitioner, a payment's payer, the user of a
+   * `user.*` event); webhooks registered with `admin:platform` get every event. Each
+   * delivery is a POST of the event envelope (see the top-level `webhooks`), signed with
+   * `secret` in `X-KlearKarma-Signature` and in the Standard Webhooks headers (`webhook-
+   * id`, `webhook-timestamp`, `webhook-signature`). Without `secret` the server generates
+   * one (`whsec_` + base64, a Standard Webhooks secret) and returns it once, in
+   * `meta.secret` of this response. A webhook of the same caller with the same `url`
+   * answers 409 `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential
+   * backoff.
    */
   create(params: WebhooksCreateParams): Promise<T.Webhook> {
     return this.call("createWebhook", {}, params) as Promise<T.Webhook>;
@@ -647,7 +658,8 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks/{webhook_id}`
    *
-   * Returns a registered webhook. Its secret is never returned.
+   * Returns one of the caller's webhooks (any, for `admin:platform`); another caller's is
+   * 404. Its secret is never returned, nor credentials of its URL.
    */
   get(webhookId: T.WebhookId, params: WebhooksGetParams = {}): Promise<T.Webhook> {
     return this.call("getWebhook", { webhookId: webhookId }, params) as Promise<T.Webhook>;
@@ -669,9 +681,15 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks/{webhook_id}/deliveries`
    *
-   * Lists the delivery attempts of a webhook's events, newest first, with the endpoint's
-   * response status and the next retry time of failed ones. Deliveries are retried with
-   * exponential backoff (1 min, 5 min, 30 min, 2 h, 12 h) up to 5 attempts.
+   * Lists the deliveries of a webhook's events, newest first, with the endpoint's response
+   * status and the next retry time of failed ones. Each delivery lists every attempt made
+   * (`attempts`, oldest first: when, outcome, response status, duration, error), including
+   * a repeat after a server crash (`interrupted`, then the same delivery id again).
+   * Deliveries are retried with exponential backoff (1 min, 5 min, 30 min, 2 h) up to 5
+   * attempts; the sandbox compresses this to seconds (1, 2, 4, 8 s) unless started with
+   * `--webhook-backoff production`. A target that is not allowed (outside the sandbox: any
+   * non-public address) is `refused`: never connected to, never retried, no response
+   * status.
    */
   listDeliveries(webhookId: T.WebhookId, params: WebhooksListDeliveriesParams = {}): Promise<Page<T.WebhookDelivery>> {
     return this.call("listWebhookDeliveries", { webhookId: webhookId }, params) as Promise<Page<T.WebhookDelivery>>;

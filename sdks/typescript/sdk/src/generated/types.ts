@@ -139,9 +139,18 @@ export type HealthRecordType = "conditions" | "allergies" | "medications" | "goa
 export type ShareStatus = "active" | "revoked" | "expired";
 
 /**
- * The outcome of a webhook delivery attempt.
+ * Where a webhook delivery stands: `pending` (not attempted yet), `succeeded` (a 2xx),
+ * `failed` (retried while attempts remain), `refused` (the target is not allowed: never
+ * connected to, never retried).
  */
-export type DeliveryStatus = "pending" | "succeeded" | "failed";
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "refused";
+
+/**
+ * The outcome of one delivery attempt: `sending` (in flight), `interrupted` (the server
+ * stopped before recording its outcome; the delivery is made again under the same id),
+ * `succeeded`, `failed` or `refused`.
+ */
+export type AttemptStatus = "sending" | "interrupted" | "succeeded" | "failed" | "refused";
 
 /**
  * The state of a refund.
@@ -926,8 +935,26 @@ export interface WebhookCreateRequest {
 export interface WebhookDelivery {
   id: DeliveryId;
   type: "webhook_delivery";
-  attributes: { event_id: EventId; event_type: WebhookEventType; status: DeliveryStatus; attempt: number; response_status?: number | null; duration_ms?: number | null; next_retry_at?: Timestamp | null; delivered_at?: Timestamp | null; created_at: Timestamp };
+  attributes: { event_id: EventId; event_type: WebhookEventType; status: DeliveryStatus; attempt: number; response_status?: number | null; duration_ms?: number | null; next_retry_at?: Timestamp | null; delivered_at?: Timestamp | null; created_at: Timestamp; attempts?: Array<WebhookAttempt> };
   relationships?: { webhook?: ToOneRelationship };
+}
+
+/**
+ * One attempt to deliver an event.
+ */
+export interface WebhookAttempt {
+  attempt: number;
+  status: AttemptStatus;
+  started_at: Timestamp;
+  duration_ms?: number | null;
+  /**
+   * The endpoint's HTTP status; null when it did not answer or was refused.
+   */
+  response_status?: number | null;
+  /**
+   * Why the attempt failed or was refused (credentials of the URL never appear).
+   */
+  error?: string | null;
 }
 
 /**
