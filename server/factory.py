@@ -17,8 +17,10 @@ from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
 from server.errors import StartupError
 from server.events import EventBus, make_bus
-from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
+from server.graphiql import graphiql_routes
+from server.graphql import build_graphql_app
 from server.plugins import handler_bindables, handler_groups, mock_factory
+from server.postman import postman_routes
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
 
@@ -116,7 +118,6 @@ def _realtime(
             ws.relay = relay
         parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
     if "graphql" in files:
-        assets = graphiql_assets(_graphiql_dir(files["openapi"]))
         bindables = (
             [b for group in handler_bindables() for b in group] if runtime.mode != "mock" else []
         )
@@ -128,22 +129,12 @@ def _realtime(
             mock=getattr(fallback, "bind_graphql", None),
             context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
-            graphiql=assets is not None,
         )
         parts.routes += [
-            *graphiql_routes(assets),
+            *graphiql_routes(),
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ]
-
-
-def _graphiql_dir(openapi: Path) -> Path | None:
-    """tools/graphiql/node_modules of the project the spec belongs to, else of the cwd."""
-    for root in (openapi.resolve().parent.parent, Path.cwd()):
-        candidate = root / "tools" / "graphiql" / "node_modules"
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
@@ -276,6 +267,8 @@ def build(config: AppConfig) -> Built:
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)
     _realtime(runtime, parts, fallback, bus, config.spec is not None, groups)
+    if mocking:  # the sandbox's and mock's Postman files, generated from the served spec
+        parts.routes += postman_routes(files["openapi"], table["base_path"])
     app = create_app(runtime, parts)
     runtime.extras["app"] = app  # for in-process sub-requests (a batch endpoint's)
     return Built(app, runtime, parts)
