@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from server.errors import StartupError
-from server.factory import AppConfig, Built, build, export_config
+from server.factory import AppConfig, Built, build, export_config, served_issuer
 
 ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
 
@@ -130,8 +130,8 @@ def _build_or_exit(config: AppConfig) -> Built:
 def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
-        config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
+    if config.mode != "mock" and not config.issuer:
+        config.issuer = served_issuer(host, port)  # tokens and metadata name this server
     built = _build_or_exit(config)
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(

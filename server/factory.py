@@ -169,6 +169,12 @@ def load_table(config: AppConfig) -> ApiTable:
     return _spec_table(config)[0]
 
 
+def served_issuer(host: str, port: int) -> str:
+    """The issuer `kk sandbox|serve --host --port` put in tokens: KK_ISSUER, else their URL
+    (`kk keys token` takes the same options, so its tokens verify there)."""
+    return os.environ.get("KK_ISSUER") or f"http://{host}:{port}"
+
+
 def issuer_and_audience(config: AppConfig, table: ApiTable) -> tuple[str, str]:
     """`iss` and `aud` of the app's tokens: the config's, else KK_ISSUER / KK_AUDIENCE, else
     the default issuer and issuer + the API's base path."""
