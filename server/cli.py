@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from server.docs import served_pages
 from server.errors import StartupError
 from server.factory import AppConfig, Built, build, export_config, served_issuer
 
@@ -74,6 +75,15 @@ def _serving_options(fn: Any) -> Any:
             default=None,
             help="The spec's limits, the same x100, or none (default: on; off for mock).",
         ),
+        click.option(
+            "--cors-origin",
+            "cors_origin",
+            multiple=True,
+            metavar="ORIGIN",
+            help="Let browser apps from ORIGIN call the API (repeatable), e.g. a phone on the "
+            "LAN, http://192.168.1.20:5173, or a cloud IDE; besides the loopback origins "
+            "sandbox and mock allow. KK_CORS_ORIGINS (comma-separated) adds more.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -136,13 +146,15 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(
         f"kk {config.mode}: {len(built.parts.operations)} operations on http://{host}:{port} "
-        f"(docs: /docs, GraphQL: /graphql, WebSocket: /ws)"
+        f"({', '.join(served_pages(built.parts.routes))})"
         + (
             f"; {len(unbound)} without a handler answer 501"
             if unbound and config.mode == "strict"
             else ""
         )
     )
+    if built.runtime.cors_origins:
+        click.echo(f"  browser origins allowed: {', '.join(built.runtime.cors_origins)}")
     for note in built.runtime.extras.get("notes", []):
         click.echo(f"  {note}")
     common: dict[str, Any] = {
@@ -268,6 +280,7 @@ def sandbox(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
@@ -282,6 +295,7 @@ def sandbox(
         access_log=log_requests,
         data_dir=data_dir,
         rate_limits=rate_limits,
+        cors_origins=list(cors_origin),
         options=_store_options(state, chaos, seed_count),
     )
     _run(config, host, port, workers)
@@ -304,6 +318,7 @@ def mock(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
@@ -318,6 +333,7 @@ def mock(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
+        cors_origins=list(cors_origin),
         options=_store_options(state, chaos, seed_count),
     )
     _run(config, host, port, workers)
@@ -397,10 +413,12 @@ def serve(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     data_dir: str,
 ) -> None:
     config = AppConfig(
         "strict",
+        cors_origins=list(cors_origin),
         data_dir=data_dir,
         seed=seed,
         validate_responses=validate_responses,

@@ -13,7 +13,7 @@ import yaml
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -103,3 +103,18 @@ def page_links(paths: set[str]) -> list[tuple[str, str]]:
     ]
     found = [(label, url) for label, url in candidates if url in paths]
     return [*found, ("openapi.yaml", "/openapi.yaml"), ("openapi.json", "/openapi.json")]
+
+
+def served_pages(routes: list[BaseRoute]) -> list[str]:
+    """The start-up banner's list: /docs and only the endpoints this server mounts."""
+    paths = route_paths(routes)
+    pages = ["docs: /docs"]
+    if "/graphql" in paths:
+        pages.append("GraphQL: /graphql")
+    sockets = sorted(
+        r.path for r in routes if isinstance(r, WebSocketRoute) and r.path != "/graphql"
+    )
+    pages += [f"WebSocket: {path}" for path in sockets]
+    if "/postman/collection.json" in paths:
+        pages.append("Postman: /postman/collection.json")
+    return pages

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ class AppConfig:
     data_dir: str = ".kk"
     access_log: bool | None = None
     cors: bool | None = None
+    # Browser origins allowed besides the loopback ones (`--cors-origin`; KK_CORS_ORIGINS adds).
+    cors_origins: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     # Identity and limits (server/auth). auth: None = on in sandbox and strict, off in mock.
     auth: bool | None = None
@@ -169,6 +172,22 @@ def load_table(config: AppConfig) -> ApiTable:
     return _spec_table(config)[0]
 
 
+_ORIGIN = re.compile(r"^https?://[^/\s?#*]+$")
+
+
+def cors_origins(given: list[str]) -> list[str]:
+    """`given` and KK_CORS_ORIGINS (comma-separated), each a scheme://host[:port] origin."""
+    env = [o.strip() for o in os.environ.get("KK_CORS_ORIGINS", "").split(",") if o.strip()]
+    origins = list(dict.fromkeys(o.rstrip("/") for o in [*given, *env]))
+    bad = [o for o in origins if not _ORIGIN.match(o)]
+    if bad:
+        raise StartupError(
+            f"not a browser origin: {', '.join(map(repr, bad))} (--cors-origin / "
+            "KK_CORS_ORIGINS take scheme://host[:port], e.g. http://192.168.1.20:5173)"
+        )
+    return origins
+
+
 def served_issuer(host: str, port: int) -> str:
     """The issuer `kk sandbox|serve --host --port` put in tokens: KK_ISSUER, else their URL
     (`kk keys token` takes the same options, so its tokens verify there)."""
@@ -234,6 +253,7 @@ def build(config: AppConfig) -> Built:
         else config.validate_responses,
         spec_files=files,
         access_log=(config.mode == "strict") if config.access_log is None else config.access_log,
+        cors_origins=cors_origins(config.cors_origins),
         cors_origin_regex=(
             r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
             if (config.cors if config.cors is not None else mocking)

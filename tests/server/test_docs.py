@@ -100,3 +100,18 @@ async def test_a_missing_static_file_is_a_json_api_404_not_a_500() -> None:
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
     assert posted.status_code == 405 and posted.headers["allow"] == "GET, HEAD"
+
+
+def test_the_banner_names_graphql_and_the_websocket_only_where_they_are_mounted() -> None:
+    from server.docs import served_pages
+
+    petstore = str(ROOT / "tests" / "fixtures" / "petstore31" / "openapi.yaml")
+    plain = build(AppConfig("mock", spec=petstore)).parts.routes
+    full = build(AppConfig("sandbox", handlers=False)).parts.routes
+    assert served_pages(plain) == ["docs: /docs", "Postman: /postman/collection.json"]
+    assert served_pages(full) == [
+        "docs: /docs",
+        "GraphQL: /graphql",
+        "WebSocket: /ws",
+        "Postman: /postman/collection.json",
+    ]
