@@ -2054,7 +2054,7 @@ TABLE: ApiTable = {
                                     'attributes': {
                                         'practitioner_id': 'prac_123',
                                         'service_id': 'service_123',
-                                        'scheduled_at': '2024-01-01T10:00:00Z',
+                                        'scheduled_at': '2024-01-01T11:00:00Z',
                                         'duration': 60,
                                         'session_type': 'video_call',
                                         'notes': 'First session, interested in stress management',

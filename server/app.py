@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.docs import docs_routes
+from server.docs import docs_routes, page_links, route_paths
 from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
 from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
@@ -112,7 +112,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
-        routes += docs_routes(openapi, runtime.table["title"], ui=runtime.docs)
+        links = page_links(route_paths(parts.routes))
+        routes += docs_routes(openapi, runtime.table["title"], links, ui=runtime.docs)
     routes += parts.routes
 
     @contextlib.asynccontextmanager

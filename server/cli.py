@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from server.docs import served_pages
 from server.errors import StartupError
-from server.factory import AppConfig, Built, build, export_config
+from server.factory import AppConfig, Built, build, export_config, served_issuer
 from server.serving import Network, network_options, uvicorn_options
 
 ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
@@ -74,6 +75,15 @@ def _serving_options(fn: Any) -> Any:
             type=click.Choice(["on", "relaxed", "off"]),
             default=None,
             help="The spec's limits, the same x100, or none (default: on; off for mock).",
+        ),
+        click.option(
+            "--cors-origin",
+            "cors_origin",
+            multiple=True,
+            metavar="ORIGIN",
+            help="Let browser apps from ORIGIN call the API (repeatable), e.g. a phone on the "
+            "LAN, http://192.168.1.20:5173, or a cloud IDE; besides the loopback origins "
+            "sandbox and mock allow. KK_CORS_ORIGINS (comma-separated) adds more.",
         ),
     ]
     for option in reversed(options):
@@ -144,20 +154,21 @@ def _run(config: AppConfig, host: str, port: int, workers: int, network: Network
 
     config.docs, config.trusted_proxies = network.docs, network.trusted_proxies
 
-    if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
-        config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
+    if config.mode != "mock" and not config.issuer:
+        config.issuer = served_issuer(host, port)  # tokens and metadata name this server
     built = _build_or_exit(config)
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(
         f"kk {config.mode}: {len(built.parts.operations)} operations on http://{host}:{port} "
-        f"({'docs: /docs' if built.runtime.docs else 'docs off (--docs)'}, "
-        "GraphQL: /graphql, WebSocket: /ws)"
+        f"({', '.join(served_pages(built.parts.routes, docs=built.runtime.docs))})"
         + (
             f"; {len(unbound)} without a handler answer 501"
             if unbound and config.mode == "strict"
             else ""
         )
     )
+    if built.runtime.cors_origins:
+        click.echo(f"  browser origins allowed: {', '.join(built.runtime.cors_origins)}")
     for note in built.runtime.extras.get("notes", []):
         click.echo(f"  {note}")
     common: dict[str, Any] = {
@@ -285,6 +296,7 @@ def sandbox(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
@@ -301,6 +313,7 @@ def sandbox(
         access_log=log_requests,
         data_dir=data_dir,
         rate_limits=rate_limits,
+        cors_origins=list(cors_origin),
         options=_store_options(state, chaos, seed_count, webhook_backoff),
     )
     _run(config, host, port, workers, network)
@@ -324,6 +337,7 @@ def mock(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
@@ -340,6 +354,7 @@ def mock(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
+        cors_origins=list(cors_origin),
         options=_store_options(state, chaos, seed_count, webhook_backoff),
     )
     _run(config, host, port, workers, network)
@@ -420,11 +435,13 @@ def serve(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     data_dir: str,
     network: Network,
 ) -> None:
     config = AppConfig(
         "strict",
+        cors_origins=list(cors_origin),
         data_dir=data_dir,
         seed=seed,
         validate_responses=validate_responses,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,10 @@ from server.errors import StartupError
 from server.events import EventBus, make_bus
 from server.filemodes import lock_down
 from server.gqlsockets import GuardedTransportWS
-from server.graphql import build_graphql_app, graphiql_assets, graphiql_routes
+from server.graphiql import graphiql_routes
+from server.graphql import build_graphql_app
 from server.plugins import handler_bindables, handler_groups, mock_factory
+from server.postman import postman_routes
 from server.socketguard import SocketGuard, SocketLimits
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
@@ -48,6 +51,8 @@ class AppConfig:
     data_dir: str = ".kk"
     access_log: bool | None = None
     cors: bool | None = None
+    # Browser origins allowed besides the loopback ones (`--cors-origin`; KK_CORS_ORIGINS adds).
+    cors_origins: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     # Identity and limits (server/auth). auth: None = on in sandbox and strict, off in mock.
     auth: bool | None = None
@@ -128,7 +133,6 @@ def _realtime(
             ws.relay = relay
         parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
     if "graphql" in files:
-        assets = graphiql_assets(_graphiql_dir(files["openapi"]))
         bindables = (
             [b for group in handler_bindables() for b in group] if runtime.mode != "mock" else []
         )
@@ -140,23 +144,13 @@ def _realtime(
             mock=getattr(fallback, "bind_graphql", None),
             context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
-            graphiql=assets is not None,
             ws_handler=functools.partial(GuardedTransportWS, guard),
         )
         parts.routes += [
-            *graphiql_routes(assets),
+            *graphiql_routes(),
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ]
-
-
-def _graphiql_dir(openapi: Path) -> Path | None:
-    """tools/graphiql/node_modules of the project the spec belongs to, else of the cwd."""
-    for root in (openapi.resolve().parent.parent, Path.cwd()):
-        candidate = root / "tools" / "graphiql" / "node_modules"
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
@@ -189,6 +183,28 @@ def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, di
 def load_table(config: AppConfig) -> ApiTable:
     """The operation table `config` would serve (without building the app)."""
     return _spec_table(config)[0]
+
+
+_ORIGIN = re.compile(r"^https?://[^/\s?#*]+$")
+
+
+def cors_origins(given: list[str]) -> list[str]:
+    """`given` and KK_CORS_ORIGINS (comma-separated), each a scheme://host[:port] origin."""
+    env = [o.strip() for o in os.environ.get("KK_CORS_ORIGINS", "").split(",") if o.strip()]
+    origins = list(dict.fromkeys(o.rstrip("/") for o in [*given, *env]))
+    bad = [o for o in origins if not _ORIGIN.match(o)]
+    if bad:
+        raise StartupError(
+            f"not a browser origin: {', '.join(map(repr, bad))} (--cors-origin / "
+            "KK_CORS_ORIGINS take scheme://host[:port], e.g. http://192.168.1.20:5173)"
+        )
+    return origins
+
+
+def served_issuer(host: str, port: int) -> str:
+    """The issuer `kk sandbox|serve --host --port` put in tokens: KK_ISSUER, else their URL
+    (`kk keys token` takes the same options, so its tokens verify there)."""
+    return os.environ.get("KK_ISSUER") or f"http://{host}:{port}"
 
 
 def issuer_and_audience(config: AppConfig, table: ApiTable) -> tuple[str, str]:
@@ -269,6 +285,7 @@ def build(config: AppConfig) -> Built:
         else config.validate_responses,
         spec_files=files,
         access_log=(config.mode == "strict") if config.access_log is None else config.access_log,
+        cors_origins=cors_origins(config.cors_origins),
         cors_origin_regex=(
             r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
             if (config.cors if config.cors is not None else mocking)
@@ -315,6 +332,8 @@ def build(config: AppConfig) -> Built:
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)
     _realtime(runtime, parts, fallback, bus, config.spec is not None, groups)
+    if mocking:  # the sandbox's and mock's Postman files, generated from the served spec
+        parts.routes += postman_routes(files["openapi"], table["base_path"])
     app = create_app(runtime, parts)
     runtime.extras["app"] = app  # for in-process sub-requests (a batch endpoint's)
     return Built(app, runtime, parts)

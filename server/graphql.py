@@ -12,13 +12,11 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any
 
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
-from ariadne.explorer import Explorer
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -31,71 +29,11 @@ from graphql import (
     visit,
 )
 from graphql.validation import ASTValidationRule
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from server.errors import ApiError, NotImplementedOperation
+from server.graphiql import GraphiQLPage
 from server.identity import Authenticator, Identity, authorize, bearer_token
 from server.identity import identify as identify_request
-
-CONSOLE = (Path(__file__).parent / "static" / "graphql_console.html").read_text(encoding="utf-8")
-
-
-GRAPHIQL_FILES = {
-    "graphiql.min.js": ("graphiql/graphiql.min.js", "text/javascript"),
-    "graphiql.min.css": ("graphiql/graphiql.min.css", "text/css"),
-    "react.production.min.js": ("react/umd/react.production.min.js", "text/javascript"),
-    "react-dom.production.min.js": ("react-dom/umd/react-dom.production.min.js", "text/javascript"),
-}
-
-
-class LocalExplorer(Explorer):
-    """GraphiQL from locally installed assets; a small console when they are not installed.
-
-    Nothing is fetched from the network: `make sandbox` installs the pinned GraphiQL build
-    into tools/graphiql/node_modules once.
-    """
-
-    def __init__(self, title: str, graphiql: bool) -> None:
-        page = (Path(__file__).parent / "static" / "graphiql.html").read_text(encoding="utf-8")
-        self.page = page.replace("__TITLE__", title) if graphiql else CONSOLE
-
-    def html(self, request: Any) -> str:
-        return self.page
-
-
-def graphiql_routes(assets: dict[str, tuple[Path, str]] | None) -> list[BaseRoute]:
-    """GET /graphql/assets/<file>: the GraphiQL files (~4 MB), read on first request and kept
-    (immutable, cacheable), so a server nobody opens GraphiQL on does not hold them."""
-    if not assets:
-        return []
-    loaded: dict[str, bytes] = {}
-
-    async def asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        found = assets.get(name)
-        if found is None:
-            return Response(status_code=404)
-        body = loaded.get(name)
-        if body is None:
-            body = loaded[name] = found[0].read_bytes()
-        return Response(body, media_type=found[1], headers={"Cache-Control": "max-age=86400"})
-
-    return [Route("/graphql/assets/{name}", asset, methods=["GET"])]
-
-
-def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[Path, str]] | None:
-    """The GraphiQL files (path, media type), or None when they are not installed."""
-    if node_modules is None:
-        return None
-    found = {}
-    for name, (rel, media_type) in GRAPHIQL_FILES.items():
-        path = node_modules / rel
-        if not path.is_file():
-            return None
-        found[name] = (path, media_type)
-    return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -334,7 +272,6 @@ def build_graphql_app(
     context: dict[str, Any] | None = None,
     debug: bool = False,
     title: str = "GraphQL",
-    graphiql: bool = False,
     ws_handler: Callable[..., GraphQLTransportWSHandler] = GraphQLTransportWSHandler,
 ) -> GraphQL:
     schema = make_executable_schema(sdl, *bindables)
@@ -381,7 +318,7 @@ def build_graphql_app(
         error_formatter=format_error,
         debug=debug,
         logger=graphql_log,
-        explorer=LocalExplorer(title, graphiql),
+        explorer=GraphiQLPage(title),
         http_handler=GraphQLHTTPHandler(),
         websocket_handler=ws_handler(on_connect=on_connect),
     )

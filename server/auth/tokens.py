@@ -27,6 +27,11 @@ from server.identity import Identity
 ACCESS_TTL = 3600
 CACHE_SIZE = 10_000
 REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+# Most tokens of another issuer come from `kk keys token` run for another address.
+MINT_HINT = (
+    "; `kk keys token` mints for the server's address when given its --host/--port, or "
+    "the same KK_ISSUER/KK_AUDIENCE"
+)
 
 
 def invalid(detail: str) -> InvalidToken:
@@ -135,9 +140,17 @@ class AccessTokens:
         except jwt.ExpiredSignatureError as e:
             raise invalid("The token has expired") from e
         except jwt.InvalidAudienceError as e:
-            raise invalid("The token is meant for another audience") from e
+            got = _unverified(token, "aud")
+            raise invalid(
+                f"The token is meant for audience {got!r}, not this server's {self.audience!r}"
+                f"{MINT_HINT}"
+            ) from e
         except jwt.InvalidIssuerError as e:
-            raise invalid("The token was issued by another issuer") from e
+            got = _unverified(token, "iss")
+            raise invalid(
+                f"The token was issued by {got!r}, not by this server's issuer {self.issuer!r}"
+                f"{MINT_HINT}"
+            ) from e
         except jwt.InvalidSignatureError as e:
             raise invalid("The token signature does not verify") from e
         except jwt.PyJWTError as e:
@@ -182,6 +195,15 @@ def _header(token: str) -> dict[str, Any] | None:
     except (ValueError, orjson.JSONDecodeError):
         return None
     return header if isinstance(header, dict) and token.count(".") == 2 else None
+
+
+def _unverified(token: str, claim: str) -> Any:
+    """A claim of a token whose signature PyJWT has already verified (it checks the
+    signature before iss and aud), to name it in the error."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get(claim)
+    except jwt.PyJWTError:
+        return None
 
 
 def identity_of(claims: dict[str, Any]) -> Identity:
