@@ -2508,7 +2508,18 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/confirm',
             'tag': 'payments',
             'summary': 'Confirm a payment',
-            'parameters': [_S22, _S2, _S17],
+            'parameters': [
+                {
+                    'name': 'intent_id',
+                    'location': 'path',
+                    'required': True,
+                    'style': 'simple',
+                    'explode': False,
+                    'schema': {'$ref': '#/$defs/PaymentIntentId', 'examples': ['pi_456']},
+                },
+                _S2,
+                _S17,
+            ],
             'responses': {
                 '200': {
                     'description': 'The payment succeeded.',

@@ -70,6 +70,62 @@ def test_graphiql_runs_a_query_with_the_token_docs_was_authorized_with(
     assert '"errors"' not in result() and '"id": "prac_' in result()
 
 
+def test_a_graphiql_subscription_hears_a_booking_made_over_rest(
+    sandbox: Sandbox, browser: webdriver.Chrome
+) -> None:
+    """GraphiQL's fetcher speaks graphql-transport-ws on /graphql, with /docs' token."""
+    browser.get(sandbox.url + "/healthz")
+    saved = {"bearerAuth": {"name": "bearerAuth", "value": SANDBOX_API_KEY}}
+    browser.execute_script("localStorage.setItem('authorized', arguments[0])", json.dumps(saved))
+    browser.get(sandbox.url + "/graphql")
+    editor = ".graphiql-query-editor .CodeMirror"
+    WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, editor))
+    subscription = (
+        'subscription WatchBookings { bookingUpdates(userId: "test_user_123") { id status } }'
+    )
+    browser.execute_script(
+        "document.querySelector(arguments[0]).CodeMirror.setValue(arguments[1])",
+        editor,
+        subscription,
+    )
+    # GraphiQL takes the edit in (debounced) when the tab is named after the operation
+    tab = ".graphiql-tab-active .graphiql-tab-button"
+    WebDriverWait(browser, WAIT).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, tab).text == "WatchBookings"
+    )
+    browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+    stop = ".graphiql-execute-button[aria-label^='Stop']"  # subscribed: the button stops it
+    try:
+        WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, stop))
+    finally:
+        browser.save_screenshot(str(SHOTS / "graphiql-subscribed.png"))
+    booking = {
+        "data": {
+            "type": "booking",
+            "attributes": {
+                "practitioner_id": "test_prac_123",
+                "scheduled_at": "2024-01-05T16:00:00Z",
+                "duration": 30,
+                "session_type": "phone_call",
+            },
+        }
+    }
+    auth = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
+    made = httpx.post(sandbox.url + "/v1/bookings", json=booking, headers=auth, timeout=30)
+    assert made.status_code == 201, made.text
+    booking_id = made.json()["data"]["id"]
+
+    def result() -> str:
+        panes = browser.find_elements(By.CSS_SELECTOR, ".result-window")
+        return panes[0].text if panes else ""
+
+    try:
+        WebDriverWait(browser, WAIT).until(lambda _: booking_id in result())
+    finally:
+        browser.save_screenshot(str(SHOTS / "graphiql-subscription.png"))
+    assert '"bookingUpdates"' in result() and '"errors"' not in result()
+
+
 def test_the_sign_in_page_signs_in_and_redirects_with_a_code(
     sandbox: Sandbox, browser: webdriver.Chrome
 ) -> None:
