@@ -29,7 +29,7 @@ from server.config import RateLimiter
 from server.errors import ApiError, NotImplementedOperation
 from server.graphql_documents import CachedParser, CachedValidator
 from server.graphql_http import BodyLimit
-from server.graphql_limits import QueryLimits
+from server.graphql_limits import QueryLimits, cost_refusal
 from server.graphql_rates import Refusals, RootRates
 from server.identity import Authenticator, Identity, authorize, bearer_token
 from server.identity import identify as identify_request
@@ -308,6 +308,16 @@ def build_graphql_app(
     if bounds.rate_limiter is not None:
         spend_rate_classes(schema)
         rates = RootRates(bounds.rate_limiter, bounds.rate_classes)
+    validator = CachedValidator(limits=bounds.limits)
+
+    async def root_value(context: Any, name: str | None, variables: Any, document: Any) -> Any:
+        """After validation, before execution: the cost with the request's page sizes, then
+        the rate-limit classes of the root fields."""
+        found = validator.measured(document)
+        error = found and cost_refusal(found, variables, bounds.limits)
+        if error:
+            raise error
+        return await rates(context, name, variables, document) if rates is not None else None
 
     async def identify(token: str | None) -> Identity | None:
         if token is None or authenticator is None:
@@ -336,9 +346,9 @@ def build_graphql_app(
     app = GraphQL(
         schema,
         context_value=context_value,
-        root_value=rates,
+        root_value=root_value,
         query_parser=CachedParser(bounds.limits),
-        query_validator=CachedValidator(limits=bounds.limits),
+        query_validator=validator,
         error_formatter=format_error,
         debug=debug,
         logger=graphql_log,

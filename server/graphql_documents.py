@@ -25,7 +25,7 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
-from server.graphql_limits import QueryLimits, refusals
+from server.graphql_limits import Measure, QueryLimits, refusals
 
 NUL_TEXT = "Text may not contain the NUL character (U+0000)"
 
@@ -116,9 +116,16 @@ class CachedValidator:
     """
 
     def __init__(self, size: int = 1024, limits: QueryLimits | None = None) -> None:
-        self._cache: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[DocumentNode, list[GraphQLError], Measure]] = (
+            OrderedDict()
+        )
         self._size = size
         self.limits = limits or QueryLimits()
+
+    def measured(self, document: DocumentNode) -> Measure | None:
+        """The bounds' measure of a document this validator has seen."""
+        entry = self._cache.get(id(document))
+        return entry[2] if entry is not None and entry[0] is document else None
 
     def __call__(
         self,
@@ -133,10 +140,10 @@ class CachedValidator:
         if entry is not None and entry[0] is document_ast:
             self._cache.move_to_end(key)
             return entry[1]
-        found = refusals(document_ast, self.limits) or validate(
-            schema, document_ast, rules=rules, max_errors=max_errors
-        )
-        self._cache[key] = (document_ast, found)
+        measured, found = refusals(document_ast, self.limits)
+        if not found:
+            found = validate(schema, document_ast, rules=rules, max_errors=max_errors)
+        self._cache[key] = (document_ast, found, measured)
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
         return found

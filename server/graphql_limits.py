@@ -9,8 +9,10 @@ times, nesting).
 - **fields**: every field the answer would contain once per parent, after fragments are
   expanded (`{a:x b:x}` is 2; a fragment spread twice counts twice);
 - **cost**: what executing it may take, each field 1, a field with `first`/`last` (a page)
-  multiplying what is selected under it by its page size. A page size given in a variable
-  counts as the largest page (`page_max`): the verdict holds for any variables.
+  multiplying what is selected under it by its page size. The cost is kept per document as a
+  polynomial in the page sizes given in variables (`{(): 3, ("n",): 40}` is 3 + 40·n): a
+  document costly whatever its variables is refused when validated (cached), and a request's
+  own variables are put in before it executes (a few multiplications; absent: `page_max`).
 
 Why not ariadne's `cost_validator`: it reads page sizes from the request's variables, so its
 verdict cannot be cached per document, and a size left to a variable it was not given costs
@@ -76,14 +78,39 @@ def _positive(name: str, raw: Any) -> int:
     return value
 
 
+Poly = dict[tuple[str, ...], int]  # variable names (sorted) -> coefficient
+
+
+def _add(a: Poly, b: Poly) -> Poly:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+def _times(poly: Poly, factor: int | str) -> Poly:
+    if isinstance(factor, int):
+        return {k: v * factor for k, v in poly.items()}
+    return {tuple(sorted((*k, factor))): v for k, v in poly.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     depth: int
     fields: int
-    cost: int
+    cost_terms: Poly
+
+    def cost(self, sizes: dict[str, int] | None = None, default: int = 1) -> int:
+        """The cost with the page-size variables of `sizes` (others at `default`)."""
+        total = 0
+        for names, coefficient in self.cost_terms.items():
+            for name in names:
+                coefficient *= (sizes or {}).get(name, default)
+            total += coefficient
+        return total
 
 
-ZERO = Measure(0, 0, 0)
+ZERO = Measure(0, 0, {})
 
 
 class _Walk:
@@ -100,14 +127,17 @@ class _Walk:
     def selection_set(self, node: SelectionSetNode | None) -> Measure:
         if node is None:
             return ZERO
-        depth = count = cost = 0
+        depth = count = 0
+        cost: Poly = {}
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 inner = self.selection_set(selection.selection_set)
-                pages = self.pages(selection)
                 depth = max(depth, inner.depth + 1)
                 count += 1 + inner.fields
-                cost += 1 + pages * inner.cost
+                below = inner.cost_terms
+                for factor in self.pages(selection):
+                    below = _times(below, factor)
+                cost = _add(_add(cost, {(): 1}), below)
                 continue
             if isinstance(selection, InlineFragmentNode):
                 inner = self.selection_set(selection.selection_set)
@@ -117,7 +147,7 @@ class _Walk:
                 continue
             depth = max(depth, inner.depth)
             count += inner.fields
-            cost += inner.cost
+            cost = _add(cost, inner.cost_terms)
         return Measure(depth, count, cost)
 
     def fragment(self, name: str) -> Measure:
@@ -132,53 +162,79 @@ class _Walk:
         self.active.discard(name)
         return found
 
-    def pages(self, field: FieldNode) -> int:
-        size = 1
+    def pages(self, field: FieldNode) -> list[int | str]:
+        """The page sizes of a field: literals (clamped as resolvers clamp) and variables."""
+        found: list[int | str] = []
         for argument in field.arguments or ():
             if argument.name.value not in PAGE_ARGUMENTS:
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):
-                size = max(size, min(max(int(value.value), 1), self.page_max))
+                found.append(min(max(int(value.value), 1), self.page_max))
             elif isinstance(value, VariableNode):
-                size = self.page_max
-        return size
+                found.append(value.name.value)
+        return found[:1]  # `first` and `last` together still make one page
 
 
 def measure(document: DocumentNode, page_max: int = QueryLimits.page_max) -> Measure:
-    """The largest depth, field count and cost of the document's operations."""
+    """The largest depth and field count of the document's operations, and their costs
+    summed (only one runs; the sum bounds it)."""
     walk = _Walk(document, page_max)
-    depth = count = cost = 0
+    depth = count = 0
+    cost: Poly = {}
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             found = walk.selection_set(definition.selection_set)
-            depth, count, cost = (
-                max(depth, found.depth),
-                max(count, found.fields),
-                max(cost, found.cost),
-            )
+            depth, count = max(depth, found.depth), max(count, found.fields)
+            cost = _add(cost, found.cost_terms)
     return Measure(depth, count, cost)
 
 
-def refusals(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
-    """The bounds `document` breaks, as GraphQL errors with a code (none: within bounds)."""
-    found = measure(document, limits.page_max)
-    errors = []
-    checks = (
-        ("depth", found.depth, limits.max_depth, "QUERY_TOO_DEEP", "nests fields {} levels deep"),
-        ("fields", found.fields, limits.max_fields, "QUERY_TOO_COMPLEX", "selects {} fields"),
-        ("cost", found.cost, limits.max_cost, "QUERY_TOO_COMPLEX", "costs {} (pages multiply)"),
+def page_sizes(variables: Any, page_max: int) -> dict[str, int]:
+    """A request's integer variables as page sizes, clamped to 1..page_max."""
+    if not isinstance(variables, dict):
+        return {}
+    return {
+        k: min(max(v, 1), page_max)
+        for k, v in variables.items()
+        if isinstance(v, int) and not isinstance(v, bool)
+    }
+
+
+def cost_refusal(found: Measure, variables: Any, limits: QueryLimits) -> GraphQLError | None:
+    """Before execution: the cost with this request's page sizes, if over the limit."""
+    if not any(found.cost_terms):  # no page size in a variable: checked when validated
+        return None
+    actual = found.cost(page_sizes(variables, limits.page_max), limits.page_max)
+    return _error("cost", actual, limits.max_cost) if actual > limits.max_cost else None
+
+
+TEXTS = {
+    "depth": ("QUERY_TOO_DEEP", "nests fields {} levels deep"),
+    "fields": ("QUERY_TOO_COMPLEX", "selects {} fields"),
+    "cost": ("QUERY_TOO_COMPLEX", "costs {} (pages multiply)"),
+}
+
+
+def _error(what: str, actual: int, limit: int) -> GraphQLError:
+    code, text = TEXTS[what]
+    return GraphQLError(
+        f"The query {text.format(actual)}; the {what} limit is {limit}",
+        extensions={
+            "code": code,
+            "classification": "ValidationError",
+            "limit": {"name": what, "maximum": limit, "actual": actual},
+        },
     )
-    for what, actual, limit, code, text in checks:
-        if actual > limit:
-            errors.append(
-                GraphQLError(
-                    f"The query {text.format(actual)}; the {what} limit is {limit}",
-                    extensions={
-                        "code": code,
-                        "classification": "ValidationError",
-                        "limit": {"name": what, "maximum": limit, "actual": actual},
-                    },
-                )
-            )
-    return errors
+
+
+def refusals(document: DocumentNode, limits: QueryLimits) -> tuple[Measure, list[GraphQLError]]:
+    """The document's measure and the bounds it breaks whatever its variables (page sizes in
+    variables at 1), as GraphQL errors with a code."""
+    found = measure(document, limits.page_max)
+    checks = (
+        ("depth", found.depth, limits.max_depth),
+        ("fields", found.fields, limits.max_fields),
+        ("cost", found.cost(), limits.max_cost),
+    )
+    return found, [_error(w, actual, limit) for w, actual, limit in checks if actual > limit]

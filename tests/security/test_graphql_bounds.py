@@ -86,16 +86,20 @@ async def test_two_hundred_aliased_searches_are_refused() -> None:
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
-async def test_a_page_size_in_a_variable_costs_the_largest_page() -> None:
+async def test_a_page_size_in_a_variable_costs_what_the_request_asks() -> None:
     app, calls = counting_app(QueryLimits(max_cost=150))
     query = "query($n: Int) { node { children(first: $n) { children(first: 2) { id } } } }"
-    status, body = await post(app, query, n=1)
+    status, body = await post(app, query, n=60)
     assert status == 400 and calls == []
     assert body["errors"][0]["extensions"]["limit"] == {
         "name": "cost",
         "maximum": 150,
-        "actual": 1 + 1 + 100 * (1 + 2 * 1),
+        "actual": 1 + 1 + 60 * (1 + 2 * 1),
     }
+    status, body = await post(app, query, n=40)  # the same document, a smaller page
+    assert status == 200 and calls == ["node"]
+    status, body = await post(app, query)  # absent: the largest page
+    assert status == 400 and body["errors"][0]["extensions"]["limit"]["actual"] == 302
 
 
 async def test_fragments_spread_many_times_count_every_time_and_nothing_runs() -> None:
@@ -116,6 +120,19 @@ async def test_a_document_over_the_token_limit_is_refused_while_parsed() -> None
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 100), min_size=1, max_size=4))
+def test_variables_cost_what_the_same_literals_cost(pages: list[int]) -> None:
+    literal, variable = "id", "id"
+    for i, size in reversed(list(enumerate(pages))):
+        literal = f"children(first: {size}) {{ {literal} }}"
+        variable = f"children(first: $v{i}) {{ {variable} }}"
+    sizes = {f"v{i}": size for i, size in enumerate(pages)}
+    assert (
+        measure(parse(f"{{ {variable} }}")).cost(sizes) == measure(parse(f"{{ {literal} }}")).cost()
+    )
+
+
 async def test_a_query_within_the_bounds_runs() -> None:
     app, calls = counting_app(QueryLimits(max_depth=3))
     status, body = await post(app, "{ node { children(first: 5) { id } } }")
@@ -129,7 +146,8 @@ def test_the_reference_queries_and_introspection_are_within_the_defaults() -> No
     found = measure(parse(get_introspection_query(descriptions=True)))
     assert found.depth <= limits.max_depth and found.fields <= limits.max_fields
     search = measure(parse(SEARCH))
-    assert search.depth <= limits.max_depth and search.cost <= limits.max_cost
+    assert search.depth <= limits.max_depth
+    assert search.cost({"first": 100}) <= limits.max_cost
 
 
 async def test_the_reference_search_runs_on_the_mock() -> None:
@@ -154,4 +172,4 @@ def test_cost_multiplies_nested_pages(pages: list[int]) -> None:
     expected = 1  # the innermost id
     for size in reversed(pages):
         expected = 1 + size * expected
-    assert found.cost == 1 + expected and found.depth == len(pages) + 2
+    assert found.cost() == 1 + expected and found.depth == len(pages) + 2
