@@ -152,6 +152,10 @@ class StoreGraphQL:
                 elif field.resolve == self.mocker.resolve:
                     field.resolve = self.resolve
 
+    def data_version(self) -> int:
+        """Bumped by every write to the store: an answer from it holds until it changes."""
+        return self.engine.store.version
+
     # -- mapping ------------------------------------------------------------------------------
 
     def resource_for(self, type_name: str) -> Resource | None:

@@ -151,6 +151,9 @@ def _realtime(
         assets = graphiql_assets(_graphiql_dir(files["openapi"])) if bounds.introspection else None
         with_handlers = runtime.mode != "mock" and config.handlers is not False
         bindables = [b for group in handler_bindables() for b in group] if with_handlers else []
+        store = getattr(fallback, "bind_graphql", None)
+        if not with_handlers:  # every field answered from the mock store
+            bounds.data_version = getattr(store, "data_version", None)
         gql = build_graphql_app(
             files["graphql"].read_text(encoding="utf-8"),
             bindables,

@@ -28,7 +28,7 @@ from server.bodies import JSON_LIMIT
 from server.config import RateLimiter
 from server.errors import ApiError, NotImplementedOperation
 from server.graphql_documents import CachedParser, CachedValidator
-from server.graphql_http import BodyLimit
+from server.graphql_http import AnswerCache, BodyLimit
 from server.graphql_limits import QueryLimits, cost_refusal
 from server.graphql_rates import Refusals, RootRates
 from server.identity import Authenticator, Identity, authorize, bearer_token
@@ -254,6 +254,9 @@ class Bounds:
     # Each root field spends the rate-limit class of the REST operation it mirrors.
     rate_limiter: RateLimiter | None = None
     rate_classes: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    # A data version every write bumps, when the store answers every field (`kk mock`): the
+    # same query then gets the same answer bytes until the next write.
+    data_version: Callable[[], int] | None = None
 
 
 def _refusable(resolver: Callable[..., Any] | None) -> Callable[..., Any]:
@@ -309,6 +312,7 @@ def build_graphql_app(
         spend_rate_classes(schema)
         rates = RootRates(bounds.rate_limiter, bounds.rate_classes)
     validator = CachedValidator(limits=bounds.limits)
+    parser = CachedParser(bounds.limits)
 
     async def root_value(context: Any, name: str | None, variables: Any, document: Any) -> Any:
         """After validation, before execution: the cost with the request's page sizes, then
@@ -347,7 +351,7 @@ def build_graphql_app(
         schema,
         context_value=context_value,
         root_value=root_value,
-        query_parser=CachedParser(bounds.limits),
+        query_parser=parser,
         query_validator=validator,
         error_formatter=format_error,
         debug=debug,
@@ -357,4 +361,7 @@ def build_graphql_app(
         http_handler=GraphQLHTTPHandler(),
         websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),
     )
-    return BodyLimit(app, bounds.body_limit)
+    cache = None
+    if bounds.data_version is not None and rates is None:  # (a rate limit must count each)
+        cache = AnswerCache(bounds.data_version, parser.parse)
+    return BodyLimit(app, bounds.body_limit, cache)
