@@ -54,6 +54,12 @@ async def _refuse(send: Send, error: PayloadTooLarge) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _copy(message: Message) -> Message:
+    if "headers" in message:
+        return {**message, "headers": list(message["headers"])}
+    return dict(message)
+
+
 def _clean(message: Message) -> bool:
     """An answer without errors (a field error may be a moment's: a limit, a failure)."""
     try:
@@ -146,14 +152,14 @@ class BodyLimit:
         key = cache.key(scope, body)
         found = cache.get(key)
         if found is not None:
-            for message in found:
-                await send(message)
+            for message in found:  # copies: the server and outer layers may change them
+                await send(_copy(message))
             return
         version = cache.version()
         sent: list[Message] = []
 
         async def keep(message: Message) -> None:
-            sent.append(message)
+            sent.append(_copy(message))
             await send(message)
 
         await self.app(scope, receive, keep)
