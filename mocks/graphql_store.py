@@ -189,9 +189,10 @@ class StoreGraphQL:
             return self.mocker.resolve(obj, info, **args)
         name = info.field_name
         rtype = info.return_type
-        if named_type(rtype).endswith("Connection"):
+        target = named_type(rtype)
+        if target.endswith("Connection"):
             return self.connection(obj, info, args)
-        value = self.value_of(obj, info.parent_type.name, name, named_type(rtype))
+        value = self.value_of(obj, info.parent_type.name, name, target)
         if value is MISSING or (value is None and isinstance(rtype, GraphQLNonNull)):
             return self.generated(rtype, name, f"{obj.key}.{name}", args.get("first"))
         return self.convert(value, rtype, f"{obj.key}.{name}")

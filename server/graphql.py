@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
@@ -58,6 +59,21 @@ class LocalExplorer(Explorer):
 
     def html(self, request: Any) -> str:
         return self.page
+
+
+class OrjsonHTTPHandler(GraphQLHTTPHandler):
+    """ariadne's HTTP handler with the answer serialized by orjson (the stdlib encoder cost
+    ~0.4 ms of a 20-practitioner page); anything orjson cannot encode goes the stdlib way."""
+
+    async def create_json_response(
+        self, request: Any, result: dict[str, Any], success: bool
+    ) -> Any:
+        status = 200 if success or result.get("data") is not None else 400
+        try:
+            body = orjson.dumps(result)
+        except TypeError:
+            return await super().create_json_response(request, result, success)
+        return Response(body, status_code=status, media_type="application/json")
 
 
 def graphiql_routes(assets: dict[str, tuple[Path, str]] | None) -> list[BaseRoute]:
@@ -358,7 +374,7 @@ def build_graphql_app(
         logger=graphql_log,
         introspection=bounds.introspection,
         explorer=LocalExplorer(title, graphiql),
-        http_handler=GraphQLHTTPHandler(),
+        http_handler=OrjsonHTTPHandler(),
         websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),
     )
     cache = None
