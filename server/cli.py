@@ -585,6 +585,7 @@ def _serve_contract_config(seed: int, data_dir: str | None) -> AppConfig:
         data_dir=data_dir or tempfile.mkdtemp(prefix="kk-contract-serve-"),
         access_log=False,
         rate_limits="off",
+        introspection=True,  # schemathesis reads the GraphQL schema from the server
     )
     added = seed_database(config)
     click.echo(
