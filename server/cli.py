@@ -417,7 +417,9 @@ def seed_database(config: AppConfig) -> int:
 @main.command(
     help="Production mode: bound handlers only; an operation without one answers 501. "
     "DATABASE_URL (PostgreSQL) and REDIS_URL (event bus and rate limits across --workers); "
-    "nothing is seeded (see `kk seed`)."
+    "nothing is seeded (see `kk seed`). GraphQL introspection and its console are off "
+    "(KK_GRAPHQL_INTROSPECTION=1 turns them on); GraphQL bounds: KK_GRAPHQL_MAX_DEPTH, "
+    "_MAX_FIELDS, _MAX_COST, _MAX_TOKENS (README: GraphQL limits)."
 )
 @_serving_options
 @click.option(
@@ -659,6 +661,7 @@ def _serve_contract_config(seed: int, data_dir: str | None) -> AppConfig:
         data_dir=data_dir or tempfile.mkdtemp(prefix="kk-contract-serve-"),
         access_log=False,
         rate_limits="off",
+        introspection=True,  # schemathesis reads the GraphQL schema from the server
     )
     added = seed_database(config)
     click.echo(

@@ -21,7 +21,8 @@ from server.events import EventBus, make_bus
 from server.filemodes import lock_down
 from server.gqlsockets import GuardedTransportWS
 from server.graphiql import graphiql_routes
-from server.graphql import build_graphql_app
+from server.graphql import Bounds, build_graphql_app
+from server.graphql_limits import QueryLimits
 from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.postman import postman_routes
 from server.socketguard import SocketGuard, SocketLimits
@@ -63,6 +64,10 @@ class AppConfig:
     limits: dict[str, Any] = field(default_factory=dict)
     issuer: str | None = None
     audience: str | None = None
+    # GraphQL bounds (server.graphql_limits.QueryLimits fields, e.g. {"max_depth": 10}) over
+    # KK_GRAPHQL_* and the defaults; introspection and the console: None = off in strict only.
+    graphql_limits: dict[str, Any] = field(default_factory=dict)
+    introspection: bool | None = None
     # Bind the handler groups (server.plugins): None = in sandbox and strict, never in mock.
     # False keeps only `core` groups (sign-in): a pure mock of the rest, seeded.
     handlers: bool | None = None
@@ -93,18 +98,43 @@ def _asyncapi(files: dict[str, Path], spec_given: bool) -> dict[str, Any] | None
     return table
 
 
-def _graphql_scopes(files: dict[str, Path], spec_given: bool) -> dict[str, list[str]]:
+def _graphql_table(files: dict[str, Path], spec_given: bool) -> dict[str, Any]:
     if spec_given:
         from codegen.graphql import graphql_table, load_sdl
 
         sdl = files["graphql"].read_text(encoding="utf-8")
-        scopes: dict[str, list[str]] = graphql_table(load_sdl(sdl, str(files["graphql"])))["scopes"]
-        return scopes
+        return graphql_table(load_sdl(sdl, str(files["graphql"])))
     table: dict[str, Any] = importlib.import_module(f"{SKELETON}.graphql_fields").GRAPHQL
-    return dict(table["scopes"])
+    return table
+
+
+def graphql_bounds(config: AppConfig, runtime: Runtime, table: dict[str, Any]) -> Bounds:
+    """Query limits, introspection and the rate-limit class of each root field (that of the
+    REST operation its `@mirrors` names; an unknown operation is a start-up error)."""
+    try:
+        limits = QueryLimits.from_env(config.graphql_limits)
+    except ValueError as e:
+        raise StartupError(str(e)) from e
+    introspection = config.introspection
+    if introspection is None:
+        raw = os.environ.get("KK_GRAPHQL_INTROSPECTION", "").strip().lower()
+        introspection = raw in ("1", "true", "on", "yes") if raw else config.mode != "strict"
+    classes: dict[str, str | None] = {}
+    operations = runtime.table["operations"]
+    for key, op_id in (table.get("mirrors") or {}).items():
+        if op_id not in operations:
+            raise StartupError(f"GraphQL {key}: @mirrors names no REST operation {op_id!r}")
+        classes[key] = operations[op_id]["rate_limit"]
+    return Bounds(
+        limits=limits,
+        introspection=introspection,
+        rate_limiter=runtime.rate_limiter,
+        rate_classes=classes,
+    )
 
 
 def _realtime(
+    config: AppConfig,
     runtime: Runtime,
     parts: AppParts,
     fallback: Any,
@@ -133,21 +163,26 @@ def _realtime(
             ws.relay = relay
         parts.routes.append(WebSocketRoute(asyncapi["address"], ws.endpoint))
     if "graphql" in files:
-        bindables = (
-            [b for group in handler_bindables() for b in group] if runtime.mode != "mock" else []
-        )
+        table = _graphql_table(files, spec_given)
+        bounds = graphql_bounds(config, runtime, table)
+        with_handlers = runtime.mode != "mock" and config.handlers is not False
+        bindables = [b for group in handler_bindables() for b in group] if with_handlers else []
+        store = getattr(fallback, "bind_graphql", None)
+        if not with_handlers:  # every field answered from the mock store
+            bounds.data_version = getattr(store, "data_version", None)
         gql = build_graphql_app(
             files["graphql"].read_text(encoding="utf-8"),
             bindables,
-            scopes=_graphql_scopes(files, spec_given),
+            scopes=dict(table["scopes"]),
             authenticator=runtime.authenticator,
             mock=getattr(fallback, "bind_graphql", None),
             context={"bus": bus, "services": runtime.extras},
             title=runtime.table["title"],
             ws_handler=functools.partial(GuardedTransportWS, guard),
+            bounds=bounds,
         )
         parts.routes += [
-            *graphiql_routes(),
+            *(graphiql_routes() if bounds.introspection else []),
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ]
@@ -331,7 +366,7 @@ def build(config: AppConfig) -> Built:
     extend = getattr(fallback, "extend", None)
     if extend is not None:  # the mock engine's own routes and hooks (sandbox reset, webhooks)
         extend(parts)
-    _realtime(runtime, parts, fallback, bus, config.spec is not None, groups)
+    _realtime(config, runtime, parts, fallback, bus, config.spec is not None, groups)
     if mocking:  # the sandbox's and mock's Postman files, generated from the served spec
         parts.routes += postman_routes(files["openapi"], table["base_path"])
     app = create_app(runtime, parts)
