@@ -31,6 +31,7 @@ from handlers.storage.models import (
 )
 
 T = TypeVar("T")
+BOOKING = tuple(Booking.__table__.c)
 
 
 @dataclass
@@ -111,6 +112,14 @@ async def _rows(session: AsyncSession, query: Select[Any], ids: set[str]) -> dic
     return {row.id: row for row in await session.scalars(query)}
 
 
+async def _core_rows(session: AsyncSession, query: Select[Any], ids: set[str]) -> dict[str, Any]:
+    """Rows by id as Core rows (attribute access like the model's, no ORM instances)."""
+    if not ids:
+        return {}
+    conn = await session.connection()
+    return {row.id: row for row in await conn.execute(query)}
+
+
 class UserLists:
     """The lists under /users/{user_id}: the user themself or an administrator."""
 
@@ -123,7 +132,7 @@ class UserLists:
         async with read(self.domain) as session:
             pages = await page_ids(session, booking_members(f), owners, limit, offset)
             ids = {i for p in pages.values() for i in p.items}
-            rows = await _rows(session, select(Booking).where(Booking.id.in_(ids)), ids)
+            rows = await _core_rows(session, select(*BOOKING).where(Booking.id.in_(ids)), ids)
             return _render(pages, lambda i: booking_resource(rows[i]))
 
     async def payments(

@@ -104,7 +104,6 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._unpooled = _Engines(url, self.dialect, pooled=False)
-        self.engine = self._unpooled.write  # migrations, maintenance
         self._pool: _Engines | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
@@ -128,13 +127,26 @@ class Database:
     @property
     def pooled(self) -> bool:
         """Whether sessions on the running loop come from the pool."""
-        return self._pool is not None and self._pool_loop is asyncio.get_running_loop()
+        return self._engines() is self._pool
 
     def _engines(self) -> _Engines:
         pool = self._pool
-        if pool is not None and self._pool_loop is asyncio.get_running_loop():
-            return pool
+        if pool is not None:
+            try:
+                if self._pool_loop is asyncio.get_running_loop():
+                    return pool
+            except RuntimeError:  # no running loop
+                pass
         return self._unpooled
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The write engine of the running loop (migrations, maintenance, SQL listeners)."""
+        return self._engines().write
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        return self._engines().read
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
