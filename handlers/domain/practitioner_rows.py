@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+import orjson
+from sqlalchemy import Select, Text, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage.models import PractitionerTag, ScheduleWindow, Service
@@ -100,42 +101,59 @@ async def practitioners(session: AsyncSession, query: Select[Any]) -> list[Pract
     return [p for p, _ in await rows_of(session, query)]
 
 
+def _parts(ids: list[str]) -> Select[Any]:
+    """Tags, services and weekly windows of the practitioners as one UNION ALL of text
+    columns (what, sort, a..f): one statement, one round trip to the database."""
+    t, s, w = PractitionerTag, Service, ScheduleWindow
+
+    def none(n: int) -> Any:  # distinct objects: select() would fold repeated ones
+        return null().cast(Text).label(f"none{n}")
+
+    tags = select(
+        t.practitioner_id, literal("t"), t.position, t.kind, t.value, *map(none, range(4))
+    ).where(t.practitioner_id.in_(ids))
+    services = select(
+        s.practitioner_id,
+        literal("s"),
+        s.position,
+        s.id,
+        s.name,
+        cast(s.duration, Text),
+        cast(s.price_amount, Text),
+        s.price_currency,
+        cast(s.session_types, Text),
+    ).where(s.practitioner_id.in_(ids))
+    windows = select(
+        w.practitioner_id,
+        literal("w"),
+        w.weekday,
+        cast(w.starts, Text),
+        cast(w.ends, Text),
+        *map(none, range(4)),
+    ).where(w.practitioner_id.in_(ids))
+    return select(union_all(tags, services, windows).subquery())
+
+
 async def attach(session: AsyncSession, found: Sequence[PractitionerRow]) -> None:
-    """Tags, services and weekly windows of the practitioners, one query each."""
+    """Tags, services and weekly windows of the practitioners, in one query."""
     if not found:
         return
     by_id = {p.id: p for p in found}
-    ids = list(by_id)
     conn = await session.connection()
-    t = PractitionerTag
-    tags = await conn.execute(
-        select(t.practitioner_id, t.kind, t.value)
-        .where(t.practitioner_id.in_(ids))
-        .order_by(t.practitioner_id, t.kind, t.position)
-    )
-    for pid, kind, value in tags:
+    tags: list[tuple[str, int, str, str]] = []
+    services: list[tuple[str, int, ServiceRow]] = []
+    windows: list[tuple[str, Window]] = []
+    for pid, what, order, a, b, c, d, e, f in await conn.execute(_parts(list(by_id))):
+        if what == "t":
+            tags.append((pid, order, a, b))
+        elif what == "s":
+            row = ServiceRow(a, b, int(c), int(d), e, orjson.loads(f) if f else [])
+            services.append((pid, order, row))
+        else:
+            windows.append((pid, Window(order, time.fromisoformat(a), time.fromisoformat(b))))
+    for pid, _, kind, value in sorted(tags, key=lambda x: x[1]):
         by_id[pid].tags.setdefault(kind, []).append(value)
-    s = Service
-    services = await conn.execute(
-        select(
-            s.practitioner_id,
-            s.id,
-            s.name,
-            s.duration,
-            s.price_amount,
-            s.price_currency,
-            s.session_types,
-        )
-        .where(s.practitioner_id.in_(ids))
-        .order_by(s.practitioner_id, s.position, s.id)
-    )
-    for pid, sid, name, duration, amount, currency, types in services:
-        by_id[pid].services.append(ServiceRow(sid, name, duration, amount, currency, types))
-    w = ScheduleWindow
-    windows = await conn.execute(
-        select(w.practitioner_id, w.weekday, w.starts, w.ends)
-        .where(w.practitioner_id.in_(ids))
-        .order_by(w.practitioner_id, w.weekday, w.starts)
-    )
-    for pid, weekday, starts, ends in windows:
-        by_id[pid].schedule.append(Window(weekday, starts, ends))
+    for pid, _, service in sorted(services, key=lambda x: (x[1], x[2].id)):
+        by_id[pid].services.append(service)
+    for pid, window in sorted(windows, key=lambda x: (x[1].weekday, x[1].starts)):
+        by_id[pid].schedule.append(window)
