@@ -14,7 +14,17 @@ from datetime import datetime, time
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Select, Text, cast, literal, null, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage.models import PractitionerTag, ScheduleWindow, Service
@@ -22,6 +32,7 @@ from handlers.storage.models.practitioners import Practitioner
 
 COLUMNS = tuple(Practitioner.__table__.c)
 FIELDS_IN_ORDER = tuple(c.key for c in COLUMNS)
+IDS: BindParameter[str] = bindparam("ids", expanding=True)
 
 
 class Window(NamedTuple):
@@ -101,9 +112,10 @@ async def practitioners(session: AsyncSession, query: Select[Any]) -> list[Pract
     return [p for p, _ in await rows_of(session, query)]
 
 
-def _parts(ids: list[str]) -> Select[Any]:
+def _parts() -> Select[Any]:
     """Tags, services and weekly windows of the practitioners as one UNION ALL of text
-    columns (what, sort, a..f): one statement, one round trip to the database."""
+    columns (what, sort, a..f): one statement, one round trip to the database. Built once
+    (the ids are an expanding parameter): building a statement costs more than running it."""
     t, s, w = PractitionerTag, Service, ScheduleWindow
 
     def none(n: int) -> Any:  # distinct objects: select() would fold repeated ones
@@ -111,7 +123,7 @@ def _parts(ids: list[str]) -> Select[Any]:
 
     tags = select(
         t.practitioner_id, literal("t"), t.position, t.kind, t.value, *map(none, range(4))
-    ).where(t.practitioner_id.in_(ids))
+    ).where(t.practitioner_id.in_(IDS))
     services = select(
         s.practitioner_id,
         literal("s"),
@@ -122,7 +134,7 @@ def _parts(ids: list[str]) -> Select[Any]:
         cast(s.price_amount, Text),
         s.price_currency,
         cast(s.session_types, Text),
-    ).where(s.practitioner_id.in_(ids))
+    ).where(s.practitioner_id.in_(IDS))
     windows = select(
         w.practitioner_id,
         literal("w"),
@@ -130,8 +142,11 @@ def _parts(ids: list[str]) -> Select[Any]:
         cast(w.starts, Text),
         cast(w.ends, Text),
         *map(none, range(4)),
-    ).where(w.practitioner_id.in_(ids))
+    ).where(w.practitioner_id.in_(IDS))
     return select(union_all(tags, services, windows).subquery())
+
+
+PARTS = _parts()
 
 
 async def attach(session: AsyncSession, found: Sequence[PractitionerRow]) -> None:
@@ -143,7 +158,7 @@ async def attach(session: AsyncSession, found: Sequence[PractitionerRow]) -> Non
     tags: list[tuple[str, int, str, str]] = []
     services: list[tuple[str, int, ServiceRow]] = []
     windows: list[tuple[str, Window]] = []
-    for pid, what, order, a, b, c, d, e, f in await conn.execute(_parts(list(by_id))):
+    for pid, what, order, a, b, c, d, e, f in await conn.execute(PARTS, {"ids": list(by_id)}):
         if what == "t":
             tags.append((pid, order, a, b))
         elif what == "s":

@@ -4,6 +4,7 @@ availability. Shared by REST (handlers/practitioners.py) and GraphQL resolvers."
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -174,6 +175,14 @@ def filtered(search: Search) -> Select[Any]:
     return query
 
 
+@functools.lru_cache(maxsize=256)
+def _counted_page(search: Search) -> Select[Any]:
+    """The search's rows in order, each with the number of matches (a window over them all);
+    built once per distinct search (building costs more than running it on SQLite)."""
+    counted = filtered(search).add_columns(func.count().over())
+    return counted.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
+
+
 class PractitionerService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
@@ -185,17 +194,14 @@ class PractitionerService:
         if search.in_python:
             ranked, nexts = await self._ranked(search)
             return ranked[offset : offset + limit], len(ranked), nexts
-        query = filtered(search)
         async with read(self.domain) as session:
-            # The number of matches comes with the page (a window over every match).
-            counted = query.add_columns(func.count().over())
-            ordered = counted.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
+            ordered = _counted_page(search)
             rows = await rows_of(session, ordered.limit(limit).offset(offset), extra=1)
             found = [p for p, _ in rows]
             if rows:
                 total = int(rows[0][1][0])
             else:  # past the last page (or no match): the page says nothing of the total
-                total = await _count(session, query) if offset else 0
+                total = await _count(session, filtered(search)) if offset else 0
             return found, total, await self.next_free(session, found)
 
     async def page(self, search: Search, first: int, after: str | None) -> Page:
@@ -434,19 +440,23 @@ def weighted(p: PractitionerRow) -> float:
     return (p.rating * sessions + PRIOR_RATING * PRIOR_SESSIONS) / (sessions + PRIOR_SESSIONS)
 
 
+# Built once (parameters bound per call): building a statement costs more than running it.
+BUSY = select(Booking.practitioner_id, Booking.scheduled_at, Booking.ends_at).where(
+    Booking.practitioner_id.in_(bindparam("ids", expanding=True)),
+    Booking.status.not_in(RELEASED),
+    Booking.scheduled_at < bindparam("end", type_=Booking.scheduled_at.type),
+    Booking.ends_at > bindparam("start", type_=Booking.ends_at.type),
+)
+
+
 async def busy_times(
     session: AsyncSession, ids: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, list[tuple[datetime, datetime]]]:
     """Active bookings of the practitioners overlapping [start, end), in one query."""
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Booking.practitioner_id, Booking.scheduled_at, Booking.ends_at).where(
-            Booking.practitioner_id.in_(ids),
-            Booking.status.not_in(RELEASED),
-            and_(Booking.scheduled_at < end, Booking.ends_at > start),
-        )
-    )
+    conn = await session.connection()
+    rows = await conn.execute(BUSY, {"ids": list(ids), "start": start, "end": end})
     busy: dict[str, list[tuple[datetime, datetime]]] = {}
     for pid, s, e in rows:
         busy.setdefault(pid, []).append((s, e))
