@@ -79,8 +79,10 @@ class _Engines:
             self.write = _sqlite_engine(url, immediate=True, pooled=pooled)
             self.read = _sqlite_engine(url, immediate=False, pooled=pooled)
         else:
-            if pooled:
-                self.write = _create(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+            if pooled:  # (pre-ping: a connection the server dropped is replaced, not used)
+                self.write = _create(
+                    url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+                )
             else:
                 self.write = _create(url, poolclass=NullPool)
             self.read = self.write
