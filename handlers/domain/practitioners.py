@@ -3,21 +3,26 @@ availability. Shared by REST (handlers/practitioners.py) and GraphQL resolvers."
 
 from __future__ import annotations
 
-import base64
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from handlers.domain import availability as slots
 from handlers.domain.context import Domain
+from handlers.domain.directory_order import (
+    ORDER_KEYS,
+    SORTS,
+    after_row,
+    decode_cursor,
+    encode_cursor,
+)
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import iso, parse_time
 from handlers.domain.practitioner_rows import (
@@ -35,37 +40,6 @@ from server.errors import BadRequest, Problem
 
 # How far ahead `next_available_at` looks, and the availability filters at most.
 HORIZON_DAYS = 31
-# Relevance ranks by a weighted rating: a 5.0 from no sessions should not outrank 4.8 from
-# 1,250. The rating is pulled towards PRIOR_RATING as if PRIOR_SESSIONS more were rated so
-# (the "Bayesian average" of review sites).
-PRIOR_RATING, PRIOR_SESSIONS = 4.0, 20
-WEIGHTED_RATING = (
-    Practitioner.rating * Practitioner.total_sessions + PRIOR_RATING * PRIOR_SESSIONS
-) / (Practitioner.total_sessions + PRIOR_SESSIONS)
-# Each sort's keys, most significant first: (SQL expression, its value on a loaded row,
-# descending?). The id (ascending) breaks ties, so every order is total: pages never skip or
-# repeat a row, and a cursor (the keys of the row it stands after) stays valid while rows are
-# added, changed or removed.
-Key = tuple[Any, Callable[[PractitionerRow], Any], bool]
-ORDER_KEYS: dict[str, tuple[Key, ...]] = {
-    "relevance": (
-        (Practitioner.verified, lambda p: p.verified, True),
-        (WEIGHTED_RATING, lambda p: weighted(p), True),
-        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
-    ),
-    "rating": (
-        (Practitioner.rating, lambda p: p.rating, True),
-        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
-    ),
-    "price_asc": ((Practitioner.price_amount, lambda p: p.price_amount, False),),
-    "price_desc": ((Practitioner.price_amount, lambda p: p.price_amount, True),),
-    "total_sessions": ((Practitioner.total_sessions, lambda p: p.total_sessions, True),),
-    "next_available": (),
-}
-SORTS: dict[str, tuple[Any, ...]] = {
-    name: tuple(expr.desc() if desc else expr.asc() for expr, _, desc in keys)
-    for name, keys in ORDER_KEYS.items()
-}
 EARTH_KM = 6371.0088
 
 
@@ -102,25 +76,6 @@ class Page:
     next_free: dict[str, datetime | None]
     cursors: list[str] = field(default_factory=list)
     more: bool = False
-
-
-def encode_cursor(sort: str, values: Sequence[Any], pid: str) -> str:
-    raw = orjson.dumps([sort, list(values), pid])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: str, value: str) -> tuple[list[Any], str]:
-    """The keys and id a cursor of this sort stands after; 400 for anything else."""
-    try:
-        raw = orjson.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        kind, values, pid = raw
-        if kind == sort and isinstance(values, list) and isinstance(pid, str):
-            if len(values) == len(ORDER_KEYS[sort]) or sort == "next_available":
-                return values, pid
-    except (ValueError, TypeError):
-        pass
-    problem = Problem("`after` is not a cursor of this search's order", parameter="after")
-    raise BadRequest(problems=[problem])
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -222,7 +177,7 @@ class PractitionerService:
             total = await _count(session, query)
             keyed = query.add_columns(*(expr for expr, _, _ in keys))
             if start is not None:
-                keyed = keyed.where(_after(keys, *start))
+                keyed = keyed.where(after_row(keys, *start))
             ordered = keyed.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
             rows = await rows_of(session, ordered.limit(first + 1), extra=len(keys))
             items = [p for p, _ in rows[:first]]
@@ -409,35 +364,6 @@ async def _one(session: AsyncSession, practitioner_id: str) -> PractitionerRow:
     if not found:
         raise NotFound(f"No practitioner {practitioner_id}")
     return found[0]
-
-
-def _past(expr: Any, value: Any, desc: bool) -> ColumnElement[bool]:
-    """Rows past `value` on one key (booleans: true first when descending)."""
-    if isinstance(value, bool):
-        if value == desc:  # true when descending, false when ascending: the other one follows
-            found: ColumnElement[bool] = expr.is_(not value)
-            return found
-        return false()
-    past: ColumnElement[bool] = expr < value if desc else expr > value
-    return past
-
-
-def _after(keys: Sequence[Key], values: Sequence[Any], pid: str) -> ColumnElement[bool]:
-    """Rows after (values, pid) in the order of `keys` then id: for each key, the rows equal
-    on the keys before it and past it on this one."""
-    columns = [(expr, desc) for expr, _, desc in keys] + [(Practitioner.id, False)]
-    wanted = [*values, pid]
-    either = []
-    for k, (expr, desc) in enumerate(columns):
-        same = [columns[i][0] == wanted[i] for i in range(k)]
-        either.append(and_(*same, _past(expr, wanted[k], desc)))
-    return or_(*either)
-
-
-def weighted(p: PractitionerRow) -> float:
-    """WEIGHTED_RATING of one loaded practitioner."""
-    sessions = p.total_sessions
-    return (p.rating * sessions + PRIOR_RATING * PRIOR_SESSIONS) / (sessions + PRIOR_SESSIONS)
 
 
 # Built once (parameters bound per call): building a statement costs more than running it.
