@@ -905,7 +905,7 @@ TABLE: ApiTable = {
                     },
                     'content': {
                         'application/json': {
-                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'schema': {'$ref': '#/$defs/UserUpdateDocument'},
                             'examples': {
                                 'updated': {
                                     'data': {
@@ -971,6 +971,67 @@ TABLE: ApiTable = {
                                     'attributes': {'phone_number': '+14155550123', 'date_of_birth': '1992-07-14'},
                                 },
                                 'meta': {'client_version': '1.0.0', 'platform': 'web'},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        'verifyUserEmail': {
+            'operation_id': 'verifyUserEmail',
+            'method': 'POST',
+            'path': '/v1/users/{user_id}/email/verify',
+            'tag': 'users',
+            'summary': 'Verify a new email address',
+            'parameters': [_S1, _S2],
+            'responses': {
+                '200': {
+                    'description': 'The user, with the new address.',
+                    'headers': {
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {'application/json': {'schema': {'$ref': '#/$defs/UserDocument'}}},
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '409': _S11,
+                '422': _S12,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
+            'rate_limit': 'default',
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
+            'request_body': {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': {'$ref': '#/$defs/EmailVerificationRequest'},
+                        'examples': {
+                            'token': {
+                                'data': {
+                                    'type': 'email_verification',
+                                    'attributes': {'token': '3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok'},
+                                },
                             },
                         },
                     },
@@ -5048,6 +5109,67 @@ TABLE: ApiTable = {
             'description': 'A single user.',
             'required': ['data'],
             'properties': {'data': {'$ref': '#/$defs/User'}, 'meta': {'$ref': '#/$defs/DocumentMeta'}},
+        },
+        'UserUpdateDocument': {
+            'description': 'A user after an update; `meta.email_verification` when the update started an email change.',
+            'allOf': [
+                {'$ref': '#/$defs/UserDocument'},
+                {
+                    'type': 'object',
+                    'properties': {
+                        'meta': {
+                            'type': 'object',
+                            'properties': {'email_verification': {'$ref': '#/$defs/EmailVerification'}},
+                        },
+                    },
+                },
+            ],
+        },
+        'EmailVerification': {
+            'type': 'object',
+            'description': 'An email change waiting for its verification.',
+            'required': ['pending_email', 'expires_at'],
+            'properties': {
+                'pending_email': {
+                    'type': 'string',
+                    'format': 'email',
+                    'description': 'The new address; the account keeps its current one until verified.',
+                },
+                'expires_at': {'$ref': '#/$defs/Timestamp'},
+                'token': {
+                    'type': 'string',
+                    'description': 'Only in `kk sandbox` (a development aid): the token mailed to the new address.',
+                },
+            },
+        },
+        'EmailVerificationRequest': {
+            'type': 'object',
+            'description': 'The token of a pending email change.',
+            'required': ['data'],
+            'additionalProperties': False,
+            'properties': {
+                'data': {
+                    'type': 'object',
+                    'required': ['type', 'attributes'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'type': {'const': 'email_verification'},
+                        'attributes': {
+                            'type': 'object',
+                            'required': ['token'],
+                            'additionalProperties': False,
+                            'properties': {
+                                'token': {
+                                    'type': 'string',
+                                    'minLength': 1,
+                                    'maxLength': 200,
+                                    'pattern': '^[A-Za-z0-9_-]+$',
+                                },
+                            },
+                        },
+                    },
+                },
+            },
         },
         'UserUpdateRequest': {
             'type': 'object',

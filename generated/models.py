@@ -93,6 +93,25 @@ class UserDocument(TypedDict):
     meta: NotRequired[DocumentMeta]
 
 
+class EmailVerification(TypedDict):
+    pending_email: str
+    expires_at: Timestamp
+    token: NotRequired[str]
+
+
+class EmailVerificationRequestDataAttributes(TypedDict):
+    token: str
+
+
+class EmailVerificationRequestData(TypedDict):
+    type: Literal['email_verification']
+    attributes: EmailVerificationRequestDataAttributes
+
+
+class EmailVerificationRequest(TypedDict):
+    data: EmailVerificationRequestData
+
+
 class UserUpdateRequestDataAttributes(TypedDict):
     email: NotRequired[str]
     first_name: NotRequired[str]
@@ -1088,6 +1107,9 @@ Currency: TypeAlias = 'str'
 Timestamp: TypeAlias = 'str'
 
 
+UserUpdateDocument: TypeAlias = 'Any'
+
+
 ProfileVisibility: TypeAlias = "Literal['public', 'practitioners_only', 'private']"
 
 
@@ -1107,6 +1129,9 @@ GetUserParams = TypedDict('GetUserParams', {'user_id': 'UserId', 'X-Request-ID':
 
 
 UpdateUserParams = TypedDict('UpdateUserParams', {'user_id': 'UserId', 'X-Request-ID': 'NotRequired[str]'})
+
+
+VerifyUserEmailParams = TypedDict('VerifyUserEmailParams', {'user_id': 'UserId', 'X-Request-ID': 'NotRequired[str]'})
 
 
 GetUserPreferencesParams = TypedDict('GetUserPreferencesParams', {'user_id': 'UserId', 'X-Request-ID': 'NotRequired[str]'})
@@ -1224,6 +1249,9 @@ GetUserRequest = OperationRequest[GetUserParams, 'None']
 
 
 UpdateUserRequest = OperationRequest[UpdateUserParams, 'UserUpdateRequest']
+
+
+VerifyUserEmailRequest = OperationRequest[VerifyUserEmailParams, 'EmailVerificationRequest']
 
 
 GetUserPreferencesRequest = OperationRequest[GetUserPreferencesParams, 'None']

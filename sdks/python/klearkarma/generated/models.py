@@ -94,6 +94,25 @@ class UserDocument(TypedDict):
     meta: NotRequired[DocumentMeta]
 
 
+class EmailVerification(TypedDict):
+    pending_email: str
+    expires_at: Timestamp
+    token: NotRequired[str]
+
+
+class EmailVerificationRequestDataAttributes(TypedDict):
+    token: str
+
+
+class EmailVerificationRequestData(TypedDict):
+    type: Literal['email_verification']
+    attributes: EmailVerificationRequestDataAttributes
+
+
+class EmailVerificationRequest(TypedDict):
+    data: EmailVerificationRequestData
+
+
 class UserUpdateRequestDataAttributes(TypedDict):
     email: NotRequired[str]
     first_name: NotRequired[str]
@@ -1103,6 +1122,9 @@ Currency: TypeAlias = 'str'
 
 
 Timestamp: TypeAlias = 'str'
+
+
+UserUpdateDocument: TypeAlias = 'Any'
 
 
 ProfileVisibility: TypeAlias = "Literal['public', 'practitioners_only', 'private']"

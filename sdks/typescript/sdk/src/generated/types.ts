@@ -320,6 +320,33 @@ export interface UserDocument {
 }
 
 /**
+ * A user after an update; `meta.email_verification` when the update started an email change.
+ */
+export type UserUpdateDocument = UserDocument & ({ meta?: { email_verification?: EmailVerification } });
+
+/**
+ * An email change waiting for its verification.
+ */
+export interface EmailVerification {
+  /**
+   * The new address; the account keeps its current one until verified.
+   */
+  pending_email: string;
+  expires_at: Timestamp;
+  /**
+   * Only in `kk sandbox` (a development aid): the token mailed to the new address.
+   */
+  token?: string;
+}
+
+/**
+ * The token of a pending email change.
+ */
+export interface EmailVerificationRequest {
+  data: { type: "email_verification"; attributes: { token: string } };
+}
+
+/**
  * Changes to a user's profile.
  */
 export interface UserUpdateRequest {
