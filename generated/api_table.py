@@ -5020,12 +5020,32 @@ TABLE: ApiTable = {
                 'next': {'type': ['string', 'null'], 'format': 'uri-reference'},
             },
         },
+        'Text': {
+            'type': 'string',
+            'pattern': '^[^\\x00]*$',
+            'description': 'Text in a request: any Unicode string without the NUL character U+0000, which PostgreSQL cannot store. The server refuses text with U+0000 anywhere in a request body (strings and object keys, at any depth) with 400 `VALIDATION_ERROR` naming its pointer; request text fields use this schema so clients and fuzzers know it.',
+        },
+        'JsonValue': {
+            'description': 'Any JSON value whose text (every string and object key, at any depth) is `Text`: the extra members an open request object may carry.',
+            'anyOf': [
+                {'type': ['boolean', 'number', 'null']},
+                {'$ref': '#/$defs/Text'},
+                {'type': 'array', 'items': {'$ref': '#/$defs/JsonValue'}},
+                {
+                    'type': 'object',
+                    'propertyNames': {'$ref': '#/$defs/Text'},
+                    'additionalProperties': {'$ref': '#/$defs/JsonValue'},
+                },
+            ],
+        },
         'RequestMeta': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Optional information about the calling client.',
             'properties': {
-                'client_version': {'type': 'string', 'maxLength': 50, 'examples': ['1.0.0']},
-                'platform': {'type': 'string', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
+                'client_version': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['1.0.0']},
+                'platform': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
             },
         },
         'ResourceIdentifier': {
@@ -5048,13 +5068,15 @@ TABLE: ApiTable = {
         },
         'Address': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'A postal address.',
             'properties': {
-                'line1': {'type': 'string', 'maxLength': 200},
-                'line2': {'type': ['string', 'null'], 'maxLength': 200},
-                'city': {'type': 'string', 'maxLength': 100},
-                'region': {'type': 'string', 'maxLength': 100},
-                'postal_code': {'type': 'string', 'maxLength': 20},
+                'line1': {'$ref': '#/$defs/Text', 'maxLength': 200},
+                'line2': {'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}], 'maxLength': 200},
+                'city': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'region': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'postal_code': {'$ref': '#/$defs/Text', 'maxLength': 20},
                 'country': {
                     'type': 'string',
                     'description': 'ISO 3166-1 alpha-2 country code.',
@@ -5111,19 +5133,30 @@ TABLE: ApiTable = {
             'properties': {'data': {'$ref': '#/$defs/User'}, 'meta': {'$ref': '#/$defs/DocumentMeta'}},
         },
         'UserUpdateDocument': {
+            'type': 'object',
             'description': 'A user after an update; `meta.email_verification` when the update started an email change.',
-            'allOf': [
-                {'$ref': '#/$defs/UserDocument'},
-                {
+            'required': ['data'],
+            'properties': {
+                'data': {'$ref': '#/$defs/User'},
+                'meta': {
                     'type': 'object',
+                    'description': 'Top-level meta of the document, and the email change it started.',
                     'properties': {
-                        'meta': {
-                            'type': 'object',
-                            'properties': {'email_verification': {'$ref': '#/$defs/EmailVerification'}},
+                        'request_id': {
+                            'type': 'string',
+                            'description': "The request's id (as in the `X-Request-ID` header).",
+                            'examples': ['req-123'],
                         },
+                        'timestamp': {'$ref': '#/$defs/Timestamp'},
+                        'version': {
+                            'type': 'string',
+                            'description': 'The API release that answered.',
+                            'examples': ['1.0.0'],
+                        },
+                        'email_verification': {'$ref': '#/$defs/EmailVerification'},
                     },
                 },
-            ],
+            },
         },
         'EmailVerification': {
             'type': 'object',
@@ -5189,9 +5222,9 @@ TABLE: ApiTable = {
                             'minProperties': 1,
                             'additionalProperties': False,
                             'properties': {
-                                'email': {'type': 'string', 'format': 'email'},
-                                'first_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
-                                'last_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
+                                'email': {'$ref': '#/$defs/Text', 'format': 'email'},
+                                'first_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
+                                'last_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
                                 'date_of_birth': {'type': ['string', 'null'], 'format': 'date'},
                                 'phone_number': {
                                     'type': ['string', 'null'],
@@ -5276,7 +5309,7 @@ TABLE: ApiTable = {
                             'additionalProperties': False,
                             'properties': {
                                 'language': {'type': 'string', 'pattern': '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$'},
-                                'timezone': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                                'timezone': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 64},
                                 'notifications': {
                                     'type': 'object',
                                     'additionalProperties': False,
@@ -5303,11 +5336,13 @@ TABLE: ApiTable = {
         },
         'EmergencyContact': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Whom to call in an emergency.',
             'required': ['name', 'phone_number'],
             'properties': {
-                'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
-                'relationship': {'type': 'string', 'maxLength': 50},
+                'name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                'relationship': {'$ref': '#/$defs/Text', 'maxLength': 50},
                 'phone_number': {'type': 'string', 'pattern': '^\\+[1-9][0-9]{6,14}$'},
             },
         },
@@ -5360,22 +5395,22 @@ TABLE: ApiTable = {
                                 'conditions': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'allergies': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'medications': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'goals': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'emergency_contact': {'oneOf': [{'$ref': '#/$defs/EmergencyContact'}, {'type': 'null'}]},
                             },
@@ -5695,7 +5730,7 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': 'string', 'maxLength': 2000},
+                                'notes': {'$ref': '#/$defs/Text', 'maxLength': 2000},
                                 'location': {'$ref': '#/$defs/Address'},
                             },
                         },
@@ -5731,10 +5766,13 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': ['string', 'null'], 'maxLength': 2000},
+                                'notes': {
+                                    'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}],
+                                    'maxLength': 2000,
+                                },
                                 'location': {'oneOf': [{'$ref': '#/$defs/Address'}, {'type': 'null'}]},
                                 'cancellation_reason': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'maxLength': 500,
                                     'description': 'Why the booking is cancelled (with `status` cancelled).',
                                 },
@@ -6106,7 +6144,7 @@ TABLE: ApiTable = {
                             'required': ['content'],
                             'additionalProperties': False,
                             'properties': {
-                                'content': {'type': 'string', 'minLength': 1, 'maxLength': 5000},
+                                'content': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 5000},
                                 'message_type': {
                                     'type': 'string',
                                     'description': 'Defaults to `text`; `file` and `image` messages are created by uploads, `system` by the platform.',
@@ -6357,7 +6395,7 @@ TABLE: ApiTable = {
                                     'items': {'$ref': '#/$defs/WebhookEventType'},
                                 },
                                 'secret': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'minLength': 16,
                                     'maxLength': 256,
                                     'writeOnly': True,

@@ -30,7 +30,7 @@ OPERATIONS: dict[str, Operation] = {
         'body': 'jsonapi',
         'media_type': 'application/json',
         'resource_type': 'user',
-        'result': 'json',
+        'result': 'resource',
     },
     'verifyUserEmail': {
         'method': 'POST',

@@ -43,15 +43,15 @@ class UsersResource(SyncResource):
         self,
         user_id: models.UserId,
         *,
-        email: str | Omit = OMIT,
-        first_name: str | Omit = OMIT,
-        last_name: str | Omit = OMIT,
+        email: models.Text | Omit = OMIT,
+        first_name: models.Text | Omit = OMIT,
+        last_name: models.Text | Omit = OMIT,
         date_of_birth: str | None | Omit = OMIT,
         phone_number: str | None | Omit = OMIT,
         address: models.Address | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
-    ) -> models.UserUpdateDocument:
+    ) -> models.User:
         """Update a user profile.
 
         PUT /users/{user_id}
@@ -67,7 +67,7 @@ class UsersResource(SyncResource):
         `admin:users`.
         """
         return cast(
-            "models.UserUpdateDocument",
+            "models.User",
             self._call(
                 "updateUser",
                 user_id=user_id,
@@ -136,7 +136,7 @@ class UsersResource(SyncResource):
         user_id: models.UserId,
         *,
         language: str | Omit = OMIT,
-        timezone: str | Omit = OMIT,
+        timezone: models.Text | Omit = OMIT,
         notifications: models.UsersUpdatePreferencesNotifications | Omit = OMIT,
         privacy: models.UsersUpdatePreferencesPrivacy | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
@@ -276,10 +276,10 @@ class HealthRecordsResource(SyncResource):
         self,
         user_id: models.UserId,
         *,
-        conditions: list[str] | Omit = OMIT,
-        allergies: list[str] | Omit = OMIT,
-        medications: list[str] | Omit = OMIT,
-        goals: list[str] | Omit = OMIT,
+        conditions: list[models.Text] | Omit = OMIT,
+        allergies: list[models.Text] | Omit = OMIT,
+        medications: list[models.Text] | Omit = OMIT,
+        goals: list[models.Text] | Omit = OMIT,
         emergency_contact: models.EmergencyContact | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -487,7 +487,7 @@ class BookingsResource(SyncResource):
         duration: int,
         session_type: models.SessionType,
         service_id: models.ServiceId | Omit = OMIT,
-        notes: str | Omit = OMIT,
+        notes: models.Text | Omit = OMIT,
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -552,9 +552,9 @@ class BookingsResource(SyncResource):
         scheduled_at: str | datetime | Omit = OMIT,
         duration: int | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
-        notes: str | None | Omit = OMIT,
+        notes: models.Text | None | Omit = OMIT,
         location: models.Address | None | Omit = OMIT,
-        cancellation_reason: str | Omit = OMIT,
+        cancellation_reason: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Booking:
@@ -807,7 +807,7 @@ class MessagingResource(SyncResource):
         self,
         conversation_id: models.ConversationId,
         *,
-        content: str,
+        content: models.Text,
         message_type: Literal['text'] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -893,7 +893,7 @@ class WebhooksResource(SyncResource):
         *,
         url: str,
         events: builtins.list[models.WebhookEventType],
-        secret: str | Omit = OMIT,
+        secret: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Webhook:
@@ -1074,15 +1074,15 @@ class AsyncUsersResource(AsyncResource):
         self,
         user_id: models.UserId,
         *,
-        email: str | Omit = OMIT,
-        first_name: str | Omit = OMIT,
-        last_name: str | Omit = OMIT,
+        email: models.Text | Omit = OMIT,
+        first_name: models.Text | Omit = OMIT,
+        last_name: models.Text | Omit = OMIT,
         date_of_birth: str | None | Omit = OMIT,
         phone_number: str | None | Omit = OMIT,
         address: models.Address | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
-    ) -> models.UserUpdateDocument:
+    ) -> models.User:
         """Update a user profile.
 
         PUT /users/{user_id}
@@ -1098,7 +1098,7 @@ class AsyncUsersResource(AsyncResource):
         `admin:users`.
         """
         return cast(
-            "models.UserUpdateDocument",
+            "models.User",
             await self._call(
                 "updateUser",
                 user_id=user_id,
@@ -1167,7 +1167,7 @@ class AsyncUsersResource(AsyncResource):
         user_id: models.UserId,
         *,
         language: str | Omit = OMIT,
-        timezone: str | Omit = OMIT,
+        timezone: models.Text | Omit = OMIT,
         notifications: models.UsersUpdatePreferencesNotifications | Omit = OMIT,
         privacy: models.UsersUpdatePreferencesPrivacy | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
@@ -1307,10 +1307,10 @@ class AsyncHealthRecordsResource(AsyncResource):
         self,
         user_id: models.UserId,
         *,
-        conditions: list[str] | Omit = OMIT,
-        allergies: list[str] | Omit = OMIT,
-        medications: list[str] | Omit = OMIT,
-        goals: list[str] | Omit = OMIT,
+        conditions: list[models.Text] | Omit = OMIT,
+        allergies: list[models.Text] | Omit = OMIT,
+        medications: list[models.Text] | Omit = OMIT,
+        goals: list[models.Text] | Omit = OMIT,
         emergency_contact: models.EmergencyContact | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1518,7 +1518,7 @@ class AsyncBookingsResource(AsyncResource):
         duration: int,
         session_type: models.SessionType,
         service_id: models.ServiceId | Omit = OMIT,
-        notes: str | Omit = OMIT,
+        notes: models.Text | Omit = OMIT,
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1583,9 +1583,9 @@ class AsyncBookingsResource(AsyncResource):
         scheduled_at: str | datetime | Omit = OMIT,
         duration: int | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
-        notes: str | None | Omit = OMIT,
+        notes: models.Text | None | Omit = OMIT,
         location: models.Address | None | Omit = OMIT,
-        cancellation_reason: str | Omit = OMIT,
+        cancellation_reason: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Booking:
@@ -1838,7 +1838,7 @@ class AsyncMessagingResource(AsyncResource):
         self,
         conversation_id: models.ConversationId,
         *,
-        content: str,
+        content: models.Text,
         message_type: Literal['text'] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1924,7 +1924,7 @@ class AsyncWebhooksResource(AsyncResource):
         *,
         url: str,
         events: builtins.list[models.WebhookEventType],
-        secret: str | Omit = OMIT,
+        secret: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Webhook:

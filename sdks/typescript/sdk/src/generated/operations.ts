@@ -73,7 +73,7 @@ export const OPERATIONS: Record<string, Operation> = {
     "body": "jsonapi",
     "mediaType": "application/json",
     "resourceType": "user",
-    "result": "json"
+    "result": "resource"
   },
   "verifyUserEmail": {
     "method": "POST",

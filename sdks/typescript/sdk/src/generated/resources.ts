@@ -4,9 +4,9 @@ import type { Page } from "../pagination.js";
 import { Resource, type Transport } from "../transport.js";
 import type * as T from "./types.js";
 
-export type AddressInput = { line1?: string; line2?: string | null; city?: string; region?: string; postalCode?: string; country?: string };
+export type AddressInput = { line1?: T.Text; line2?: T.Text | null; city?: T.Text; region?: T.Text; postalCode?: T.Text; country?: string };
 
-export type EmergencyContactInput = { name: string; relationship?: string; phoneNumber: string };
+export type EmergencyContactInput = { name: T.Text; relationship?: T.Text; phoneNumber: string };
 
 export type CardDetailsInput = { number: string; expMonth: number; expYear: number; cvc: string };
 
@@ -17,9 +17,9 @@ export interface UsersGetParams {
 }
 
 export interface UsersUpdateParams {
-  email?: string;
-  firstName?: string;
-  lastName?: string;
+  email?: T.Text;
+  firstName?: T.Text;
+  lastName?: T.Text;
   dateOfBirth?: string | Date | null;
   phoneNumber?: string | null;
   address?: AddressInput | null;
@@ -38,7 +38,7 @@ export interface UsersGetPreferencesParams {
 
 export interface UsersUpdatePreferencesParams {
   language?: string;
-  timezone?: string;
+  timezone?: T.Text;
   notifications?: { email?: boolean; sms?: boolean; push?: boolean };
   privacy?: { profileVisibility?: T.ProfileVisibility; showOnlineStatus?: boolean };
   meta?: T.RequestMeta;
@@ -71,10 +71,10 @@ export interface HealthRecordsGetHealthProfileParams {
 }
 
 export interface HealthRecordsUpdateHealthProfileParams {
-  conditions?: Array<string>;
-  allergies?: Array<string>;
-  medications?: Array<string>;
-  goals?: Array<string>;
+  conditions?: Array<T.Text>;
+  allergies?: Array<T.Text>;
+  medications?: Array<T.Text>;
+  goals?: Array<T.Text>;
   emergencyContact?: EmergencyContactInput | null;
   meta?: T.RequestMeta;
   requestId?: string;
@@ -130,7 +130,7 @@ export interface BookingsCreateParams {
   duration: number;
   sessionType: T.SessionType;
   serviceId?: T.ServiceId;
-  notes?: string;
+  notes?: T.Text;
   location?: AddressInput;
   meta?: T.RequestMeta;
   requestId?: string;
@@ -146,9 +146,9 @@ export interface BookingsUpdateParams {
   scheduledAt?: T.Timestamp | Date;
   duration?: number;
   sessionType?: T.SessionType;
-  notes?: string | null;
+  notes?: T.Text | null;
   location?: AddressInput | null;
-  cancellationReason?: string;
+  cancellationReason?: T.Text;
   meta?: T.RequestMeta;
   requestId?: string;
 }
@@ -194,7 +194,7 @@ export interface MessagingListConversationMessagesParams {
 }
 
 export interface MessagingSendMessageParams {
-  content: string;
+  content: T.Text;
   messageType?: "text";
   meta?: T.RequestMeta;
   requestId?: string;
@@ -215,7 +215,7 @@ export interface WebhooksListParams {
 export interface WebhooksCreateParams {
   url: string;
   events: Array<T.WebhookEventType>;
-  secret?: string;
+  secret?: T.Text;
   meta?: T.RequestMeta;
   requestId?: string;
 }
@@ -275,8 +275,8 @@ export class UsersResource extends Resource {
    * operation never tells who is registered. Updating another user also needs
    * `admin:users`.
    */
-  update(userId: T.UserId, params: UsersUpdateParams = {}): Promise<T.UserUpdateDocument> {
-    return this.call("updateUser", { userId: userId }, params) as Promise<T.UserUpdateDocument>;
+  update(userId: T.UserId, params: UsersUpdateParams = {}): Promise<T.User> {
+    return this.call("updateUser", { userId: userId }, params) as Promise<T.User>;
   }
 
   /**
