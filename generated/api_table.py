@@ -1006,7 +1006,35 @@ TABLE: ApiTable = {
                         },
                         'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
                     },
-                    'content': {'application/json': {'schema': {'$ref': '#/$defs/UserDocument'}}},
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'examples': {
+                                'verified': {
+                                    'data': {
+                                        'id': 'user_123',
+                                        'type': 'user',
+                                        'attributes': {
+                                            'email': 'new.address@example.com',
+                                            'first_name': 'John',
+                                            'last_name': 'Smith',
+                                            'date_of_birth': '1990-01-01',
+                                            'phone_number': '+1234567890',
+                                            'user_type': 'patient',
+                                            'verified': True,
+                                            'created_at': '2024-01-01T00:00:00Z',
+                                            'updated_at': '2024-01-02T10:00:00Z',
+                                        },
+                                    },
+                                    'meta': {
+                                        'request_id': 'req_124',
+                                        'timestamp': '2024-01-02T10:00:00Z',
+                                        'version': '1.2.0',
+                                    },
+                                },
+                            },
+                        },
+                    },
                 },
                 '400': _S3,
                 '401': _S5,
