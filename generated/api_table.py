@@ -905,7 +905,7 @@ TABLE: ApiTable = {
                     },
                     'content': {
                         'application/json': {
-                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'schema': {'$ref': '#/$defs/UserUpdateDocument'},
                             'examples': {
                                 'updated': {
                                     'data': {
@@ -971,6 +971,95 @@ TABLE: ApiTable = {
                                     'attributes': {'phone_number': '+14155550123', 'date_of_birth': '1992-07-14'},
                                 },
                                 'meta': {'client_version': '1.0.0', 'platform': 'web'},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        'verifyUserEmail': {
+            'operation_id': 'verifyUserEmail',
+            'method': 'POST',
+            'path': '/v1/users/{user_id}/email/verify',
+            'tag': 'users',
+            'summary': 'Verify a new email address',
+            'parameters': [_S1, _S2],
+            'responses': {
+                '200': {
+                    'description': 'The user, with the new address.',
+                    'headers': {
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'examples': {
+                                'verified': {
+                                    'data': {
+                                        'id': 'user_123',
+                                        'type': 'user',
+                                        'attributes': {
+                                            'email': 'new.address@example.com',
+                                            'first_name': 'John',
+                                            'last_name': 'Smith',
+                                            'date_of_birth': '1990-01-01',
+                                            'phone_number': '+1234567890',
+                                            'user_type': 'patient',
+                                            'verified': True,
+                                            'created_at': '2024-01-01T00:00:00Z',
+                                            'updated_at': '2024-01-02T10:00:00Z',
+                                        },
+                                    },
+                                    'meta': {
+                                        'request_id': 'req_124',
+                                        'timestamp': '2024-01-02T10:00:00Z',
+                                        'version': '1.2.0',
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '409': _S11,
+                '422': _S12,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
+            'rate_limit': 'default',
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
+            'request_body': {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': {'$ref': '#/$defs/EmailVerificationRequest'},
+                        'examples': {
+                            'token': {
+                                'data': {
+                                    'type': 'email_verification',
+                                    'attributes': {'token': '3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok'},
+                                },
                             },
                         },
                     },
@@ -4983,12 +5072,32 @@ TABLE: ApiTable = {
                 'next': {'type': ['string', 'null'], 'format': 'uri-reference'},
             },
         },
+        'Text': {
+            'type': 'string',
+            'pattern': '^[^\\x00]*$',
+            'description': 'Text in a request: any Unicode string without the NUL character U+0000, which PostgreSQL cannot store. The server refuses text with U+0000 anywhere in a request body (strings and object keys, at any depth) with 400 `VALIDATION_ERROR` naming its pointer; request text fields use this schema so clients and fuzzers know it.',
+        },
+        'JsonValue': {
+            'description': 'Any JSON value whose text (every string and object key, at any depth) is `Text`: the extra members an open request object may carry.',
+            'anyOf': [
+                {'type': ['boolean', 'number', 'null']},
+                {'$ref': '#/$defs/Text'},
+                {'type': 'array', 'items': {'$ref': '#/$defs/JsonValue'}},
+                {
+                    'type': 'object',
+                    'propertyNames': {'$ref': '#/$defs/Text'},
+                    'additionalProperties': {'$ref': '#/$defs/JsonValue'},
+                },
+            ],
+        },
         'RequestMeta': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Optional information about the calling client.',
             'properties': {
-                'client_version': {'type': 'string', 'maxLength': 50, 'examples': ['1.0.0']},
-                'platform': {'type': 'string', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
+                'client_version': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['1.0.0']},
+                'platform': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
             },
         },
         'ResourceIdentifier': {
@@ -5011,13 +5120,15 @@ TABLE: ApiTable = {
         },
         'Address': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'A postal address.',
             'properties': {
-                'line1': {'type': 'string', 'maxLength': 200},
-                'line2': {'type': ['string', 'null'], 'maxLength': 200},
-                'city': {'type': 'string', 'maxLength': 100},
-                'region': {'type': 'string', 'maxLength': 100},
-                'postal_code': {'type': 'string', 'maxLength': 20},
+                'line1': {'$ref': '#/$defs/Text', 'maxLength': 200},
+                'line2': {'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}], 'maxLength': 200},
+                'city': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'region': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'postal_code': {'$ref': '#/$defs/Text', 'maxLength': 20},
                 'country': {
                     'type': 'string',
                     'description': 'ISO 3166-1 alpha-2 country code.',
@@ -5073,6 +5184,78 @@ TABLE: ApiTable = {
             'required': ['data'],
             'properties': {'data': {'$ref': '#/$defs/User'}, 'meta': {'$ref': '#/$defs/DocumentMeta'}},
         },
+        'UserUpdateDocument': {
+            'type': 'object',
+            'description': 'A user after an update; `meta.email_verification` when the update started an email change.',
+            'required': ['data'],
+            'properties': {
+                'data': {'$ref': '#/$defs/User'},
+                'meta': {
+                    'type': 'object',
+                    'description': 'Top-level meta of the document, and the email change it started.',
+                    'properties': {
+                        'request_id': {
+                            'type': 'string',
+                            'description': "The request's id (as in the `X-Request-ID` header).",
+                            'examples': ['req-123'],
+                        },
+                        'timestamp': {'$ref': '#/$defs/Timestamp'},
+                        'version': {
+                            'type': 'string',
+                            'description': 'The API release that answered.',
+                            'examples': ['1.0.0'],
+                        },
+                        'email_verification': {'$ref': '#/$defs/EmailVerification'},
+                    },
+                },
+            },
+        },
+        'EmailVerification': {
+            'type': 'object',
+            'description': 'An email change waiting for its verification.',
+            'required': ['pending_email', 'expires_at'],
+            'properties': {
+                'pending_email': {
+                    'type': 'string',
+                    'format': 'email',
+                    'description': 'The new address; the account keeps its current one until verified.',
+                },
+                'expires_at': {'$ref': '#/$defs/Timestamp'},
+                'token': {
+                    'type': 'string',
+                    'description': 'Only in `kk sandbox` (a development aid): the token mailed to the new address.',
+                },
+            },
+        },
+        'EmailVerificationRequest': {
+            'type': 'object',
+            'description': 'The token of a pending email change.',
+            'required': ['data'],
+            'additionalProperties': False,
+            'properties': {
+                'data': {
+                    'type': 'object',
+                    'required': ['type', 'attributes'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'type': {'const': 'email_verification'},
+                        'attributes': {
+                            'type': 'object',
+                            'required': ['token'],
+                            'additionalProperties': False,
+                            'properties': {
+                                'token': {
+                                    'type': 'string',
+                                    'minLength': 1,
+                                    'maxLength': 200,
+                                    'pattern': '^[A-Za-z0-9_-]+$',
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
         'UserUpdateRequest': {
             'type': 'object',
             'description': "Changes to a user's profile.",
@@ -5091,9 +5274,9 @@ TABLE: ApiTable = {
                             'minProperties': 1,
                             'additionalProperties': False,
                             'properties': {
-                                'email': {'type': 'string', 'format': 'email'},
-                                'first_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
-                                'last_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
+                                'email': {'$ref': '#/$defs/Text', 'format': 'email'},
+                                'first_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
+                                'last_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
                                 'date_of_birth': {'type': ['string', 'null'], 'format': 'date'},
                                 'phone_number': {
                                     'type': ['string', 'null'],
@@ -5178,7 +5361,7 @@ TABLE: ApiTable = {
                             'additionalProperties': False,
                             'properties': {
                                 'language': {'type': 'string', 'pattern': '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$'},
-                                'timezone': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                                'timezone': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 64},
                                 'notifications': {
                                     'type': 'object',
                                     'additionalProperties': False,
@@ -5205,11 +5388,13 @@ TABLE: ApiTable = {
         },
         'EmergencyContact': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Whom to call in an emergency.',
             'required': ['name', 'phone_number'],
             'properties': {
-                'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
-                'relationship': {'type': 'string', 'maxLength': 50},
+                'name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                'relationship': {'$ref': '#/$defs/Text', 'maxLength': 50},
                 'phone_number': {'type': 'string', 'pattern': '^\\+[1-9][0-9]{6,14}$'},
             },
         },
@@ -5262,22 +5447,22 @@ TABLE: ApiTable = {
                                 'conditions': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'allergies': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'medications': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'goals': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'emergency_contact': {'oneOf': [{'$ref': '#/$defs/EmergencyContact'}, {'type': 'null'}]},
                             },
@@ -5597,7 +5782,7 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': 'string', 'maxLength': 2000},
+                                'notes': {'$ref': '#/$defs/Text', 'maxLength': 2000},
                                 'location': {'$ref': '#/$defs/Address'},
                             },
                         },
@@ -5633,10 +5818,13 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': ['string', 'null'], 'maxLength': 2000},
+                                'notes': {
+                                    'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}],
+                                    'maxLength': 2000,
+                                },
                                 'location': {'oneOf': [{'$ref': '#/$defs/Address'}, {'type': 'null'}]},
                                 'cancellation_reason': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'maxLength': 500,
                                     'description': 'Why the booking is cancelled (with `status` cancelled).',
                                 },
@@ -6008,7 +6196,7 @@ TABLE: ApiTable = {
                             'required': ['content'],
                             'additionalProperties': False,
                             'properties': {
-                                'content': {'type': 'string', 'minLength': 1, 'maxLength': 5000},
+                                'content': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 5000},
                                 'message_type': {
                                     'type': 'string',
                                     'description': 'Defaults to `text`; `file` and `image` messages are created by uploads, `system` by the platform.',
@@ -6259,7 +6447,7 @@ TABLE: ApiTable = {
                                     'items': {'$ref': '#/$defs/WebhookEventType'},
                                 },
                                 'secret': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'minLength': 16,
                                     'maxLength': 256,
                                     'writeOnly': True,

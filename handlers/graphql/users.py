@@ -197,7 +197,10 @@ async def resolve_update_profile(
     service = domain(info).get(UserService)
 
     async def run() -> dict[str, Any]:
-        return node(await service.update(viewer(info), input["userId"], changes))
+        # A new email only becomes pending (its token goes to that address; the sandbox
+        # shows it in REST updateUser's answer): see handlers.domain.email_change.
+        updated, _pending = await service.update(viewer(info), input["userId"], changes)
+        return node(updated)
 
     return await payload("user", run, invalid("updateUser", "user", changes))
 

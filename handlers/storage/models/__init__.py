@@ -27,7 +27,13 @@ from handlers.storage.models.practitioners import (
     ScheduleWindow,
     Service,
 )
-from handlers.storage.models.users import HealthProfile, HealthRecordShare, User, UserPreferences
+from handlers.storage.models.users import (
+    EmailChange,
+    HealthProfile,
+    HealthRecordShare,
+    User,
+    UserPreferences,
+)
 
 __all__ = [
     "Attachment",
@@ -37,6 +43,7 @@ __all__ = [
     "Booking",
     "Conversation",
     "ConversationParticipant",
+    "EmailChange",
     "HealthProfile",
     "HealthRecordShare",
     "IdempotencyKey",
