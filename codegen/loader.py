@@ -67,13 +67,19 @@ def read_uri(uri: str) -> Any:
 
 def load_document(source: str | Path) -> dict[str, Any]:
     """Parse, bundle and validate an OpenAPI document; raise SpecError naming the source."""
+    return load_spec(source)[0]
+
+
+def load_spec(source: str | Path) -> tuple[dict[str, Any], bool]:
+    """The document and whether it came from more than that one file (URL refs, other files)."""
     uri = source_uri(source)
     doc = read_uri(uri)
     if isinstance(doc, dict) and "swagger" in doc:
         raise SpecError(f"{source} " + SWAGGER2.format(src=source))
     if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith(("3.0", "3.1")):
         raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 document")
-    doc = bundle(doc, uri, read_uri)
+    bundled = bundle(doc, uri, read_uri)
+    several, doc = bundled is not doc, bundled
     doc = upgrade_dialects(doc, bounds=not doc["openapi"].startswith("3.0"))
     validator = get_validator_cls(doc)(SchemaPath.from_dict(doc))
     for e in validator.iter_errors():
@@ -82,7 +88,7 @@ def load_document(source: str | Path) -> dict[str, Any]:
             log.warning("%s: %s", source, e.message)
             continue
         raise SpecError(f"{source}: invalid OpenAPI at {where}: {e.message}") from e
-    return cast(dict[str, Any], doc)
+    return cast(dict[str, Any], doc), several
 
 
 def resolve(doc: dict[str, Any], node: Any) -> Any:

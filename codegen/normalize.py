@@ -32,6 +32,8 @@ def to_json_schema(node: Any, *, openapi30: bool) -> Any:
         out["examples"] = [node["example"]]
     if openapi30:
         _upgrade_30(out)
+    elif "nullable" in out:  # a 3.0 habit kept in 3.1 documents: their clients send null
+        _nullable(out)
     return out
 
 
@@ -97,13 +99,19 @@ def literal_braces(pattern: str) -> str:
     return "".join(out)
 
 
-def _upgrade_30(schema: dict[str, Any]) -> None:
-    if schema.pop("nullable", False):
-        if "type" in schema:
-            t = schema["type"]
-            schema["type"] = [*t, "null"] if isinstance(t, list) else [t, "null"]
+def _nullable(schema: dict[str, Any]) -> None:
+    if schema.pop("nullable", False) is True:
+        t = schema.get("type")
+        if isinstance(t, str):
+            schema["type"] = [t, "null"]
+        elif isinstance(t, list) and "null" not in t:
+            schema["type"] = [*t, "null"]
         if "enum" in schema and None not in schema["enum"]:
             schema["enum"] = [*schema["enum"], None]
+
+
+def _upgrade_30(schema: dict[str, Any]) -> None:
+    _nullable(schema)
     for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
         if schema.get(exclusive) is True and bound in schema:
             schema[exclusive] = schema.pop(bound)

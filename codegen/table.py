@@ -23,6 +23,9 @@ from server.types import (
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+# OpenAPI 3: header parameters with these names "SHALL be ignored" (content negotiation,
+# the request body's type and security have their own fields).
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 _VARIABLE = re.compile(r"\{([^{}]*)\}")
 log = logging.getLogger("kk.spec")
@@ -145,6 +148,8 @@ class _Builder:
         params: dict[tuple[str, str], ParameterSpec] = {}
         for node in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
             p = self.parameter(node)
+            if p["location"] == "header" and p["name"].lower() in IGNORED_HEADERS:
+                continue
             params[
                 (p["location"], p["name"].lower() if p["location"] == "header" else p["name"])
             ] = p
@@ -219,7 +224,7 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
             "examples": media.get("examples", {}),
         }
     info = doc.get("info") or {}
-    return {
+    table: ApiTable = {
         "title": str(info.get("title", "")),
         "version": str(info.get("version", "")),
         "base_path": base,
@@ -233,3 +238,8 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
             for name, scheme in ((doc.get("components") or {}).get("securitySchemes") or {}).items()
         },
     }
+    if isinstance(doc.get("x-error-format"), str):
+        table["error_format"] = doc["x-error-format"]
+    if doc.get("x-refuse-nul") is True:
+        table["refuse_nul"] = True
+    return table

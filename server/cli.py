@@ -127,7 +127,7 @@ def _build_or_exit(config: AppConfig) -> Built:
         raise click.ClickException(str(e)) from e
 
 
-def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
+def _run(config: AppConfig, host: str, port: int, workers: int, watch: bool = False) -> None:
     import uvicorn
 
     if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
@@ -156,7 +156,11 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
         "proxy_headers": False,
         "server_header": False,
     }
-    if workers > 1:
+    if watch:
+        from server.watch import run_watching
+
+        run_watching(config, common)
+    elif workers > 1:
         export_config(config)
         uvicorn.run("server.factory:app_from_env", factory=True, workers=workers, **common)
     else:
@@ -292,10 +296,21 @@ def sandbox(
 )
 @_serving_options
 @_mock_options
-@click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="OpenAPI file to mock.")
+@click.option(
+    "--spec",
+    help="OpenAPI 3.0/3.1 document to mock: a file or an http(s) URL; its `$ref`s may point "
+    "to other files or URLs.",
+)
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
 )
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Answer without looking for credentials (by default a request without the "
+    "credentials an operation declares gets its documented 401/403, as with Prism).",
+)
+@click.option("--watch", is_flag=True, help="Reload (and regenerate) when the spec file changes.")
 def mock(
     host: str,
     port: int,
@@ -309,18 +324,23 @@ def mock(
     seed_count: int | None,
     spec: str | None,
     graphql: str | None,
+    no_auth: bool,
+    watch: bool,
 ) -> None:
+    from server.watch import check_spec_source
+
     config = AppConfig(
         "mock",
-        spec=spec,
+        spec=check_spec_source(spec),
         graphql=graphql,
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
         options=_store_options(state, chaos, seed_count),
+        check_credentials=not no_auth,
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, watch=watch)
 
 
 @main.command(

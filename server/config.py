@@ -40,4 +40,7 @@ class Runtime:
     cors_origins: list[str] = field(default_factory=list)
     cors_origin_regex: str | None = None
     access_log: bool = True
+    # Without an authenticator: answer a request without the credentials its operation
+    # declares with the operation's 401/403, as Prism does (`kk mock`; server.presence).
+    check_credentials: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
