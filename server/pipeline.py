@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
+from server.documented import response_key
 from server.errorformats import ErrorRenderer, error_renderer
 from server.errors import ApiError, InternalError, NotAcceptable, Problem
 from server.identity import Identity, authorize, identify
@@ -126,6 +127,10 @@ def negotiate(op: Operation, runtime: Runtime) -> Step | None:
     op.produces = tuple(produced)
     if not produced:
         return None
+    if runtime.table.get("error_format", "problem") == "problem" and (
+        response_key(op.spec["responses"], 406) is None
+    ):
+        return None  # a 406 it does not document is no answer for this spec's clients
 
     @functools.lru_cache(maxsize=256)
     def accepts(accept: str) -> bool:
