@@ -8,7 +8,7 @@ PORT ?= 8000
 BUDGET ?= quick
 OUT_SUFFIX ?=
 
-.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets clean
+.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -88,6 +88,10 @@ fuzz: $(STAMP)
 
 diff: $(STAMP)
 	$(BIN)/kk diff
+
+# Every 3.0/3.1 document of @readme/oas-examples under kk mock + Schemathesis (make test: a smoke set)
+oas-examples: $(STAMP)
+	KK_OAS_EXAMPLES=all $(BIN)/pytest -q tests/anyspec/test_oas_examples.py -rxX
 
 test: regen-check lint type sdk-lint unit bench-smoke contract diff
 

@@ -7328,4 +7328,6 @@ TABLE: ApiTable = {
             'description': '`Authorization: Bearer <token>` with an access token issued by the OAuth flow (an RS256 JWT). Also accepts API keys for server-to-server communication (`Authorization: Bearer YOUR_API_KEY`); an API key carries the scopes it was created with.',
         },
     },
+    'error_format': 'jsonapi',
+    'refuse_nul': True,
 }

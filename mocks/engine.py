@@ -34,7 +34,7 @@ from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
 from mocks.store import Record, Store
 from mocks.webhooks import WebhookDispatcher
-from server.errors import InternalError, ServiceUnavailable, SpecError
+from server.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from server.events import Event, EventBus
 from server.pipeline import Handler
 from server.responses import Reply
@@ -45,6 +45,15 @@ from server.webhooks import WebhookSettings
 log = logging.getLogger("kk.mocks")
 RESET_PATH = "/__sandbox/reset"
 KINDS_WITH_STORE = frozenset({"read", "list", "create", "update", "delete", "action", "singleton"})
+
+
+def documented(spec: OperationSpec, status: int) -> bool:
+    """Whether the operation declares `status` (exactly, as `4XX`, or by a `default`)."""
+    code = str(status)
+    responses = spec["responses"]
+    if not responses:
+        return True
+    return code in responses or f"{code[0]}XX" in responses or "default" in responses
 
 
 def channel_of(event_type: str) -> str:
@@ -217,6 +226,17 @@ class MockEngine:
                 )
             if chaos:
                 self._maybe_fail(chaos)
+            try:
+                reply = await answer(request)
+            except ApiError as e:
+                if documented(spec, e.status):
+                    raise
+                reply = answers.static()  # what the store would say is not the spec's to say
+            if not documented(spec, reply.status) or not answers.fits(reply):
+                return answers.static()
+            return reply
+
+        async def answer(request: Request) -> Reply:
             rule = first_match(rules, request.params, request.body) if rules else None
             if kind is None:
                 if rule is not None:
@@ -227,6 +247,12 @@ class MockEngine:
             return await kind(ctx, request, rule)
 
         return handler
+
+    def error_answer(
+        self, spec: OperationSpec, key: str, status: int, error: ApiError, request_id: str
+    ) -> Reply | None:
+        """A body for an operation's documented error response (server.documented)."""
+        return self.context(spec).answers.error_body(key, status, error, request_id)
 
     def _size(self, ctx: OpContext, request: Request) -> int | None:
         lplan = ctx.listing

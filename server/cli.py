@@ -149,7 +149,9 @@ def _build_or_exit(config: AppConfig) -> Built:
         raise click.ClickException(str(e)) from e
 
 
-def _run(config: AppConfig, host: str, port: int, workers: int, network: Network) -> None:
+def _run(
+    config: AppConfig, host: str, port: int, workers: int, network: Network, watch: bool = False
+) -> None:
     import uvicorn
 
     config.docs, config.trusted_proxies = network.docs, network.trusted_proxies
@@ -183,7 +185,11 @@ def _run(config: AppConfig, host: str, port: int, workers: int, network: Network
         "server_header": False,
         **uvicorn_options(network),
     }
-    if workers > 1:
+    if watch:
+        from server.watch import run_watching
+
+        run_watching(config, common)
+    elif workers > 1:
         export_config(config)
         uvicorn.run("server.factory:app_from_env", factory=True, workers=workers, **common)
     else:
@@ -324,11 +330,22 @@ def sandbox(
 )
 @_serving_options
 @_mock_options
-@click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="OpenAPI file to mock.")
+@click.option(
+    "--spec",
+    help="OpenAPI 3.0/3.1 document to mock: a file or an http(s) URL; its `$ref`s may point "
+    "to other files or URLs.",
+)
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
 )
 @network_options
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Answer without looking for credentials (by default a request without the "
+    "credentials an operation declares gets its documented 401/403, as with Prism).",
+)
+@click.option("--watch", is_flag=True, help="Reload (and regenerate) when the spec file changes.")
 def mock(
     host: str,
     port: int,
@@ -345,10 +362,14 @@ def mock(
     spec: str | None,
     graphql: str | None,
     network: Network,
+    no_auth: bool,
+    watch: bool,
 ) -> None:
+    from server.watch import check_spec_source
+
     config = AppConfig(
         "mock",
-        spec=spec,
+        spec=check_spec_source(spec),
         graphql=graphql,
         seed=seed,
         validate_responses=validate_responses,
@@ -356,8 +377,36 @@ def mock(
         rate_limits=rate_limits,
         cors_origins=list(cors_origin),
         options=_store_options(state, chaos, seed_count, webhook_backoff),
+        check_credentials=not no_auth,
     )
-    _run(config, host, port, workers, network)
+    _run(config, host, port, workers, network, watch=watch)
+
+
+@main.command(
+    help="A validating reverse proxy: forward every request to --upstream, check requests and "
+    "answers against the spec, report what breaks it in the `sl-violations` header and the log."
+)
+@click.option("--upstream", required=True, help="Base URL of the API behind the proxy.")
+@click.option("--spec", default="spec/openapi.yaml", show_default=True, help="OpenAPI file or URL.")
+@click.option(
+    "--errors",
+    is_flag=True,
+    help="Answer a request that breaks the spec 422 (not forwarded) and an answer that breaks "
+    "it 502, instead of passing them on.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=4010, show_default=True, type=int, help="TCP port.")
+def proxy(upstream: str, spec: str, errors: bool, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.proxy import build_proxy
+
+    try:
+        app = build_proxy(spec, upstream, errors=errors)
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"kk proxy: http://{host}:{port} -> {upstream} ({spec})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 @main.command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import os
 import re
@@ -78,6 +79,9 @@ class AppConfig:
     trusted_proxies: str | None = None
     # Overrides of the WebSocket bounds (server.socketguard.SocketLimits; env KK_WS_*).
     sockets: dict[str, Any] = field(default_factory=dict)
+    # Without auth (mock mode): a request lacking the declared credentials gets the
+    # operation's documented 401/403, like Prism (`kk mock`, off with --no-auth).
+    check_credentials: bool = False
 
 
 @dataclass
@@ -197,22 +201,33 @@ def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
 
 def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, dict[str, Path]]:
     if config.spec is not None:
-        from codegen.loader import load_document
+        from codegen.loader import is_url, load_spec
         from codegen.table import build_table
 
+        doc, several = load_spec(config.spec)
         path = Path(config.spec)
+        if several or is_url(config.spec):  # served at /openapi.yaml as one document
+            path = _write_bundled(doc, Path(config.data_dir))
         files = {"openapi": path}
         if config.graphql:
             files["graphql"] = Path(config.graphql)
         if config.asyncapi:
             files["asyncapi"] = Path(config.asyncapi)
-        return build_table(load_document(path)), None, files
+        return build_table(doc), None, files
     table, protocols, spec_dir = _skeleton()
     files = {"openapi": spec_dir / "openapi.yaml"}
     for key, name in (("graphql", "schema.graphql"), ("asyncapi", "asyncapi.yaml")):
         if (spec_dir / name).exists():
             files[key] = spec_dir / name
     return table, protocols, files
+
+
+def _write_bundled(doc: dict[str, Any], data_dir: Path) -> Path:
+    raw = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    path = data_dir / "specs" / f"{hashlib.sha256(raw).hexdigest()[:16]}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    return path
 
 
 def load_table(config: AppConfig) -> ApiTable:
@@ -329,6 +344,7 @@ def build(config: AppConfig) -> Built:
         extras={"data_dir": Path(config.data_dir), "seed": config.seed, **config.options},
         docs=_docs_on(config),
         trusted_proxies=_trusted_proxies(config),
+        check_credentials=config.check_credentials,
     )
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
@@ -342,6 +358,9 @@ def build(config: AppConfig) -> Built:
         if mocking
         else None
     )
+    error_answer = getattr(fallback, "error_answer", None)
+    if error_answer is not None:  # bodies for the operations' documented errors
+        runtime.extras["error_answer"] = error_answer
     auth = _identity(config, runtime, fallback)
     # Frames per socket are a rate like the others: x100 when relaxed, unthrottled when off.
     rates = config.rate_limits or ("off" if config.mode == "mock" else "on")
