@@ -119,7 +119,8 @@ class TsTypes:
         extra = schema.get("additionalProperties")
         if not props:
             if isinstance(extra, dict):
-                return f"Record<string, {self.expr(extra, prefix, input_, depth + 1)}>"
+                # an index signature, not Record<>: a recursive alias may refer to itself only there
+                return f"{{ [key: string]: {self.expr(extra, prefix, input_, depth + 1)} }}"
             return "Record<string, unknown>"
         return self.object(schema, prefix, input_, depth)
 

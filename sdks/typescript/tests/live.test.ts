@@ -35,12 +35,15 @@ test("typed errors carry the JSON:API error objects", async () => {
   expect((invalid as UnprocessableEntityError).errors.map((e) => e.source?.pointer)).toContain("/data/attributes/duration");
 
   const slot = { practitionerId: "test_prac_123", scheduledAt: "2024-01-02T14:00:00Z", duration: 60, sessionType: "video_call" as const };
-  await client.bookings.create(slot);
+  const booked = await client.bookings.create(slot);
   const taken = await client.bookings.create(slot).catch((e: unknown) => e);
   expect(taken).toBeInstanceOf(ConflictError);
   expect((taken as ConflictError).code).toBe("BOOKING_CONFLICT");
 
-  await expect(client.webhooks.list()).rejects.toBeInstanceOf(PermissionDeniedError);
+  // the patient may cancel, not confirm: the practitioner confirms (the role table)
+  const refused = await client.bookings.update(booked.id, { status: "confirmed" }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(PermissionDeniedError);
+  expect((refused as PermissionDeniedError).code).toBe("INSUFFICIENT_PERMISSIONS");
 });
 
 test("pages iterate over every practitioner once", async () => {

@@ -255,7 +255,7 @@ export type Text = string;
  * Any JSON value whose text (every string and object key, at any depth) is `Text`: the extra
  * members an open request object may carry.
  */
-export type JsonValue = (boolean | number | null) | Text | Array<JsonValue> | (Record<string, JsonValue>);
+export type JsonValue = (boolean | number | null) | Text | Array<JsonValue> | ({ [key: string]: JsonValue });
 
 /**
  * Optional information about the calling client.
