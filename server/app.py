@@ -128,9 +128,15 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 if hasattr(result, "__await__"):
                     await result
 
+    if runtime.metrics:
+        from server.metrics import metrics_endpoint, worker_exit
+
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+        parts.shutdown.append(worker_exit)
     router = build_router(routes)
     router.lifespan_context = lifespan
-    app: Any = OperationRouter(parts.operations.values(), router)
+    operations = OperationRouter(parts.operations.values(), router)
+    app: Any = operations
     if runtime.rate_limiter is not None:
         from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
 
@@ -148,4 +154,17 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 expose_headers=EXPOSED_HEADERS,
             ),
         )
-    return RequestContext(app, log_requests=runtime.access_log)
+    if runtime.metrics:
+        from server.metrics import MetricsMiddleware
+
+        app = MetricsMiddleware(
+            app,
+            [(o.spec["method"], op_id) for op_id, o in parts.operations.items()],
+            operations.locate,
+        )
+    app = RequestContext(app, log_requests=runtime.access_log, trace_ids=runtime.tracing)
+    if runtime.tracing:
+        from server.tracing import instrument_app
+
+        app = instrument_app(app, runtime.extras.get("tracer_provider"))
+    return app

@@ -40,4 +40,8 @@ class Runtime:
     cors_origins: list[str] = field(default_factory=list)
     cors_origin_regex: str | None = None
     access_log: bool = True
+    # Prometheus /metrics and request metrics (server.metrics); OpenTelemetry traces
+    # (server.tracing) when an OTLP endpoint is configured or a tracer provider is given.
+    metrics: bool = False
+    tracing: bool = False
     extras: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.routing import Route, WebSocketRoute
 
+from server import tracing
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
@@ -55,6 +56,8 @@ class AppConfig:
     limits: dict[str, Any] = field(default_factory=dict)
     issuer: str | None = None
     audience: str | None = None
+    # Prometheus /metrics and request metrics: None = on, except in strict (`kk serve`).
+    metrics: bool | None = None
     # Bind the handler groups (server.plugins): None = in sandbox and strict, never in mock.
     # False keeps only `core` groups (sign-in): a pure mock of the rest, seeded.
     handlers: bool | None = None
@@ -244,6 +247,10 @@ def build(config: AppConfig) -> Built:
         ),
         extras={"data_dir": Path(config.data_dir), "seed": config.seed, **config.options},
     )
+    runtime.metrics = config.metrics if config.metrics is not None else mocking
+    if tracing.wanted(config.options):
+        runtime.tracing = True
+        tracing.setup(runtime.extras, f"kk-{config.mode}")
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
     use_handlers = config.handlers if config.handlers is not None else True

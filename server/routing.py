@@ -84,6 +84,12 @@ class OperationRouter:
     def match(self, path: str) -> tuple[PathEndpoint, dict[str, str]] | None:
         return _walk(self.root, path.strip("/").split("/"), 0, {})
 
+    def locate(self, method: str, path: str) -> str | None:
+        """The operationId of `method path`, None when no operation answers it."""
+        found = _walk(self.root, path.strip("/").split("/"), 0, {})
+        endpoint = found[0].methods.get(method) if found is not None else None
+        return endpoint.op.spec["operation_id"] if endpoint is not None else None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             found = self.match(scope["path"])

@@ -37,6 +37,7 @@ from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
 from handlers.domain.webhooks import pending
 from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
+from server import metrics, tracing
 from server.events import Event
 from server.webhooks import WebhookSettings
 
@@ -44,6 +45,11 @@ log = logging.getLogger("kk.webhooks")
 SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 43200.0)
 DEACTIVATE_AFTER = timedelta(days=3)
 BATCH = 20
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives naive datetimes back (stored in UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def envelope(event: OutboxEvent) -> bytes:
@@ -61,6 +67,7 @@ class Attempt:
 
     id: str
     webhook_id: str
+    event_id: str
     attempt: int
     event_type: str
     url: str
@@ -152,6 +159,8 @@ class DeliveryWorker:
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             events = list(await session.scalars(query))
+            oldest = events[0].created_at if events else None
+            metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
             if not events:
                 return False
             hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
@@ -199,6 +208,7 @@ class DeliveryWorker:
                     Attempt(
                         delivery.id,
                         hook.id,
+                        event.id,
                         delivery.attempt,
                         delivery.event_type,
                         hook.url,
@@ -213,15 +223,19 @@ class DeliveryWorker:
         headers = s.headers(a.secret, a.payload, a.event_type, a.id)
         started = time.perf_counter()
         status: int | None = None
-        try:
-            if self._client is None:
-                raise httpx.TransportError("the worker is stopped")
-            response = await self._client.post(a.url, content=a.payload, headers=headers)
-            status = response.status_code
-        except (httpx.HTTPError, OSError) as e:
-            log.info("webhook %s delivery %s attempt %d: %s", a.webhook_id, a.id, a.attempt, e)
-        took = int((time.perf_counter() - started) * 1000)
-        await self.record(a, status, took)
+        with tracing.delivery_span(a.event_id, a.event_type, a.url, a.attempt) as span:
+            try:
+                if self._client is None:
+                    raise httpx.TransportError("the worker is stopped")
+                response = await self._client.post(a.url, content=a.payload, headers=headers)
+                status = response.status_code
+                span.set_attribute("http.response.status_code", status)
+            except (httpx.HTTPError, OSError) as e:
+                log.info("webhook %s delivery %s attempt %d: %s", a.webhook_id, a.id, a.attempt, e)
+            took = int((time.perf_counter() - started) * 1000)
+            ok = status is not None and 200 <= status < 300
+            metrics.webhook_attempt(a.event_type, a.attempt, ok)
+            await self.record(a, status, took)
 
     async def record(self, a: Attempt, status: int | None, took: int) -> None:
         ok = status is not None and 200 <= status < 300

@@ -36,7 +36,7 @@ from server.types import ApiTable, Receive, Scope, Send
 
 ACCOUNT = "default"
 PER = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-EXEMPT = ("/healthz", "/docs", "/openapi.", "/__sandbox/")
+EXEMPT = ("/healthz", "/metrics", "/docs", "/openapi.", "/__sandbox/")
 ASGIApp = Any
 
 
