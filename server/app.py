@@ -131,7 +131,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     if runtime.metrics:
         from server.metrics import metrics_endpoint, worker_exit
 
-        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+        if runtime.extras.get("metrics_route", True):  # not with `kk serve --metrics-port`
+            routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
         parts.shutdown.append(worker_exit)
     router = build_router(routes)
     router.lifespan_context = lifespan

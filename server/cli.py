@@ -127,8 +127,16 @@ def _build_or_exit(config: AppConfig) -> Built:
         raise click.ClickException(str(e)) from e
 
 
-def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
+def _run(
+    config: AppConfig, host: str, port: int, workers: int, metrics_port: int | None = None
+) -> None:
     import uvicorn
+
+    metrics_on = config.metrics if config.metrics is not None else config.mode != "strict"
+    if workers > 1 and (metrics_on or metrics_port):
+        from server.metrics import prepare_multiprocess
+
+        prepare_multiprocess(Path(config.data_dir))
 
     if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
         config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
@@ -145,6 +153,11 @@ def _run(config: AppConfig, host: str, port: int, workers: int) -> None:
     )
     for note in built.runtime.extras.get("notes", []):
         click.echo(f"  {note}")
+    if metrics_port:
+        from server.metrics import serve_separately
+
+        serve_separately(host, metrics_port)
+        click.echo(f"  metrics: http://{host}:{metrics_port}/metrics")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -389,6 +402,20 @@ def seed_database(config: AppConfig) -> int:
     show_default=True,
     help="Signing keys, identity store and, without DATABASE_URL, the SQLite database.",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=False,
+    envvar="KK_METRICS",
+    show_default=True,
+    help="Serve Prometheus metrics at /metrics on the API port [env KK_METRICS].",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    envvar="KK_METRICS_PORT",
+    help="Serve /metrics on this port instead, apart from the API [env KK_METRICS_PORT].",
+)
 def serve(
     host: str,
     port: int,
@@ -398,6 +425,8 @@ def serve(
     log_requests: bool | None,
     rate_limits: str | None,
     data_dir: str,
+    metrics: bool,
+    metrics_port: int | None,
 ) -> None:
     config = AppConfig(
         "strict",
@@ -406,8 +435,11 @@ def serve(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
+        # counted in any case with --metrics-port; shown on the API port only with --metrics
+        metrics=metrics or metrics_port is not None,
+        options={"metrics_route": metrics},
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, metrics_port)
 
 
 @main.command(

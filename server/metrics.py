@@ -12,8 +12,10 @@ children of every operation are bound at start-up (`MetricsMiddleware.__init__`)
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -24,6 +26,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from starlette.requests import Request
 from starlette.responses import Response
@@ -105,6 +108,26 @@ def exposition() -> bytes:
 
 async def metrics_endpoint(request: Request) -> Response:
     return Response(exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def prepare_multiprocess(data_dir: Path) -> Path:
+    """A fresh PROMETHEUS_MULTIPROC_DIR under `data_dir` for the workers about to start (the
+    files of an earlier run would be summed in otherwise)."""
+    path = data_dir / "prometheus"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def serve_separately(host: str, port: int) -> None:
+    """/metrics on its own port, from this (the supervising) process, in a thread."""
+    path = os.environ.get(MULTIPROC_ENV)
+    registry = REGISTRY
+    if path:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path)  # type: ignore[no-untyped-call]
+    start_http_server(port, host, registry=registry)
 
 
 def worker_exit() -> None:
