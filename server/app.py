@@ -27,6 +27,11 @@ EXPOSED_HEADERS = [
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
     "X-RateLimit-Window",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Deprecation",
+    "Sunset",
+    "Link",
     "Retry-After",
     "Location",
 ]
