@@ -443,7 +443,8 @@ def serve(
 
 
 @main.command(
-    help="List every operation: method, path, scopes, rate-limit class and who answers it."
+    help="List every operation: method, path, scopes, rate-limit class, who answers it and "
+    "its deprecation (sunset date, successor)."
 )
 @click.option(
     "--mode",
@@ -452,8 +453,11 @@ def serve(
     show_default=True,
     help="Which server to describe.",
 )
-def routes(mode: str) -> None:
-    built = _build_or_exit(AppConfig(mode))  # type: ignore[arg-type]
+@click.option("--spec", default=None, help="An OpenAPI file to describe instead of spec/.")
+def routes(mode: str, spec: str | None) -> None:
+    from server.deprecation import describe
+
+    built = _build_or_exit(AppConfig(mode, spec=spec))  # type: ignore[arg-type]
     rows = []
     for op_id, op in built.parts.operations.items():
         scopes = sorted({s for req in op.spec["security"] for v in req.values() for s in v})
@@ -466,12 +470,15 @@ def routes(mode: str) -> None:
                 " ".join(scopes) or "-",
                 op.spec["rate_limit"],
                 answer,
+                describe(op.spec),
             )
         )
-    rows.insert(0, ("METHOD", "PATH", "OPERATION", "SCOPES", "RATE CLASS", "ANSWERED BY"))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    rows.insert(
+        0, ("METHOD", "PATH", "OPERATION", "SCOPES", "RATE CLASS", "ANSWERED BY", "DEPRECATION")
+    )
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
-        click.echo("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])
+        click.echo(("  ".join(r[i].ljust(widths[i]) for i in range(6)) + "  " + r[6]).rstrip())
 
 
 @main.command(

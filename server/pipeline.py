@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
+from server.deprecation import deprecation
 from server.errorformats import ErrorRenderer, error_renderer
 from server.errors import ApiError, InternalError, NotAcceptable, Problem
 from server.identity import Identity, authorize, identify
@@ -287,6 +288,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
 
 PIPELINE: list[StepFactory] = [
+    deprecation,  # first: its headers go on every answer, errors too
     authenticate,
     rate_limit,
     authorization,
