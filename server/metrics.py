@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +160,18 @@ class _Bound:
 class MetricsMiddleware:
     """Counts and times every HTTP request; tracks open WebSocket connections.
 
-    `operations` are (method, operationId) pairs and `locate(method, path)` names the
-    operation a request is for (the operation router's match), else None; other routes
-    are labelled by their route template, unmatched paths as `unmatched`.
+    `operations` are (method, operationId) pairs. The operation router leaves the matched
+    path's endpoints in `scope["kk.path"]` (its `methods` map a method to an endpoint whose
+    `op.spec` names the operation), so nothing is routed twice; other routes are labelled by
+    their route template, unmatched paths as `unmatched`. A request refused before routing
+    (the account rate limit's 429) is located with `locate(method, path)`, the router's.
     """
 
     def __init__(
         self,
         app: Any,
         operations: Iterable[tuple[str, str]],
-        locate: Any,
+        locate: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self.app = app
         self.locate = locate
@@ -195,11 +197,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            self._bound(scope).observe(status, time.perf_counter() - started)
+            self._bound(scope, status).observe(status, time.perf_counter() - started)
 
-    def _bound(self, scope: Scope) -> _Bound:
+    def _bound(self, scope: Scope, status: int) -> _Bound:
         method = scope["method"]
-        op_id = self.locate(method, scope["path"])
+        path = scope.get("kk.path")
+        endpoint = path.methods.get(method) if path is not None else None
+        op_id = endpoint.op.spec["operation_id"] if endpoint is not None else None
+        if op_id is None and status == 429 and self.locate is not None:
+            op_id = self.locate(method, scope["path"])
         if op_id is not None:
             found = self.bound.get((method, op_id))
             if found is not None:

@@ -86,7 +86,7 @@ class OperationRouter:
 
     def locate(self, method: str, path: str) -> str | None:
         """The operationId of `method path`, None when no operation answers it."""
-        found = _walk(self.root, path.strip("/").split("/"), 0, {})
+        found = self.match(path)
         endpoint = found[0].methods.get(method) if found is not None else None
         return endpoint.op.spec["operation_id"] if endpoint is not None else None
 
@@ -95,6 +95,7 @@ class OperationRouter:
             found = self.match(scope["path"])
             if found is not None:
                 scope["path_params"] = found[1]
+                scope["kk.path"] = found[0]  # for what observes the request (server.metrics)
                 await found[0](scope, receive, send)
                 return
         await self.fallback(scope, receive, send)
