@@ -32,6 +32,7 @@ EXPOSED_HEADERS = [
     "Deprecation",
     "Sunset",
     "Link",
+    "Content-Language",
     "Retry-After",
     "Location",
 ]
