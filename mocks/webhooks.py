@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mocks.store import Record
+from server import metrics, tracing
 from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
@@ -167,13 +168,17 @@ class WebhookDispatcher:
             headers = s.headers(secret, payload, event_type, did)
             started = time.perf_counter()
             status: int | None = None
-            try:
-                response = await self._client().post(url, content=payload, headers=headers)
-                status = response.status_code
-            except (httpx.HTTPError, OSError) as e:
-                log.info("webhook %s delivery %s attempt %d: %s", wid, did, attempt, e)
+            # a task started by the request: the span joins its trace through the context
+            with tracing.delivery_span(did, event_type, url, attempt) as span:
+                try:
+                    response = await self._client().post(url, content=payload, headers=headers)
+                    status = response.status_code
+                    span.set_attribute("http.response.status_code", status)
+                except (httpx.HTTPError, OSError) as e:
+                    log.info("webhook %s delivery %s attempt %d: %s", wid, did, attempt, e)
             took = int((time.perf_counter() - started) * 1000)
             ok = status is not None and 200 <= status < 300
+            metrics.webhook_attempt(event_type, attempt, ok)
             wait = self.backoff(attempt) if not ok and attempt < s.attempts else None
             await self._update(did, attempt, status, took, ok, wait)
             if wait is None:

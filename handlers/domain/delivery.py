@@ -159,6 +159,7 @@ class DeliveryWorker:
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             events = list(await session.scalars(query))
+            # how long the oldest waiting event has waited; 0 once a round drains the outbox
             oldest = events[0].created_at if events else None
             metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
             if not events:
@@ -170,6 +171,8 @@ class DeliveryWorker:
                         if event.type in hook.events:
                             session.add(pending(hook.id, event.id, event.type, event.created_at))
                 event.dispatched_at = now
+        if len(events) < 100:
+            metrics.outbox_lag(0.0)
         return len(events) == 100
 
     async def claim(self) -> list[Attempt]:

@@ -25,6 +25,7 @@ from tests.engine import client
 from tests.handlers.conftest import NOW
 from tests.handlers.test_bookings import bearer, booking
 from tests.handlers.test_webhooks import URL, admin, hook
+from tests.server.test_metrics import samples, value
 
 pytestmark = pytest.mark.anyio
 
@@ -75,8 +76,10 @@ async def test_a_booking_creation_is_one_trace_of_server_database_and_delivery_s
                     "/v1/bookings", json=booking(), headers=bearer(built, "test_user_123")
                 )
             assert created.status_code == 201, created.text
-        worker.open()
-        assert await worker.run_once() >= 1
+            before = samples((await c.get("/metrics")).text)
+            worker.open()
+            assert await worker.run_once() >= 1
+            after = samples((await c.get("/metrics")).text)
     finally:
         await worker.stop()
         await domain.db.close()
@@ -113,3 +116,11 @@ async def test_a_booking_creation_is_one_trace_of_server_database_and_delivery_s
         orjson.loads(r.getMessage()) for r in caplog.records if "/v1/bookings" in r.getMessage()
     ]
     assert line["trace_id"] == format(trace_id, "032x")
+    # the same delivery, counted
+    done = dict(event="booking.created", outcome="succeeded")
+    assert (
+        value(after, "kk_webhook_deliveries_total", **done)
+        - value(before, "kk_webhook_deliveries_total", **done)
+        >= 1
+    )
+    assert value(after, "kk_outbox_lag_seconds") == 0  # nothing left waiting
