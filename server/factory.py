@@ -269,6 +269,8 @@ def build(config: AppConfig) -> Built:
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
     parts.startup.append(bus.start)
+    if runtime.tracing and "tracer_provider" not in config.options:  # ours: flush spans at exit
+        parts.shutdown.append(runtime.extras["tracer_provider"].shutdown)
     parts.shutdown.append(bus.close)
     for kind, into in (("startups", parts.startup), ("shutdowns", parts.shutdown)):
         into.extend(functools.partial(hook, runtime) for hook in hooks(groups, kind))
