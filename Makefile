@@ -8,7 +8,7 @@ PORT ?= 8000
 BUDGET ?= quick
 OUT_SUFFIX ?=
 
-.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff graphiql clean
+.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-graphiql:
-	@test -d tools/graphiql/node_modules/graphiql || (cd tools/graphiql && npm ci --no-audit --no-fund --loglevel=error) \
-		|| echo "GraphiQL assets not installed: /graphql shows the basic offline console instead"
+# Swagger UI and GraphiQL are committed under server/static/; this re-copies them from the
+# pinned npm packages (tools/vendor-assets/package.json) after a pin changes.
+vendor-assets:
+	$(PY) tools/vendor-assets/vendor.py
 
-sandbox: $(STAMP) graphiql
+sandbox: $(STAMP)
 	$(BIN)/kk sandbox --host $(HOST) --port $(PORT)
 
 spectral:
@@ -49,7 +50,7 @@ regen-check: $(STAMP)
 	$(BIN)/kk generate --check
 
 # The unit suite in parallel (pytest-xdist, one worker per core); `pytest --lf` reruns failures.
-unit: $(STAMP) spectral graphiql sdks
+unit: $(STAMP) spectral sdks
 	$(BIN)/pytest -q -n auto
 
 # kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
@@ -88,7 +89,11 @@ fuzz: $(STAMP)
 diff: $(STAMP)
 	$(BIN)/kk diff
 
+# Every 3.0/3.1 document of @readme/oas-examples under kk mock + Schemathesis (make test: a smoke set)
+oas-examples: $(STAMP)
+	KK_OAS_EXAMPLES=all $(BIN)/pytest -q tests/anyspec/test_oas_examples.py -rxX
+
 test: regen-check lint type sdk-lint unit bench-smoke contract diff
 
 clean:
-	rm -rf $(VENV) .kk tools/spectral/node_modules tools/graphiql/node_modules sdks/typescript/node_modules
+	rm -rf $(VENV) .kk tools/spectral/node_modules tools/vendor-assets/node_modules sdks/typescript/node_modules

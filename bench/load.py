@@ -28,8 +28,11 @@ def next_slot_base() -> int:
     return next(_slot_bases) * 10_000_000
 
 
-def slot(base: int, n: int) -> bytes:
-    at = datetime.datetime.fromtimestamp(_SLOT_EPOCH + base + n, datetime.UTC)
+def slot(base: int, n: int, step: int = 1) -> bytes:
+    """The n-th slot of a load run: `step` seconds apart (hour-long bookings need 3600; then
+    the run's slots start base / 100 steps after 2030, as bench/wrk/post_booking.lua's)."""
+    offset = base + n if step == 1 else (base // 100 + n) * step
+    at = datetime.datetime.fromtimestamp(_SLOT_EPOCH + offset, datetime.UTC)
     return at.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
 
@@ -42,6 +45,7 @@ class Request:
     lua: str
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    slot_step: int = 1  # seconds between the slots of successive requests (see slot())
 
     def raw(self, host: str, token: str) -> bytes:
         lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}"]
@@ -57,7 +61,7 @@ def once(url: str, request: Request, token: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
         headers = {k: v.replace("$TOKEN", token) for k, v in request.headers}
-        body = request.body.replace(SLOT, slot(next_slot_base(), 0))
+        body = request.body.replace(SLOT, slot(next_slot_base(), 0, request.slot_step))
         path = request.path.replace("{n}", str(next_slot_base() // 10_000))
         conn.request(request.method, path, body=body or None, headers=headers)
         answer = conn.getresponse()
@@ -159,7 +163,9 @@ def run_python(
     """
     host, port = url.removeprefix("http://").split(":")
     raw = request.raw(f"{host}:{port}", token)
-    return asyncio.run(_drive(host, int(port), raw, duration, warmup, connections, expect_2xx))
+    return asyncio.run(
+        _drive(host, int(port), raw, duration, warmup, connections, expect_2xx, request.slot_step)
+    )
 
 
 async def _drive(
@@ -170,6 +176,7 @@ async def _drive(
     warmup: float,
     connections: int,
     expect_2xx: bool,
+    step: int = 1,
 ) -> Measured:
     latencies: list[float] = []
     counts = {"unexpected": 0, "errors": 0}
@@ -187,7 +194,7 @@ async def _drive(
                 t0 = time.perf_counter()
                 if t0 >= stop_at:
                     return
-                writer.write(vary(raw, base, next(slots)))
+                writer.write(vary(raw, base, next(slots), step))
                 status = await _read_response(reader)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:
@@ -214,10 +221,10 @@ async def _drive(
     )
 
 
-def vary(raw: bytes, base: int, n: int) -> bytes:
+def vary(raw: bytes, base: int, n: int, step: int = 1) -> bytes:
     """Request bytes with this request's slot and page (see SLOT, `{n}` in a path)."""
     if SLOT in raw:
-        raw = raw.replace(SLOT, slot(base, n))
+        raw = raw.replace(SLOT, slot(base, n, step))
     if b"{n}" in raw:
         raw = raw.replace(b"{n}", str(base // 10_000 + n).encode(), 1)
     return raw

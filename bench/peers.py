@@ -46,6 +46,45 @@ def ensure_prism(log: bool = True) -> Path:
     return binary
 
 
+# The GraphQL anchor (bench/node/graphql_tools.mjs), pinned like Prism.
+GRAPHQL_TOOLS = {
+    "graphql": "16.15.0",
+    "@graphql-tools/schema": "10.1.5",
+    "@graphql-tools/mock": "9.1.14",
+    "graphql-http": "1.23.1",
+}
+
+
+def ensure_graphql_tools(install: bool = True) -> Path | None:
+    """The node_modules' directory with GRAPHQL_TOOLS (installed with npm once), or None
+    when they are missing and installing is not allowed (the smoke run never downloads)."""
+    if all(installed_version(name) == v for name, v in GRAPHQL_TOOLS.items()):
+        return NODE_DIR
+    if not install:
+        return None
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        raise RuntimeError("node and npm are needed for the GraphQL anchor (apt-get install npm)")
+    print(f"installing {', '.join(GRAPHQL_TOOLS)} into {NODE_DIR} ...", flush=True)
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    packages = [f"{name}@{version}" for name, version in GRAPHQL_TOOLS.items()]
+    subprocess.run(
+        ["npm", "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund"]
+        + ["--loglevel=error", *packages],
+        check=True,
+    )
+    return NODE_DIR
+
+
+def installed_version(package: str) -> str | None:
+    manifest = NODE_DIR / "node_modules" / package / "package.json"
+    if not manifest.exists():
+        return None
+    import orjson
+
+    version = orjson.loads(manifest.read_bytes()).get("version")
+    return str(version) if version else None
+
+
 def installed_prism_version() -> str | None:
     manifest = NODE_DIR / "node_modules" / "@stoplight" / "prism-cli" / "package.json"
     if not manifest.exists():
@@ -93,8 +132,12 @@ def versions(wrk: str | None, with_prism: bool) -> dict[str, str]:
     if wrk:
         done = subprocess.run([wrk, "--version"], capture_output=True, text=True)
         out["wrk"] = (done.stdout or done.stderr).split("[")[0].replace("wrk", "").strip()
-    if with_prism:
-        out["prism"] = installed_prism_version() or "-"
+    for name in GRAPHQL_TOOLS:
+        if installed_version(name):
+            out[name] = installed_version(name) or "-"
+    if with_prism or installed_version("graphql"):
+        if with_prism:
+            out["prism"] = installed_prism_version() or "-"
         node = shutil.which("node")
         if node:
             out["node"] = subprocess.run(

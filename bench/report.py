@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios import SCENARIOS
+from bench.scenarios import REAL_SCENARIOS, REAL_SIDES, SCENARIOS
 
 BEGIN = "<!-- bench/run.py: begin (generated, do not edit by hand) -->"
 END = "<!-- bench/run.py: end -->"
@@ -44,13 +44,16 @@ def _num(node: Any, *keys: str) -> float | None:
     return float(node) if isinstance(node, int | float) else None
 
 
-def run_ratios(results: Results, scenario: str, key: str) -> list[float]:
-    """kk/Prism of one metric, per run: both were measured minutes apart under the same load."""
+def run_ratios(
+    results: Results, scenario: str, key: str, a: str = "kk", b: str = "prism"
+) -> list[float]:
+    """a/b (kk/Prism) of one metric, per run: both were measured minutes apart under the
+    same load."""
     out = []
     for run in results["runs"]:
         got = ratio(
-            _num(run["scenarios"], scenario, "kk", key),
-            _num(run["scenarios"], scenario, "prism", key),
+            _num(run["scenarios"], scenario, a, key),
+            _num(run["scenarios"], scenario, b, key),
         )
         if got is not None:
             out.append(got)
@@ -84,7 +87,7 @@ def http_table(results: Results) -> list[str]:
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in SCENARIOS:
-        if not any(s.name in run["scenarios"] for run in results["runs"]):
+        if s.sides or not any(s.name in run["scenarios"] for run in results["runs"]):
             continue
         kk = [side(results, s.name, "kk", k) for k in ("rps", "p50_ms", "p99_ms")]
         pr = [side(results, s.name, "prism", k) for k in ("rps", "p50_ms", "p99_ms")]
@@ -98,6 +101,52 @@ def http_table(results: Results) -> list[str]:
             f"{_f(side(results, s.name, 'prism', 'body_bytes'), '.0f')} |"
         )
     return rows
+
+
+def real_table(results: Results) -> list[str]:
+    """Issue 14: the real handlers and kk mock (and the GraphQL anchor), same request bytes."""
+    present = [
+        s for s in REAL_SCENARIOS if any(s.name in run["scenarios"] for run in results["runs"])
+    ]
+    if not present:
+        return []
+    heads = " | ".join(f"{title} req/s (p50 / p99 ms)" for title in REAL_SIDES.values())
+    rows = [
+        f"| scenario | {heads} | sandbox/mock | serve/sandbox | body bytes (sandbox) |",
+        "|---|" + "--:|" * (len(REAL_SIDES) + 3),
+    ]
+    for s in present:
+        cells = []
+        for who in REAL_SIDES:
+            rps, p50, p99 = (side(results, s.name, who, k) for k in ("rps", "p50_ms", "p99_ms"))
+            cells.append("–" if rps is None else f"{_f(rps)} ({_f(p50, '.1f')} / {_f(p99, '.1f')})")
+        title = s.title + (f" ({status(results, s.name)})" if status(results, s.name) else "")
+        rows.append(
+            f"| {title} | {' | '.join(cells)} "
+            f"| {_f(median(run_ratios(results, s.name, 'rps', 'sandbox', 'mock')), '.2f')} "
+            f"| {_f(median(run_ratios(results, s.name, 'rps', 'serve_pg', 'sandbox')), '.2f')} "
+            f"| {_f(side(results, s.name, 'sandbox', 'body_bytes'), '.0f')} |"
+        )
+    return rows
+
+
+def _worst_p99(results: Results) -> list[float]:
+    """Per run, the highest p99 (ms) of the real handlers over the issue 14 scenarios."""
+    out = []
+    for run in results["runs"]:
+        values = [
+            _num(run["scenarios"], s.name, who, "p99_ms")
+            for s in REAL_SCENARIOS
+            for who in ("sandbox", "serve_pg")
+        ]
+        found = [v for v in values if v is not None]
+        if found:
+            out.append(max(found))
+    return out
+
+
+def _rps(scenario: str, a: str, b: str) -> Callable[[Results], list[float]]:
+    return lambda r: run_ratios(r, scenario, "rps", a, b)
 
 
 def server_table(results: Results) -> list[str]:
@@ -168,16 +217,63 @@ TARGETS: tuple[Check, ...] = (
 )
 
 
+REAL_TARGETS: tuple[Check, ...] = (
+    ("sandbox GET list ≥ ⅓ of kk mock", _rps("real_list", "sandbox", "mock"), "×", 1 / 3, True),
+    ("sandbox GET one ≥ ½ of kk mock", _rps("real_one", "sandbox", "mock"), "×", 0.5, True),
+    (
+        "sandbox user's bookings ≥ ½ of kk mock",
+        _rps("real_user_bookings", "sandbox", "mock"),
+        "×",
+        0.5,
+        True,
+    ),
+    (
+        "sandbox POST booking ≥ ⅓ of kk mock",
+        _rps("real_post_booking", "sandbox", "mock"),
+        "×",
+        1 / 3,
+        True,
+    ),
+    *(
+        (
+            f"serve PG 2 workers within 2× of SQLite: {name}",
+            _rps(name, "serve_pg", "sandbox"),
+            "×",
+            0.5,
+            True,
+        )
+        for name in ("real_list", "real_one", "real_user_bookings", "real_post_booking")
+    ),
+    (
+        "GraphQL: kk mock ≥ @graphql-tools/mock",
+        _rps("real_graphql", "mock", "graphql_tools"),
+        "×",
+        1.0,
+        True,
+    ),
+    (
+        "GraphQL: sandbox ≥ @graphql-tools/mock",
+        _rps("real_graphql", "sandbox", "graphql_tools"),
+        "×",
+        1.0,
+        True,
+    ),
+    ("p99 ≤ 50 ms (worst real-path scenario)", _worst_p99, " ms", 50.0, False),
+)
+
+
 def _meets(value: float, bound: float, at_least: bool) -> bool:
     return value >= bound if at_least else value <= bound
 
 
-def target_table(results: Results) -> list[str]:
+def target_table(
+    results: Results, targets: tuple[Check, ...] = TARGETS, what: str = "kk/Prism"
+) -> list[str]:
     rows = [
-        "| target | kk/Prism: median of the runs (range) | met | runs meeting it |",
+        f"| target | {what}: median of the runs (range) | met | runs meeting it |",
         "|---|--:|:-:|--:|",
     ]
-    for name, measure, unit, bound, at_least in TARGETS:
+    for name, measure, unit, bound, at_least in targets:
         values = measure(results)
 
         value = median(values)
@@ -238,6 +334,16 @@ def render(results: Results) -> str:
         "",
         *target_table(results),
     ]
+    real = real_table(results)
+    if real:
+        lines += [
+            "",
+            "### The real handlers side by side with kk mock (issue 14)",
+            "",
+            *real,
+            "",
+            *target_table(results, REAL_TARGETS, "ratio"),
+        ]
     ws = ws_lines(results)
     if ws:
         lines += ["", "### WebSocket fan-out (`/ws`, channel `bookings`; kk only)", "", *ws]

@@ -27,7 +27,13 @@ from typing import Any  # noqa: E402
 import orjson  # noqa: E402
 
 from bench.load import Measured, Request, once, run_python, run_wrk  # noqa: E402
-from bench.peers import PRISM_VERSION, ensure_prism, ensure_wrk, versions  # noqa: E402
+from bench.peers import (  # noqa: E402
+    PRISM_VERSION,
+    ensure_graphql_tools,
+    ensure_prism,
+    ensure_wrk,
+    versions,
+)
 from bench.report import write_results  # noqa: E402
 from bench.scenarios import ALL, SCENARIOS, WS_FANOUT, Scenario  # noqa: E402
 from bench.servers import (  # noqa: E402
@@ -36,8 +42,10 @@ from bench.servers import (  # noqa: E402
     Probe,
     Running,
     ServerSpec,
+    graphql_tools,
     kk_mock,
     kk_sandbox,
+    kk_serve_postgres,
     prism,
     start,
 )
@@ -53,6 +61,18 @@ def options(argv: list[str] | None) -> argparse.Namespace:
         "--smoke", action="store_true", help="~1 s per scenario, one run, never installs wrk"
     )
     p.add_argument("--no-prism", action="store_true", help="kk alone (no Prism install)")
+    p.add_argument(
+        "--serve-pg",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure `kk serve` on a throwaway PostgreSQL + Redis (default: yes; smoke: no)",
+    )
+    p.add_argument(
+        "--graphql-tools",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the @graphql-tools/mock anchor (installed with npm; smoke: only if installed)",
+    )
     p.add_argument("--scenarios", nargs="+", choices=ALL, default=list(ALL), metavar="NAME")
     p.add_argument("--duration", type=float, help="seconds measured per scenario (10; smoke 1)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per scenario (3; smoke 0)")
@@ -73,6 +93,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     a.runs = a.runs or (1 if a.smoke else 3)
     a.ws_clients = a.ws_clients or (5 if a.smoke else 50)
     a.write = (not a.smoke) if a.write is None else a.write
+    a.serve_pg = (not a.smoke) if a.serve_pg is None else a.serve_pg
     return a
 
 
@@ -83,7 +104,13 @@ class Pending(RuntimeError):
 class Bench:
     """One benchmark session: the servers of the current run and everything measured."""
 
-    def __init__(self, args: argparse.Namespace, wrk: str | None, prism_bin: Path | None) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        wrk: str | None,
+        prism_bin: Path | None,
+        node_dir: Path | None = None,
+    ) -> None:
         self.args = args
         self.wrk = wrk
         self.specs: dict[str, ServerSpec] = {
@@ -91,13 +118,17 @@ class Bench:
             "kk_w2": kk_mock(workers=2),
             "sandbox": kk_sandbox(),
         }
+        if args.serve_pg:
+            self.specs["serve_pg"] = kk_serve_postgres(workers=2)
         if prism_bin is not None:
             self.specs["prism"] = prism(prism_bin)
             self.specs["prism_dynamic"] = prism(prism_bin, dynamic=True)
+        if node_dir is not None:
+            self.specs["graphql_tools"] = graphql_tools(node_dir)
         self.running: dict[str, Running] = {}
         # Peak RSS of each server before the first write: POSTs grow the sandbox's store.
         self.reads_rss: dict[str, float] = {}
-        self.token = "bench"
+        self.jwt = "bench"  # a signed-in sandbox user's access token (scenario "auth")
         self.notes: list[str] = []
 
     def server(self, key: str) -> Running:
@@ -107,7 +138,7 @@ class Bench:
             print(f"    first 200 after {self.running[key].startup_s:.2f} s", flush=True)
             if key == "sandbox":
                 try:
-                    self.token = sandbox_token(self.running[key].url)
+                    self.jwt = sandbox_token(self.running[key].url)
                 except Exception as e:  # the sandbox may have no OAuth server (yet)
                     raise Pending(f"no sandbox token ({e})") from e
         return self.running[key]
@@ -129,6 +160,8 @@ class Bench:
         return seen
 
     def measure(self, scenario: Scenario, who: str, key: str) -> dict[str, Any]:
+        if key not in self.specs:
+            return {"status": f"pending: {key} not in this run (see --help)"}
         try:
             srv = self.server(key)
         except Pending as e:
@@ -142,8 +175,9 @@ class Bench:
             scenario.request.lua,
             scenario.request.headers,
             scenario.request.body,
+            scenario.request.slot_step,
         )
-        token = self.token if key == "sandbox" else "bench"
+        token = self.jwt if scenario.name == "auth" else srv.token
         try:
             got, body = once(srv.url, request, token)
         except OSError as e:
@@ -169,11 +203,11 @@ class Bench:
             m = run_python(srv.url, request, connections=a.connections, **common)
         out = asdict(m)
         out["body_bytes"] = len(body)
-        out["status"] = (
-            "ok"
-            if m.requests and not m.unexpected
-            else (f"failed: {m.unexpected} unexpected statuses of {m.requests}")
-        )
+        out["status"] = "ok"
+        if m.unexpected:
+            out["status"] = f"failed: {m.unexpected} unexpected statuses of {m.requests}"
+        elif not m.requests:  # the first answer was checked; none came within the time
+            out["status"] = f"pending: no answer completed within {a.duration:g} s"
         return out
 
     def one_run(self, index: int) -> dict[str, Any]:
@@ -185,15 +219,15 @@ class Bench:
             if scenario.request.method != "GET":
                 for key, running in self.running.items():
                     self.reads_rss.setdefault(key, running.peak_rss_mb())
-            sides = [("kk", scenario.kk)]
-            if scenario.prism and scenario.prism in self.specs:
+            sides = list(scenario.sides) or [("kk", scenario.kk)]
+            if not scenario.sides and scenario.prism and scenario.prism in self.specs:
                 sides.append(("prism", scenario.prism))
             if index % 2:
                 sides.reverse()  # alternate who goes first
             result: dict[str, Any] = {}
             for who, key in sides:
                 result[who] = self.measure(scenario, who, key)
-                print(f"  {scenario.name:<15} {who:<5} {summary(result[who])}", flush=True)
+                print(f"  {scenario.name:<18} {who:<13} {summary(result[who])}", flush=True)
             states = [r["status"] for r in result.values() if r["status"] != "ok"]
             result["status"] = "; ".join(states) or "ok"
             run["scenarios"][scenario.name] = result
@@ -231,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         if wrk is None and args.load == "wrk":
             raise SystemExit("wrk is not available")
     prism_bin = None if args.no_prism else ensure_prism()
-    bench = Bench(args, wrk, prism_bin)
+    node_dir = ensure_graphql_tools(install=not args.smoke) if args.graphql_tools else None
+    bench = Bench(args, wrk, prism_bin, node_dir)
     if wrk is None:
         bench.notes.append(
             "wrk was not available: the Python load generator ran instead; its "

@@ -33,14 +33,27 @@ class Scenario:
     expect: int  # the status both sides must answer
     rest: bool = True  # path under the REST base; False: absolute (/graphql)
     note: str = ""
+    # (who, server key) measured side by side; empty: ("kk", kk) and ("prism", prism)
+    sides: tuple[tuple[str, str], ...] = ()
 
 
 def get(path: str, lua: str = "get.lua", *extra: tuple[str, str]) -> Request:
     return Request("GET", path, lua, (ACCEPT, BEARER, *extra))
 
 
-def post(path: str, lua: str, body: str) -> Request:
-    return Request("POST", path, lua, (JSON, ACCEPT, BEARER), _body(body))
+def post(path: str, lua: str, body: str, slot_step: int = 1) -> Request:
+    return Request("POST", path, lua, (JSON, ACCEPT, BEARER), _body(body), slot_step)
+
+
+# Issue 14: the real handlers (`kk sandbox` on SQLite, `kk serve` on PostgreSQL + Redis with
+# two workers) side by side with `kk mock` on the same request bytes.
+REAL = (("mock", "kk"), ("sandbox", "sandbox"), ("serve_pg", "serve_pg"))
+REAL_SIDES = {
+    "mock": "kk mock",
+    "sandbox": "kk sandbox (SQLite)",
+    "serve_pg": "kk serve (PostgreSQL, 2 workers)",
+    "graphql_tools": "@graphql-tools/mock",
+}
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -140,6 +153,58 @@ SCENARIOS: tuple[Scenario, ...] = (
         note="`kk mock --workers 2`",
     ),
 )
+
+REAL_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "real_list",
+        "GET /practitioners?limit=20",
+        get("/practitioners?limit=20"),
+        "kk",
+        None,
+        200,
+        sides=REAL,
+    ),
+    Scenario(
+        "real_one",
+        "GET one practitioner",
+        get("/practitioners/prac_123"),
+        "kk",
+        None,
+        200,
+        sides=REAL,
+    ),
+    Scenario(
+        "real_user_bookings",
+        "GET a user's bookings",
+        get("/users/test_user_123/bookings"),
+        "kk",
+        None,
+        200,
+        sides=REAL,
+    ),
+    Scenario(
+        "real_graphql",
+        "GraphQL SearchPractitioners (first: 20)",
+        post("/graphql", "graphql_search.lua", "graphql_search.json"),
+        "kk",
+        None,
+        200,
+        rest=False,
+        sides=(*REAL, ("graphql_tools", "graphql_tools")),
+        note="the reference's query; the anchor mocks a page of 20 on spec/schema.graphql",
+    ),
+    Scenario(
+        "real_post_booking",
+        "POST /bookings (a new slot each request)",
+        post("/bookings", "post_booking.lua", "booking_valid.json", slot_step=3600),
+        "kk",
+        None,
+        201,
+        sides=REAL,
+        note="hour-long bookings an hour apart: the handlers refuse overlapping ones",
+    ),
+)
+SCENARIOS = SCENARIOS + REAL_SCENARIOS
 
 WS_FANOUT = "ws_fanout"
 ALL = (*(s.name for s in SCENARIOS), WS_FANOUT)

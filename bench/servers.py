@@ -6,13 +6,19 @@ processes this module started: the server and its workers.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,17 +42,34 @@ def kk_command() -> list[str]:
 
 
 @dataclass(frozen=True)
+class Backing:
+    """What a server found started for it: environment variables and the bearer to send."""
+
+    env: dict[str, str]
+    token: str | None = None
+
+
+# Services a server needs before it starts (a database, a key), given its fresh data dir;
+# stopped when the block ends.
+BackingFactory = Callable[[Path], AbstractContextManager[Backing]]
+
+
+@dataclass(frozen=True)
 class ServerSpec:
-    """How to start one server; `{port}` in argv is replaced by a free port."""
+    """How to start one server; `{port}` in argv is replaced by a free port, `{data}` by a
+    fresh data directory (deleted when the server stops)."""
 
     name: str
     argv: tuple[str, ...]
     base: str  # path prefix of the REST API on this server ("/v1" for kk, "" for Prism)
     env: tuple[tuple[str, str], ...] = ()
     probe: str | None = None  # absolute path to probe instead of base + Probe.path
+    token: str = "bench"  # the bearer every scenario sends (unless the backing names one)
+    backing: BackingFactory | None = None
 
-    def command(self, port: int) -> list[str]:
-        return [a.replace("{port}", str(port)) for a in self.argv]
+    def command(self, port: int, data: Path | None = None) -> list[str]:
+        out = [a.replace("{port}", str(port)) for a in self.argv]
+        return [a.replace("{data}", str(data)) for a in out] if data else out
 
 
 def kk_mock(workers: int = 1) -> ServerSpec:
@@ -57,12 +80,42 @@ def kk_mock(workers: int = 1) -> ServerSpec:
     return ServerSpec(name, tuple(argv), "/v1")
 
 
+# Published on purpose (handlers/oauth.py): `kk sandbox`'s test API key, acting as test_user_123.
+SANDBOX_API_KEY = "kk_test_sandbox_key_for_local_development_only"
+
+
 def kk_sandbox() -> ServerSpec:
     """`kk sandbox` with rate limits off: the spec's search class allows 100 requests a
-    minute, so a load test would otherwise measure 429s. Everything else is the sandbox."""
+    minute, so a load test would otherwise measure 429s. Everything else is the sandbox, on
+    a fresh SQLite database each start (bookings of earlier runs would take the slots)."""
     argv = [*kk_command(), "sandbox", "--host", "127.0.0.1", "--port", "{port}"]
-    argv += ["--rate-limits", "off", "--data-dir", str(CACHE / "sandbox")]
-    return ServerSpec("kk sandbox --rate-limits off", tuple(argv), "/v1", probe="/healthz")
+    argv += ["--rate-limits", "off", "--data-dir", "{data}"]
+    return ServerSpec(
+        "kk sandbox --rate-limits off",
+        tuple(argv),
+        "/v1",
+        probe="/healthz",
+        token=SANDBOX_API_KEY,
+    )
+
+
+def kk_serve_postgres(workers: int = 2) -> ServerSpec:
+    """`kk serve` on a throwaway PostgreSQL + Redis (seeded, an API key acting as the test
+    user), rate limits off and no request log, as the sandbox runs."""
+    from bench.backing import postgres_and_redis
+
+    argv = [*kk_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    argv += ["--workers", str(workers), "--rate-limits", "off", "--no-log-requests"]
+    argv += ["--data-dir", "{data}"]
+    name = f"kk serve PostgreSQL+Redis --workers {workers} --rate-limits off"
+    return ServerSpec(name, tuple(argv), "/v1", probe="/healthz", backing=postgres_and_redis)
+
+
+def graphql_tools(node_dir: Path) -> ServerSpec:
+    """The GraphQL anchor: @graphql-tools/mock + graphql-http on spec/schema.graphql."""
+    script = ROOT / "bench" / "node" / "graphql_tools.mjs"
+    argv = ("node", str(script), "{port}", str(ROOT / "spec" / "schema.graphql"), str(node_dir))
+    return ServerSpec("@graphql-tools/mock + graphql-http", argv, "", probe="/healthz")
 
 
 def prism(binary: Path, dynamic: bool = False) -> ServerSpec:
@@ -81,6 +134,8 @@ class Running:
     startup_s: float
     log: Path
     startup_cpu_s: float = 0.0  # CPU time of the process tree at the first 200
+    token: str = "bench"
+    cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @property
     def url(self) -> str:
@@ -91,13 +146,14 @@ class Running:
         return sum(_vmhwm_kb(pid) for pid in _tree(self.proc.pid)) / 1024
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        with self.cleanup:  # then the backing services and the data dir
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=5)
 
 
 @dataclass
@@ -111,24 +167,35 @@ class Probe:
 def start(spec: ServerSpec, probe: Probe) -> Running:
     port = free_port()
     CACHE.mkdir(parents=True, exist_ok=True)
-    log = CACHE / f"{spec.name.split()[0]}-{port}.log"
+    log = CACHE / f"{re.sub(r'[^A-Za-z0-9]+', '-', spec.name.split()[0]).strip('-')}-{port}.log"
+    cleanup = contextlib.ExitStack()
+    data = Path(tempfile.mkdtemp(prefix="data-", dir=CACHE))
+    cleanup.callback(shutil.rmtree, data, True)
+    token = spec.token
     # The servers run the code of the tree this bench lives in, whatever .venv has installed.
     env = {**os.environ, "PYTHONPATH": str(ROOT), **dict(spec.env)}
-    started = time.perf_counter()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            spec.command(port),
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Running(spec, proc, port, 0.0, log)
+    with cleanup:
+        if spec.backing is not None:
+            backing = cleanup.enter_context(spec.backing(data))
+            env.update(backing.env)
+            token = backing.token or token
+        started = time.perf_counter()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                spec.command(port, data),
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        cleanup = cleanup.pop_all()  # from here on, Running.stop() cleans up
+    running = Running(spec, proc, port, 0.0, log, token=token, cleanup=cleanup)
     path = spec.probe or spec.base + probe.path
     while True:
         if proc.poll() is not None:
+            running.stop()
             raise RuntimeError(f"{spec.name} exited ({proc.returncode}); see {log}")
         if _status(port, path, probe.headers) == 200:
             running.startup_s = time.perf_counter() - started

@@ -10,6 +10,7 @@ from graphql.language import ListValueNode, StringValueNode
 from server.errors import SpecError
 
 SCOPES_DIRECTIVE = "requiresScopes"
+MIRRORS_DIRECTIVE = "mirrors"
 ROOTS = ("Query", "Mutation", "Subscription")
 
 
@@ -31,9 +32,22 @@ def _scopes(field: Any) -> list[str]:
     return []
 
 
+def _mirrors(field: Any) -> str | None:
+    """The REST operationId of `@mirrors(operation: ...)` on a field, if any."""
+    node = field.ast_node
+    for directive in getattr(node, "directives", None) or []:
+        if directive.name.value != MIRRORS_DIRECTIVE:
+            continue
+        for arg in directive.arguments:
+            if arg.name.value == "operation" and isinstance(arg.value, StringValueNode):
+                return arg.value.value
+    return None
+
+
 def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
     objects: dict[str, list[str]] = {}
     scopes: dict[str, list[str]] = {}
+    mirrors: dict[str, str] = {}
     for name, t in sorted(schema.type_map.items()):
         if name.startswith("__") or not isinstance(t, GraphQLObjectType):
             continue
@@ -42,5 +56,8 @@ def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
             needed = _scopes(field)
             if needed or name in ROOTS:
                 scopes[f"{name}.{field_name}"] = needed
+            operation = _mirrors(field)
+            if operation is not None:
+                mirrors[f"{name}.{field_name}"] = operation
     roots = {r: objects.get(r, []) for r in ROOTS}
-    return {"roots": roots, "objects": objects, "scopes": scopes}
+    return {"roots": roots, "objects": objects, "scopes": scopes, "mirrors": mirrors}

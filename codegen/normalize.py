@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from server.errors import SpecError
@@ -31,16 +32,86 @@ def to_json_schema(node: Any, *, openapi30: bool) -> Any:
         out["examples"] = [node["example"]]
     if openapi30:
         _upgrade_30(out)
+    elif "nullable" in out:  # a 3.0 habit kept in 3.1 documents: their clients send null
+        _nullable(out)
     return out
 
 
-def _upgrade_30(schema: dict[str, Any]) -> None:
-    if schema.pop("nullable", False):
-        if "type" in schema:
-            t = schema["type"]
-            schema["type"] = [*t, "null"] if isinstance(t, list) else [t, "null"]
+def upgrade_dialects(node: Any, *, bounds: bool = True) -> Any:
+    """A copy of `node` in 2020-12 terms: boolean `exclusiveMinimum`/`exclusiveMaximum` (draft-04,
+    the dialect of OpenAPI 3.0 and of 3.1 schemas declaring it with `$schema` or
+    `jsonSchemaDialect`) become numeric bounds, and per-schema `$schema` goes: everything is
+    compiled as 2020-12. `bounds=False` (OpenAPI 3.0, whose validator wants draft-04) keeps the
+    bounds and only escapes literal braces in patterns."""
+    if isinstance(node, list):
+        return [upgrade_dialects(n, bounds=bounds) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        k: upgrade_dialects(v, bounds=bounds)
+        for k, v in node.items()
+        if not bounds or k not in ("$schema", "jsonSchemaDialect")
+    }
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = literal_braces(out["pattern"])
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if not bounds:
+            break
+        if out.get(exclusive) is True and bound in out:
+            out[exclusive] = out.pop(bound)
+        elif out.get(exclusive) is False:
+            del out[exclusive]
+    return out
+
+
+_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
+
+
+def literal_braces(pattern: str) -> str:
+    """`pattern` with braces that are not quantifiers escaped: ECMA-262 without the unicode
+    flag (what OpenAPI 3.0 documents are written for) reads `{abc}` as text; Rust's and
+    Python's engines want `\\{abc\\}`."""
+    if "{" not in pattern and "}" not in pattern:
+        return pattern
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        elif c == "{" and not in_class:
+            m = _QUANTIFIER.match(pattern, i)
+            if m is not None and i > 0:
+                out.append(m.group())
+                i = m.end()
+                continue
+            c = "\\{"
+        elif c == "}" and not in_class:
+            c = "\\}"
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _nullable(schema: dict[str, Any]) -> None:
+    if schema.pop("nullable", False) is True:
+        t = schema.get("type")
+        if isinstance(t, str):
+            schema["type"] = [t, "null"]
+        elif isinstance(t, list) and "null" not in t:
+            schema["type"] = [*t, "null"]
         if "enum" in schema and None not in schema["enum"]:
             schema["enum"] = [*schema["enum"], None]
+
+
+def _upgrade_30(schema: dict[str, Any]) -> None:
+    _nullable(schema)
     for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
         if schema.get(exclusive) is True and bound in schema:
             schema[exclusive] = schema.pop(bound)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, cast
 from urllib.parse import urlparse
 
@@ -21,6 +23,35 @@ from server.types import (
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+# OpenAPI 3: header parameters with these names "SHALL be ignored" (content negotiation,
+# the request body's type and security have their own fields).
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+_VARIABLE = re.compile(r"\{([^{}]*)\}")
+log = logging.getLogger("kk.spec")
+
+
+def derived_operation_id(method: str, path: str) -> str:
+    """`get_pets_petId` for GET /pets/{petId}: what an operation without an id is called."""
+    words = [_UNSAFE.sub("_", part).strip("_") for part in path.split("/")]
+    return "_".join([method.lower(), *(w for w in words if w)])
+
+
+def server_path(server: Any) -> str:
+    """The path part of a Server Object's URL, variables filled with their defaults.
+
+    Any URL form: absolute, relative (`/v1`, `v1`), templated (`{scheme}://host/{base}/`).
+    """
+    if not isinstance(server, dict):
+        return ""
+    variables = server.get("variables") or {}
+
+    def fill(m: re.Match[str]) -> str:
+        var = variables.get(m.group(1))
+        return str(var.get("default", "")) if isinstance(var, dict) else ""
+
+    path = urlparse(_VARIABLE.sub(fill, str(server.get("url") or "/"))).path.strip("/")
+    return "/" + path if path else ""
 
 
 class _Builder:
@@ -113,12 +144,12 @@ class _Builder:
     def operation(
         self, path: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str
     ) -> OperationSpec:
-        op_id = op.get("operationId")
-        if not op_id:
-            raise SpecError(f"{method.upper()} {path}: every operation needs an operationId")
+        op_id = op.get("operationId") or derived_operation_id(method, path)
         params: dict[tuple[str, str], ParameterSpec] = {}
         for node in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
             p = self.parameter(node)
+            if p["location"] == "header" and p["name"].lower() in IGNORED_HEADERS:
+                continue
             params[
                 (p["location"], p["name"].lower() if p["location"] == "header" else p["name"])
             ] = p
@@ -149,9 +180,19 @@ class _Builder:
 
 
 def _base_path(servers: Any, default: str) -> str:
-    if not servers:
+    if not servers or not isinstance(servers, list):
         return default
-    return urlparse(str(servers[0].get("url", "/"))).path.rstrip("/")
+    return server_path(servers[0])
+
+
+def _unique(op_id: str, taken: dict[str, OperationSpec]) -> str:
+    if op_id not in taken:
+        return op_id
+    n = 2
+    while f"{op_id}_{n}" in taken:
+        n += 1
+    log.warning("operationId %r is used more than once; one is served as %s_%d", op_id, op_id, n)
+    return f"{op_id}_{n}"
 
 
 def build_table(doc: dict[str, Any]) -> ApiTable:
@@ -167,8 +208,7 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
                 continue
             op = item[method]
             spec = b.operation(path, method, item, op, _base_path(op.get("servers"), item_base))
-            if spec["operation_id"] in operations:
-                raise SpecError(f"duplicate operationId {spec['operation_id']!r}")
+            spec["operation_id"] = _unique(spec["operation_id"], operations)
             operations[spec["operation_id"]] = spec
     defs = {
         name: b.schema(s)
@@ -185,8 +225,10 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
             "schema": media.get("schema", {}),
             "examples": media.get("examples", {}),
         }
+        if post.get("x-required-scopes"):
+            webhooks[event]["scopes"] = [str(s) for s in post["x-required-scopes"]]
     info = doc.get("info") or {}
-    return {
+    table: ApiTable = {
         "title": str(info.get("title", "")),
         "version": str(info.get("version", "")),
         "base_path": base,
@@ -200,3 +242,8 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
             for name, scheme in ((doc.get("components") or {}).get("securitySchemes") or {}).items()
         },
     }
+    if isinstance(doc.get("x-error-format"), str):
+        table["error_format"] = doc["x-error-format"]
+    if doc.get("x-refuse-nul") is True:
+        table["refuse_nul"] = True
+    return table

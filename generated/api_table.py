@@ -905,7 +905,7 @@ TABLE: ApiTable = {
                     },
                     'content': {
                         'application/json': {
-                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'schema': {'$ref': '#/$defs/UserUpdateDocument'},
                             'examples': {
                                 'updated': {
                                     'data': {
@@ -971,6 +971,95 @@ TABLE: ApiTable = {
                                     'attributes': {'phone_number': '+14155550123', 'date_of_birth': '1992-07-14'},
                                 },
                                 'meta': {'client_version': '1.0.0', 'platform': 'web'},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        'verifyUserEmail': {
+            'operation_id': 'verifyUserEmail',
+            'method': 'POST',
+            'path': '/v1/users/{user_id}/email/verify',
+            'tag': 'users',
+            'summary': 'Verify a new email address',
+            'parameters': [_S1, _S2],
+            'responses': {
+                '200': {
+                    'description': 'The user, with the new address.',
+                    'headers': {
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/UserDocument'},
+                            'examples': {
+                                'verified': {
+                                    'data': {
+                                        'id': 'user_123',
+                                        'type': 'user',
+                                        'attributes': {
+                                            'email': 'new.address@example.com',
+                                            'first_name': 'John',
+                                            'last_name': 'Smith',
+                                            'date_of_birth': '1990-01-01',
+                                            'phone_number': '+1234567890',
+                                            'user_type': 'patient',
+                                            'verified': True,
+                                            'created_at': '2024-01-01T00:00:00Z',
+                                            'updated_at': '2024-01-02T10:00:00Z',
+                                        },
+                                    },
+                                    'meta': {
+                                        'request_id': 'req_124',
+                                        'timestamp': '2024-01-02T10:00:00Z',
+                                        'version': '1.2.0',
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '409': _S11,
+                '422': _S12,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
+            'rate_limit': 'default',
+            'extensions': {'x-owner': {'user': 'user_id', 'bypass': ['admin:users', 'admin:platform']}},
+            'request_body': {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': {'$ref': '#/$defs/EmailVerificationRequest'},
+                        'examples': {
+                            'token': {
+                                'data': {
+                                    'type': 'email_verification',
+                                    'attributes': {'token': '3q2-7wEXAMPLEtokenEXAMPLEtokenEXAMPLEtok'},
+                                },
                             },
                         },
                     },
@@ -2054,7 +2143,7 @@ TABLE: ApiTable = {
                                     'attributes': {
                                         'practitioner_id': 'prac_123',
                                         'service_id': 'service_123',
-                                        'scheduled_at': '2024-01-01T10:00:00Z',
+                                        'scheduled_at': '2024-01-01T11:00:00Z',
                                         'duration': 60,
                                         'session_type': 'video_call',
                                         'notes': 'First session, interested in stress management',
@@ -2508,7 +2597,18 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/confirm',
             'tag': 'payments',
             'summary': 'Confirm a payment',
-            'parameters': [_S22, _S2, _S17],
+            'parameters': [
+                {
+                    'name': 'intent_id',
+                    'location': 'path',
+                    'required': True,
+                    'style': 'simple',
+                    'explode': False,
+                    'schema': {'$ref': '#/$defs/PaymentIntentId', 'examples': ['pi_456']},
+                },
+                _S2,
+                _S17,
+            ],
             'responses': {
                 '200': {
                     'description': 'The payment succeeded.',
@@ -3562,7 +3662,7 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
             'extensions': {},
         },
@@ -3657,7 +3757,7 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
             'extensions': {
                 'x-mock-webhook': {
@@ -3667,6 +3767,8 @@ TABLE: ApiTable = {
                         'event': 'X-KlearKarma-Event',
                         'delivery': 'X-KlearKarma-Delivery',
                     },
+                    'bypass': ['admin:platform'],
+                    'schedule': [60, 300, 1800, 7200, 43200],
                 },
             },
             'request_body': {
@@ -3747,9 +3849,9 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'deleteWebhook': {
             'operation_id': 'deleteWebhook',
@@ -3790,9 +3892,9 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {},
+            'extensions': {'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']}},
         },
         'listWebhookDeliveries': {
             'operation_id': 'listWebhookDeliveries',
@@ -3894,9 +3996,12 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-webhook': 'deliveries'},
+            'extensions': {
+                'x-mock-webhook': 'deliveries',
+                'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']},
+            },
         },
         'redeliverWebhookDelivery': {
             'operation_id': 'redeliverWebhookDelivery',
@@ -3977,9 +4082,12 @@ TABLE: ApiTable = {
                 '500': _S9,
                 '503': _S10,
             },
-            'security': [{'oauth2': ['admin:platform']}, {'bearerAuth': ['admin:platform']}],
+            'security': [{'oauth2': []}, {'bearerAuth': []}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-webhook': 'redeliver'},
+            'extensions': {
+                'x-mock-webhook': 'redeliver',
+                'x-owner': {'resource': 'webhook', 'id': 'webhook_id', 'bypass': ['admin:platform']},
+            },
         },
         'executeBatch': {
             'operation_id': 'executeBatch',
@@ -4848,8 +4956,13 @@ TABLE: ApiTable = {
         },
         'DeliveryStatus': {
             'type': 'string',
-            'description': 'The outcome of a webhook delivery attempt.',
-            'enum': ['pending', 'succeeded', 'failed'],
+            'description': 'Where a webhook delivery stands: `pending` (not attempted yet), `succeeded` (a 2xx), `failed` (retried while attempts remain), `refused` (the target is not allowed: never connected to, never retried).',
+            'enum': ['pending', 'succeeded', 'failed', 'refused'],
+        },
+        'AttemptStatus': {
+            'type': 'string',
+            'description': 'The outcome of one delivery attempt: `sending` (in flight), `interrupted` (the server stopped before recording its outcome; the delivery is made again under the same id), `succeeded`, `failed` or `refused`.',
+            'enum': ['sending', 'interrupted', 'succeeded', 'failed', 'refused'],
         },
         'RefundStatus': {
             'type': 'string',
@@ -4959,12 +5072,32 @@ TABLE: ApiTable = {
                 'next': {'type': ['string', 'null'], 'format': 'uri-reference'},
             },
         },
+        'Text': {
+            'type': 'string',
+            'pattern': '^[^\\x00]*$',
+            'description': 'Text in a request: any Unicode string without the NUL character U+0000, which PostgreSQL cannot store. The server refuses text with U+0000 anywhere in a request body (strings and object keys, at any depth) with 400 `VALIDATION_ERROR` naming its pointer; request text fields use this schema so clients and fuzzers know it.',
+        },
+        'JsonValue': {
+            'description': 'Any JSON value whose text (every string and object key, at any depth) is `Text`: the extra members an open request object may carry.',
+            'anyOf': [
+                {'type': ['boolean', 'number', 'null']},
+                {'$ref': '#/$defs/Text'},
+                {'type': 'array', 'items': {'$ref': '#/$defs/JsonValue'}},
+                {
+                    'type': 'object',
+                    'propertyNames': {'$ref': '#/$defs/Text'},
+                    'additionalProperties': {'$ref': '#/$defs/JsonValue'},
+                },
+            ],
+        },
         'RequestMeta': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Optional information about the calling client.',
             'properties': {
-                'client_version': {'type': 'string', 'maxLength': 50, 'examples': ['1.0.0']},
-                'platform': {'type': 'string', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
+                'client_version': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['1.0.0']},
+                'platform': {'$ref': '#/$defs/Text', 'maxLength': 50, 'examples': ['web', 'ios', 'android']},
             },
         },
         'ResourceIdentifier': {
@@ -4987,13 +5120,15 @@ TABLE: ApiTable = {
         },
         'Address': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'A postal address.',
             'properties': {
-                'line1': {'type': 'string', 'maxLength': 200},
-                'line2': {'type': ['string', 'null'], 'maxLength': 200},
-                'city': {'type': 'string', 'maxLength': 100},
-                'region': {'type': 'string', 'maxLength': 100},
-                'postal_code': {'type': 'string', 'maxLength': 20},
+                'line1': {'$ref': '#/$defs/Text', 'maxLength': 200},
+                'line2': {'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}], 'maxLength': 200},
+                'city': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'region': {'$ref': '#/$defs/Text', 'maxLength': 100},
+                'postal_code': {'$ref': '#/$defs/Text', 'maxLength': 20},
                 'country': {
                     'type': 'string',
                     'description': 'ISO 3166-1 alpha-2 country code.',
@@ -5049,6 +5184,78 @@ TABLE: ApiTable = {
             'required': ['data'],
             'properties': {'data': {'$ref': '#/$defs/User'}, 'meta': {'$ref': '#/$defs/DocumentMeta'}},
         },
+        'UserUpdateDocument': {
+            'type': 'object',
+            'description': 'A user after an update; `meta.email_verification` when the update started an email change.',
+            'required': ['data'],
+            'properties': {
+                'data': {'$ref': '#/$defs/User'},
+                'meta': {
+                    'type': 'object',
+                    'description': 'Top-level meta of the document, and the email change it started.',
+                    'properties': {
+                        'request_id': {
+                            'type': 'string',
+                            'description': "The request's id (as in the `X-Request-ID` header).",
+                            'examples': ['req-123'],
+                        },
+                        'timestamp': {'$ref': '#/$defs/Timestamp'},
+                        'version': {
+                            'type': 'string',
+                            'description': 'The API release that answered.',
+                            'examples': ['1.0.0'],
+                        },
+                        'email_verification': {'$ref': '#/$defs/EmailVerification'},
+                    },
+                },
+            },
+        },
+        'EmailVerification': {
+            'type': 'object',
+            'description': 'An email change waiting for its verification.',
+            'required': ['pending_email', 'expires_at'],
+            'properties': {
+                'pending_email': {
+                    'type': 'string',
+                    'format': 'email',
+                    'description': 'The new address; the account keeps its current one until verified.',
+                },
+                'expires_at': {'$ref': '#/$defs/Timestamp'},
+                'token': {
+                    'type': 'string',
+                    'description': 'Only in `kk sandbox` (a development aid): the token mailed to the new address.',
+                },
+            },
+        },
+        'EmailVerificationRequest': {
+            'type': 'object',
+            'description': 'The token of a pending email change.',
+            'required': ['data'],
+            'additionalProperties': False,
+            'properties': {
+                'data': {
+                    'type': 'object',
+                    'required': ['type', 'attributes'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'type': {'const': 'email_verification'},
+                        'attributes': {
+                            'type': 'object',
+                            'required': ['token'],
+                            'additionalProperties': False,
+                            'properties': {
+                                'token': {
+                                    'type': 'string',
+                                    'minLength': 1,
+                                    'maxLength': 200,
+                                    'pattern': '^[A-Za-z0-9_-]+$',
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
         'UserUpdateRequest': {
             'type': 'object',
             'description': "Changes to a user's profile.",
@@ -5067,9 +5274,9 @@ TABLE: ApiTable = {
                             'minProperties': 1,
                             'additionalProperties': False,
                             'properties': {
-                                'email': {'type': 'string', 'format': 'email'},
-                                'first_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
-                                'last_name': {'type': 'string', 'minLength': 1, 'maxLength': 100},
+                                'email': {'$ref': '#/$defs/Text', 'format': 'email'},
+                                'first_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
+                                'last_name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 100},
                                 'date_of_birth': {'type': ['string', 'null'], 'format': 'date'},
                                 'phone_number': {
                                     'type': ['string', 'null'],
@@ -5154,7 +5361,7 @@ TABLE: ApiTable = {
                             'additionalProperties': False,
                             'properties': {
                                 'language': {'type': 'string', 'pattern': '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$'},
-                                'timezone': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                                'timezone': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 64},
                                 'notifications': {
                                     'type': 'object',
                                     'additionalProperties': False,
@@ -5181,11 +5388,13 @@ TABLE: ApiTable = {
         },
         'EmergencyContact': {
             'type': 'object',
+            'propertyNames': {'$ref': '#/$defs/Text'},
+            'additionalProperties': {'$ref': '#/$defs/JsonValue'},
             'description': 'Whom to call in an emergency.',
             'required': ['name', 'phone_number'],
             'properties': {
-                'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
-                'relationship': {'type': 'string', 'maxLength': 50},
+                'name': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                'relationship': {'$ref': '#/$defs/Text', 'maxLength': 50},
                 'phone_number': {'type': 'string', 'pattern': '^\\+[1-9][0-9]{6,14}$'},
             },
         },
@@ -5238,22 +5447,22 @@ TABLE: ApiTable = {
                                 'conditions': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'allergies': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'medications': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'goals': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
                                 },
                                 'emergency_contact': {'oneOf': [{'$ref': '#/$defs/EmergencyContact'}, {'type': 'null'}]},
                             },
@@ -5573,7 +5782,7 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': 'string', 'maxLength': 2000},
+                                'notes': {'$ref': '#/$defs/Text', 'maxLength': 2000},
                                 'location': {'$ref': '#/$defs/Address'},
                             },
                         },
@@ -5609,10 +5818,13 @@ TABLE: ApiTable = {
                                     'maximum': 480,
                                 },
                                 'session_type': {'$ref': '#/$defs/SessionType'},
-                                'notes': {'type': ['string', 'null'], 'maxLength': 2000},
+                                'notes': {
+                                    'anyOf': [{'$ref': '#/$defs/Text'}, {'type': 'null'}],
+                                    'maxLength': 2000,
+                                },
                                 'location': {'oneOf': [{'$ref': '#/$defs/Address'}, {'type': 'null'}]},
                                 'cancellation_reason': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'maxLength': 500,
                                     'description': 'Why the booking is cancelled (with `status` cancelled).',
                                 },
@@ -5984,7 +6196,7 @@ TABLE: ApiTable = {
                             'required': ['content'],
                             'additionalProperties': False,
                             'properties': {
-                                'content': {'type': 'string', 'minLength': 1, 'maxLength': 5000},
+                                'content': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 5000},
                                 'message_type': {
                                     'type': 'string',
                                     'description': 'Defaults to `text`; `file` and `image` messages are created by uploads, `system` by the platform.',
@@ -6186,7 +6398,7 @@ TABLE: ApiTable = {
                             'properties': {
                                 'secret': {
                                     'type': 'string',
-                                    'description': 'The generated signing secret; only in the creation response, and only when the request had no `secret`.',
+                                    'description': 'The generated signing secret (`whsec_` + base64 of 24 random bytes, a Standard Webhooks secret); only in the creation response, and only when the request had no `secret`.',
                                 },
                             },
                         },
@@ -6235,7 +6447,7 @@ TABLE: ApiTable = {
                                     'items': {'$ref': '#/$defs/WebhookEventType'},
                                 },
                                 'secret': {
-                                    'type': 'string',
+                                    '$ref': '#/$defs/Text',
                                     'minLength': 16,
                                     'maxLength': 256,
                                     'writeOnly': True,
@@ -6273,9 +6485,36 @@ TABLE: ApiTable = {
                         'next_retry_at': {'oneOf': [{'$ref': '#/$defs/Timestamp'}, {'type': 'null'}]},
                         'delivered_at': {'oneOf': [{'$ref': '#/$defs/Timestamp'}, {'type': 'null'}]},
                         'created_at': {'$ref': '#/$defs/Timestamp'},
+                        'attempts': {
+                            'type': 'array',
+                            'description': 'Every attempt of this delivery, oldest first (at most 5 plus repeats after a crash).',
+                            'items': {'$ref': '#/$defs/WebhookAttempt'},
+                        },
                     },
                 },
                 'relationships': {'type': 'object', 'properties': {'webhook': {'$ref': '#/$defs/ToOneRelationship'}}},
+            },
+        },
+        'WebhookAttempt': {
+            'type': 'object',
+            'description': 'One attempt to deliver an event.',
+            'required': ['attempt', 'status', 'started_at'],
+            'properties': {
+                'attempt': {'type': 'integer', 'minimum': 1, 'maximum': 5},
+                'status': {'$ref': '#/$defs/AttemptStatus'},
+                'started_at': {'$ref': '#/$defs/Timestamp'},
+                'duration_ms': {'type': ['integer', 'null'], 'minimum': 0},
+                'response_status': {
+                    'type': ['integer', 'null'],
+                    'minimum': 100,
+                    'maximum': 599,
+                    'description': "The endpoint's HTTP status; null when it did not answer or was refused.",
+                },
+                'error': {
+                    'type': ['string', 'null'],
+                    'maxLength': 300,
+                    'description': 'Why the attempt failed or was refused (credentials of the URL never appear).',
+                },
             },
         },
         'WebhookDeliveryDocument': {
@@ -6751,6 +6990,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.confirmed': {
             'event': 'booking.confirmed',
@@ -6777,6 +7017,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.cancelled': {
             'event': 'booking.cancelled',
@@ -6803,6 +7044,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.completed': {
             'event': 'booking.completed',
@@ -6829,6 +7071,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'booking.no_show': {
             'event': 'booking.no_show',
@@ -6855,6 +7098,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.completed': {
             'event': 'payment.completed',
@@ -6883,6 +7127,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.failed': {
             'event': 'payment.failed',
@@ -6912,6 +7157,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'payment.refunded': {
             'event': 'payment.refunded',
@@ -6940,6 +7186,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:bookings'],
         },
         'user.created': {
             'event': 'user.created',
@@ -6967,6 +7214,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
         'user.verified': {
             'event': 'user.verified',
@@ -6994,6 +7242,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
         'user.updated': {
             'event': 'user.updated',
@@ -7021,6 +7270,7 @@ TABLE: ApiTable = {
                     },
                 },
             },
+            'scopes': ['read:profile'],
         },
     },
     'rate_limit_classes': {
@@ -7078,4 +7328,6 @@ TABLE: ApiTable = {
             'description': '`Authorization: Bearer <token>` with an access token issued by the OAuth flow (an RS256 JWT). Also accepts API keys for server-to-server communication (`Authorization: Bearer YOUR_API_KEY`); an API key carries the scopes it was created with.',
         },
     },
+    'error_format': 'jsonapi',
+    'refuse_nul': True,
 }

@@ -19,6 +19,10 @@ class UsersOperations(Protocol):
         """Update a user profile"""
         ...
 
+    async def verifyUserEmail(self, request: models.VerifyUserEmailRequest) -> Reply:
+        """Verify a new email address"""
+        ...
+
     async def getUserPreferences(self, request: models.GetUserPreferencesRequest) -> Reply:
         """Get a user's preferences"""
         ...

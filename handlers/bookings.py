@@ -7,8 +7,11 @@ from typing import Any
 from generated import models
 from handlers.domain.bookings import Actor, BookingService
 from handlers.domain.context import domain_of
+from handlers.domain.idempotency import idempotent
 from handlers.domain.jsonapi import parse_time, single
 from handlers.domain.records import booking_resource
+from handlers.domain.unit import Unit
+from handlers.domain.viewer import ADMIN_SCOPES
 from handlers.lifecycle import domain_group
 from server.auth.access import callers
 from server.errors import AuthenticationRequired, Problem, Unprocessable
@@ -21,7 +24,8 @@ def actor_of(request: Any) -> Actor:
     identity = request.identity
     if identity is None:
         raise AuthenticationRequired("Bookings belong to someone: send a bearer token")
-    return Actor(identity.subject, callers(identity), request.request_id)
+    admin = not ADMIN_SCOPES.isdisjoint(identity.scopes)
+    return Actor(identity.subject, callers(identity), request.request_id, admin)
 
 
 def _attributes(body: Any) -> dict[str, Any]:
@@ -44,10 +48,15 @@ def _document(request: Any, booking: Any, status: int = 200) -> Reply:
 
 @bookings.operation("createBooking")
 async def create_booking(request: models.CreateBookingRequest) -> Reply:
-    """Book a slot: 409 BOOKING_CONFLICT if taken, even by a concurrent request."""
+    """Book a slot: 409 BOOKING_CONFLICT if taken, even by a concurrent request; a retry
+    with the same `Idempotency-Key` and body replays the first 201."""
     service = domain_of(request.services).get(BookingService)
-    booking = await service.create(actor_of(request), _attributes(request.body))
-    return _document(request, booking, 201)
+    actor, attrs = actor_of(request), _attributes(request.body)
+
+    async def work(unit: Unit) -> Reply:
+        return _document(request, await service.create_in(unit, actor, attrs), 201)
+
+    return await idempotent(request, work)
 
 
 @bookings.operation("getBooking")

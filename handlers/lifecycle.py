@@ -80,7 +80,11 @@ async def seed_fixtures(runtime: Any) -> int:
 
 
 async def start(runtime: Any) -> None:
-    await domain_of(runtime.extras).ready()
+    """The app's connection pool, on the loop that serves it (the lifespan's), and the
+    database migrated (and seeded) before the first request."""
+    domain = domain_of(runtime.extras)
+    await domain.db.open()
+    await domain.ready()
 
 
 async def stop(runtime: Any) -> None:

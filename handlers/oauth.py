@@ -168,14 +168,18 @@ async def authorize(request: models.AuthorizeRequest) -> Reply:
 
 @oauth.operation("authorizeSubmit")
 async def authorize_submit(request: models.AuthorizeSubmitRequest) -> Reply:
-    """Sign in: 302 to the client with a code, or the page again after wrong credentials."""
+    """Sign in: 302 to the client with a code, the page again after wrong credentials, 429
+    while the account is locked after repeated failures (server.auth.backoff)."""
     auth = auth_of(request.services)
     form = request.body
     try:
         checked = auth.oauth.check(form)
+        await auth.backoff.check(form["email"])  # 429 while this account is locked
         user = await auth.users.authenticate(form["email"], form["password"])
         if user is None:
+            await auth.backoff.failed(form["email"])
             return login_page(checked, dict(form), "Wrong email or password.")
+        await auth.backoff.succeeded(form["email"])
         location = await auth.oauth.approve(checked, user)
     except AuthorizeError as e:
         return e.reply()

@@ -73,11 +73,23 @@ async def get_user(request: models.GetUserRequest) -> Reply:
 
 @users.operation("updateUser")
 async def update_user(request: models.UpdateUserRequest) -> Reply:
-    """Change the sent attributes of a profile (user.updated)."""
+    """Change the sent attributes of a profile (user.updated); a new email waits for its
+    verification (meta.email_verification)."""
     service = domain_of(request.services).get(UserService)
     changes = request.body["data"]["attributes"]
-    user = await service.update(_viewer(request), request.params["user_id"], changes)
-    return _single(request, user)
+    user, pending = await service.update(_viewer(request), request.params["user_id"], changes)
+    reply = _single(request, user)
+    if pending is not None:
+        reply.body["meta"]["email_verification"] = pending.meta()
+    return reply
+
+
+@users.operation("verifyUserEmail")
+async def verify_user_email(request: models.VerifyUserEmailRequest) -> Reply:
+    """The token of a pending email change makes the new address the account's."""
+    service = domain_of(request.services).get(UserService)
+    token = request.body["data"]["attributes"]["token"]
+    return _single(request, await service.verify_email(_viewer(request), _owner(request), token))
 
 
 @users.operation("getUserPreferences")

@@ -1,21 +1,28 @@
 """Klear Karma's webhooks: register, read, delete, the delivery log and redelivery; the
-delivery worker runs with the app (started at startup, stopped at shutdown)."""
+delivery worker runs with the app (started at startup, stopped at shutdown).
+
+Any signed-in caller registers webhooks for the events it may read (server.webhook_audience);
+who may read or manage one is the spec's `x-owner` (its owner, or `admin:platform`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from generated import models
+from generated.api_table import TABLE
 from handlers.domain.context import domain_of
 from handlers.domain.delivery import DeliveryWorker, worker_for
 from handlers.domain.jsonapi import page, single
 from handlers.domain.webhooks import WebhookService, delivery_resource, webhook_resource
 from handlers.lifecycle import domain_group
 from server.errors import AuthenticationRequired
+from server.identity import Identity
 from server.responses import Reply
+from server.webhook_audience import Audience, Grant
 
 webhooks = domain_group("webhooks")
 WORKER = "webhook_worker"
+AUDIENCE = Audience.of_table(TABLE)
 
 
 @webhooks.on_startup
@@ -24,7 +31,7 @@ async def start_worker(runtime: Any) -> None:
     domain = await domain_of(runtime.extras).ready()
     if isinstance(runtime.extras.get(WORKER), DeliveryWorker):
         return
-    worker = worker_for(domain, runtime.table, runtime.extras)
+    worker = worker_for(domain, runtime.table, runtime.extras, runtime.mode)
     runtime.extras[WORKER] = worker
     runtime.extras["webhook_wake"] = worker.wake
     worker.start()
@@ -38,10 +45,15 @@ async def stop_worker(runtime: Any) -> None:
         await worker.stop()
 
 
-def _actor(request: Any) -> str:
+def _identity(request: Any) -> Identity:
     if request.identity is None:
-        raise AuthenticationRequired("Webhooks are managed with an admin:platform token")
-    return str(request.identity.subject)
+        raise AuthenticationRequired("Webhooks are managed by a signed-in caller")
+    identity: Identity = request.identity
+    return identity
+
+
+def _actor(request: Any) -> str:
+    return _identity(request).subject
 
 
 def _service(request: Any) -> WebhookService:
@@ -74,7 +86,12 @@ def _page(request: Any, items: list[Any], total: int, path: str, **query: Any) -
 async def create_webhook(request: models.CreateWebhookRequest) -> Reply:
     """Register an endpoint (409 on a taken URL); a generated secret is shown once."""
     attrs = request.body["data"]["attributes"]
-    hook, secret = await _service(request).create(_actor(request), request.request_id, attrs)
+    identity = _identity(request)
+    AUDIENCE.check(identity, attrs["events"])
+    grant = Grant.of(identity, AUDIENCE.bypass)
+    hook, secret = await _service(request).create(
+        identity.subject, request.request_id, attrs, grant
+    )
     extra = {"secret": secret} if secret else {}
     reply = _single(request, webhook_resource(hook), 201, **extra)
     reply.headers["Location"] = f"/v1/webhooks/{hook.id}"
@@ -83,9 +100,13 @@ async def create_webhook(request: models.CreateWebhookRequest) -> Reply:
 
 @webhooks.operation("listWebhooks")
 async def list_webhooks(request: models.ListWebhooksRequest) -> Reply:
-    """Every registered webhook, newest first (secrets never shown)."""
-    p = request.params
-    found, total = await _service(request).listing(int(p.get("limit", 20)), int(p.get("offset", 0)))
+    """The caller's webhooks (every one for admin:platform), newest first (secrets never
+    shown)."""
+    p, identity = request.params, _identity(request)
+    owner = None if not identity.scopes.isdisjoint(AUDIENCE.bypass) else identity.subject
+    found, total = await _service(request).listing(
+        owner, int(p.get("limit", 20)), int(p.get("offset", 0))
+    )
     return _page(request, [webhook_resource(w) for w in found], total, "/v1/webhooks")
 
 
@@ -108,13 +129,13 @@ async def delete_webhook(request: models.DeleteWebhookRequest) -> Reply:
 
 @webhooks.operation("listWebhookDeliveries")
 async def list_webhook_deliveries(request: models.ListWebhookDeliveriesRequest) -> Reply:
-    """The delivery log of a webhook, newest first."""
+    """The delivery log of a webhook, newest first, each with every attempt."""
     p = request.params
     webhook_id, status = p["webhook_id"], p.get("status")
     found, total = await _service(request).deliveries(
         webhook_id, status, int(p.get("limit", 20)), int(p.get("offset", 0))
     )
-    items = [delivery_resource(d) for d in found]
+    items = [delivery_resource(d, attempts) for d, attempts in found]
     return _page(request, items, total, f"/v1/webhooks/{webhook_id}/deliveries", status=status)
 
 

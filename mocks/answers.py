@@ -166,7 +166,7 @@ class SpecAnswers:
         self.fake = fake
         self.op_id = spec["operation_id"]
         self.media: dict[int, Media] = {}
-        defs = table["defs"]
+        defs = self.defs = table["defs"]
         for code, response in spec["responses"].items():
             if not code.isdigit():
                 continue
@@ -182,10 +182,14 @@ class SpecAnswers:
                 dict(media.get("examples") or {}),
                 shape_of(raw, defs) if raw else Shape("other"),
             )
-        self.success = min((c for c in self.media if 200 <= c < 300), default=None)
+        # An operation that declares no 2xx (only errors) answers its first declared status.
+        self.success = min((c for c in self.media if 200 <= c < 300), default=None) or min(
+            self.media, default=None
+        )
         self._static: Reply | None = None
         self._dynamic: dict[str, Any] = {}
         self._validators: dict[int, CompiledSchema] = {}
+        self._fit_checks: dict[int, CompiledSchema] = {}
 
     def declared(self) -> str:
         return ", ".join(str(c) for c in sorted(self.media)) or "none"
@@ -215,6 +219,20 @@ class SpecAnswers:
                 body = value if isinstance(value, bytes) else _encode(value, media.media_type)
                 self._static = Reply(media.status, body, media_type=media.media_type)
         return self._static
+
+    def fits(self, reply: Reply) -> bool:
+        """Whether a store answer is valid against its documented schema (serialized answers
+        were checked when made). The store's shapes (links, pages) follow Klear Karma's
+        conventions; another spec's schema may want others, and then gets its example."""
+        media = self.media.get(reply.status)
+        if isinstance(reply.body, bytes) or media is None or media.schema is None:
+            return True
+        if media.media_type != reply.media_type:
+            return True
+        check = self._fit_checks.get(reply.status)
+        if check is None:
+            check = self._fit_checks[reply.status] = CompiledSchema(media.schema)
+        return check.is_valid(reply.body)
 
     def example(self, status: int | None, name: str, request_id: str) -> Reply:
         media = self.media_for(status)
@@ -269,37 +287,51 @@ class SpecAnswers:
         except GenerationError as e:
             raise InternalError(f"no value could be generated for {self.op_id}: {e}") from e
 
-    def error_body(self, status: int, error: ApiError, request_id: str) -> Reply | None:
-        """For specs whose error schema is not the JSON:API document: an answer that fits it
-        (its first example, else a generated one with title/status/detail filled)."""
-        media = self.media.get(status)
+    def error_body(self, key: str, status: int, error: ApiError, request_id: str) -> Reply | None:
+        """A body for the documented error response `key` (`404`, `4XX`, `default`) that fits its
+        schema: RFC 9457 problem details or a JSON:API error document if one does, else its
+        first example, else a generated one with title/status/detail filled."""
+        media = self._error_media(key, status)
         if media is None or media.schema is None:
             return None
-        from server.problems import error_document
+        from server.documented import problem_document
 
-        document = error_document(error, request_id)
         check = self._validators.get(status)
         if check is None:
             check = self._validators[status] = CompiledSchema(media.schema)
-        if check.is_valid(document):
-            return None
+        # The richest document the spec's schema takes: RFC 9457, or a JSON:API error document.
+        from server.problems import error_document
+
+        for document in (problem_document(error, status), error_document(error, request_id)):
+            if check.is_valid(document):
+                return Reply(status, document, media_type=media.media_type)
         if media.examples:
             value = refresh_error_meta(next(iter(media.examples.values())), request_id)
             return Reply(status, value, media_type=media.media_type)
-        value = self._value(media, None, f"{self.op_id}:{status}:error", None, generate=True)
+        value = self._value(media, None, f"{self.op_id}:{key}:error", None, generate=True)
         if isinstance(value, dict):
+            filled = dict(value)
             detail = error.problems[0].detail
-            candidates = {"title": error.title, "detail": detail, "message": detail}
-            for key, filled in candidates.items():
-                if key in value and isinstance(value[key], str):
-                    value[key] = filled
-            if isinstance(value.get("status"), int):
-                value["status"] = status
-            if not check.is_valid(value):
-                value = self._value(
-                    media, None, f"{self.op_id}:{status}:error", None, generate=True
-                )
+            for name, text in {"title": error.title, "detail": detail, "message": detail}.items():
+                if isinstance(filled.get(name), str):
+                    filled[name] = text
+            if isinstance(filled.get("status"), int):
+                filled["status"] = status
+            if check.is_valid(filled):
+                value = filled
         return Reply(status, value, media_type=media.media_type)
+
+    def _error_media(self, key: str, status: int) -> Media | None:
+        if key.isdigit():
+            return self.media.get(int(key))
+        response = self.spec["responses"].get(key)
+        if response is None or not response["content"]:
+            return None
+        media_type, media = next(iter(response["content"].items()))
+        raw = media.get("schema")
+        schema = directional(raw, self.defs, "response") if raw else None
+        shape = shape_of(raw, self.defs) if raw else Shape("other")
+        return Media(status, media_type, schema, dict(media.get("examples") or {}), shape)
 
 
 def _encode(value: Any, media_type: str) -> bytes:

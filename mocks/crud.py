@@ -272,7 +272,9 @@ class Crud:
         if lplan is None:
             raise NotFound("no list plan")
         params = request.params
+        owner = self.engine.list_owner(res, request.identity)
         key = tuple(sorted((k, str(params.get(k))) for k in (*ctx.query_names, *ctx.plan.parents)))
+        key += (("", str(owner)),)
         if ctx.cache_version == self.store.version and key in ctx.cache:
             cached = ctx.cache[key]
             if not isinstance(cached, bytes):  # serialized on its first repeat
@@ -283,6 +285,9 @@ class Crud:
         for param in ctx.plan.parents:
             value = params.get(param)
             items = [r for r in items if self.records.belongs_to(res, r, param, value)]
+        if owner is not None:  # only the caller's own (webhook subscriptions)
+            meta_of, rid = self.store.meta_of, self.records.rid
+            items = [r for r in items if meta_of(res.key, rid(res, r)).get("creator") == owner]
         attrs_of = self.records.attrs
         for name, prepare in lplan.filters.items():
             wanted = params.get(name)
@@ -334,7 +339,7 @@ class Crud:
             hidden = {
                 k: v for k, v in attrs_in.items() if k in res.hidden or k not in res.attributes
             }
-            extra_meta = await self.engine.on_create(ctx, res, record, hidden)
+            extra_meta = await self.engine.on_create(ctx, res, record, hidden, identity)
             if hidden:
                 meta["hidden"] = hidden
             await self.write(

@@ -34,16 +34,26 @@ from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
 from mocks.store import Record, Store
 from mocks.webhooks import WebhookDispatcher
-from server.errors import InternalError, ServiceUnavailable, SpecError
+from server.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from server.events import Event, EventBus
 from server.pipeline import Handler
 from server.responses import Reply
 from server.types import ApiTable, OperationSpec
+from server.webhook_audience import Audience
 from server.webhooks import WebhookSettings
 
 log = logging.getLogger("kk.mocks")
 RESET_PATH = "/__sandbox/reset"
 KINDS_WITH_STORE = frozenset({"read", "list", "create", "update", "delete", "action", "singleton"})
+
+
+def documented(spec: OperationSpec, status: int) -> bool:
+    """Whether the operation declares `status` (exactly, as `4XX`, or by a `default`)."""
+    code = str(status)
+    responses = spec["responses"]
+    if not responses:
+        return True
+    return code in responses or f"{code[0]}XX" in responses or "default" in responses
 
 
 def channel_of(event_type: str) -> str:
@@ -58,7 +68,8 @@ class MockEngine:
     to), `chaos` (rate of injected 500/503), `seed_count` (generated records per seeded
     collection), `now` (a fixed clock for created/updated timestamps), `sandbox` (the
     sandbox file; default `sandbox.yaml` next to the spec), `webhook_transport` (an httpx
-    transport, for tests), `webhook_retry_base` (seconds before the first retry).
+    transport, for tests), `webhook_backoff` (sandbox | production), `webhook_retry_base`
+    (seconds before the first retry in the sandbox); see server.webhooks.
     """
 
     def __init__(
@@ -100,9 +111,9 @@ class MockEngine:
         self.reset_hooks: list[Any] = []
         self.roles = self._roles()
         self.crud = Crud(self)
+        hooks = self._role_config("subscriptions")
         self.webhooks = WebhookDispatcher(
-            self,
-            WebhookSettings.from_options(self._role_config("subscriptions"), options),
+            self, WebhookSettings.from_options(hooks, options), Audience(table, hooks)
         )
         self._seed_store(seed_count)
         self.bind_graphql = StoreGraphQL(self)
@@ -215,6 +226,17 @@ class MockEngine:
                 )
             if chaos:
                 self._maybe_fail(chaos)
+            try:
+                reply = await answer(request)
+            except ApiError as e:
+                if documented(spec, e.status):
+                    raise
+                reply = answers.static()  # what the store would say is not the spec's to say
+            if not documented(spec, reply.status) or not answers.fits(reply):
+                return answers.static()
+            return reply
+
+        async def answer(request: Request) -> Reply:
             rule = first_match(rules, request.params, request.body) if rules else None
             if kind is None:
                 if rule is not None:
@@ -225,6 +247,12 @@ class MockEngine:
             return await kind(ctx, request, rule)
 
         return handler
+
+    def error_answer(
+        self, spec: OperationSpec, key: str, status: int, error: ApiError, request_id: str
+    ) -> Reply | None:
+        """A body for an operation's documented error response (server.documented)."""
+        return self.context(spec).answers.error_body(key, status, error, request_id)
 
     def _size(self, ctx: OpContext, request: Request) -> int | None:
         lplan = ctx.listing
@@ -293,12 +321,27 @@ class MockEngine:
             self.webhooks.forget(self.records.rid(res, record))
 
     async def on_create(
-        self, ctx: OpContext, res: Resource, record: Record, hidden: dict[str, Any]
+        self,
+        ctx: OpContext,
+        res: Resource,
+        record: Record,
+        hidden: dict[str, Any],
+        identity: Any = None,
     ) -> dict[str, Any]:
-        """Role-specific extras of a create: a webhook subscription gets its secret."""
+        """Role-specific extras of a create: a webhook subscription gets its owner's grant
+        (403 for events the caller may not see) and its secret."""
         if ctx.role == "subscriptions":
-            return self.webhooks.secret_for(hidden)
+            return self.webhooks.subscribe(hidden, identity, self.records.attrs(res, record))
         return {}
+
+    def list_owner(self, res: Resource | None, identity: Any) -> str | None:
+        """Whose records a list shows, None for everyone's: webhook subscriptions are their
+        registrant's (all of them for the `bypass` scopes of `x-mock-webhook`)."""
+        if identity is None or res is None or res is not self.resource_of_role("subscriptions"):
+            return None
+        if not identity.scopes.isdisjoint(self.webhooks.audience.bypass):
+            return None
+        return str(identity.subject)
 
     async def relay(self, identity: Any, frame: Mapping[str, Any]) -> tuple[str, ...]:
         """Who receives a relayed /ws frame (chat, typing, WebRTC signal): the people of the

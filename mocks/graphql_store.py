@@ -152,6 +152,10 @@ class StoreGraphQL:
                 elif field.resolve == self.mocker.resolve:
                     field.resolve = self.resolve
 
+    def data_version(self) -> int:
+        """Bumped by every write to the store: an answer from it holds until it changes."""
+        return self.engine.store.version
+
     # -- mapping ------------------------------------------------------------------------------
 
     def resource_for(self, type_name: str) -> Resource | None:
@@ -185,9 +189,10 @@ class StoreGraphQL:
             return self.mocker.resolve(obj, info, **args)
         name = info.field_name
         rtype = info.return_type
-        if named_type(rtype).endswith("Connection"):
+        target = named_type(rtype)
+        if target.endswith("Connection"):
             return self.connection(obj, info, args)
-        value = self.value_of(obj, info.parent_type.name, name, named_type(rtype))
+        value = self.value_of(obj, info.parent_type.name, name, target)
         if value is MISSING or (value is None and isinstance(rtype, GraphQLNonNull)):
             return self.generated(rtype, name, f"{obj.key}.{name}", args.get("first"))
         return self.convert(value, rtype, f"{obj.key}.{name}")

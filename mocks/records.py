@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,8 @@ from server.validation import CompiledSchema
 TIMESTAMPS = ("created_at", "updated_at")
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 Clock = Callable[[], str]
+ID_ATTEMPTS = 1_000
+log = logging.getLogger("kk.mocks")
 
 
 def utc_now() -> str:
@@ -73,23 +77,36 @@ class Records:
         self.defs = catalog.defs
         self._validators: dict[str, CompiledSchema] = {}
         self._id_checks: dict[str, re.Pattern[str] | None] = {}
+        self._warned: set[str] = set()
 
     # -- ids ----------------------------------------------------------------------------------
 
     def new_id(self, res: Resource, salt: str = "") -> Any:
         """A fresh id, deterministic for (seed, collection, counter): `booking_k3...`."""
-        for _ in range(10_000):
+        for _ in range(ID_ATTEMPTS):
             n = self.store.next_number(res.key)
             rid = self.make_id(res, f"{salt}{n}", n)
             if rid is not None and self.store.get(res.key, str(rid)) is None:
                 return rid
-        raise GenerationError(res.key, "no free id found")
+        # The id schema allows too few values (an enum, a pattern the generator cannot meet,
+        # examples only): serve on with an id outside it rather than refuse to start.
+        while True:
+            n = self.store.next_number(res.key)
+            digest = hashlib.sha256(f"{self.fake.seed}|{res.key}|{salt}{n}".encode()).digest()
+            rid = str(uuid.UUID(bytes=digest[:16], version=4))
+            if self.store.get(res.key, rid) is None:
+                if res.key not in self._warned:
+                    self._warned.add(res.key)
+                    log.warning("%s: no fresh id fits its schema; using uuids instead", res.key)
+                return rid
 
     def make_id(self, res: Resource, n: str, number: int = 0) -> Any:
         schema = res.id_schema
         if deref(schema, schema.get("$defs", {})).get("type") == "integer":
             return number or int(hashlib.sha256(n.encode()).hexdigest()[:6], 16)
         digest = hashlib.sha256(f"{self.fake.seed}|{res.key}|{n}".encode()).digest()
+        if deref(schema, schema.get("$defs", {})).get("format") == "uuid":
+            return str(uuid.UUID(bytes=digest[:16], version=4))
         token = "".join(_ALNUM[b % 36] for b in digest)
         check = self._id_check(res)
         if res.id_prefix is not None and check is not None:

@@ -1,18 +1,20 @@
-"""Webhook deliveries: every event a registered endpoint subscribed to, POSTed and signed.
+"""Webhook deliveries: every event a registered endpoint may see, POSTed and signed.
 
 The operations that manage webhooks are marked in the spec with `x-mock-webhook`:
 
     createWebhook:            x-mock-webhook: {role: subscriptions, headers: {signature:
                               X-KlearKarma-Signature, event: X-KlearKarma-Event,
-                              delivery: X-KlearKarma-Delivery}}
+                              delivery: X-KlearKarma-Delivery}, bypass: [admin:platform]}
     listWebhookDeliveries:    x-mock-webhook: deliveries   (the delivery log's collection)
     redeliverWebhookDelivery: x-mock-webhook: redeliver
 
-A subscription is a stored record with `url`, `events`, `active` and a hidden `secret`.
-The body is `{id, type, created_at, data: {id, type, attributes}}`; the signature header is
-`hex(HMAC-SHA256(secret, raw body))`. Failed attempts (no 2xx within the timeout) are
-retried with exponential backoff and full jitter, up to `attempts`; each delivery is one
-record of the log, updated per attempt. Only event types of the spec's `webhooks` are sent.
+A subscription is a stored record with `url`, `events`, `active`, a hidden `secret` and the
+hidden grant of whoever registered it (see server.webhook_audience: an event goes to it only
+if that caller may read what the event is about). The body is `{id, type, created_at, data:
+{id, type, attributes}}`, signed as server.webhooks describes. Failed attempts (no 2xx within
+the timeout) are retried on the settings' schedule (seconds in the sandbox), up to
+`attempts`; a refused target is never retried. Each delivery is one record of the log, and
+every attempt is kept in its `attempts`. Only event types of the spec's `webhooks` are sent.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import secrets
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,9 @@ from server import metrics, tracing
 from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
-from server.webhooks import WebhookSettings
+from server.webhook_audience import Audience, Grant
+from server.webhook_targets import redact
+from server.webhooks import Outcome, WebhookSettings, new_secret
 
 if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
     import httpx
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhoo
     from mocks.crud import OpContext, Request
     from mocks.engine import MockEngine
     from mocks.rules import Rule
+    from server.identity import Identity
 
 log = logging.getLogger("kk.webhooks")
 
@@ -50,36 +53,61 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def attempt_record(number: int, outcome: Outcome) -> dict[str, Any]:
+    """One attempt as the delivery log shows it."""
+    return {
+        "attempt": number,
+        "status": outcome.status,
+        "started_at": _iso(outcome.started_at),
+        "duration_ms": outcome.duration_ms,
+        "response_status": outcome.response_status,
+        "error": outcome.error,
+    }
+
+
 class WebhookDispatcher:
-    def __init__(self, engine: MockEngine, settings: WebhookSettings) -> None:
+    def __init__(self, engine: MockEngine, settings: WebhookSettings, audience: Audience) -> None:
         self.engine = engine
         self.settings = settings
+        self.audience = audience
         self.subscriptions = engine.resource_of_role("subscriptions")
         self.deliveries = engine.resource_of_role("deliveries")
-        self.event_types = frozenset(engine.table.get("webhooks") or {})
         self.tasks: dict[str, set[asyncio.Task[None]]] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
-        self._rng = random.Random(engine.seed)
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    def secret_for(self, hidden: dict[str, Any]) -> dict[str, Any]:
-        """A new subscription keeps the secret it was given, else gets one (shown once)."""
+    def subscribe(
+        self, hidden: dict[str, Any], identity: Identity | None, attrs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new subscription: the registering caller's grant (403 for an event it may not
+        see); its URL kept hidden, shown without credentials; it keeps the secret it was
+        given, else gets one (shown once)."""
+        if identity is not None:
+            self.audience.check(identity, attrs.get("events") or ())
+            hidden["grant"] = Grant.of(identity, self.audience.bypass).as_json()
+        if isinstance(attrs.get("url"), str):
+            hidden["url"] = attrs["url"]
+            attrs["url"] = redact(attrs["url"])
         if isinstance(hidden.get("secret"), str):
             return {}
-        hidden["secret"] = "whsec_" + secrets.token_hex(12)
+        hidden["secret"] = new_secret()
         return {"secret": hidden["secret"]}
 
     def offer(self, event: Event) -> None:
-        """Start a delivery of `event` to every active subscription that wants it."""
+        """Start a delivery of `event` to every active subscription that may receive it."""
         subs = self.subscriptions
-        if subs is None or (self.event_types and event.type not in self.event_types):
+        if subs is None or not self.audience.known(event.type):
             return
         records, store = self.engine.records, self.engine.store
         payload: bytes | None = None
         for record in list(store.ordered(subs.key)):
             attrs = records.attrs(subs, record)
             if attrs.get("active") is False or event.type not in (attrs.get("events") or ()):
+                continue
+            wid = records.rid(subs, record)
+            grant = Grant.from_json((store.meta_of(subs.key, wid).get("hidden") or {}).get("grant"))
+            if not self.audience.receives(grant, event.type, event.audience):
                 continue
             if payload is None:
                 data = event.data
@@ -92,9 +120,8 @@ class WebhookDispatcher:
                     else data,
                 }
                 payload = orjson.dumps(body)
-            wid = records.rid(subs, record)
             did = self._log(wid, event.id, event.type, payload)
-            self._start(wid, did, payload, event.type)
+            self._start(wid, did, event.id, payload, event.type)
 
     def _log(self, wid: str, event_id: str, event_type: str, payload: bytes) -> str:
         res, records = self.deliveries, self.engine.records
@@ -114,6 +141,7 @@ class WebhookDispatcher:
                 "next_retry_at": None,
                 "delivered_at": None,
                 "created_at": records.clock(),
+                "attempts": [],
             },
             "relationships": {"webhook": {"data": {"id": wid, "type": self.subscriptions.type}}},
         }
@@ -121,8 +149,10 @@ class WebhookDispatcher:
         self.engine.store.put(res.key, did, record, meta)
         return did
 
-    def _start(self, wid: str, did: str, payload: bytes, event_type: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(wid, did, payload, event_type))
+    def _start(self, wid: str, did: str, event_id: str, payload: bytes, event_type: str) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._run(wid, did, event_id, payload, event_type)
+        )
         self.tasks.setdefault(wid, set()).add(task)
         task.add_done_callback(lambda t: self.tasks.get(wid, set()).discard(t))
 
@@ -132,62 +162,38 @@ class WebhookDispatcher:
         loop = id(asyncio.get_running_loop())
         client = self._clients.get(loop)
         if client is None:
-            import httpx
-
-            client = self._clients[loop] = httpx.AsyncClient(
-                transport=self.settings.transport, timeout=self.settings.timeout
-            )
+            client = self._clients[loop] = self.settings.client()
         return client
 
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter: up to base * 2^(attempt-1), capped."""
-        ceiling = min(self.settings.retry_max, self.settings.retry_base * 2.0 ** (attempt - 1))
-        return float(ceiling * (0.5 + self._rng.random() / 2))
-
-    async def _run(self, wid: str, did: str, payload: bytes, event_type: str) -> None:
-        subs, store = self.subscriptions, self.engine.store
+    async def _run(
+        self, wid: str, did: str, event_id: str, payload: bytes, event_type: str
+    ) -> None:
+        subs, store, s = self.subscriptions, self.engine.store, self.settings
         if subs is None:
             return
-        import httpx
-
-        s = self.settings
         for attempt in range(1, s.attempts + 1):
             record = store.get(subs.key, wid)
             if record is None:
                 return
             attrs = self.engine.records.attrs(subs, record)
-            if attrs.get("active") is False:  # kept in the log, never sent
-                await self._update(did, attempt, None, 0, False, None)
+            if attrs.get("active") is False:  # deactivated meanwhile: no more attempts
                 return
-            url = str(attrs.get("url"))
-            if not s.allows(url):
-                s.refused(wid, url)
-                await self._update(did, attempt, None, 0, False, None)
-                return
-            secret = str((store.meta_of(subs.key, wid).get("hidden") or {}).get("secret", ""))
-            headers = s.headers(secret, payload, event_type, did)
-            started = time.perf_counter()
-            status: int | None = None
+            hidden = store.meta_of(subs.key, wid).get("hidden") or {}
+            url = str(hidden.get("url") or attrs.get("url"))
+            headers = s.headers(str(hidden.get("secret", "")), payload, event_type, did, event_id)
             # a task started by the request: the span joins its trace through the context
-            with tracing.delivery_span(did, event_type, url, attempt) as span:
-                try:
-                    response = await self._client().post(url, content=payload, headers=headers)
-                    status = response.status_code
-                    span.set_attribute("http.response.status_code", status)
-                except (httpx.HTTPError, OSError) as e:
-                    log.info("webhook %s delivery %s attempt %d: %s", wid, did, attempt, e)
-            took = int((time.perf_counter() - started) * 1000)
-            ok = status is not None and 200 <= status < 300
-            metrics.webhook_attempt(event_type, attempt, ok)
-            wait = self.backoff(attempt) if not ok and attempt < s.attempts else None
-            await self._update(did, attempt, status, took, ok, wait)
+            with tracing.delivery_span(event_id, event_type, url, attempt) as span:
+                outcome = await s.send(self._client(), wid, url, payload, headers)
+                tracing.record_outcome(span, outcome.status, outcome.response_status)
+            metrics.webhook_attempt(event_type, attempt, outcome.ok)
+            retry = outcome.status == "failed" and attempt < s.attempts
+            wait = s.delay(attempt) if retry else None
+            await self._update(did, attempt, outcome, wait)
             if wait is None:
                 return
             await asyncio.sleep(wait)
 
-    async def _update(
-        self, did: str, attempt: int, status: int | None, took: int, ok: bool, wait: float | None
-    ) -> None:
+    async def _update(self, did: str, attempt: int, outcome: Outcome, wait: float | None) -> None:
         res, store = self.deliveries, self.engine.store
         if res is None:
             return
@@ -197,14 +203,16 @@ class WebhookDispatcher:
                 return
             now = datetime.now(UTC)
             new = dict(old)
+            before = old["attributes"]
             new["attributes"] = {
-                **old["attributes"],
-                "status": "succeeded" if ok else "failed",
+                **before,
+                "status": outcome.status,
                 "attempt": attempt,
-                "response_status": status,
-                "duration_ms": took,
+                "response_status": outcome.response_status,
+                "duration_ms": outcome.duration_ms,
                 "next_retry_at": _iso(now + timedelta(seconds=wait)) if wait is not None else None,
-                "delivered_at": _iso(now) if ok else None,
+                "delivered_at": _iso(now) if outcome.ok else None,
+                "attempts": [*(before.get("attempts") or []), attempt_record(attempt, outcome)],
             }
             store.put(res.key, did, new, dict(store.meta_of(res.key, did)))
             await store.save()
@@ -222,12 +230,13 @@ class WebhookDispatcher:
                 problems=[Problem(f"No delivery {did} of webhook {wid}", parameter="delivery_id")]
             )
         event_type = str(old["attributes"]["event_type"])
-        payload = self._payload_of(did, str(old["attributes"]["event_id"]), event_type)
+        event_id = str(old["attributes"]["event_id"])
+        payload = self._payload_of(did, event_id, event_type)
         async with store.lock():
-            new_id = self._log(wid, str(old["attributes"]["event_id"]), event_type, payload)
+            new_id = self._log(wid, event_id, event_type, payload)
             await store.save()
         record = store.get(res.key, new_id)
-        self._start(wid, new_id, payload, event_type)
+        self._start(wid, new_id, event_id, payload, event_type)
         return Reply(ctx.plan.status, self.engine.records.document(ctx.plan, dict(record or {})))
 
     def _payload_of(self, did: str, event_id: str, event_type: str) -> bytes:
@@ -236,9 +245,7 @@ class WebhookDispatcher:
         logged = self.engine.store.meta_of(res.key, did).get("payload") if res else None
         if isinstance(logged, str):
             return logged.encode()
-        hooks: Mapping[str, Any] = self.engine.table.get("webhooks") or {}
-        examples = (hooks.get(event_type) or {}).get("examples") or {}
-        example = next(iter(examples.values()), None)
+        example = self.audience.example(event_type)
         body = dict(example) if isinstance(example, Mapping) else {"type": event_type}
         body["id"] = event_id
         return orjson.dumps(body)

@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.docs import docs_routes
+from server.docs import docs_routes, page_links, route_paths
 from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
 from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
+from server.sandboxguard import SandboxGuard
 from server.types import OperationSpec
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -117,7 +118,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
-        routes += docs_routes(openapi, runtime.table["title"])
+        links = page_links(route_paths(parts.routes))
+        routes += docs_routes(openapi, runtime.table["title"], links, ui=runtime.docs)
     routes += parts.routes
 
     @contextlib.asynccontextmanager
@@ -144,6 +146,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
     router.lifespan_context = lifespan
     operations = OperationRouter(parts.operations.values(), router)
     app: Any = operations
+    if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
+        app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
     if runtime.rate_limiter is not None:
         from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
 
@@ -174,4 +178,8 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
         from server.tracing import instrument_app
 
         app = instrument_app(app, runtime.extras.get("tracer_provider"))
+    if runtime.trusted_proxies:  # outermost: limits and logs see the client behind the proxy
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app = ProxyHeadersMiddleware(app, trusted_hosts=runtime.trusted_proxies)
     return app

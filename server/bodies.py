@@ -17,6 +17,7 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
+from server.jsondepth import MAX_DEPTH, too_deep
 from server.parameters import CoercionError, effective_type, scalar
 from server.schemas import directional
 from server.types import MediaSpec, Receive, RequestBodySpec
@@ -78,6 +79,22 @@ def refuse_nul(value: Any) -> None:
         raise BadRequest(problems=problems)
 
 
+UNCHECKED = object()  # a body no schema applies to
+
+
+def _structured(raw: str) -> Any:
+    """An object or array form field: JSON, as multipart sends it (OpenAPI's default
+    `contentType` for such parts), else the text as sent."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
+
+
+def is_json(media_type: str) -> bool:
+    return media_type in ("application/json", "*/*") or media_type.endswith("+json")
+
+
 def media_type_of(raw: str) -> str:
     return raw.split(";", 1)[0].strip().lower()
 
@@ -104,7 +121,11 @@ class _Media:
             CompiledSchema(directional(self.schema, defs, "request")) if self.schema else None
         )
         props = self.schema.get("properties") or {}
-        self.coercers = {k: scalar(effective_type(v, defs)) for k, v in props.items()}
+        self.coercers = {
+            k: _structured if kind in ("object", "array") else scalar(kind)
+            for k, v in props.items()
+            for kind in [effective_type(v, defs)]
+        }
         self.file_types = {
             name: [
                 media_type_of(t) for t in str(enc.get("contentType", "")).split(",") if t.strip()
@@ -116,11 +137,18 @@ class _Media:
 class BodyParser:
     """Built once per operation that declares a request body."""
 
-    __slots__ = ("required", "media", "limit", "declared")
+    __slots__ = ("required", "media", "limit", "declared", "nul")
 
     def __init__(
-        self, spec: RequestBodySpec, defs: dict[str, Any], limit: int | None = None
+        self,
+        spec: RequestBodySpec,
+        defs: dict[str, Any],
+        limit: int | None = None,
+        *,
+        refuse_nul: bool = True,
     ) -> None:
+        # Whether text with U+0000 is refused: the spec's own choice (`x-refuse-nul`).
+        self.nul = refuse_nul
         self.required = spec["required"]
         self.media = [_Media(mt, m, defs) for mt, m in spec["content"].items()]
         self.declared = ", ".join(m.media_type for m in self.media)
@@ -160,21 +188,24 @@ class BodyParser:
             value, validated = await self._multipart(media, raw, headers)
         elif kind == "application/x-www-form-urlencoded":
             value = validated = self._form(media, raw)
-        else:
+        elif is_json(media_type_of(headers.get("content-type") or kind)):
             value = validated = self._json(raw)
+        else:
+            # XML, text, binary...: passed on as sent; JSON Schema has nothing to say about it
+            return media, raw, UNCHECKED
         return media, value, validated
 
     @staticmethod
     def check(media: _Media | None, validated: Any) -> None:
         if (
             media is not None
+            and validated is not UNCHECKED
             and media.validator is not None
             and not media.validator.is_valid(validated)
         ):
             raise Unprocessable(problems=media.validator.problems(validated))
 
-    @staticmethod
-    def _json(raw: bytes) -> Any:
+    def _json(self, raw: bytes) -> Any:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -183,7 +214,9 @@ class BodyParser:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
             raise BadRequest(f"The request body is not valid JSON: {e}") from e
-        if b"\\u0000" in raw:  # JSON can carry U+0000 only escaped; walk only when it might
+        if too_deep(raw, value):
+            raise BadRequest(f"The request body nests deeper than {MAX_DEPTH} levels")
+        if self.nul and b"\\u0000" in raw:  # JSON carries U+0000 only escaped; walk only then
             refuse_nul(value)
         return value
 
@@ -205,7 +238,8 @@ class BodyParser:
             pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
         except (UnicodeDecodeError, ValueError) as e:
             raise BadRequest("The form body is not valid URL-encoded UTF-8") from e
-        refuse_nul(dict(pairs))
+        if self.nul:
+            refuse_nul(dict(pairs))
         return self._coerce(media, pairs)
 
     async def _multipart(
@@ -239,7 +273,8 @@ class BodyParser:
                     f"File part {name!r} has type {upload.content_type!r}; "
                     f"allowed: {', '.join(allowed)}"
                 )
-        refuse_nul(dict(fields))
+        if self.nul:
+            refuse_nul(dict(fields))
         value = self._coerce(media, fields)
         validated = {**value, **{k: "" for k in files}}
         return {**value, **files}, validated

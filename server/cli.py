@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from server.docs import served_pages
 from server.errors import StartupError
-from server.factory import AppConfig, Built, build, export_config
+from server.factory import AppConfig, Built, build, export_config, served_issuer
+from server.serving import Network, network_options, uvicorn_options
 
 ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
 
@@ -74,6 +76,15 @@ def _serving_options(fn: Any) -> Any:
             default=None,
             help="The spec's limits, the same x100, or none (default: on; off for mock).",
         ),
+        click.option(
+            "--cors-origin",
+            "cors_origin",
+            multiple=True,
+            metavar="ORIGIN",
+            help="Let browser apps from ORIGIN call the API (repeatable), e.g. a phone on the "
+            "LAN, http://192.168.1.20:5173, or a cloud IDE; besides the loopback origins "
+            "sandbox and mock allow. KK_CORS_ORIGINS (comma-separated) adds more.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -105,14 +116,25 @@ def _mock_options(fn: Any) -> Any:
             help="Generated records per seeded collection, e.g. practitioners (default: "
             "the counts of spec/sandbox.yaml, 50 practitioners; 20 per collection without it).",
         ),
+        click.option(
+            "--webhook-backoff",
+            type=click.Choice(["sandbox", "production"]),
+            default="sandbox",
+            show_default=True,
+            help="When failed webhook deliveries are retried: within seconds (1, 2, 4, 8 s), or "
+            "on the production schedule (1 min, 5 min, 30 min, 2 h), as `kk serve` does.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _store_options(state: str | None, chaos: float, seed_count: int | None) -> dict[str, Any]:
+def _store_options(
+    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
+) -> dict[str, Any]:
     options: dict[str, Any] = {"chaos": chaos} if chaos else {}
+    options["webhook_backoff"] = webhook_backoff
     if state:
         options["state"] = state
     if seed_count is not None:
@@ -128,29 +150,38 @@ def _build_or_exit(config: AppConfig) -> Built:
 
 
 def _run(
-    config: AppConfig, host: str, port: int, workers: int, metrics_port: int | None = None
+    config: AppConfig,
+    host: str,
+    port: int,
+    workers: int,
+    network: Network,
+    watch: bool = False,
+    metrics_port: int | None = None,
 ) -> None:
     import uvicorn
 
+    config.docs, config.trusted_proxies = network.docs, network.trusted_proxies
     metrics_on = config.metrics if config.metrics is not None else config.mode != "strict"
     if workers > 1 and (metrics_on or metrics_port):
         from server.metrics import prepare_multiprocess
 
         prepare_multiprocess(Path(config.data_dir))
 
-    if config.mode != "mock" and not config.issuer and not os.environ.get("KK_ISSUER"):
-        config.issuer = f"http://{host}:{port}"  # tokens and metadata name this server
+    if config.mode != "mock" and not config.issuer:
+        config.issuer = served_issuer(host, port)  # tokens and metadata name this server
     built = _build_or_exit(config)
     unbound = [s for s, o in ((o.source, o) for o in built.parts.operations.values()) if s == "501"]
     click.echo(
         f"kk {config.mode}: {len(built.parts.operations)} operations on http://{host}:{port} "
-        f"(docs: /docs, GraphQL: /graphql, WebSocket: /ws)"
+        f"({', '.join(served_pages(built.parts.routes, docs=built.runtime.docs))})"
         + (
             f"; {len(unbound)} without a handler answer 501"
             if unbound and config.mode == "strict"
             else ""
         )
     )
+    if built.runtime.cors_origins:
+        click.echo(f"  browser origins allowed: {', '.join(built.runtime.cors_origins)}")
     for note in built.runtime.extras.get("notes", []):
         click.echo(f"  {note}")
     if metrics_port:
@@ -168,8 +199,13 @@ def _run(
         "timeout_graceful_shutdown": 5,
         "proxy_headers": False,
         "server_header": False,
+        **uvicorn_options(network),
     }
-    if workers > 1:
+    if watch:
+        from server.watch import run_watching
+
+        run_watching(config, common)
+    elif workers > 1:
         export_config(config)
         uvicorn.run("server.factory:app_from_env", factory=True, workers=workers, **common)
     else:
@@ -273,6 +309,7 @@ def export_postman(spec_dir: Path, out: Path | None, env_out: Path | None) -> No
     help="Answer with the bound handlers (a real database); --no-handlers mocks every "
     "operation but sign-in, from the seed (Prism-style).",
 )
+@network_options
 def sandbox(
     host: str,
     port: int,
@@ -281,11 +318,14 @@ def sandbox(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
+    webhook_backoff: str,
     data_dir: str,
     handlers: bool,
+    network: Network,
 ) -> None:
     config = AppConfig(
         "sandbox",
@@ -295,9 +335,10 @@ def sandbox(
         access_log=log_requests,
         data_dir=data_dir,
         rate_limits=rate_limits,
-        options=_store_options(state, chaos, seed_count),
+        cors_origins=list(cors_origin),
+        options=_store_options(state, chaos, seed_count, webhook_backoff),
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, network)
 
 
 @main.command(
@@ -305,10 +346,22 @@ def sandbox(
 )
 @_serving_options
 @_mock_options
-@click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="OpenAPI file to mock.")
+@click.option(
+    "--spec",
+    help="OpenAPI 3.0/3.1 document to mock: a file or an http(s) URL; its `$ref`s may point "
+    "to other files or URLs.",
+)
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."
 )
+@network_options
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Answer without looking for credentials (by default a request without the "
+    "credentials an operation declares gets its documented 401/403, as with Prism).",
+)
+@click.option("--watch", is_flag=True, help="Reload (and regenerate) when the spec file changes.")
 def mock(
     host: str,
     port: int,
@@ -317,23 +370,59 @@ def mock(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     state: str | None,
     chaos: float,
     seed_count: int | None,
+    webhook_backoff: str,
     spec: str | None,
     graphql: str | None,
+    network: Network,
+    no_auth: bool,
+    watch: bool,
 ) -> None:
+    from server.watch import check_spec_source
+
     config = AppConfig(
         "mock",
-        spec=spec,
+        spec=check_spec_source(spec),
         graphql=graphql,
         seed=seed,
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
-        options=_store_options(state, chaos, seed_count),
+        cors_origins=list(cors_origin),
+        options=_store_options(state, chaos, seed_count, webhook_backoff),
+        check_credentials=not no_auth,
     )
-    _run(config, host, port, workers)
+    _run(config, host, port, workers, network, watch=watch)
+
+
+@main.command(
+    help="A validating reverse proxy: forward every request to --upstream, check requests and "
+    "answers against the spec, report what breaks it in the `sl-violations` header and the log."
+)
+@click.option("--upstream", required=True, help="Base URL of the API behind the proxy.")
+@click.option("--spec", default="spec/openapi.yaml", show_default=True, help="OpenAPI file or URL.")
+@click.option(
+    "--errors",
+    is_flag=True,
+    help="Answer a request that breaks the spec 422 (not forwarded) and an answer that breaks "
+    "it 502, instead of passing them on.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=4010, show_default=True, type=int, help="TCP port.")
+def proxy(upstream: str, spec: str, errors: bool, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.proxy import build_proxy
+
+    try:
+        app = build_proxy(spec, upstream, errors=errors)
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"kk proxy: http://{host}:{port} -> {upstream} ({spec})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 @main.command(
@@ -393,7 +482,9 @@ def seed_database(config: AppConfig) -> int:
 @main.command(
     help="Production mode: bound handlers only; an operation without one answers 501. "
     "DATABASE_URL (PostgreSQL) and REDIS_URL (event bus and rate limits across --workers); "
-    "nothing is seeded (see `kk seed`)."
+    "nothing is seeded (see `kk seed`). GraphQL introspection and its console are off "
+    "(KK_GRAPHQL_INTROSPECTION=1 turns them on); GraphQL bounds: KK_GRAPHQL_MAX_DEPTH, "
+    "_MAX_FIELDS, _MAX_COST, _MAX_TOKENS (README: GraphQL limits)."
 )
 @_serving_options
 @click.option(
@@ -416,6 +507,7 @@ def seed_database(config: AppConfig) -> int:
     envvar="KK_METRICS_PORT",
     help="Serve /metrics on this port instead, apart from the API [env KK_METRICS_PORT].",
 )
+@network_options
 def serve(
     host: str,
     port: int,
@@ -424,12 +516,15 @@ def serve(
     validate_responses: bool | None,
     log_requests: bool | None,
     rate_limits: str | None,
+    cors_origin: tuple[str, ...],
     data_dir: str,
     metrics: bool,
     metrics_port: int | None,
+    network: Network,
 ) -> None:
     config = AppConfig(
         "strict",
+        cors_origins=list(cors_origin),
         data_dir=data_dir,
         seed=seed,
         validate_responses=validate_responses,
@@ -439,7 +534,7 @@ def serve(
         metrics=metrics or metrics_port is not None,
         options={"metrics_route": metrics},
     )
-    _run(config, host, port, workers, metrics_port)
+    _run(config, host, port, workers, network, metrics_port=metrics_port)
 
 
 @main.command(
@@ -657,6 +752,7 @@ def _serve_contract_config(seed: int, data_dir: str | None) -> AppConfig:
         data_dir=data_dir or tempfile.mkdtemp(prefix="kk-contract-serve-"),
         access_log=False,
         rate_limits="off",
+        introspection=True,  # schemathesis reads the GraphQL schema from the server
     )
     added = seed_database(config)
     click.echo(

@@ -44,4 +44,10 @@ class Runtime:
     # (server.tracing) when an OTLP endpoint is configured or a tracer provider is given.
     metrics: bool = False
     tracing: bool = False
+    # Swagger UI at /docs (off by default in `kk serve`); proxies whose X-Forwarded-* count.
+    docs: bool = True
+    trusted_proxies: list[str] = field(default_factory=list)
+    # Without an authenticator: answer a request without the credentials its operation
+    # declares with the operation's 401/403, as Prism does (`kk mock`; server.presence).
+    check_credentials: bool = False
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,32 +1,62 @@
-"""Serve the spec and Swagger UI from local assets (no CDN)."""
+"""Serve the spec and Swagger UI 5 (it reads OpenAPI 3.1) from assets shipped in the package.
+
+The assets are committed under server/static/swagger-ui by tools/vendor-assets/vendor.py from
+pinned npm packages (versions in server/static/VENDORED.json): no CDN, no npm at run time.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import orjson
-import swagger_ui_bundle
 import yaml
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title} — API docs</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="/docs/static/swagger-ui-bundle.js"></script>
-<script src="/docs/static/swagger-ui-standalone-preset.js"></script>
-<script>
-window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#ui", deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout",
-  oauth2RedirectUrl: location.origin + "/docs/static/oauth2-redirect.html"}});
-window.ui.initOAuth({{clientId: "kk-sandbox", usePkceWithAuthorizationCodeGrant: true}});
-</script></body></html>"""
+from server.errors import MethodNotAllowed, NotFound
+from server.problems import error_body
+
+STATIC = Path(__file__).parent / "static"
+SWAGGER_UI = STATIC / "swagger-ui"
+# The public client Swagger UI's "Authorize" signs in with (PKCE, loopback redirect).
+SANDBOX_CLIENT = "kk-sandbox"
 
 
-def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
+class PackageFiles(StaticFiles):
+    """Files shipped in the package; a missing one is the API's JSON:API 404, not a 500."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as e:
+            error = (
+                MethodNotAllowed("Only GET and HEAD read files", headers={"Allow": "GET, HEAD"})
+                if e.status_code == 405
+                else NotFound(f"No file {scope['path']}")
+            )
+            body = error_body(error, scope.get("kk.request_id", ""))
+            return Response(body, error.status, error.headers, media_type="application/json")
+
+
+def docs_page(title: str, links: list[tuple[str, str]]) -> str:
+    """The /docs page; `links` (label, URL) are the server's other pages, shown above."""
+    nav = " ".join(f'<a href="{url}">{label}</a>' for label, url in links)
+    page = (STATIC / "docs.html").read_text(encoding="utf-8")
+    return (
+        page.replace("__TITLE__", title or "API")
+        .replace("__LINKS__", nav)
+        .replace("__CLIENT_ID__", SANDBOX_CLIENT)
+    )
+
+
+def docs_routes(
+    openapi_file: Path, title: str, links: list[tuple[str, str]] | None = None, ui: bool = True
+) -> list[BaseRoute]:
+    """The spec as YAML and JSON, and with `ui` Swagger UI at /docs."""
     raw_yaml = openapi_file.read_bytes()
     as_json: list[bytes] = []  # built on first request: parsing the spec costs start-up time
 
@@ -36,7 +66,8 @@ def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
             as_json.append(orjson.dumps(yaml.load(raw_yaml, Loader=loader)))  # noqa: S506
         return as_json[0]
 
-    page = _DOCS_PAGE.format(title=title or "API")
+    page = docs_page(title, links or [])
+    token_js = (STATIC / "kk-token.js").read_bytes()
 
     async def openapi_yaml(request: Request) -> Response:
         return Response(raw_yaml, media_type="application/yaml")
@@ -47,9 +78,49 @@ def docs_routes(openapi_file: Path, title: str) -> list[BaseRoute]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
-    return [
+    async def saved_token(request: Request) -> Response:
+        return Response(token_js, media_type="text/javascript")
+
+    spec: list[BaseRoute] = [
         Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
-        Mount("/docs/static", app=StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
     ]
+    if not ui:
+        return spec
+    return [
+        *spec,
+        Route("/docs", docs, methods=["GET"]),
+        Route("/docs/kk-token.js", saved_token, methods=["GET"]),
+        Mount("/docs/static", app=PackageFiles(directory=SWAGGER_UI)),
+    ]
+
+
+def route_paths(routes: list[BaseRoute]) -> set[str]:
+    """The paths `routes` serve (what the start-up banner and the docs page may name)."""
+    return {path for r in routes if isinstance(path := getattr(r, "path", None), str)}
+
+
+def page_links(paths: set[str]) -> list[tuple[str, str]]:
+    """(label, URL) of the developer pages a server has besides /docs."""
+    candidates = [
+        ("GraphiQL", "/graphql"),
+        ("Postman collection", "/postman/collection.json"),
+        ("Postman environment", "/postman/environment.json"),
+    ]
+    found = [(label, url) for label, url in candidates if url in paths]
+    return [*found, ("openapi.yaml", "/openapi.yaml"), ("openapi.json", "/openapi.json")]
+
+
+def served_pages(routes: list[BaseRoute], docs: bool = True) -> list[str]:
+    """The start-up banner's list: /docs and only the endpoints this server mounts."""
+    paths = route_paths(routes)
+    pages = ["docs: /docs" if docs else "docs off (--docs)"]
+    if "/graphql" in paths:
+        pages.append("GraphQL: /graphql")
+    sockets = sorted(
+        r.path for r in routes if isinstance(r, WebSocketRoute) and r.path != "/graphql"
+    )
+    pages += [f"WebSocket: {path}" for path in sockets]
+    if "/postman/collection.json" in paths:
+        pages.append("Postman: /postman/collection.json")
+    return pages

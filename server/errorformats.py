@@ -1,14 +1,16 @@
-"""How an operation writes its errors: JSON:API, unless its `x-error-format` names another.
+"""How an operation writes its errors: its `x-error-format`, else the document's, else `problem`.
 
 A format is a factory called once per operation at startup, like a pipeline step; it returns
 the renderer `(error, call) -> Reply`. Built in:
 
-- `jsonapi` (default): the reference's error document.
+- `problem` (default): the operation's own documented error response, RFC 9457 problem
+  details where it documents none (see server.documented).
+- `jsonapi`: the reference's error document (Klear Karma's spec says `x-error-format: jsonapi`).
 - `oauth`: RFC 6749 §5.2 `{"error", "error_description"}` for token and revocation endpoints.
 - `oauth-authorize`: RFC 6749 §4.1.2.1 for the authorization endpoint: redirect to the client
   with `error=` when its redirect URI is trusted, else an HTML error page.
 
-Only request errors (400, 413, 415, 422) change shape; 401/403/429/5xx stay error documents.
+For the OAuth formats only request errors (400, 413, 415, 422) change shape.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from server.auth.formats import oauth, oauth_authorize
+from server.documented import problem
 from server.errors import ApiError, SpecError
 from server.i18n import DEFAULT, negotiate, translate
 from server.problems import error_document
@@ -47,6 +50,7 @@ def jsonapi(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
 
 
 FORMATS: dict[str, ErrorFormat] = {
+    "problem": problem,
     "jsonapi": jsonapi,
     "oauth": oauth,
     "oauth-authorize": oauth_authorize,
@@ -54,7 +58,8 @@ FORMATS: dict[str, ErrorFormat] = {
 
 
 def error_renderer(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
-    name: Any = spec.get("extensions", {}).get("x-error-format", "jsonapi")
+    default = runtime.table.get("error_format", "problem") if runtime is not None else "jsonapi"
+    name: Any = spec.get("extensions", {}).get("x-error-format", default)
     factory = FORMATS.get(name) if isinstance(name, str) else None
     if factory is None:
         raise SpecError(

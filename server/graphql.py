@@ -7,171 +7,46 @@ table); the same identity hook as REST checks them. Errors carry JSON:API codes 
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import inspect
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
-from ariadne.explorer import Explorer
-from graphql import (
-    DocumentNode,
-    GraphQLError,
-    GraphQLObjectType,
-    GraphQLSchema,
-    StringValueNode,
-    Visitor,
-    parse,
-    validate,
-    visit,
-)
-from graphql.validation import ASTValidationRule
-from starlette.requests import Request
+from ariadne.explorer import ExplorerHttp405
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, default_field_resolver
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from server.bodies import JSON_LIMIT
+from server.config import RateLimiter
 from server.errors import ApiError, NotImplementedOperation
+from server.graphiql import GraphiQLPage
+from server.graphql_documents import CachedParser, CachedValidator
+from server.graphql_http import AnswerCache, BodyLimit
+from server.graphql_limits import QueryLimits, cost_refusal
+from server.graphql_rates import Refusals, RootRates
 from server.identity import Authenticator, Identity, authorize, bearer_token
 from server.identity import identify as identify_request
 
-CONSOLE = (Path(__file__).parent / "static" / "graphql_console.html").read_text(encoding="utf-8")
 
+class OrjsonHTTPHandler(GraphQLHTTPHandler):
+    """ariadne's HTTP handler with the answer serialized by orjson (the stdlib encoder cost
+    ~0.4 ms of a 20-practitioner page); anything orjson cannot encode goes the stdlib way."""
 
-GRAPHIQL_FILES = {
-    "graphiql.min.js": ("graphiql/graphiql.min.js", "text/javascript"),
-    "graphiql.min.css": ("graphiql/graphiql.min.css", "text/css"),
-    "react.production.min.js": ("react/umd/react.production.min.js", "text/javascript"),
-    "react-dom.production.min.js": ("react-dom/umd/react-dom.production.min.js", "text/javascript"),
-}
-
-
-class LocalExplorer(Explorer):
-    """GraphiQL from locally installed assets; a small console when they are not installed.
-
-    Nothing is fetched from the network: `make sandbox` installs the pinned GraphiQL build
-    into tools/graphiql/node_modules once.
-    """
-
-    def __init__(self, title: str, graphiql: bool) -> None:
-        page = (Path(__file__).parent / "static" / "graphiql.html").read_text(encoding="utf-8")
-        self.page = page.replace("__TITLE__", title) if graphiql else CONSOLE
-
-    def html(self, request: Any) -> str:
-        return self.page
-
-
-def graphiql_routes(assets: dict[str, tuple[Path, str]] | None) -> list[BaseRoute]:
-    """GET /graphql/assets/<file>: the GraphiQL files (~4 MB), read on first request and kept
-    (immutable, cacheable), so a server nobody opens GraphiQL on does not hold them."""
-    if not assets:
-        return []
-    loaded: dict[str, bytes] = {}
-
-    async def asset(request: Request) -> Response:
-        name = request.path_params["name"]
-        found = assets.get(name)
-        if found is None:
-            return Response(status_code=404)
-        body = loaded.get(name)
-        if body is None:
-            body = loaded[name] = found[0].read_bytes()
-        return Response(body, media_type=found[1], headers={"Cache-Control": "max-age=86400"})
-
-    return [Route("/graphql/assets/{name}", asset, methods=["GET"])]
-
-
-def graphiql_assets(node_modules: Path | None) -> dict[str, tuple[Path, str]] | None:
-    """The GraphiQL files (path, media type), or None when they are not installed."""
-    if node_modules is None:
-        return None
-    found = {}
-    for name, (rel, media_type) in GRAPHIQL_FILES.items():
-        path = node_modules / rel
-        if not path.is_file():
-            return None
-        found[name] = (path, media_type)
-    return found
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse(query: str) -> DocumentNode:
-    return parse(query)
-
-
-NUL_TEXT = "Text may not contain the NUL character (U+0000)"
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def cached_parser(context: Any, data: dict[str, Any]) -> DocumentNode:
-    """The parsed document (cached). Text with U+0000, in a variable or a string literal, is
-    refused as REST refuses it (PostgreSQL cannot store it), before anything runs."""
-    query = data.get("query")
-    if not isinstance(query, str):
-        raise GraphQLError("The query must be a string.")
-    if _has_nul(data.get("variables")):
-        raise GraphQLError(NUL_TEXT)
-    document = _parse(query)
-    if "\\u0000" in query or "\x00" in query:
-        for node in _string_values(document):
-            if "\x00" in node:
-                raise GraphQLError(NUL_TEXT)
-    return document
-
-
-def _string_values(document: DocumentNode) -> list[str]:
-    found: list[str] = []
-
-    class Strings(Visitor):
-        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-            found.append(node.value)
-
-    visit(document, Strings())
-    return found
-
-
-class CachedValidator:
-    """graphql-core validation (~750 µs) done once per distinct document.
-
-    Keyed by the document's id, and the entry keeps the document alive: a freed document's id
-    can be reused by a new one, which must never inherit the old document's verdict.
-    """
-
-    def __init__(self, size: int = 1024) -> None:
-        self._cache: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
-        self._size = size
-
-    def __call__(
-        self,
-        schema: GraphQLSchema,
-        document_ast: DocumentNode,
-        rules: Collection[type[ASTValidationRule]] | None = None,
-        max_errors: int | None = None,
-        type_info: Any = None,
-    ) -> list[GraphQLError]:
-        key = id(document_ast)
-        entry = self._cache.get(key)
-        if entry is not None and entry[0] is document_ast:
-            self._cache.move_to_end(key)
-            return entry[1]
-        found = validate(schema, document_ast, rules=rules, max_errors=max_errors)
-        self._cache[key] = (document_ast, found)
-        if len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return found
+    async def create_json_response(
+        self, request: Any, result: dict[str, Any], success: bool
+    ) -> Any:
+        status = 200 if success or result.get("data") is not None else 400
+        try:
+            body = orjson.dumps(result)
+        except TypeError:
+            return await super().create_json_response(request, result, success)
+        return Response(body, status_code=status, media_type="application/json")
 
 
 class _ClientErrors(logging.Filter):
@@ -324,6 +199,46 @@ def refuse_unbound_roots(schema: GraphQLSchema) -> list[str]:
     return refused
 
 
+@dataclass
+class Bounds:
+    """What a client may ask of /graphql (README: "GraphQL limits")."""
+
+    limits: QueryLimits = dataclasses.field(default_factory=QueryLimits)
+    # Introspection and the GraphiQL console (off in `kk serve` unless enabled).
+    introspection: bool = True
+    body_limit: int = JSON_LIMIT
+    # Each root field spends the rate-limit class of the REST operation it mirrors.
+    rate_limiter: RateLimiter | None = None
+    rate_classes: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    # A data version every write bumps, when the store answers every field (`kk mock`): the
+    # same query then gets the same answer bytes until the next write.
+    data_version: Callable[[], int] | None = None
+
+
+def _refusable(resolver: Callable[..., Any] | None) -> Callable[..., Any]:
+    """A root field's resolver that answers the field's rate-limit refusal, if any (the root
+    value is then the operation's `Refusals`; the resolver itself still gets None)."""
+    inner = resolver or default_field_resolver
+
+    def resolve(obj: Any, info: Any, **kwargs: Any) -> Any:
+        if type(obj) is Refusals:
+            error = obj.get(info.path.key)
+            if error is not None:
+                raise error
+            obj = None
+        return inner(obj, info, **kwargs)
+
+    return resolve
+
+
+def spend_rate_classes(schema: GraphQLSchema) -> None:
+    for type_name in ("Query", "Mutation"):
+        t = schema.type_map.get(type_name)
+        if isinstance(t, GraphQLObjectType):
+            for f in t.fields.values():
+                f.resolve = _refusable(f.resolve)
+
+
 def build_graphql_app(
     sdl: str,
     bindables: list[Any],
@@ -334,8 +249,11 @@ def build_graphql_app(
     context: dict[str, Any] | None = None,
     debug: bool = False,
     title: str = "GraphQL",
-    graphiql: bool = False,
-) -> GraphQL:
+    ws_handler: Callable[..., GraphQLTransportWSHandler] = GraphQLTransportWSHandler,
+    bounds: Bounds | None = None,
+) -> Any:
+    """The /graphql ASGI app (HTTP and graphql-transport-ws), bounded by `bounds`."""
+    bounds = bounds or Bounds()
     schema = make_executable_schema(sdl, *bindables)
     if mock is not None:
         bound = _bound_fields(schema)
@@ -345,6 +263,21 @@ def build_graphql_app(
         refuse_unbound_roots(schema)
     if authenticator is not None:
         enforce_scopes(schema, scopes)
+    rates = None
+    if bounds.rate_limiter is not None:
+        spend_rate_classes(schema)
+        rates = RootRates(bounds.rate_limiter, bounds.rate_classes)
+    validator = CachedValidator(limits=bounds.limits)
+    parser = CachedParser(bounds.limits)
+
+    async def root_value(context: Any, name: str | None, variables: Any, document: Any) -> Any:
+        """After validation, before execution: the cost with the request's page sizes, then
+        the rate-limit classes of the root fields."""
+        found = validator.measured(document)
+        error = found and cost_refusal(found, variables, bounds.limits)
+        if error:
+            raise error
+        return await rates(context, name, variables, document) if rates is not None else None
 
     async def identify(token: str | None) -> Identity | None:
         if token is None or authenticator is None:
@@ -368,17 +301,26 @@ def build_graphql_app(
                 payload.get("authorization") or payload.get("Authorization") or payload.get("token")
             )
             token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw
-        websocket.scope["kk.identity"] = await identify(token if isinstance(token, str) else None)
+        token = token if isinstance(token, str) else None
+        websocket.scope["kk.identity"] = await identify(token)
+        websocket.scope["kk.token"] = token  # re-checked on every message (server.gqlsockets)
 
-    return GraphQL(
+    app = GraphQL(
         schema,
         context_value=context_value,
-        query_parser=cached_parser,
-        query_validator=CachedValidator(),
+        root_value=root_value,
+        query_parser=parser,
+        query_validator=validator,
         error_formatter=format_error,
         debug=debug,
         logger=graphql_log,
-        explorer=LocalExplorer(title, graphiql),
-        http_handler=GraphQLHTTPHandler(),
-        websocket_handler=GraphQLTransportWSHandler(on_connect=on_connect),
+        introspection=bounds.introspection,
+        # the console goes with introspection (off in kk serve unless enabled)
+        explorer=GraphiQLPage(title) if bounds.introspection else ExplorerHttp405(),
+        http_handler=OrjsonHTTPHandler(),
+        websocket_handler=ws_handler(on_connect=on_connect),
     )
+    cache = None
+    if bounds.data_version is not None and rates is None:  # (a rate limit must count each)
+        cache = AnswerCache(bounds.data_version, parser.parse)
+    return BodyLimit(app, bounds.body_limit, cache)

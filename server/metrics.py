@@ -161,8 +161,8 @@ class MetricsMiddleware:
     """Counts and times every HTTP request; tracks open WebSocket connections.
 
     `operations` are (method, operationId) pairs. The operation router leaves the matched
-    path's endpoints in `scope["kk.path"]` (its `methods` map a method to an endpoint whose
-    `op.spec` names the operation), so nothing is routed twice; other routes are labelled by
+    path's endpoints in `scope["kk.path"]` (its `operation_id(method)` names the operation),
+    so nothing is routed twice; other routes are labelled by
     their route template, unmatched paths as `unmatched`. A request refused before routing
     (the account rate limit's 429) is located with `locate(method, path)`, the router's.
     """
@@ -202,8 +202,7 @@ class MetricsMiddleware:
     def _bound(self, scope: Scope, status: int) -> _Bound:
         method = scope["method"]
         path = scope.get("kk.path")
-        endpoint = path.methods.get(method) if path is not None else None
-        op_id = endpoint.op.spec["operation_id"] if endpoint is not None else None
+        op_id = path.operation_id(method) if path is not None else None
         if op_id is None and status == 429 and self.locate is not None:
             op_id = self.locate(method, scope["path"])
         if op_id is not None:

@@ -1,4 +1,6 @@
-"""The outermost ASGI layer: request id in/out, one access-log line, no stack trace on the wire."""
+"""The outermost ASGI layer: request id in/out, one access-log line, no stack trace on the wire,
+and the headers every answer carries (`X-Content-Type-Options: nosniff`; `Cache-Control:
+no-store` on API answers that set no caching of their own, not on the static docs assets)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,10 @@ from server.types import Receive, Scope, Send
 
 ASGIApp = Any
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+NO_STORE = (b"cache-control", b"no-store")
+# Static documentation: cacheable, and never personal.
+CACHEABLE = ("/docs", "/openapi.", "/graphql/assets/")
 access_log = logging.getLogger("kk.access")
 error_log = logging.getLogger("kk.error")
 
@@ -44,6 +50,7 @@ class RequestContext:
         request_id = incoming_request_id(scope["headers"])
         scope["kk.request_id"] = request_id
         header = (b"x-request-id", request_id.encode("ascii"))
+        cacheable = scope["path"].startswith(CACHEABLE)
         status = 0
         started = time.perf_counter()
 
@@ -51,7 +58,10 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = [*message.get("headers", ()), header, NOSNIFF]
+                if not cacheable and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         try:

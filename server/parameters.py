@@ -170,14 +170,32 @@ class _Param:
 class ParameterParser:
     """Built once per operation; `parse()` returns `{name: value}` or raises BadRequest."""
 
-    __slots__ = ("path", "query", "headers", "header_names", "query_names", "deep_names", "_cache")
+    __slots__ = (
+        "path",
+        "query",
+        "headers",
+        "header_names",
+        "query_names",
+        "deep_names",
+        "_cache",
+        "nul",
+    )
 
-    def __init__(self, specs: list[ParameterSpec], defs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        specs: list[ParameterSpec],
+        defs: dict[str, Any],
+        *,
+        refuse_nul: bool = True,
+        credentials: frozenset[str] = frozenset(),
+    ) -> None:
+        """`credentials`: query names of the operation's API-key schemes (never "unknown")."""
+        self.nul = refuse_nul
         params = [_Param(s, defs) for s in specs if s["location"] != "cookie"]
         self.path = [p for p in params if p.spec["location"] == "path"]
         self.query = [p for p in params if p.spec["location"] == "query"]
         self.headers = [p for p in params if p.spec["location"] == "header"]
-        self.query_names = frozenset(p.name for p in self.query if not p.deep)
+        self.query_names = frozenset(p.name for p in self.query if not p.deep) | credentials
         self.deep_names = tuple(p.name for p in self.query if p.deep)
         self.header_names = tuple(p.key.encode("latin-1") for p in self.headers)
         # Frontends, SDK suites and fuzzers repeat the same parameters: parse each once.
@@ -259,7 +277,7 @@ class ParameterParser:
             elif p.default is not _NO_DEFAULT:
                 out[p.name] = p.default
             return
-        if any("\x00" in v for v in values):  # as in bodies (server.bodies.refuse_nul)
+        if self.nul and any("\x00" in v for v in values):  # as in bodies (server.bodies.refuse_nul)
             problems.append(
                 Problem(
                     f"{where} parameter {p.name!r} may not contain the NUL character (U+0000)",

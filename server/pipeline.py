@@ -18,10 +18,12 @@ from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
 from server.deprecation import deprecation
+from server.documented import response_key
 from server.errorformats import ErrorRenderer, error_renderer
 from server.errors import ApiError, InternalError, NotAcceptable, Problem
 from server.identity import Identity, authorize, identify
 from server.parameters import ParameterParser
+from server.presence import credentials
 from server.responses import Reply, send_reply
 from server.schemas import directional
 from server.types import OperationSpec, Receive, Scope, Send
@@ -126,6 +128,10 @@ def negotiate(op: Operation, runtime: Runtime) -> Step | None:
     op.produces = tuple(produced)
     if not produced:
         return None
+    if runtime.table.get("error_format", "problem") == "problem" and (
+        response_key(op.spec["responses"], 406) is None
+    ):
+        return None  # a 406 it does not document is no answer for this spec's clients
 
     @functools.lru_cache(maxsize=256)
     def accepts(accept: str) -> bool:
@@ -200,7 +206,21 @@ def authorization(op: Operation, runtime: Runtime) -> Step | None:
 
 
 def parameters(op: Operation, runtime: Runtime) -> Step | None:
-    parser = ParameterParser(op.spec["parameters"], runtime.table["defs"])
+    table = runtime.table
+    schemes = table.get("security_schemes") or {}
+    keys = {
+        str(scheme.get("name"))
+        for requirement in op.spec["security"]
+        for name in requirement
+        for scheme in [schemes.get(name) or {}]
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "query"
+    }
+    parser = ParameterParser(
+        op.spec["parameters"],
+        table["defs"],
+        refuse_nul=bool(table.get("refuse_nul")),
+        credentials=frozenset(keys),
+    )
 
     async def step(call: Call) -> None:
         call.params = parser.parse(
@@ -216,7 +236,12 @@ def body(op: Operation, runtime: Runtime) -> Step | None:
     spec = op.spec.get("request_body")
     if spec is None:
         return None
-    parser = BodyParser(spec, runtime.table["defs"], runtime.max_body_size)
+    parser = BodyParser(
+        spec,
+        runtime.table["defs"],
+        runtime.max_body_size,
+        refuse_nul=bool(runtime.table.get("refuse_nul")),
+    )
 
     async def step(call: Call) -> None:
         media, call.body, checked = await parser.read(call.receive, call.headers)
@@ -238,8 +263,8 @@ def dispatch(op: Operation, runtime: Runtime) -> Step | None:
 
 
 def validate_response(op: Operation, runtime: Runtime) -> Step | None:
-    if not runtime.validate_responses:
-        return None
+    if not runtime.validate_responses or not op.spec["responses"]:
+        return None  # an operation that documents no response allows any
     defs = runtime.table["defs"]
     # Compiled on first use: pre-serialized mock answers are never checked here, and a
     # validator per declared response would cost memory for answers that are never sent.
@@ -289,6 +314,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
 PIPELINE: list[StepFactory] = [
     deprecation,  # first: its headers go on every answer, errors too
+    credentials,
     authenticate,
     rate_limit,
     authorization,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from starlette.routing import BaseRoute, Router
 
-from server.errors import MethodNotAllowed, NotFound, SpecError
+from server.errors import MethodNotAllowed, NotFound
 from server.pipeline import Operation, OperationEndpoint
 from server.problems import error_body
 from server.responses import Reply, send_reply
@@ -16,21 +17,51 @@ from server.types import Receive, Scope, Send
 
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 ASGIApp = Any
+log = logging.getLogger("kk.routing")
 
 
 class PathEndpoint:
-    """All operations of one path; an undeclared method gets 405 with a correct Allow."""
+    """All operations of one path structure; an undeclared method gets 405 with a correct Allow.
+
+    Paths of the same structure may name their parameters differently (`/order/{order_id}`
+    for POST, `/order/{orderId}` for GET): each method binds the captured values to its own
+    operation's names.
+    """
 
     __slots__ = ("methods", "allow")
 
-    def __init__(self, operations: Iterable[Operation]) -> None:
-        self.methods = {op.spec["method"]: OperationEndpoint(op) for op in operations}
+    def __init__(self) -> None:
+        self.methods: dict[str, tuple[OperationEndpoint, tuple[str, ...]]] = {}
+        self.allow = ""
+
+    def add(self, op: Operation, names: tuple[str, ...]) -> None:
+        method = op.spec["method"]
+        if method in self.methods:
+            kept = self.methods[method][0].op.spec
+            log.warning(
+                "%s %s has the same structure as %s of %s; %s answers it",
+                method,
+                op.spec["path"],
+                kept["operation_id"],
+                kept["path"],
+                kept["operation_id"],
+            )
+            return
+        self.methods[method] = (OperationEndpoint(op), names)
         self.allow = ", ".join(sorted(self.methods))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.methods.get(scope["method"])
-        if endpoint is not None:
-            await endpoint(scope, receive, send)
+    def operation_id(self, method: str) -> str | None:
+        """The operationId answering `method` here, None for a 405."""
+        found = self.methods.get(method)
+        return found[0].op.spec["operation_id"] if found is not None else None
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...] = ()
+    ) -> None:
+        found = self.methods.get(scope["method"])
+        if found is not None:
+            scope["path_params"] = dict(zip(found[1], values, strict=False))
+            await found[0](scope, receive, send)
             return
         error = MethodNotAllowed(
             f"{scope['method']} is not allowed here; allowed: {self.allow}",
@@ -42,78 +73,96 @@ class PathEndpoint:
 
 
 class _Node:
-    __slots__ = ("literal", "param", "name", "endpoint")
+    __slots__ = ("literal", "patterns", "param", "endpoint")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node] = {}
+        # Segments with text around their parameters (`{id}.json`, `{name}:undelete`), keyed by
+        # the template without names; most literal text first, so the most specific wins.
+        self.patterns: dict[str, tuple[re.Pattern[str], _Node]] = {}
         self.param: _Node | None = None
-        self.name = ""
         self.endpoint: PathEndpoint | None = None
+
+    def child(self, segment: str, names: list[str]) -> _Node:
+        variables = _TEMPLATE.findall(segment)
+        if not variables:
+            return self.literal.setdefault(segment, _Node())
+        names.extend(v[1:-1] for v in variables)
+        if _TEMPLATE.fullmatch(segment):
+            if self.param is None:
+                self.param = _Node()
+            return self.param
+        key = _TEMPLATE.sub("{}", segment)
+        if key not in self.patterns:
+            regex = "".join(
+                "([^/]+?)" if part == "{}" else re.escape(part)
+                for part in re.split(r"(\{\})", key)
+                if part
+            )
+            self.patterns[key] = (re.compile(regex), _Node())
+            self.patterns = dict(
+                sorted(self.patterns.items(), key=lambda kv: -len(kv[0].replace("{}", "")))
+            )
+        return self.patterns[key][1]
 
 
 class OperationRouter:
     """Operation paths in a segment tree: O(path depth), no regex scan over every route.
 
-    A literal segment wins over a template (/intents/search before /intents/{id}); a
-    template matches one non-empty segment. Anything else goes to `fallback` (the Starlette
-    router with docs, GraphQL, WebSockets and the JSON:API 404).
+    A literal segment wins over one with text around a template (/geo/{id}.json), which wins
+    over a bare template (/intents/search before /intents/{id}); a template matches a
+    non-empty part of one segment. Anything else goes to `fallback` (the Starlette router
+    with docs, GraphQL, WebSockets and the 404).
     """
 
     def __init__(self, operations: Iterable[Operation], fallback: ASGIApp) -> None:
         self.fallback = fallback
         self.root = _Node()
-        by_path: dict[str, list[Operation]] = {}
         for op in operations:
-            by_path.setdefault(op.spec["path"], []).append(op)
-        for path, ops in by_path.items():
-            node = self.root
-            for segment in path.strip("/").split("/"):
-                if _TEMPLATE.fullmatch(segment):
-                    if node.param is None:
-                        node.param = _Node()
-                        node.param.name = segment[1:-1]
-                    elif node.param.name != segment[1:-1]:
-                        raise SpecError(f"{path}: {segment} clashes with {{{node.param.name}}}")
-                    node = node.param
-                elif "{" in segment:
-                    raise SpecError(f"{path}: partial-segment templates are not supported")
-                else:
-                    node = node.literal.setdefault(segment, _Node())
-            node.endpoint = PathEndpoint(ops)
+            node, names = self.root, list[str]()
+            for segment in op.spec["path"].strip("/").split("/"):
+                node = node.child(segment, names)
+            if node.endpoint is None:
+                node.endpoint = PathEndpoint()
+            node.endpoint.add(op, tuple(names))
 
-    def match(self, path: str) -> tuple[PathEndpoint, dict[str, str]] | None:
-        return _walk(self.root, path.strip("/").split("/"), 0, {})
+    def match(self, path: str) -> tuple[PathEndpoint, tuple[str, ...]] | None:
+        return _walk(self.root, path.strip("/").split("/"), 0, ())
 
     def locate(self, method: str, path: str) -> str | None:
         """The operationId of `method path`, None when no operation answers it."""
         found = self.match(path)
-        endpoint = found[0].methods.get(method) if found is not None else None
-        return endpoint.op.spec["operation_id"] if endpoint is not None else None
+        return found[0].operation_id(method) if found is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             found = self.match(scope["path"])
             if found is not None:
-                scope["path_params"] = found[1]
                 scope["kk.path"] = found[0]  # for what observes the request (server.metrics)
-                await found[0](scope, receive, send)
+                await found[0](scope, receive, send, found[1])
                 return
         await self.fallback(scope, receive, send)
 
 
 def _walk(
-    node: _Node, parts: list[str], i: int, params: dict[str, str]
-) -> tuple[PathEndpoint, dict[str, str]] | None:
+    node: _Node, parts: list[str], i: int, values: tuple[str, ...]
+) -> tuple[PathEndpoint, tuple[str, ...]] | None:
     if i == len(parts):
-        return (node.endpoint, params) if node.endpoint is not None else None
+        return (node.endpoint, values) if node.endpoint is not None else None
     segment = parts[i]
     child = node.literal.get(segment)
     if child is not None:
-        found = _walk(child, parts, i + 1, params)
+        found = _walk(child, parts, i + 1, values)
         if found is not None:
             return found
+    for regex, pattern_child in node.patterns.values():
+        m = regex.fullmatch(segment)
+        if m is not None and all(m.groups()):
+            found = _walk(pattern_child, parts, i + 1, values + m.groups())
+            if found is not None:
+                return found
     if node.param is not None and segment:
-        return _walk(node.param, parts, i + 1, {**params, node.param.name: segment})
+        return _walk(node.param, parts, i + 1, (*values, segment))
     return None
 
 

@@ -21,7 +21,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, StatusCode
+
+from server.webhook_targets import redact
 
 ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 TRACER = "kk"
@@ -111,7 +113,17 @@ def delivery_span(event_id: str, event_type: str, url: str, attempt: int) -> Ite
             "messaging.message.id": event_id,
             "kk.webhook.event": event_type,
             "kk.webhook.attempt": attempt,
-            "url.full": url,
+            "url.full": redact(url),  # no credentials of the target's URL in the trace
         },
     ) as span:
         yield span
+
+
+def record_outcome(span: Span, outcome: str, response_status: int | None) -> None:
+    """What the attempt came to (server.webhooks.Outcome): the target's status, and an
+    error status for an attempt that did not succeed (failed, refused)."""
+    span.set_attribute("kk.webhook.outcome", outcome)
+    if response_status is not None:
+        span.set_attribute("http.response.status_code", response_status)
+    if outcome != "succeeded":
+        span.set_status(StatusCode.ERROR, outcome)

@@ -68,6 +68,7 @@ class WebhookSpec(TypedDict):
     event: str
     schema: dict[str, Any]
     examples: dict[str, Any]
+    scopes: NotRequired[list[str]]  # `x-required-scopes`: what a receiver's owner must hold
 
 
 class ApiTable(TypedDict):
@@ -82,6 +83,9 @@ class ApiTable(TypedDict):
     rate_limit_classes: dict[str, dict[str, Any]]
     rate_limit_tiers: NotRequired[dict[str, dict[str, Any]]]
     security_schemes: NotRequired[dict[str, dict[str, Any]]]
+    # The document's `x-error-format` (default `problem`, RFC 9457) and `x-refuse-nul`.
+    error_format: NotRequired[str]
+    refuse_nul: NotRequired[bool]
 
 
 __all__ = ["Receive", "Scope", "Send"]

@@ -6,59 +6,47 @@ that the caller may see; `message`, `typing` and `webrtc_signal` are published t
 the other party: the mocks decide the audience through the `relay` hook; a bound
 `FrameHandler` (an OperationGroup's `@group.frame("message")`) answers its frame type instead
 (stores a chat message, publishes the relay itself, raises ApiError for an `error` frame).
+A SocketGuard (server.socketguard) bounds the connection: an auth deadline, frame sizes and
+rates, unauthenticated sockets per IP, and the session re-checked on every frame and event.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.config import RateLimiter
-from server.errors import ApiError
-from server.events import Event, EventBus, Subscription
+from server.events import Event, EventBus
 from server.identity import Authenticator, Identity
-from server.problems import now_iso
 from server.schemas import standalone
+from server.socketguard import SocketGuard
 from server.validation import CompiledSchema
+from server.wssession import (
+    PUBLIC_TYPES,
+    RELAY_CHANNEL,
+    RELAYED_TYPES,
+    FrameHandler,
+    InboundFrame,
+    Relay,
+    Session,
+    everyone,
+)
 
+__all__ = [
+    "PUBLIC_TYPES",
+    "RELAYED_TYPES",
+    "RELAY_CHANNEL",
+    "FrameHandler",
+    "InboundFrame",
+    "Relay",
+    "WebSocketAPI",
+    "everyone",
+]
 log = logging.getLogger("kk.ws")
-PUBLIC_TYPES = frozenset({"auth", "ping"})
-RELAYED_TYPES = frozenset({"message", "typing", "webrtc_signal"})
-RELAY_CHANNEL = {"message": "messages", "typing": "messages", "webrtc_signal": "bookings"}
-
-# Decides who may receive a relayed frame: (sender identity, frame) -> audience subject ids.
-Relay = Callable[[Identity, dict[str, Any]], Awaitable[tuple[str, ...]]]
-
-
-@dataclass(frozen=True)
-class InboundFrame:
-    """A validated inbound frame of an authenticated connection, as a FrameHandler gets it.
-
-    `connection` identifies the sending connection: a relayed event whose data carries it as
-    `origin` is not sent back to that connection (it got its answer directly)."""
-
-    data: dict[str, Any]
-    identity: Identity
-    connection: str
-    bus: EventBus
-    services: Mapping[str, Any] = field(default_factory=dict)
-
-
-# Answers one frame type: the frame to send back to the sender, or None; an ApiError becomes
-# an `error` frame (its code, its first problem's detail and pointer) and the connection stays.
-FrameHandler = Callable[[InboundFrame], Awaitable[dict[str, Any] | None]]
-
-
-async def everyone(identity: Identity, frame: dict[str, Any]) -> tuple[str, ...]:
-    return ()
 
 
 class WebSocketAPI:
@@ -74,6 +62,7 @@ class WebSocketAPI:
         frames: Mapping[str, FrameHandler] | None = None,
         services: Mapping[str, Any] | None = None,
         rate_limiter: RateLimiter | None = None,
+        guard: SocketGuard | None = None,
     ) -> None:
         defs = table.get("defs") or {}
         self.inbound = {
@@ -105,6 +94,7 @@ class WebSocketAPI:
             name: m["rate_limit"] for name, m in table["receive"].items() if m.get("rate_limit")
         }
         self.rate_limiter = rate_limiter
+        self.guard = guard
         self.bus = bus
         self.authenticator = authenticator
         self.relay = relay
@@ -160,181 +150,24 @@ class WebSocketAPI:
 
     async def endpoint(self, ws: WebSocket) -> None:
         await ws.accept()
-        session = _Session(self, ws)
+        session = Session(self, ws)
+        if not await session.start():
+            return
         try:
-            while True:
-                raw = await ws.receive_text()
+            while not session.ended:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                # a binary frame is bounded and counted like text, then refused as not JSON
+                raw = message.get("text") or (message.get("bytes") or b"").decode(
+                    "utf-8", "replace"
+                )
+                closing = await session.admit(raw)
+                if closing is not None:
+                    await session.end(closing)
+                    break
                 await session.handle(raw)
-        except WebSocketDisconnect:
-            pass
-        except RuntimeError:  # receive after the client vanished
+        except (WebSocketDisconnect, RuntimeError):  # RuntimeError: the client vanished
             pass
         finally:
             session.close()
-
-
-class _Session:
-    def __init__(self, api: WebSocketAPI, ws: WebSocket) -> None:
-        self.api = api
-        self.ws = ws
-        self.identity: Identity | None = None
-        self.streams: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
-        self.lock = asyncio.Lock()
-        self.id = uuid.uuid4().hex
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        validator = self.api.outbound.get(frame.get("type", ""))
-        if validator is not None and not validator.is_valid(frame):
-            problems = "; ".join(f"{p.pointer}: {p.detail}" for p in validator.problems(frame))
-            log.error("outbound %s frame breaks the AsyncAPI spec: %s", frame.get("type"), problems)
-            frame = {
-                "type": "error",
-                "code": "INTERNAL_ERROR",
-                "detail": "server frame failed validation",
-            }
-        async with self.lock:
-            await self.ws.send_text(orjson.dumps(frame).decode())
-
-    async def error(
-        self, code: str, detail: str, ref: str | None = None, pointer: str | None = None
-    ) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-        if pointer is not None:
-            frame["pointer"] = pointer
-        if ref is not None:
-            frame["ref_type"] = ref
-        await self.send(frame)
-
-    async def handle(self, raw: str) -> None:
-        try:
-            frame = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            await self.error("VALIDATION_ERROR", "Frames must be JSON objects")
-            return
-        kind = frame.get("type") if isinstance(frame, dict) else None
-        if not isinstance(kind, str) or kind not in self.api.inbound:
-            known = ", ".join(sorted(self.api.inbound))
-            await self.error(
-                "VALIDATION_ERROR", f"Unknown frame type {kind!r}; known: {known}", pointer="/type"
-            )
-            return
-        validator = self.api.inbound[kind]
-        if not validator.is_valid(frame):
-            for p in validator.problems(frame):
-                await self.error("VALIDATION_ERROR", p.detail, ref=kind, pointer=p.pointer)
-            return
-        if kind not in PUBLIC_TYPES and self.identity is None:
-            await self.error("AUTHENTICATION_REQUIRED", "Send an auth frame first", ref=kind)
-            return
-        missing = self.api.missing_scopes(kind, frame, self.identity)
-        if missing:
-            what = f"{kind} on {frame['channel']}" if "channel" in frame else kind
-            await self.error(
-                "INSUFFICIENT_PERMISSIONS",
-                f"{what} needs the {', '.join(missing)} scope(s)",
-                ref=kind,
-            )
-            return
-        rate_class = self.api.rate_classes.get(kind)
-        if rate_class is not None and self.api.rate_limiter is not None:
-            try:
-                await self.api.rate_limiter.hit(self.ws.scope, self.identity, rate_class)
-            except ApiError as e:  # RATE_LIMIT_EXCEEDED: refused, the connection stays
-                await self.error(e.code, e.problems[0].detail or str(e), ref=kind)
-                return
-        bound = self.api.frames.get(kind)
-        if bound is not None and self.identity is not None:
-            inbound = InboundFrame(frame, self.identity, self.id, self.api.bus, self.api.services)
-            await self.on_bound(bound, inbound)
-            return
-        await getattr(self, "on_" + kind, self.on_other)(frame)
-
-    async def on_bound(self, handler: FrameHandler, inbound: InboundFrame) -> None:
-        kind = inbound.data["type"]
-        try:
-            reply = await handler(inbound)
-        except ApiError as e:
-            problem = e.problems[0]
-            await self.error(e.code, problem.detail or str(e), ref=kind, pointer=problem.pointer)
-            return
-        except Exception:  # a bug in a handler must not close the connection
-            log.exception("%s frame handler failed", kind)
-            await self.error("INTERNAL_ERROR", f"The {kind} frame could not be handled", ref=kind)
-            return
-        if reply is not None:
-            await self.send(reply)
-
-    async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.send({"type": "pong"})
-
-    async def on_auth(self, frame: dict[str, Any]) -> None:
-        authenticator = self.api.authenticator
-        try:
-            if authenticator is None:
-                identity = Identity(subject="anonymous", scopes=frozenset(), kind="mock")
-            else:
-                identity = await authenticator.authenticate(frame["token"])
-        except ApiError as e:
-            await self.error(e.code, str(e), ref="auth")
-            return
-        self.identity = identity
-        await self.send(
-            {"type": "auth_ok", "user_id": identity.subject, "scopes": sorted(identity.scopes)}
-        )
-
-    async def on_subscribe(self, frame: dict[str, Any]) -> None:
-        channel = frame["channel"]
-        if channel not in self.streams:
-            sub = self.api.bus.subscribe([channel])
-            self.streams[channel] = (sub, asyncio.create_task(self._forward(sub, frame)))
-        await self.send({"type": "subscribed", "channel": channel})
-
-    async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
-        stream = self.streams.pop(frame["channel"], None)
-        if stream is not None:
-            stream[0].close()
-            stream[1].cancel()
-        await self.send({"type": "unsubscribed", "channel": frame["channel"]})
-
-    async def _forward(self, sub: Subscription, frame: dict[str, Any]) -> None:
-        subject = self.identity.subject if self.identity else None
-        conversation = frame.get("conversation_id")
-        async for event in sub:
-            relayed = event.type.startswith("ws.")
-            if not event.visible_to(subject) or (relayed and event.data.get("origin") == self.id):
-                continue
-            if conversation and event.data.get("conversation_id") not in (None, conversation):
-                continue
-            text = self.api.encode(event)
-            if text is None:
-                continue
-            with contextlib.suppress(Exception):
-                async with self.lock:
-                    await self.ws.send_text(text)
-
-    async def on_other(self, frame: dict[str, Any]) -> None:
-        kind = frame["type"]
-        if kind not in RELAYED_TYPES or self.identity is None:
-            return
-        sender = self.identity.subject
-        relayed = dict(frame)
-        if kind == "message":
-            relayed.update(id="msg_" + uuid.uuid4().hex[:16], sender_id=sender, sent_at=now_iso())
-            relayed.setdefault("message_type", "text")
-        elif kind == "typing":
-            relayed["user_id"] = sender
-        else:
-            relayed["from_user_id"] = sender
-        audience = await self.api.relay(self.identity, frame)
-        data: dict[str, Any] = {"frame": relayed, "origin": self.id}
-        if "conversation_id" in frame:
-            data["conversation_id"] = frame["conversation_id"]
-        await self.api.bus.publish(Event(f"ws.{kind}", RELAY_CHANNEL[kind], data, audience))
-        if kind == "message":
-            await self.send(relayed)
-
-    def close(self) -> None:
-        for sub, task in self.streams.values():
-            sub.close()
-            task.cancel()
-        self.streams.clear()

@@ -32,7 +32,10 @@ from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import (
     ACTIVE_FOR_CHANGES,
     check_transition,
+    free_until_hours,
+    hours_ahead,
     price_split,
+    roles_of,
 )
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
@@ -106,57 +109,59 @@ class BookingService:
     async def create(self, actor: Actor, attrs: dict[str, Any]) -> Booking:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator)."""
-        if not USER_ID.match(actor.subject):
-            raise InsufficientPermissions(
-                f"Sessions are booked by users; {actor.subject} is not a user id (user_... or "
-                "test_user_...): sign in as the user who attends"
-            )
+        async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
+            return await self.create_in(u, actor, attrs)
+
+    async def create_in(self, u: Unit, actor: Actor, attrs: dict[str, Any]) -> Booking:
+        """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it)."""
+        _check_user(actor)
         start = attrs["scheduled_at"]
         pid = attrs["practitioner_id"]
+        p = await _locked_practitioner(u.session, pid)
+        service = await _service_of(u.session, p, attrs.get("service_id"))
+        _check_offer(p, service, attrs["session_type"])
+        end = start + timedelta(minutes=attrs["duration"])
+        await _check_free(u.session, pid, start, end, None)
+        price = (service.price_amount, service.price_currency) if service else None
+        b = Booking(
+            id=new_id("booking"),
+            user_id=actor.subject,
+            practitioner_id=pid,
+            service_id=service.id if service else None,
+            scheduled_at=start,
+            ends_at=end,
+            duration=attrs["duration"],
+            timezone=p.timezone,
+            status="pending",
+            session_type=attrs["session_type"],
+            notes=attrs.get("notes"),
+            location=attrs.get("location"),
+            price_amount=price[0] if price else p.price_amount,
+            price_currency=price[1] if price else p.price_currency,
+            payment_status="pending",
+            cancellation_policy=dict(DEFAULT_POLICY),
+            created_at=u.now,
+            updated_at=u.now,
+        )
+        u.session.add(b)
         try:
-            async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
-                p = await _locked_practitioner(u.session, pid)
-                service = await _service_of(u.session, p, attrs.get("service_id"))
-                _check_offer(p, service, attrs["session_type"])
-                end = start + timedelta(minutes=attrs["duration"])
-                await _check_free(u.session, pid, start, end, None)
-                price = (service.price_amount, service.price_currency) if service else None
-                b = Booking(
-                    id=new_id("booking"),
-                    user_id=actor.subject,
-                    practitioner_id=pid,
-                    service_id=service.id if service else None,
-                    scheduled_at=start,
-                    ends_at=end,
-                    duration=attrs["duration"],
-                    timezone=p.timezone,
-                    status="pending",
-                    session_type=attrs["session_type"],
-                    notes=attrs.get("notes"),
-                    location=attrs.get("location"),
-                    price_amount=price[0] if price else p.price_amount,
-                    price_currency=price[1] if price else p.price_currency,
-                    payment_status="pending",
-                    cancellation_policy=dict(DEFAULT_POLICY),
-                    created_at=u.now,
-                    updated_at=u.now,
-                )
-                u.session.add(b)
-                await u.session.flush()
-                self._changed(u, b, p, "created", None)
+            await u.session.flush()
         except IntegrityError as e:  # the unique index: a concurrent booking won the slot
             raise conflict(pid, start) from e
+        self._changed(u, b, p, "created", None)
         return b
 
     async def update(self, actor: Actor, booking_id: str, attrs: dict[str, Any]) -> Booking:
         try:
             async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
                 b, p = await self._locked(u.session, booking_id)
+                roles = _roles(actor, b, p)
                 moved = None
                 if "status" in attrs and attrs["status"] != b.status:
-                    check_transition(b.status, attrs["status"])
+                    check_transition(b.status, attrs["status"], roles)
                     moved = attrs["status"]
                 if "scheduled_at" in attrs or "duration" in attrs:
+                    _check_reschedule(b, roles, u.now)
                     await self._reschedule(u.session, b, attrs)
                 if "session_type" in attrs:
                     _check_offer(
@@ -186,7 +191,7 @@ class BookingService:
         """Cancel by the policy; a paid booking gets its refund in the same transaction."""
         async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
             b, p = await self._locked(u.session, booking_id)
-            check_transition(b.status, "cancelled")
+            check_transition(b.status, "cancelled", _roles(actor, b, p))
             refund = await self._cancel(u, b, actor, reason)
             b.updated_at = u.now
             await u.session.flush()
@@ -237,6 +242,39 @@ class BookingService:
         if moved:
             u.emit(f"booking.{moved}", data, who)
         u.audit(f"booking.{moved or verb}", "booking", b.id, status=b.status)
+
+
+def _check_user(actor: Actor) -> None:
+    if not USER_ID.match(actor.subject):
+        raise InsufficientPermissions(
+            f"Sessions are booked by users; {actor.subject} is not a user id (user_... or "
+            "test_user_...): sign in as the user who attends"
+        )
+
+
+def _roles(actor: Actor, b: Booking, p: Practitioner) -> frozenset[str]:
+    """The actor's roles on the booking (handlers.domain.transitions); none is a 404, as
+    `x-owner` answers for REST."""
+    roles = roles_of(b, actor.ids, actor.admin, p.user_id)
+    if not roles:
+        raise NotFound(f"No booking {b.id}")
+    return roles
+
+
+def _check_reschedule(b: Booking, roles: frozenset[str], now: datetime) -> None:
+    """A patient moves a session only while cancelling it would still be free: a later move
+    would turn a late cancellation (fee kept) into a free one."""
+    if roles & {"practitioner", "admin"} or hours_ahead(b, now) >= free_until_hours(b):
+        return
+    raise InsufficientPermissions(
+        problems=[
+            Problem(
+                f"Within {free_until_hours(b):g} hours of the session only the practitioner "
+                "may reschedule it (the cancellation policy's free window has closed)",
+                pointer="/data/attributes/scheduled_at",
+            )
+        ]
+    )
 
 
 async def _locked_practitioner(session: AsyncSession, pid: str) -> Practitioner:

@@ -1,18 +1,24 @@
 """The durable webhook delivery worker, driven by the outbox.
 
 1. Dispatch: every outbox event not yet dispatched becomes one `pending` delivery row per
-   active webhook subscribed to its type; the event is marked dispatched in the same
+   active webhook subscribed to its type whose owner may read what it is about (its
+   audience, server.webhook_audience); the event is marked dispatched in the same
    transaction (so a crash never plans an event twice or loses it).
 2. Claim: due deliveries are leased in a committed transaction before they are posted (their
-   `next_retry_at` moves past the timeout), so a worker that dies mid-post leaves them due
-   again once the lease runs out, and two workers never post the same attempt.
-3. Post and record: the outcome is written in a second transaction: `succeeded`, or `failed`
-   with the next retry of the spec's schedule (1 min, 5 min, 30 min, 2 h, 12 h; up to 5
-   attempts). An endpoint failing for 3 days is deactivated.
+   `next_retry_at` moves past the timeout), each with a `sending` attempt row, so a worker
+   that dies mid-post leaves them due again once the lease runs out (its attempt row then
+   reads `interrupted`), and two workers never post the same attempt.
+3. Post and record: the outcome is written in a second transaction, on the delivery and its
+   attempt row: `succeeded`; `refused` (the target is not allowed, server.webhook_targets:
+   never connected to, never retried); or `failed` with the next retry of the settings'
+   schedule (seconds in the sandbox; 1 min, 5 min, 30 min, 2 h in `kk serve` or with
+   `--webhook-backoff production`; up to 5 attempts). An endpoint failing for 3 days is
+   deactivated.
 
 Delivery is therefore at least once: a crash after the endpoint answered 2xx but before the
-outcome was committed repeats that delivery (same event id, same delivery id). The window
-is one round trip; receivers that must not act twice dedupe by the event `id`.
+outcome was committed repeats that delivery (same event id, same delivery id; the log shows
+both attempts). The window is one round trip; receivers that must not act twice dedupe by
+the event `id` (`webhook-id`).
 
 Events the mock engine publishes (operations still answered by mocks) enter the outbox
 through the bus bridge, so they are delivered the same durable way.
@@ -23,28 +29,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
 from handlers.domain.webhooks import pending
-from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
+from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
 from server import metrics, tracing
 from server.events import Event
-from server.webhooks import WebhookSettings
+from server.webhook_audience import Audience, Grant, subscriptions_config
+from server.webhooks import Outcome, WebhookSettings
 
 log = logging.getLogger("kk.webhooks")
-SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 43200.0)
 DEACTIVATE_AFTER = timedelta(days=3)
 BATCH = 20
+INTERRUPTED = "no outcome recorded: the server stopped during this attempt"
 
 
 def _aware(at: datetime) -> datetime:
@@ -63,16 +69,17 @@ def envelope(event: OutboxEvent) -> bytes:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A claimed delivery: what to post where."""
+    """A claimed delivery: what to post where, and its row in the attempt log."""
 
     id: str
     webhook_id: str
-    event_id: str
     attempt: int
+    event_id: str
     event_type: str
     url: str
     secret: str
     payload: bytes
+    row: int
 
 
 class DeliveryWorker:
@@ -80,15 +87,13 @@ class DeliveryWorker:
         self,
         domain: Domain,
         settings: WebhookSettings,
-        event_types: frozenset[str],
+        audience: Audience,
         *,
-        scale: float = 1.0,
         poll: float = 1.0,
     ) -> None:
         self.domain = domain
         self.settings = settings
-        self.event_types = event_types
-        self.schedule = tuple(s * scale for s in SCHEDULE)
+        self.audience = audience
         self.poll = poll
         self.lease = timedelta(seconds=settings.timeout * 2 + 1)
         self._wake = asyncio.Event()
@@ -106,9 +111,7 @@ class DeliveryWorker:
 
     def open(self) -> None:
         """Only the HTTP client: rounds are then driven by calling `run_once`."""
-        self._client = httpx.AsyncClient(
-            transport=self.settings.transport, timeout=self.settings.timeout
-        )
+        self._client = self.settings.client()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -165,18 +168,24 @@ class DeliveryWorker:
             if not events:
                 return False
             hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+            grants = {h.id: Grant.from_json(h.owner_grant) for h in hooks}
             for event in events:
-                if event.type in self.event_types:
-                    for hook in hooks:
-                        if event.type in hook.events:
-                            session.add(pending(hook.id, event.id, event.type, event.created_at))
+                if event.type not in self.audience.required:
+                    event.dispatched_at = now
+                    continue
+                for hook in hooks:
+                    if event.type in hook.events and self.audience.receives(
+                        grants[hook.id], event.type, event.audience
+                    ):
+                        session.add(pending(hook.id, event.id, event.type, event.created_at))
                 event.dispatched_at = now
         if len(events) < 100:
             metrics.outbox_lag(0.0)
         return len(events) == 100
 
     async def claim(self) -> list[Attempt]:
-        """Lease a batch of due deliveries (committed before anything is posted)."""
+        """Lease a batch of due deliveries (committed before anything is posted), each with
+        a `sending` attempt row; attempts a crash left `sending` become `interrupted`."""
         now = datetime.now(UTC)
         due = or_(
             and_(
@@ -197,74 +206,80 @@ class DeliveryWorker:
             )
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
-            for delivery, hook, event in (await session.execute(query)).all():
+            rows = (await session.execute(query)).all()
+            if rows:
+                await session.execute(
+                    update(WebhookAttempt)
+                    .where(
+                        WebhookAttempt.delivery_id.in_([d.id for d, _, _ in rows]),
+                        WebhookAttempt.status == "sending",
+                    )
+                    .values(status="interrupted", error=INTERRUPTED)
+                )
+            for delivery, hook, event in rows:
                 if delivery.status == "failed":
                     delivery.attempt += 1
-                if not hook.active or not self.settings.allows(hook.url):
-                    if hook.active:
-                        self.settings.refused(hook.id, hook.url)
+                if not hook.active:  # deactivated since it was planned: nothing is sent
                     delivery.status, delivery.next_retry_at = "failed", None
-                    delivery.duration_ms = 0
                     continue
                 delivery.next_retry_at = now + self.lease
+                row = WebhookAttempt(
+                    delivery_id=delivery.id,
+                    attempt=delivery.attempt,
+                    status="sending",
+                    started_at=now,
+                )
+                session.add(row)
+                await session.flush()
                 claimed.append(
                     Attempt(
                         delivery.id,
                         hook.id,
-                        event.id,
                         delivery.attempt,
+                        event.id,
                         delivery.event_type,
                         hook.url,
                         hook.secret,
                         envelope(event),
+                        row.id,
                     )
                 )
         return claimed
 
     async def post(self, a: Attempt) -> None:
         s = self.settings
-        headers = s.headers(a.secret, a.payload, a.event_type, a.id)
-        started = time.perf_counter()
-        status: int | None = None
+        headers = s.headers(a.secret, a.payload, a.event_type, a.id, a.event_id)
         with tracing.delivery_span(a.event_id, a.event_type, a.url, a.attempt) as span:
-            try:
-                if self._client is None:
-                    raise httpx.TransportError("the worker is stopped")
-                response = await self._client.post(a.url, content=a.payload, headers=headers)
-                status = response.status_code
-                span.set_attribute("http.response.status_code", status)
-            except (httpx.HTTPError, OSError) as e:
-                log.info("webhook %s delivery %s attempt %d: %s", a.webhook_id, a.id, a.attempt, e)
-            took = int((time.perf_counter() - started) * 1000)
-            ok = status is not None and 200 <= status < 300
-            metrics.webhook_attempt(a.event_type, a.attempt, ok)
-            await self.record(a, status, took)
+            if self._client is None:
+                outcome = Outcome("failed", datetime.now(UTC), error="the worker is stopped")
+            else:
+                outcome = await s.send(self._client, a.webhook_id, a.url, a.payload, headers)
+            tracing.record_outcome(span, outcome.status, outcome.response_status)
+        metrics.webhook_attempt(a.event_type, a.attempt, outcome.ok)
+        await self.record(a, outcome)
 
-    async def record(self, a: Attempt, status: int | None, took: int) -> None:
-        ok = status is not None and 200 <= status < 300
+    async def record(self, a: Attempt, outcome: Outcome) -> None:
         now = datetime.now(UTC)
         async with self.domain.db.transaction() as session:
             delivery = await session.get(WebhookDelivery, a.id)
             hook = await session.get(Webhook, a.webhook_id)
+            row = await session.get(WebhookAttempt, a.row)
             if delivery is None or hook is None:  # deleted meanwhile
                 return
-            delivery.response_status = status
-            delivery.duration_ms = took
-            if ok:
-                delivery.status, delivery.delivered_at, delivery.next_retry_at = (
-                    "succeeded",
-                    now,
-                    None,
-                )
+            if row is not None:
+                row.status, row.duration_ms = outcome.status, outcome.duration_ms
+                row.response_status, row.error = outcome.response_status, outcome.error
+                row.started_at = outcome.started_at
+            delivery.response_status = outcome.response_status
+            delivery.duration_ms = outcome.duration_ms
+            delivery.status = outcome.status
+            delivery.next_retry_at = None
+            if outcome.ok:
+                delivery.delivered_at = now
                 hook.failing_since = None
                 return
-            delivery.status = "failed"
-            last = a.attempt >= self.settings.attempts
-            delivery.next_retry_at = (
-                None
-                if last
-                else now + timedelta(seconds=self.schedule[min(a.attempt, len(self.schedule)) - 1])
-            )
+            if outcome.status == "failed" and a.attempt < self.settings.attempts:
+                delivery.next_retry_at = now + timedelta(seconds=self.settings.delay(a.attempt))
             hook.failing_since = hook.failing_since or now
             if now - hook.failing_since > DEACTIVATE_AFTER:
                 hook.active = False
@@ -279,7 +294,7 @@ class DeliveryWorker:
         subscription = self.domain.bus.subscribe(None)
         try:
             async for event in subscription:
-                if event.type in self.event_types:
+                if event.type in self.audience.required:
                     with contextlib.suppress(Exception):
                         await self._adopt(event)
                 self.wake()
@@ -306,20 +321,20 @@ class DeliveryWorker:
             pass
 
 
-def worker_for(domain: Domain, table: dict[str, Any], options: dict[str, Any]) -> DeliveryWorker:
+def worker_for(
+    domain: Domain, table: dict[str, Any], options: dict[str, Any], mode: str = "sandbox"
+) -> DeliveryWorker:
     """The app's worker: headers from `x-mock-webhook` of the operation that registers
-    webhooks, event types from the spec's `webhooks`, options as the sandbox takes them."""
-    config: dict[str, Any] = {}
-    for op in table["operations"].values():
-        raw = op["extensions"].get("x-mock-webhook")
-        if isinstance(raw, dict) and raw.get("role") == "subscriptions":
-            config = raw
+    webhooks, the audience rule from the spec's `webhooks`, options as the sandbox takes them.
+    `kk serve` (mode strict) retries on the production schedule and delivers to public
+    addresses only, unless the options say otherwise."""
+    config = subscriptions_config(table)  # type: ignore[arg-type]
+    if mode == "strict":
+        options = {"webhook_backoff": "production", "webhook_loopback": False, **options}
     settings = WebhookSettings.from_options(config, options)
-    base = options.get("webhook_retry_base")
     return DeliveryWorker(
         domain,
         settings,
-        frozenset(table.get("webhooks") or {}),
-        scale=float(base) / SCHEDULE[0] if base is not None else 1.0,
+        Audience(table, config),  # type: ignore[arg-type]
         poll=float(options.get("webhook_poll", 1.0)),
     )

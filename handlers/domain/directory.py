@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.jsonapi import iso, parse_time, ref
+from handlers.domain.practitioner_rows import PractitionerRow, ServiceRow
 from handlers.storage.models import (
     Practitioner,
     PractitionerTag,
@@ -75,7 +76,7 @@ def money(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
-def service_resource(s: Service) -> dict[str, Any]:
+def service_resource(s: ServiceRow) -> dict[str, Any]:
     return {
         "id": s.id,
         "name": s.name,
@@ -98,7 +99,7 @@ def specialization(name: str) -> dict[str, Any]:
     }
 
 
-def practitioner_resource(p: Practitioner, next_available: datetime | None) -> dict[str, Any]:
+def practitioner_resource(p: PractitionerRow, next_available: datetime | None) -> dict[str, Any]:
     location = {"city": p.city, "region": p.region, "country": p.country, "timezone": p.timezone}
     attributes: dict[str, Any] = {
         "first_name": p.first_name,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -42,6 +41,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.events import Event
+from server.filemodes import private_dir, write_private
 
 MAX_FILE = 10_485_760
 FILE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
@@ -283,8 +283,6 @@ async def _announced(session: AsyncSession, conversation_id: str, file_id: str, 
 
 
 def _write_file(target: Path, data: bytes) -> None:
-    """Written whole or not at all (a temporary name, then an atomic rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(data)
-    os.replace(partial, target)
+    """Written whole or not at all, readable by the server's user only (server.filemodes)."""
+    private_dir(target.parent)
+    write_private(target, data)

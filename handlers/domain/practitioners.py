@@ -3,72 +3,43 @@ availability. Shared by REST (handlers/practitioners.py) and GraphQL resolvers."
 
 from __future__ import annotations
 
-import base64
+import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from handlers.domain import availability as slots
 from handlers.domain.context import Domain
+from handlers.domain.directory_order import (
+    ORDER_KEYS,
+    SORTS,
+    after_row,
+    decode_cursor,
+    encode_cursor,
+)
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import iso, parse_time
-from handlers.domain.unit import read
-from handlers.storage.models import (
-    Booking,
-    Practitioner,
-    PractitionerTag,
-    Review,
-    ScheduleWindow,
+from handlers.domain.practitioner_rows import (
+    PractitionerRow,
+    Window,
+    practitioner_select,
+    practitioners,
+    rows_of,
 )
+from handlers.domain.unit import read
+from handlers.storage.models import Booking, Practitioner, PractitionerTag, Review
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from server.errors import BadRequest, Problem
 
 # How far ahead `next_available_at` looks, and the availability filters at most.
 HORIZON_DAYS = 31
-LOADS = (
-    selectinload(Practitioner.tags),
-    selectinload(Practitioner.services),
-    selectinload(Practitioner.schedule),
-)
-# Relevance ranks by a weighted rating: a 5.0 from no sessions should not outrank 4.8 from
-# 1,250. The rating is pulled towards PRIOR_RATING as if PRIOR_SESSIONS more were rated so
-# (the "Bayesian average" of review sites).
-PRIOR_RATING, PRIOR_SESSIONS = 4.0, 20
-WEIGHTED_RATING = (
-    Practitioner.rating * Practitioner.total_sessions + PRIOR_RATING * PRIOR_SESSIONS
-) / (Practitioner.total_sessions + PRIOR_SESSIONS)
-# Each sort's keys, most significant first: (SQL expression, its value on a loaded row,
-# descending?). The id (ascending) breaks ties, so every order is total: pages never skip or
-# repeat a row, and a cursor (the keys of the row it stands after) stays valid while rows are
-# added, changed or removed.
-Key = tuple[Any, Callable[[Practitioner], Any], bool]
-ORDER_KEYS: dict[str, tuple[Key, ...]] = {
-    "relevance": (
-        (Practitioner.verified, lambda p: p.verified, True),
-        (WEIGHTED_RATING, lambda p: weighted(p), True),
-        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
-    ),
-    "rating": (
-        (Practitioner.rating, lambda p: p.rating, True),
-        (Practitioner.total_sessions, lambda p: p.total_sessions, True),
-    ),
-    "price_asc": ((Practitioner.price_amount, lambda p: p.price_amount, False),),
-    "price_desc": ((Practitioner.price_amount, lambda p: p.price_amount, True),),
-    "total_sessions": ((Practitioner.total_sessions, lambda p: p.total_sessions, True),),
-    "next_available": (),
-}
-SORTS: dict[str, tuple[Any, ...]] = {
-    name: tuple(expr.desc() if desc else expr.asc() for expr, _, desc in keys)
-    for name, keys in ORDER_KEYS.items()
-}
 EARTH_KM = 6371.0088
 
 
@@ -100,30 +71,11 @@ class Search:
 class Page:
     """One page of a keyset-paginated search: each item's cursor, whether more follow."""
 
-    items: list[Practitioner]
+    items: list[PractitionerRow]
     total: int
     next_free: dict[str, datetime | None]
     cursors: list[str] = field(default_factory=list)
     more: bool = False
-
-
-def encode_cursor(sort: str, values: Sequence[Any], pid: str) -> str:
-    raw = orjson.dumps([sort, list(values), pid])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: str, value: str) -> tuple[list[Any], str]:
-    """The keys and id a cursor of this sort stands after; 400 for anything else."""
-    try:
-        raw = orjson.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        kind, values, pid = raw
-        if kind == sort and isinstance(values, list) and isinstance(pid, str):
-            if len(values) == len(ORDER_KEYS[sort]) or sort == "next_available":
-                return values, pid
-    except (ValueError, TypeError):
-        pass
-    problem = Problem("`after` is not a cursor of this search's order", parameter="after")
-    raise BadRequest(problems=[problem])
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -145,8 +97,8 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filtered(search: Search) -> Select[Practitioner]:
-    query = select(Practitioner)
+def filtered(search: Search) -> Select[Any]:
+    query = practitioner_select()
     if search.specialization:
         cond = func.lower(PractitionerTag.value).like(_like(search.specialization), escape="\\")
         query = query.where(_tag(SPECIALIZATION, cond))
@@ -178,23 +130,34 @@ def filtered(search: Search) -> Select[Practitioner]:
     return query
 
 
+@functools.lru_cache(maxsize=256)
+def _counted_page(search: Search) -> Select[Any]:
+    """The search's rows in order, each with the number of matches (a window over them all);
+    built once per distinct search (building costs more than running it on SQLite)."""
+    counted = filtered(search).add_columns(func.count().over())
+    return counted.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
+
+
 class PractitionerService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
     async def search(
         self, search: Search, limit: int, offset: int
-    ) -> tuple[list[Practitioner], int, dict[str, datetime | None]]:
+    ) -> tuple[list[PractitionerRow], int, dict[str, datetime | None]]:
         """A page of matches by offset (REST), the number of matches, each one's next slot."""
         if search.in_python:
             ranked, nexts = await self._ranked(search)
             return ranked[offset : offset + limit], len(ranked), nexts
-        query = filtered(search)
         async with read(self.domain) as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            ordered = query.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
-            found = list(await session.scalars(ordered.options(*LOADS).limit(limit).offset(offset)))
-            return found, int(total or 0), await self.next_free(session, found)
+            ordered = _counted_page(search)
+            rows = await rows_of(session, ordered.limit(limit).offset(offset), extra=1)
+            found = [p for p, _ in rows]
+            if rows:
+                total = int(rows[0][1][0])
+            else:  # past the last page (or no match): the page says nothing of the total
+                total = await _count(session, filtered(search)) if offset else 0
+            return found, total, await self.next_free(session, found)
 
     async def page(self, search: Search, first: int, after: str | None) -> Page:
         """A page by keyset (GraphQL): the rows after the cursor's row in the search's order."""
@@ -211,27 +174,23 @@ class PractitionerService:
         keys = ORDER_KEYS.get(search.sort, ())
         query = filtered(search)
         async with read(self.domain) as session:
-            total = int(
-                await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            )
+            total = await _count(session, query)
             keyed = query.add_columns(*(expr for expr, _, _ in keys))
             if start is not None:
-                keyed = keyed.where(_after(keys, *start))
+                keyed = keyed.where(after_row(keys, *start))
             ordered = keyed.order_by(*SORTS.get(search.sort, ()), Practitioner.id)
-            rows = list(await session.execute(ordered.options(*LOADS).limit(first + 1)))
-            items = [r[0] for r in rows[:first]]
-            cursors = [encode_cursor(search.sort, list(r[1:]), r[0].id) for r in rows[:first]]
+            rows = await rows_of(session, ordered.limit(first + 1), extra=len(keys))
+            items = [p for p, _ in rows[:first]]
+            cursors = [encode_cursor(search.sort, list(k), p.id) for p, k in rows[:first]]
             nexts = await self.next_free(session, items)
         return Page(items, total, nexts, cursors, len(rows) > first)
 
     async def _ranked(
         self, search: Search
-    ) -> tuple[list[Practitioner], dict[str, datetime | None]]:
+    ) -> tuple[list[PractitionerRow], dict[str, datetime | None]]:
         """Every match in order, where matching or order is computed here."""
         async with read(self.domain) as session:
-            everyone = list(
-                await session.scalars(filtered(search).options(*LOADS).order_by(Practitioner.id))
-            )
+            everyone = await practitioners(session, filtered(search).order_by(Practitioner.id))
             after = search.available_from or self.domain.clock()
             nexts = await self.next_free(session, everyone, after)
         timed = search.sort == "next_available" or search.available_from or search.available_to
@@ -240,7 +199,7 @@ class PractitionerService:
         return matching, nexts
 
     def _matches(
-        self, search: Search, p: Practitioner, nexts: dict[str, datetime | None], timed: bool
+        self, search: Search, p: PractitionerRow, nexts: dict[str, datetime | None], timed: bool
     ) -> bool:
         if timed:
             at = nexts.get(p.id)
@@ -254,13 +213,13 @@ class PractitionerService:
         return True
 
     @staticmethod
-    def _raw(search: Search, p: Practitioner, nexts: dict[str, datetime | None]) -> list[Any]:
+    def _raw(search: Search, p: PractitionerRow, nexts: dict[str, datetime | None]) -> list[Any]:
         if search.sort == "next_available":
             return [iso(nexts.get(p.id))]
         return [value(p) for _, value, _ in ORDER_KEYS.get(search.sort, ORDER_KEYS["relevance"])]
 
     def _rank_of(
-        self, search: Search, p: Practitioner, nexts: dict[str, datetime | None]
+        self, search: Search, p: PractitionerRow, nexts: dict[str, datetime | None]
     ) -> tuple[Any, ...]:
         return self._rank(search, self._raw(search, p, nexts), p.id)
 
@@ -277,11 +236,11 @@ class PractitionerService:
             out.append(-number if desc else number)
         return (*out, pid)
 
-    async def many(self, ids: Sequence[str]) -> dict[str, tuple[Practitioner, datetime | None]]:
-        """Practitioners by id, with their next free slots, in two queries (GraphQL batches)."""
+    async def many(self, ids: Sequence[str]) -> dict[str, tuple[PractitionerRow, datetime | None]]:
+        """Practitioners by id, with their next free slots, in five queries (GraphQL batches)."""
         async with read(self.domain) as session:
-            query = select(Practitioner).where(Practitioner.id.in_(ids)).options(*LOADS)
-            found = list(await session.scalars(query))
+            query = practitioner_select().where(Practitioner.id.in_(ids))
+            found = await practitioners(session, query)
             nexts = await self.next_free(session, found)
         return {p.id: (p, nexts[p.id]) for p in found}
 
@@ -335,20 +294,16 @@ class PractitionerService:
             for pid, found in pages.items()
         }
 
-    async def get(self, practitioner_id: str) -> tuple[Practitioner, datetime | None]:
+    async def get(self, practitioner_id: str) -> tuple[PractitionerRow, datetime | None]:
         async with read(self.domain) as session:
-            found = await session.get(Practitioner, practitioner_id, options=LOADS)
-            if found is None:
-                raise NotFound(f"No practitioner {practitioner_id}")
+            found = await _one(session, practitioner_id)
             return found, (await self.next_free(session, [found]))[found.id]
 
     async def availability(
         self, practitioner_id: str, first: date | None, last: date | None
-    ) -> tuple[Practitioner, list[slots.Slot]]:
+    ) -> tuple[PractitionerRow, list[slots.Slot]]:
         async with read(self.domain) as session:
-            p = await session.get(Practitioner, practitioner_id, options=LOADS)
-            if p is None:
-                raise NotFound(f"No practitioner {practitioner_id}")
+            p = await _one(session, practitioner_id)
             today = slots.local_today(p.timezone, self.domain.clock())
             if first is None and last is not None and last < today:
                 return p, []  # only `to`, and it is past: nothing left to book
@@ -360,7 +315,7 @@ class PractitionerService:
         return p, list(slots.free_slots(found, busy.get(p.id, [])))
 
     async def next_free(
-        self, session: AsyncSession, found: Sequence[Practitioner], after: datetime | None = None
+        self, session: AsyncSession, found: Sequence[PractitionerRow], after: datetime | None = None
     ) -> dict[str, datetime | None]:
         """Each practitioner's first free slot starting at or after `after` (default now)."""
         after = after or self.domain.clock()
@@ -393,37 +348,31 @@ def check_range(first: date, last: date) -> date:
     return min(last, first + timedelta(days=slots.MAX_DAYS))
 
 
-def _windows(schedule: Sequence[ScheduleWindow]) -> list[tuple[int, Any, Any]]:
+def _windows(schedule: Sequence[Window]) -> list[tuple[int, Any, Any]]:
     return [(w.weekday, w.starts, w.ends) for w in schedule]
 
 
-def _past(expr: Any, value: Any, desc: bool) -> ColumnElement[bool]:
-    """Rows past `value` on one key (booleans: true first when descending)."""
-    if isinstance(value, bool):
-        if value == desc:  # true when descending, false when ascending: the other one follows
-            found: ColumnElement[bool] = expr.is_(not value)
-            return found
-        return false()
-    past: ColumnElement[bool] = expr < value if desc else expr > value
-    return past
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    conn = await session.connection()
+    return int(await conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def _after(keys: Sequence[Key], values: Sequence[Any], pid: str) -> ColumnElement[bool]:
-    """Rows after (values, pid) in the order of `keys` then id: for each key, the rows equal
-    on the keys before it and past it on this one."""
-    columns = [(expr, desc) for expr, _, desc in keys] + [(Practitioner.id, False)]
-    wanted = [*values, pid]
-    either = []
-    for k, (expr, desc) in enumerate(columns):
-        same = [columns[i][0] == wanted[i] for i in range(k)]
-        either.append(and_(*same, _past(expr, wanted[k], desc)))
-    return or_(*either)
+async def _one(session: AsyncSession, practitioner_id: str) -> PractitionerRow:
+    found = await practitioners(
+        session, practitioner_select().where(Practitioner.id == practitioner_id)
+    )
+    if not found:
+        raise NotFound(f"No practitioner {practitioner_id}")
+    return found[0]
 
 
-def weighted(p: Practitioner) -> float:
-    """WEIGHTED_RATING of one loaded practitioner."""
-    sessions = p.total_sessions
-    return (p.rating * sessions + PRIOR_RATING * PRIOR_SESSIONS) / (sessions + PRIOR_SESSIONS)
+# Built once (parameters bound per call): building a statement costs more than running it.
+BUSY = select(Booking.practitioner_id, Booking.scheduled_at, Booking.ends_at).where(
+    Booking.practitioner_id.in_(bindparam("ids", expanding=True)),
+    Booking.status.not_in(RELEASED),
+    Booking.scheduled_at < bindparam("end", type_=Booking.scheduled_at.type),
+    Booking.ends_at > bindparam("start", type_=Booking.ends_at.type),
+)
 
 
 async def busy_times(
@@ -432,13 +381,8 @@ async def busy_times(
     """Active bookings of the practitioners overlapping [start, end), in one query."""
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Booking.practitioner_id, Booking.scheduled_at, Booking.ends_at).where(
-            Booking.practitioner_id.in_(ids),
-            Booking.status.not_in(RELEASED),
-            and_(Booking.scheduled_at < end, Booking.ends_at > start),
-        )
-    )
+    conn = await session.connection()
+    rows = await conn.execute(BUSY, {"ids": list(ids), "start": start, "end": end})
     busy: dict[str, list[tuple[datetime, datetime]]] = {}
     for pid, s, e in rows:
         busy.setdefault(pid, []).append((s, e))

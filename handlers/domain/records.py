@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.jsonapi import iso, parse_time, ref
@@ -19,7 +20,8 @@ def _money(amount: int | None, currency: str) -> dict[str, Any]:
     return {"amount": amount or 0, "currency": currency}
 
 
-def booking_resource(b: Booking) -> dict[str, Any]:
+def booking_resource(b: Booking | Row[Any]) -> dict[str, Any]:
+    """A booking (a model instance or a Core row of its table) as a JSON:API resource."""
     cancellation = None
     if b.cancelled_at is not None:
         cancellation = {

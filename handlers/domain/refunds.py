@@ -1,6 +1,12 @@
 """Refunds of succeeded payment intents: in full or in part, never more than what is left.
 
-Rules (createRefund): an intent that has not succeeded, or has nothing left to refund, is
+Who (createRefund, refundPayment): the booking's practitioner (or their account) or an
+administrator. The payer may not: a patient's money comes back only by cancelling the
+booking under its cancellation policy (BookingService.cancel refunds what the policy gives
+back, through `refund` without a `who`). The payer is 403 INSUFFICIENT_PERMISSIONS, anyone
+else 404 (as `x-owner` answers); either way nothing is written.
+
+Rules: an intent that has not succeeded, or has nothing left to refund, is
 409 RESOURCE_CONFLICT; an `amount` above what is left is 422 VALIDATION_ERROR. The booking's
 `payment_status` becomes `partially_refunded` or `refunded`; `payment.refunded` follows.
 Concurrent refunds of one intent are serialized on the booking's row (as confirms are), so
@@ -10,6 +16,7 @@ their sum never exceeds the amount.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
@@ -18,8 +25,29 @@ from handlers.domain.payment_records import Payer, intent_event, may_act
 from handlers.domain.records import booking_resource, people_of
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
-from handlers.storage.models import Booking, PaymentIntent, Refund
-from server.errors import Problem
+from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund
+from server.errors import InsufficientPermissions, Problem
+
+
+async def _check_refunder(session: AsyncSession, who: Payer, booking: Booking) -> None:
+    """Only the practitioner's side or an administrator issues a refund (see the module)."""
+    if who.admin:
+        return
+    practitioner = await session.get(Practitioner, booking.practitioner_id)
+    side = {booking.practitioner_id, practitioner.user_id if practitioner else None}
+    if who.ids & side:
+        return
+    raise InsufficientPermissions(
+        problems=[
+            Problem(
+                "Refunds are issued by the booking's practitioner or an administrator; a "
+                "patient's money comes back by cancelling the booking (DELETE "
+                f"/v1/bookings/{booking.id}), which refunds what its cancellation policy "
+                "gives back",
+                parameter="intent_id",
+            )
+        ]
+    )
 
 
 class RefundService:
@@ -34,7 +62,8 @@ class RefundService:
         reason: str | None,
         who: Payer | None = None,
     ) -> Refund:
-        """A refund; with `who`, only the people of the intent may (REST: x-owner)."""
+        """A refund; with `who`, only the booking's practitioner or an administrator may
+        (the payer: 403; anyone else: 404, as REST's x-owner)."""
         session = unit.session
         if who is not None and not await may_act(session, who, intent_id):
             raise NotFound(f"No payment intent {intent_id}")
@@ -47,6 +76,8 @@ class RefundService:
         intent = await session.get(PaymentIntent, intent_id, populate_existing=True)
         if intent is None or booking is None:
             raise NotFound(f"No payment intent {intent_id}")
+        if who is not None:
+            await _check_refunder(session, who, booking)
         left = intent.amount - intent.amount_refunded
         if intent.status != "succeeded" or left <= 0:
             detail = (

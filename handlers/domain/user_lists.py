@@ -8,12 +8,24 @@ nested lists batch the same way REST pages one user. Order: newest first, ties b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
@@ -31,6 +43,7 @@ from handlers.storage.models import (
 )
 
 T = TypeVar("T")
+BOOKING = tuple(Booking.__table__.c)
 
 
 @dataclass
@@ -50,6 +63,7 @@ def _day(d: date) -> datetime:
     return datetime.combine(d, time(), UTC)
 
 
+@functools.lru_cache(maxsize=64)
 def booking_members(f: BookingFilter) -> Subquery:
     b, p = Booking, Practitioner
     where: list[ColumnElement[bool]] = []
@@ -66,11 +80,13 @@ def booking_members(f: BookingFilter) -> Subquery:
     ).subquery()
 
 
+@functools.cache
 def payment_members() -> Subquery:
     p = PaymentIntent
     return select(p.user_id.label("owner"), p.id.label("item"), p.created_at.label("at")).subquery()
 
 
+@functools.cache
 def conversation_members() -> Subquery:
     c, cp = Conversation, ConversationParticipant
     at = func.coalesce(c.last_message_at, c.created_at)
@@ -81,25 +97,35 @@ def conversation_members() -> Subquery:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _page_queries(members: Subquery) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements over a membership, built once (parameters: owners,
+    offset, upto): building a statement costs more than running it on SQLite."""
+    m = members.c
+    owners: BindParameter[str] = bindparam("owners", expanding=True)
+    counts = select(m.owner, func.count()).where(m.owner.in_(owners)).group_by(m.owner)
+    rank = func.row_number().over(partition_by=m.owner, order_by=(m.at.desc(), m.item.desc()))
+    inner = select(m.owner, m.item, rank.label("rank")).where(m.owner.in_(owners)).subquery()
+    page = (
+        select(inner.c.owner, inner.c.item)
+        .where(inner.c.rank > bindparam("offset"), inner.c.rank <= bindparam("upto"))
+        .order_by(inner.c.owner, inner.c.rank)
+    )
+    return counts, page
+
+
 async def page_ids(
     session: AsyncSession, members: Subquery, owners: Sequence[str], limit: int, offset: int
 ) -> dict[str, Page[str]]:
     """Per owner: the total and the item ids of one page (newest first, ties by id)."""
-    m = members.c
     pages: dict[str, Page[str]] = {o: Page() for o in owners}
-    counts = await session.execute(
-        select(m.owner, func.count()).where(m.owner.in_(list(owners))).group_by(m.owner)
-    )
+    counting, paging = _page_queries(members)
+    conn = await session.connection()
+    counts = await conn.execute(counting, {"owners": list(owners)})
     for owner, total in counts:
         pages[owner].total = int(total)
-    rank = func.row_number().over(partition_by=m.owner, order_by=(m.at.desc(), m.item.desc()))
-    ranked = select(m.owner, m.item, rank.label("rank")).where(m.owner.in_(list(owners)))
-    inner = ranked.subquery()
-    rows = await session.execute(
-        select(inner.c.owner, inner.c.item)
-        .where(inner.c.rank > offset, inner.c.rank <= offset + limit)
-        .order_by(inner.c.owner, inner.c.rank)
-    )
+    values = {"owners": list(owners), "offset": offset, "upto": offset + limit}
+    rows = await conn.execute(paging, values)
     for owner, item in rows:
         pages[owner].items.append(item)
     return pages
@@ -109,6 +135,14 @@ async def _rows(session: AsyncSession, query: Select[Any], ids: set[str]) -> dic
     if not ids:
         return {}
     return {row.id: row for row in await session.scalars(query)}
+
+
+async def _core_rows(session: AsyncSession, query: Select[Any], ids: set[str]) -> dict[str, Any]:
+    """Rows by id as Core rows (attribute access like the model's, no ORM instances)."""
+    if not ids:
+        return {}
+    conn = await session.connection()
+    return {row.id: row for row in await conn.execute(query)}
 
 
 class UserLists:
@@ -123,7 +157,7 @@ class UserLists:
         async with read(self.domain) as session:
             pages = await page_ids(session, booking_members(f), owners, limit, offset)
             ids = {i for p in pages.values() for i in p.items}
-            rows = await _rows(session, select(Booking).where(Booking.id.in_(ids)), ids)
+            rows = await _core_rows(session, select(*BOOKING).where(Booking.id.in_(ids)), ids)
             return _render(pages, lambda i: booking_resource(rows[i]))
 
     async def payments(

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
+from handlers.domain.email_change import Pending, apply_change, request_change
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.jsonapi import iso, parse_date, parse_time, ref
 from handlers.domain.unit import read, write
@@ -102,34 +103,46 @@ class UserService:
 
     async def update(
         self, viewer: Viewer, user_id: str, changes: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Change the sent attributes; a new email address is unverified (user.updated)."""
+    ) -> tuple[dict[str, Any], Pending | None]:
+        """Change the sent attributes (user.updated); a new email address only becomes
+        pending until verified (handlers.domain.email_change), whoever else uses it."""
         viewer.require(user_id)
         async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:
             session = unit.session
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise NotFound(f"No user {user_id}")
-            changed = [k for k in EDITABLE if k in changes]
+            changed = [k for k in EDITABLE if k in changes and k != "email"]
+            pending = None
             if "email" in changes and changes["email"].lower() != user.email.lower():
-                taken = await session.scalar(
-                    select(func.count())
-                    .select_from(User)
-                    .where(func.lower(User.email) == changes["email"].lower(), User.id != user_id)
-                )
-                if taken:
-                    raise ResourceConflict("That email address belongs to another account")
-                user.verified = False
+                pending = await request_change(self.domain, unit, user, changes["email"])
             for key in changed:
                 value = changes[key]
                 setattr(user, key, _date(value) if key == "date_of_birth" else value)
             user.updated_at = unit.now
-            try:
-                await session.flush()
-            except IntegrityError as e:  # a concurrent update took the address first
-                raise ResourceConflict("That email address belongs to another account") from e
+            await session.flush()
             document = user_resource(user, *(await related_ids(session, [user_id]))[user_id])
             unit.audit("user.update", "user", user_id, fields=changed)
+            unit.emit("user.updated", document, audience={user_id})
+        return document, pending
+
+    async def verify_email(self, viewer: Viewer, user_id: str, token: str) -> dict[str, Any]:
+        """Make the pending email address the user's (user.verified, user.updated)."""
+        viewer.require(user_id)
+        async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:
+            session = unit.session
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"No user {user_id}")
+            await apply_change(session, user, token, unit.now)
+            try:
+                await session.flush()
+            except IntegrityError as e:  # a concurrent change took the address first
+                problem = Problem("Another account uses this address now", pointer="/data")
+                raise ResourceConflict(problems=[problem]) from e
+            document = user_resource(user, *(await related_ids(session, [user_id]))[user_id])
+            unit.audit("user.email_verified", "user", user_id)
+            unit.emit("user.verified", document, audience={user_id})
             unit.emit("user.updated", document, audience={user_id})
         return document
 

@@ -1,17 +1,19 @@
 """Webhook subscriptions and their delivery log: register (409 when the caller already has a
 webhook on that URL; a generated secret shown once), read, delete (pending retries dropped),
-list deliveries, redeliver.
+list deliveries with every attempt, redeliver.
 
-URLs are unique per owner (the account that registered them), so the sandbox's seeded example
-webhook never blocks the reference's own registration example.
+A webhook belongs to the caller that registered it, with that caller's grant (what it may
+read, server.webhook_audience): it is listed, read and managed by its owner (or an
+`admin:platform` caller) and receives only the events its owner may read. URLs are unique
+per owner, so the sandbox's seeded example webhook never blocks the reference's own
+registration example. The seeded examples are stored inactive: they never send.
 
 Deliveries themselves are made by `handlers.domain.delivery` from the outbox.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,11 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time, ref
+from handlers.domain.ownership import owns
 from handlers.domain.unit import read, write
 from handlers.storage.ids import new_id
-from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
+from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
 from handlers.storage.seed import loader
 from server.errors import Conflict, NotFound, Problem
+from server.webhook_audience import Grant
+from server.webhook_targets import redact
+from server.webhooks import new_secret
 
 SEED_OWNER = "kk_sandbox_seed"
 
@@ -34,7 +40,7 @@ def webhook_resource(w: Webhook) -> dict[str, Any]:
         "id": w.id,
         "type": "webhook",
         "attributes": {
-            "url": w.url,
+            "url": redact(w.url),
             "events": list(w.events),
             "active": w.active,
             "created_at": iso(w.created_at),
@@ -43,7 +49,20 @@ def webhook_resource(w: Webhook) -> dict[str, Any]:
     }
 
 
-def delivery_resource(d: WebhookDelivery) -> dict[str, Any]:
+def attempt_resource(a: WebhookAttempt) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "status": a.status,
+        "started_at": iso(a.started_at),
+        "duration_ms": a.duration_ms,
+        "response_status": a.response_status,
+        "error": a.error,
+    }
+
+
+def delivery_resource(
+    d: WebhookDelivery, attempts: Iterable[WebhookAttempt] = ()
+) -> dict[str, Any]:
     return {
         "id": d.id,
         "type": "webhook_delivery",
@@ -57,9 +76,20 @@ def delivery_resource(d: WebhookDelivery) -> dict[str, Any]:
             "next_retry_at": iso(d.next_retry_at),
             "delivered_at": iso(d.delivered_at),
             "created_at": iso(d.created_at),
+            "attempts": [attempt_resource(a) for a in attempts],
         },
         "relationships": {"webhook": ref("webhook", d.webhook_id)},
     }
+
+
+@owns("webhook")
+async def webhook_owners(session: AsyncSession, webhook_id: str) -> frozenset[str] | None:
+    """Whose a webhook is: the caller that registered it (and the ids it acted as)."""
+    hook = await session.get(Webhook, webhook_id)
+    if hook is None:
+        return None
+    grant = Grant.from_json(hook.owner_grant)
+    return frozenset({hook.owner_id} | (grant.ids if grant else set()))
 
 
 def missing(webhook_id: str) -> NotFound:
@@ -71,11 +101,11 @@ class WebhookService:
         self.domain = domain
 
     async def create(
-        self, actor: str, request_id: str | None, attrs: Mapping[str, Any]
+        self, actor: str, request_id: str | None, attrs: Mapping[str, Any], grant: Grant
     ) -> tuple[Webhook, str | None]:
         """The new webhook and, when the request had none, its generated secret."""
         given = attrs.get("secret")
-        secret = given if isinstance(given, str) else "whsec_" + secrets.token_hex(12)
+        secret = given if isinstance(given, str) else new_secret()
         async with write(self.domain, actor=actor, request_id=request_id) as unit:
             session = unit.session
             if self.domain.db.dialect == "postgresql":  # one registration at a time
@@ -100,6 +130,7 @@ class WebhookService:
                 events=list(attrs["events"]),
                 secret=secret,
                 active=True,
+                owner_grant=grant.as_json(),
                 created_at=unit.now,
                 updated_at=unit.now,
             )
@@ -107,12 +138,16 @@ class WebhookService:
             unit.audit("webhook.create", "webhook", hook.id, url=hook.url)
         return hook, None if isinstance(given, str) else secret
 
-    async def listing(self, limit: int, offset: int) -> tuple[list[Webhook], int]:
-        """Newest first."""
+    async def listing(
+        self, owner: str | None, limit: int, offset: int
+    ) -> tuple[list[Webhook], int]:
+        """Newest first; only `owner`'s unless None (an admin:platform caller)."""
+        where = [] if owner is None else [Webhook.owner_id == owner]
         async with read(self.domain) as session:
-            total = await session.scalar(select(func.count()).select_from(Webhook))
+            total = await session.scalar(select(func.count()).select_from(Webhook).where(*where))
             rows = await session.scalars(
                 select(Webhook)
+                .where(*where)
                 .order_by(Webhook.created_at.desc(), Webhook.id.desc())
                 .limit(limit)
                 .offset(offset)
@@ -132,6 +167,10 @@ class WebhookService:
             hook = await unit.session.get(Webhook, webhook_id)
             if hook is None:
                 raise missing(webhook_id)
+            planned = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
+            await unit.session.execute(
+                delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(planned))
+            )
             await unit.session.execute(
                 delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
             )
@@ -140,8 +179,8 @@ class WebhookService:
 
     async def deliveries(
         self, webhook_id: str, status: str | None, limit: int, offset: int
-    ) -> tuple[list[WebhookDelivery], int]:
-        """Newest first, optionally of one status."""
+    ) -> tuple[list[tuple[WebhookDelivery, list[WebhookAttempt]]], int]:
+        """Newest first, optionally of one status, each with its attempts (oldest first)."""
         async with read(self.domain) as session:
             if await session.get(Webhook, webhook_id) is None:
                 raise missing(webhook_id)
@@ -158,7 +197,15 @@ class WebhookService:
                 .limit(limit)
                 .offset(offset)
             )
-            return list(rows), int(total or 0)
+            found = list(rows)
+            tried: dict[str, list[WebhookAttempt]] = {d.id: [] for d in found}
+            for a in await session.scalars(
+                select(WebhookAttempt)
+                .where(WebhookAttempt.delivery_id.in_(list(tried)))
+                .order_by(WebhookAttempt.id)
+            ):
+                tried[a.delivery_id].append(a)
+            return [(d, tried[d.id]) for d in found], int(total or 0)
 
     async def redeliver(
         self, actor: str, request_id: str | None, webhook_id: str, delivery_id: str
@@ -214,8 +261,8 @@ async def load_webhook(session: AsyncSession, record: Mapping[str, Any], _: Any)
             owner_id=SEED_OWNER,
             url=a.get("url") or "",
             events=list(a.get("events") or []),
-            secret="whsec_" + secrets.token_hex(12),
-            active=bool(a.get("active", True)),
+            secret=new_secret(),
+            active=False,  # an example pointing at an example host: documented, never sent
             **({"created_at": created, "updated_at": created} if created else {}),
         )
     )

@@ -3,7 +3,7 @@ Message and File types, through the same services as REST (participants only).""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
@@ -54,19 +54,23 @@ def load(info: Any, name: str, key: Any) -> Any:
 
 
 def person(user_id: str, row: User | None) -> dict[str, Any]:
-    """A User object as the users area renders it (camelCase keys); an id alone when the
-    participant has no account row (a practitioner)."""
+    """A User object with its public fields (camelCase keys); an id alone when the person has
+    no account row (a practitioner). The contact details are left to the User type's
+    resolvers, which show them only to the user themself and administrators."""
     if row is None:
         return {"id": user_id}
     return {
         "id": row.id,
-        "email": row.email,
         "firstName": row.first_name,
         "lastName": row.last_name,
-        "phoneNumber": row.phone_number,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
     }
+
+
+def conversation_id(c: Any) -> str:
+    """The id of a Conversation parent: a row, or the object a user's list made of one."""
+    return str(c.get("id") if isinstance(c, Mapping) else c.id)
 
 
 @query.field("conversation")
@@ -133,14 +137,17 @@ async def resolve_message_added(message_id: str, info: Any, **_: Any) -> Message
 
 
 @conversation_type.field("participants")
-async def resolve_participants(c: Conversation, info: Any) -> list[dict[str, Any]]:
-    ids = sorted(await load(info, "people", c.id) or ())
+async def resolve_participants(c: Any, info: Any) -> list[dict[str, Any]]:
+    ids = sorted(await load(info, "people", conversation_id(c)) or ())
     rows = [await load(info, "user", i) for i in ids]
     return [person(i, row) for i, row in zip(ids, rows, strict=True)]
 
 
 @conversation_type.field("booking")
-def resolve_booking(c: Conversation, _: Any) -> dict[str, Any] | None:
+def resolve_booking(c: Any, _: Any) -> dict[str, Any] | None:
+    if isinstance(c, Mapping):
+        found = c.get("booking")
+        return dict(found) if isinstance(found, Mapping) else None
     return {"id": c.booking_id} if c.booking_id else None
 
 
@@ -154,22 +161,26 @@ def message_connection(
 
 @conversation_type.field("messages")
 async def resolve_messages(
-    c: Conversation, info: Any, first: int | None = None, after: str | None = None
+    c: Any, info: Any, first: int | None = None, after: str | None = None
 ) -> dict[str, Any]:
     size = max(1, min(first or 20, 100))
-    rows, total, more = await reads(info).page(c.id, size, after)
+    rows, total, more = await reads(info).page(conversation_id(c), size, after)
     return message_connection(rows, total, more, after)
 
 
 @conversation_type.field("lastMessage")
-async def resolve_last_message(c: Conversation, info: Any) -> Message | None:
-    found: Message | None = await load(info, "latest", c.id)
+async def resolve_last_message(c: Any, info: Any) -> Message | None:
+    found: Message | None = await load(info, "latest", conversation_id(c))
     return found
 
 
 @conversation_type.field("unreadCount")
-async def resolve_unread(c: Conversation, info: Any) -> int:
-    return int(await load(info, "unread", (c.id, who_of(info).ids)) or 0)
+async def resolve_unread(c: Any, info: Any) -> int:
+    return int(await load(info, "unread", (conversation_id(c), who_of(info).ids)) or 0)
+
+
+def _when(c: Any, name: str, attr: str) -> str | None:
+    return c.get(name) if isinstance(c, Mapping) else iso(getattr(c, attr))
 
 
 for name, attr in (
@@ -177,7 +188,7 @@ for name, attr in (
     ("createdAt", "created_at"),
     ("updatedAt", "updated_at"),
 ):
-    conversation_type.set_field(name, lambda c, _, _a=attr: iso(getattr(c, _a)))
+    conversation_type.set_field(name, lambda c, _, _n=name, _a=attr: _when(c, _n, _a))
 
 
 @message_type.field("conversation")

@@ -19,10 +19,11 @@ from graphql import GraphQLResolveInfo
 
 from handlers.domain.directory import availability_id, money, specialization
 from handlers.domain.jsonapi import iso, parse_date, parse_time
+from handlers.domain.practitioner_rows import PractitionerRow
 from handlers.domain.practitioners import PractitionerService, Search
 from handlers.graphql.batch import batch, domain
 from handlers.graphql.nodes import args_key, complete, edges_page, id_of, rest_input
-from handlers.storage.models import Practitioner, Review
+from handlers.storage.models import Review
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from server.errors import BadRequest, Problem
 
@@ -31,7 +32,7 @@ practitioner_type, availability_type = ObjectType("Practitioner"), ObjectType("A
 SORT_NAMES = {"relevance", "rating", "price_asc", "price_desc", "next_available", "total_sessions"}
 
 
-def practitioner_node(p: Practitioner, next_available: datetime | None) -> dict[str, Any]:
+def practitioner_node(p: PractitionerRow, next_available: datetime | None) -> dict[str, Any]:
     """A practitioner row as the GraphQL Practitioner object (every field but the lists with
     arguments, which have their own resolvers)."""
     if p.user_id:

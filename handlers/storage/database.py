@@ -1,13 +1,20 @@
-"""The handlers' database: one async engine per app, every write in one transaction.
+"""The handlers' database: engines per app, every write in one transaction.
 
 `DATABASE_URL` picks PostgreSQL (`postgres://`, `postgresql://` become asyncpg); without it,
 SQLite (aiosqlite) in `<data_dir>/klearkarma.db`, WAL, foreign keys on, a busy timeout.
 On SQLite a write transaction starts with `BEGIN IMMEDIATE`: writers queue for the file lock
 at the start instead of failing on a read-to-write upgrade, so check-then-insert is atomic.
+
+Connections: an async driver's connection belongs to the event loop that opened it, so the
+pool belongs to one loop too. `open()` (the app's lifespan start-up, or a test fixture) makes
+a pool on the running loop and `close()` disposes it on the same loop; sessions on that loop
+check connections out of it (opening SQLite with its pragmas costs ~5 ms, a checkout ~0.1).
+On any other loop (an app driven without its lifespan) a session opens its own connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,6 +26,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
 from sqlalchemy.pool import NullPool
+
+from server.filemodes import private_file
 
 DB_FILE = "klearkarma.db"
 BUSY_TIMEOUT_MS = 15_000
@@ -35,10 +44,17 @@ def database_url(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
     return raw
 
 
-def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
-    # One connection per session (NullPool): opening SQLite is cheap, and a pooled aiosqlite
-    # connection is bound to the event loop that opened it.
-    engine = _create(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+# Connections a pool keeps, and how many more it opens under load (per loop, per engine).
+POOL_SIZE, POOL_OVERFLOW = 8, 24
+
+
+def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
+    args: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    if pooled:
+        args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    else:
+        args["poolclass"] = NullPool
+    engine = _create(url, **args)
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -57,6 +73,30 @@ def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
     return engine
 
 
+class _Engines:
+    """The write and read engines of one pool (or of none: a connection per session)."""
+
+    def __init__(self, url: str, dialect: str, pooled: bool) -> None:
+        if dialect == "sqlite":
+            self.write = _sqlite_engine(url, immediate=True, pooled=pooled)
+            self.read = _sqlite_engine(url, immediate=False, pooled=pooled)
+        else:
+            if pooled:  # (pre-ping: a connection the server dropped is replaced, not used)
+                self.write = _create(
+                    url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+                )
+            else:
+                self.write = _create(url, poolclass=NullPool)
+            self.read = self.write
+        self.writes = async_sessionmaker(self.write, expire_on_commit=False)
+        self.reads = async_sessionmaker(self.read, expire_on_commit=False)
+
+    async def dispose(self) -> None:
+        await self.write.dispose()
+        if self.read is not self.write:
+            await self.read.dispose()
+
+
 class Database:
     """Engines and sessions of one app (`transaction()` to write, `session()` to read)."""
 
@@ -66,32 +106,75 @@ class Database:
         if self.dialect == "sqlite":
             path = make_url(url).database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = _sqlite_engine(url, immediate=True)
-            self.read_engine = _sqlite_engine(url, immediate=False)
-        else:
-            self.engine = _create(url, pool_pre_ping=True)
-            self.read_engine = self.engine
-        self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._reads = async_sessionmaker(self.read_engine, expire_on_commit=False)
+                private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
+        self._unpooled = _Engines(url, self.dialect, pooled=False)
+        self._pool: _Engines | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Database:
         return cls(database_url(data_dir, env))
 
+    async def open(self) -> None:
+        """A connection pool on the running loop (idempotent); `close()` disposes it."""
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._pool_loop is loop:
+            return
+        await self._drop_pool()
+        self._pool, self._pool_loop = _Engines(self.url, self.dialect, pooled=True), loop
+
+    @property
+    def has_pool(self) -> bool:
+        """Whether a pool is open (on whichever loop opened it)."""
+        return self._pool is not None
+
+    @property
+    def pooled(self) -> bool:
+        """Whether sessions on the running loop come from the pool."""
+        return self._engines() is self._pool
+
+    def _engines(self) -> _Engines:
+        pool = self._pool
+        if pool is not None:
+            try:
+                if self._pool_loop is asyncio.get_running_loop():
+                    return pool
+            except RuntimeError:  # no running loop
+                pass
+        return self._unpooled
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The write engine of the running loop (migrations, maintenance, SQL listeners)."""
+        return self._engines().write
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        return self._engines().read
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any exception."""
-        async with self._writes() as session, session.begin():
+        async with self._engines().writes() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (its transaction is rolled back at the end)."""
-        async with self._reads() as session:
+        async with self._engines().reads() as session:
             yield session
 
+    async def _drop_pool(self) -> None:
+        pool, loop = self._pool, self._pool_loop
+        self._pool = self._pool_loop = None
+        if pool is None:
+            return
+        if loop is asyncio.get_running_loop():
+            await pool.dispose()
+        elif loop is not None and loop.is_running():
+            # Its connections can only be closed on their own loop.
+            asyncio.run_coroutine_threadsafe(pool.dispose(), loop)
+
     async def close(self) -> None:
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        await self._drop_pool()
+        await self._unpooled.dispose()

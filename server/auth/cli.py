@@ -15,7 +15,7 @@ from server.auth.services import declared_scopes
 from server.auth.store import AuthStore
 from server.auth.tokens import ACCESS_TTL, AccessTokens
 from server.errors import StartupError
-from server.factory import AppConfig, issuer_and_audience, load_table
+from server.factory import AppConfig, issuer_and_audience, load_table, served_issuer
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -123,7 +123,9 @@ def rotate_signing_key(data_dir: str) -> None:
 @keys.command(
     help="Print an access token (RS256 JWT) signed with the server's current signing key in "
     "<data-dir>/keys, without signing in: for scripts and `kk contract --url` against a "
-    "deployment you run. It carries the scopes you name (admin ones included): keep it secret."
+    "deployment you run. Give it the server's --host/--port (or its KK_ISSUER): a token of "
+    "another issuer is refused. It carries the scopes you name (admin ones included): keep it "
+    "secret."
 )
 @click.option("--user", "subject", required=True, help="The user id the token acts for (sub).")
 @click.option("--scopes", default=None, help='Space- or comma-separated, e.g. "read:profile".')
@@ -142,7 +144,14 @@ def rotate_signing_key(data_dir: str) -> None:
     show_default=True,
     help="Seconds until it expires.",
 )
-@click.option("--issuer", default=None, help="iss (default: KK_ISSUER, else the local server).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The --host the server runs with (its URL is the token's issuer).",
+)
+@click.option("--port", default=8000, show_default=True, type=int, help="The server's --port.")
+@click.option("--issuer", default=None, help="iss (default: KK_ISSUER, else http://<host>:<port>).")
 @click.option("--audience", default=None, help="aud (default: KK_AUDIENCE, else issuer + /v1).")
 @DATA_DIR
 def token(
@@ -151,6 +160,8 @@ def token(
     all_scopes: bool,
     user_type: str,
     ttl: int,
+    host: str,
+    port: int,
     issuer: str | None,
     audience: str | None,
     data_dir: str,
@@ -170,6 +181,7 @@ def token(
             f"no signing keys in {key_dir}: point --data-dir at the server's data directory "
             "(keys are made when it first starts)"
         )
+    issuer = issuer or served_issuer(host, port)  # as `kk sandbox|serve --host --port` do
     iss, aud = issuer_and_audience(AppConfig(issuer=issuer, audience=audience), table)
     tokens = AccessTokens(KeyRing(key_dir), iss, aud)
     click.echo(tokens.issue(subject, wanted, user_type=user_type, ttl=ttl)[0])

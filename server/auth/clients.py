@@ -35,6 +35,8 @@ class Client:
         return self.secret_sha256 is None
 
     def allows_redirect(self, uri: str) -> bool:
+        if has_control_characters(uri):  # CR/LF would split the Location header
+            return False
         if uri in self.redirect_uris:
             return True
         return self.loopback and is_loopback(uri)
@@ -43,6 +45,10 @@ class Client:
         if self.secret_sha256 is None:
             return True
         return secret is not None and hmac.compare_digest(digest(secret), self.secret_sha256)
+
+
+def has_control_characters(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
 
 
 def is_loopback(uri: str) -> bool:

@@ -3,6 +3,10 @@
 Keys are generated on first start into `<data_dir>/keys/` (PKCS#8 PEM, mode 0600, never
 committed). A key's `kid` is its RFC 7638 thumbprint. `rotate()` adds a new current key; the
 previous one stays in the JWKS so tokens it signed keep verifying until they expire.
+A running server sees a rotation made by another process (`kk keys rotate-signing-key`, a
+worker): whenever the ring is used it lists the key folder, at most once every
+CHECK_INTERVAL seconds (a directory listing: microseconds), and re-reads it when the key
+files changed; from then on it signs with the new key and serves the new JWKS.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from jwt.algorithms import RSAAlgorithm
 
 KEY_BITS = 2048
 KEEP = 2  # current + previous
-RELOAD_INTERVAL = 10.0  # seconds between re-reads of the key directory on an unknown kid
+CHECK_INTERVAL = 1.0  # seconds between looks at the key folder for a rotation
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,8 @@ class KeyRing:
         self.directory = directory
         self.keys: list[SigningKey] = []
         self._by_kid: dict[str, SigningKey] = {}
-        self._loaded_at = 0.0
+        self._names: tuple[str, ...] = ()
+        self._checked_at = 0.0
         directory.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
             directory.chmod(0o700)
@@ -96,7 +101,8 @@ class KeyRing:
 
     def reload(self) -> None:
         keys: list[SigningKey] = []
-        for path in self._files()[-KEEP:]:
+        files = self._files()
+        for path in files[-KEEP:]:
             private = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if not isinstance(private, rsa.RSAPrivateKey):
                 continue
@@ -104,20 +110,30 @@ class KeyRing:
             keys.append(SigningKey(thumbprint(public), private, public))
         self.keys = keys
         self._by_kid = {k.kid: k for k in keys}
-        self._loaded_at = time.monotonic()
+        self._names = tuple(p.name for p in files)
+        self._checked_at = time.monotonic()
+
+    def refresh(self) -> None:
+        """Re-read the folder if its key files changed (looked at every CHECK_INTERVAL s)."""
+        if time.monotonic() - self._checked_at < CHECK_INTERVAL:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            names = tuple(p.name for p in self._files())
+        except OSError:
+            return  # keep serving the keys in memory
+        if names != self._names and names:
+            self.reload()
 
     @property
     def current(self) -> SigningKey:
+        self.refresh()
         return self.keys[-1]
 
     def find(self, kid: str) -> SigningKey | None:
-        """The key named `kid`; re-reads the folder (at most every 10 s) if it is unknown,
-        so a key rotated by another process is picked up without a restart."""
-        key = self._by_kid.get(kid)
-        if key is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
-            self.reload()
-            key = self._by_kid.get(kid)
-        return key
+        """The key named `kid`, if it is still in the ring (current or previous)."""
+        self.refresh()
+        return self._by_kid.get(kid)
 
     def rotate(self) -> SigningKey:
         """Make a new current key; keys older than the previous one are deleted."""
@@ -129,4 +145,5 @@ class KeyRing:
         return self.current
 
     def jwks(self) -> dict[str, Any]:
+        self.refresh()
         return {"keys": [k.jwk() for k in reversed(self.keys)]}

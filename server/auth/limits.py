@@ -103,7 +103,9 @@ class LimitSettings:
         largest = max(tiers.values(), key=lambda t: t.hourly.limit)
         for name in raw_tiers:
             tiers.setdefault(name, largest)
-        classes: dict[str, Window] = {}
+        # The engine's own: the sandbox's control endpoints (server.sandboxguard).
+        # 300/min: an end-to-end suite resets before each test; a reset reseeds the whole database.
+        classes: dict[str, Window] = {"sandbox_reset": Window(300, 60)}
         raw_classes = {**table.get("rate_limit_classes", {}), **o.get("classes", {})}
         for name, raw in raw_classes.items():
             if name == ACCOUNT:

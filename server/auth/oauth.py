@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from server.auth.clients import Client, ClientRegistry
+from server.auth.clients import Client, ClientRegistry, has_control_characters
 from server.auth.errors import GRANT_TYPES, AuthorizeError, InvalidClient, OAuthError, with_query
 from server.auth.store import AuthStore, Grant, Redeemed
 from server.auth.tokens import AccessTokens
@@ -91,6 +91,13 @@ class AuthorizationServer:
         client = self.clients.get(_text(params, "client_id"))
         if client is None:
             raise AuthorizeError("invalid_request", "Unknown client_id", None)
+        if has_control_characters(_text(params, "redirect_uri") or ""):
+            raise AuthorizeError(
+                "invalid_request",
+                "The redirect_uri contains control characters (CR, LF, TAB...); "
+                "percent-encode them",
+                None,
+            )
         redirect_uri = self.trusted_redirect(params)
         if redirect_uri is None:
             raise AuthorizeError(

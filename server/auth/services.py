@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from server.auth.api_keys import ApiKeys
+from server.auth.backoff import LoginBackoff
 from server.auth.clients import ClientRegistry
 from server.auth.keys import KeyRing
 from server.auth.oauth import AuthorizationServer
@@ -53,6 +54,7 @@ class AuthServices:
     oauth: AuthorizationServer
     api_keys: ApiKeys
     authenticator: BearerAuthenticator
+    backoff: LoginBackoff
 
     def issue_token(
         self, subject: str, scopes: Iterable[str], *, user_type: str = "patient", **claims: Any
@@ -85,9 +87,11 @@ def build_auth(
     scopes: Iterable[str],
     default_scopes: Iterable[str] = (),
     database_url: str | None = None,
+    counters: Any = None,
 ) -> AuthServices:
     """Keys under `<data_dir>/keys`, state in `<data_dir>/identity.sqlite3` (or
-    `database_url`), confidential clients from `<data_dir>/clients.json`."""
+    `database_url`), confidential clients from `<data_dir>/clients.json`; sign-in back-off
+    counted in `counters` (the rate limiter's `limits` storage), else in memory."""
     revoked = Revocations()
     store = (
         AuthStore(database_url, revoked) if database_url else AuthStore.in_dir(data_dir, revoked)
@@ -118,6 +122,7 @@ def build_auth(
         oauth=oauth,
         api_keys=api_keys,
         authenticator=BearerAuthenticator(tokens, api_keys, store),
+        backoff=LoginBackoff(counters),
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from server.auth.tokens import Revocations
+from server.filemodes import private_file
 
 SYNC_INTERVAL = 5.0
 metadata = MetaData()
@@ -127,8 +128,9 @@ class AuthStore:
 
     @classmethod
     def in_dir(cls, data_dir: Path, revoked: Revocations | None = None) -> AuthStore:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite+aiosqlite:///{data_dir / 'identity.sqlite3'}", revoked)
+        # 0600 before SQLite opens it (its -wal and -shm files take the same mode)
+        path = private_file(data_dir / "identity.sqlite3")
+        return cls(f"sqlite+aiosqlite:///{path}", revoked)
 
     async def ready(self) -> None:
         """Create tables and load revocations, once per process."""

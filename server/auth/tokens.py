@@ -3,7 +3,9 @@
 Verification pins the algorithm to RS256 and looks the key up by `kid`, so `alg: none` and an
 HS256 token "signed" with the public key (key confusion) fail before any signature check.
 An RS256 verify costs tens of microseconds; a verified token is cached by its string until
-it expires (bounded), and revocation is checked on every call, cached or not.
+it expires (bounded) with the `kid` that verified it: a cached token counts only while that
+key is still in the ring, so the tokens of a rotated-out key fail at once. Revocation is
+checked on every call, cached or not.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from server.identity import Identity
 ACCESS_TTL = 3600
 CACHE_SIZE = 10_000
 REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+# Most tokens of another issuer come from `kk keys token` run for another address.
+MINT_HINT = (
+    "; `kk keys token` mints for the server's address when given its --host/--port, or "
+    "the same KK_ISSUER/KK_AUDIENCE"
+)
 
 
 def invalid(detail: str) -> InvalidToken:
@@ -69,7 +76,7 @@ class AccessTokens:
         self.ttl = ttl
         self.cache_size = cache_size
         self.revocations = revocations or Revocations()
-        self._cache: dict[str, tuple[Identity, float]] = {}
+        self._cache: dict[str, tuple[Identity, float, str]] = {}  # token: (who, exp, kid)
 
     def issue(
         self,
@@ -103,16 +110,16 @@ class AccessTokens:
         """The caller a token names, or InvalidToken (malformed, forged, expired, revoked...)."""
         now = time.time()
         hit = self._cache.get(token)
-        if hit is not None and hit[1] > now:
+        if hit is not None and hit[1] > now and self.keys.find(hit[2]) is not None:
             identity = hit[0]
         else:
-            identity = self._verify(token)
-            self._remember(token, identity, float(identity.claims["exp"]), now)
+            identity, kid = self._verify(token)
+            self._remember(token, (identity, float(identity.claims["exp"]), kid), now)
         if self.revocations.covers(identity.claims):
             raise invalid("The token has been revoked")
         return identity
 
-    def _verify(self, token: str) -> Identity:
+    def _verify(self, token: str) -> tuple[Identity, str]:
         header = _header(token)
         if header is None:
             raise invalid("The token is not a well-formed JWT")
@@ -133,24 +140,32 @@ class AccessTokens:
         except jwt.ExpiredSignatureError as e:
             raise invalid("The token has expired") from e
         except jwt.InvalidAudienceError as e:
-            raise invalid("The token is meant for another audience") from e
+            got = _unverified(token, "aud")
+            raise invalid(
+                f"The token is meant for audience {got!r}, not this server's {self.audience!r}"
+                f"{MINT_HINT}"
+            ) from e
         except jwt.InvalidIssuerError as e:
-            raise invalid("The token was issued by another issuer") from e
+            got = _unverified(token, "iss")
+            raise invalid(
+                f"The token was issued by {got!r}, not by this server's issuer {self.issuer!r}"
+                f"{MINT_HINT}"
+            ) from e
         except jwt.InvalidSignatureError as e:
             raise invalid("The token signature does not verify") from e
         except jwt.PyJWTError as e:
             raise invalid(f"The token is invalid: {e}") from e
-        return identity_of(claims)
+        return identity_of(claims), key.kid
 
-    def _remember(self, token: str, identity: Identity, expires: float, now: float) -> None:
+    def _remember(self, token: str, entry: tuple[Identity, float, str], now: float) -> None:
         cache = self._cache
         if len(cache) >= self.cache_size:
-            for stale in [t for t, (_, exp) in cache.items() if exp <= now]:
+            for stale in [t for t, (_, exp, _kid) in cache.items() if exp <= now]:
                 del cache[stale]
             if len(cache) >= self.cache_size:  # still full: drop the oldest half
                 for old in list(cache)[: self.cache_size // 2]:
                     del cache[old]
-        cache[token] = (identity, expires)
+        cache[token] = entry
 
     def peek(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this issuer signed, even if expired or revoked (for RFC 7009)."""
@@ -180,6 +195,15 @@ def _header(token: str) -> dict[str, Any] | None:
     except (ValueError, orjson.JSONDecodeError):
         return None
     return header if isinstance(header, dict) and token.count(".") == 2 else None
+
+
+def _unverified(token: str, claim: str) -> Any:
+    """A claim of a token whose signature PyJWT has already verified (it checks the
+    signature before iss and aud), to name it in the error."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get(claim)
+    except jwt.PyJWTError:
+        return None
 
 
 def identity_of(claims: dict[str, Any]) -> Identity:

@@ -42,7 +42,7 @@ def test_rotation_keeps_the_previous_key_so_nobody_is_logged_out(tmp_path: Path)
 def test_a_running_server_learns_a_key_rotated_by_another_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyring, "RELOAD_INTERVAL", 0.0)
+    monkeypatch.setattr(keyring, "CHECK_INTERVAL", 0.0)
     running = auth(sandbox(str(tmp_path)))
     KeyRing(tmp_path / "keys").rotate()
     newer = auth(sandbox(str(tmp_path)))  # e.g. another worker, started after the rotation

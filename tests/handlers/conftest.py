@@ -81,6 +81,7 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def database(backend_url: str) -> AsyncIterator[Database]:
     """A migrated, empty database of each backend."""
     db = Database(backend_url)
+    await db.open()  # pooled, as an app's lifespan opens it
     await upgrade(db)
     try:
         yield db
@@ -152,6 +153,7 @@ async def sandbox(
         monkeypatch.delenv("DATABASE_URL", raising=False)
         shutil.copyfile(seeded_templates["sqlite"], tmp_path / DB_FILE)
     built = sandbox_app(str(tmp_path), now=NOW)
+    await domain_of(built.runtime.extras).db.open()  # pooled, as the app's lifespan opens it
     try:
         yield built
     finally:

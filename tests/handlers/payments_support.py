@@ -28,6 +28,12 @@ def bearer(built: Built, subject: str = PAYER, scopes: list[str] | None = None) 
     return {"Authorization": f"Bearer {token}"}
 
 
+def refunder(built: Built) -> dict[str, str]:
+    """An administrator's bearer: refunds are the practitioner's or an admin's, never the
+    payer's (handlers.domain.refunds)."""
+    return bearer(built, "user_admin_1", [*SCOPES, "admin:users"])
+
+
 async def booking_of(
     built: Built, user_id: str = PAYER, price: int = 75, currency: str = "USD", **extra: Any
 ) -> str:

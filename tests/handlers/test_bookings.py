@@ -118,9 +118,11 @@ async def test_only_the_user_and_the_practitioner_see_a_booking(built: Built) ->
 
 
 async def put_status(built: Built, bid: str, status: str) -> Any:
+    """The practitioner moves the booking (patients only cancel: tests/security)."""
     body = {"data": {"type": "booking", "attributes": {"status": status}}}
+    headers = bearer(built, "test_prac_123", practitioner_id="test_prac_123")
     async with client(built.app) as c:
-        return await c.put(f"/v1/bookings/{bid}", json=body, headers=bearer(built, "test_user_123"))
+        return await c.put(f"/v1/bookings/{bid}", json=body, headers=headers)
 
 
 async def test_the_lifecycle_allows_only_the_specs_transitions(built: Built) -> None:

@@ -33,6 +33,20 @@ def test_a_sandbox_app_opens_its_database_at_startup_and_closes_it_at_shutdown(
     assert (tmp_path / "klearkarma.db").exists()  # type: ignore[operator]
 
 
+def test_the_app_lifespan_owns_the_connection_pool_of_its_loop(tmp_path: object) -> None:
+    built = sandbox_app(str(tmp_path))
+    db = domain_of(built.runtime.extras).db
+    headers = {"Authorization": "Bearer kk_test_sandbox_key_for_local_development_only"}
+
+    async def pooled() -> bool:
+        return db.pooled  # asked on the loop that serves the app
+
+    with TestClient(built.app) as c:
+        assert c.portal is not None and c.portal.call(pooled)
+        assert c.get("/v1/practitioners/prac_123", headers=headers).status_code == 200
+    assert not db.has_pool  # disposed at shutdown
+
+
 async def test_the_sandbox_seed_loads_the_test_users_once(tmp_path: object) -> None:
     built = sandbox_app(str(tmp_path))
     assert await users_in(built) >= 1
@@ -52,7 +66,9 @@ async def test_a_sandbox_reset_restores_the_seed_in_the_database(tmp_path: objec
             session.add(User(id="user_extra", email="x@example.org", first_name="X", last_name="Y"))
         assert await users_in(built) == before + 1
         async with client(built.app) as c:
-            assert (await c.post("/__sandbox/reset")).status_code == 200
+            assert (
+                await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
+            ).status_code == 200
         assert await users_in(built) == before
     finally:
         await domain.db.close()  # (no lifespan ran: close its pooled connections here)

@@ -21,6 +21,7 @@ from tests.handlers.payments_support import (
     events,
     intent_body,
     refund_body,
+    refunder,
 )
 
 pytestmark = pytest.mark.anyio
@@ -182,7 +183,7 @@ async def test_concurrent_refunds_never_pay_back_more_than_the_amount(built: Bui
         )
         url = f"/v1/payments/intents/{intent_id}/refunds"
         answers = await asyncio.gather(
-            *(c.post(url, json=refund_body(3000), headers=bearer(built)) for _ in range(4))
+            *(c.post(url, json=refund_body(3000), headers=refunder(built)) for _ in range(4))
         )
         intent = (await c.get(f"/v1/payments/intents/{intent_id}", headers=bearer(built))).json()
     assert sorted(r.status_code for r in answers) == [201, 201, 422, 422]

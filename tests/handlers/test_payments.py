@@ -23,6 +23,7 @@ from tests.handlers.payments_support import (
     events,
     intent_body,
     refund_body,
+    refunder,
 )
 
 pytestmark = pytest.mark.anyio
@@ -195,7 +196,7 @@ async def test_only_the_people_of_the_booking_see_an_intent(built: Built) -> Non
 async def test_refunds_go_in_part_then_in_full_and_never_beyond_the_amount(built: Built) -> None:
     async with client(built.app) as c:
         intent_id = await paid_intent(c, built)
-        url, auth = f"/v1/payments/intents/{intent_id}/refunds", bearer(built)
+        url, auth = f"/v1/payments/intents/{intent_id}/refunds", refunder(built)
         part = await c.post(url, json=refund_body(5000, "requested_by_customer"), headers=auth)
         booking_id = part.json()["data"]["attributes"]["payment_intent_id"]
         too_much = await c.post(url, json=refund_body(3000), headers=auth)
@@ -225,7 +226,7 @@ async def test_a_partial_refund_marks_the_booking_partially_refunded(built: Buil
     async with client(built.app) as c:
         intent_id = await paid_intent(c, built)
         url = f"/v1/payments/intents/{intent_id}/refunds"
-        await c.post(url, json=refund_body(100), headers=bearer(built))
+        await c.post(url, json=refund_body(100), headers=refunder(built))
         intent = (await c.get(f"/v1/payments/intents/{intent_id}", headers=bearer(built))).json()
     row = await booking_row(built, intent["data"]["attributes"]["booking_id"])
     assert row.payment_status == "partially_refunded"
@@ -237,6 +238,6 @@ async def test_an_unpaid_intent_cannot_be_refunded(built: Built) -> None:
         r = await c.post(
             f"/v1/payments/intents/{intent['id']}/refunds",
             json=refund_body(),
-            headers=bearer(built),
+            headers=refunder(built),
         )
     assert r.status_code == 409 and r.json()["errors"][0]["code"] == "RESOURCE_CONFLICT"

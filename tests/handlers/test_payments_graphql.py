@@ -10,7 +10,9 @@ import pytest
 from handlers.graphql.payment_loads import of_bookings
 from server.factory import Built
 from tests.engine import client
-from tests.handlers.payments_support import DECLINED, SUCCEEDS, bearer, booking_of, domain
+from tests.handlers.payments_support import DECLINED, SCOPES, SUCCEEDS, bearer, booking_of, domain
+
+ADMIN = "user_admin_1"
 
 pytestmark = pytest.mark.anyio
 CREATE = """mutation($input: CreatePaymentIntentInput!) {
@@ -42,11 +44,13 @@ async def built(sandbox: Built) -> AsyncIterator[Built]:
 
 
 async def gql(built: Built, document: str, subject: str = "user_payer_1", **variables: Any) -> Any:
+    # refunds are the practitioner's or an admin's (handlers.domain.refunds)
+    scopes = [*SCOPES, "admin:users"] if subject == ADMIN else None
     async with client(built.app) as c:
         r = await c.post(
             "/graphql",
             json={"query": document, "variables": variables},
-            headers=bearer(built, subject),
+            headers=bearer(built, subject, scopes),
         )
     body = r.json()
     assert r.status_code == 200 and "errors" not in body, body
@@ -86,6 +90,7 @@ async def test_an_intent_is_created_paid_read_and_refunded(built: Built) -> None
     refund = await gql(
         built,
         REFUND,
+        ADMIN,
         input={"paymentIntentId": made["id"], "amount": 2000, "reason": "DUPLICATE"},
     )
     r = refund["refundPayment"]["refund"]

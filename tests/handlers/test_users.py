@@ -78,7 +78,7 @@ async def test_an_update_changes_only_the_sent_attributes_and_emits_user_updated
     assert entry.request_id == r.headers["x-request-id"]
 
 
-async def test_a_new_email_unverifies_the_user_and_a_taken_one_conflicts(app: Built) -> None:
+async def test_a_new_email_waits_for_verification_whether_or_not_it_is_taken(app: Built) -> None:
     def email(address: str) -> dict[str, object]:
         return {"data": {"type": "user", "attributes": {"email": address}}}
 
@@ -87,10 +87,11 @@ async def test_a_new_email_unverifies_the_user_and_a_taken_one_conflicts(app: Bu
             f"/v1/users/{USER}", json=email("USER@example.com"), headers=bearer(app)
         )
         moved = await c.put(f"/v1/users/{USER}", json=email("new@example.com"), headers=bearer(app))
-    assert taken.status_code == 409
-    assert taken.json()["errors"][0]["code"] == "RESOURCE_CONFLICT"
-    assert moved.status_code == 200
-    assert moved.json()["data"]["attributes"]["verified"] is False
+    assert (taken.status_code, moved.status_code) == (200, 200)
+    a = moved.json()["data"]["attributes"]
+    assert (a["email"], a["verified"]) == ("test.user@klearkarma.com", True)
+    pending = moved.json()["meta"]["email_verification"]
+    assert pending["pending_email"] == "new@example.com" and pending["token"]
 
 
 async def test_preferences_merge_nested_settings_key_by_key(app: Built) -> None:

@@ -148,10 +148,9 @@ async def test_a_failed_attempt_is_scheduled_for_retry_and_a_foreign_host_is_not
             for h in (local, remote)
         ]
     assert logs[0]["attributes"]["status"] == "failed" and logs[0]["attributes"]["next_retry_at"]
-    assert (
-        logs[1]["attributes"]["status"] == "failed"
-        and logs[1]["attributes"]["next_retry_at"] is None
-    )
+    refused = logs[1]["attributes"]
+    assert refused["status"] == "refused" and refused["next_retry_at"] is None
+    assert refused["response_status"] is None and refused["attempts"][0]["status"] == "refused"
 
 
 async def test_a_batch_runs_each_operation_through_the_app_with_the_callers_token(

@@ -131,3 +131,25 @@ async def test_a_declined_card_is_a_payload_error() -> None:
     )["confirmPaymentIntent"]
     assert declined["paymentIntent"] is None
     assert declined["errors"][0]["code"] == "PAYMENT_REQUIRED"
+
+
+async def test_a_kept_answer_holds_until_the_next_write() -> None:
+    read = '{ user(id: "test_user_123") { firstName } }'
+    change = """mutation($input: UpdateProfileInput!) {
+      updateProfile(input: $input) { user { firstName } errors { code } } }"""
+    async with client(APP) as c:
+        await c.post("/__sandbox/reset")
+        first = await c.post("/graphql", json={"query": read})
+        again = await c.post("/graphql", json={"query": read})
+        assert first.content == again.content
+        name = "Kept" if first.json()["data"]["user"]["firstName"] != "Kept" else "Changed"
+        changed = await c.post(
+            "/graphql",
+            json={
+                "query": change,
+                "variables": {"input": {"userId": "test_user_123", "firstName": name}},
+            },
+        )
+        assert changed.json()["data"]["updateProfile"]["errors"] == []
+        after = await c.post("/graphql", json={"query": read})
+    assert after.json()["data"]["user"]["firstName"] == name

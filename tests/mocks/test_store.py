@@ -28,7 +28,7 @@ HOBBIT = {
 
 async def test_a_pet_is_created_read_listed_updated_and_deleted() -> None:
     async with client(PETSTORE) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         created = await c.post("/v1/pets", json={**WHISKERS, "owner_id": "own_k2m9x4"})
         assert created.status_code == 201, created.text
         pet = created.json()
@@ -51,7 +51,7 @@ async def test_a_pet_is_created_read_listed_updated_and_deleted() -> None:
 
 async def test_a_book_keyed_by_its_isbn_goes_through_the_same_lifecycle() -> None:
     async with client(LIBRARY) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         created = await c.post("/v1/books", json=HOBBIT)
         assert created.status_code == 201, created.text
         assert created.headers["location"] == "/v1/books/9780261102217"
@@ -80,7 +80,7 @@ async def test_nested_creates_are_listed_under_their_parent() -> None:
         "state": {"status": "active", "renewals": 0},
     }
     async with client(LIBRARY) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         made = await c.post("/v1/members/mem_a1b2c3d4/loans", json=loan)
         assert made.status_code == 201, made.text
         listed = (await c.get("/v1/members/mem_a1b2c3d4/loans")).json()
@@ -90,7 +90,7 @@ async def test_nested_creates_are_listed_under_their_parent() -> None:
 
 async def test_list_filters_follow_x_filter_hints_and_pages_follow_limit_and_offset() -> None:
     async with client(FLAGSHIP) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         everyone = (await c.get("/v1/practitioners", params={"limit": 100})).json()
         assert everyone["meta"]["total_count"] == 52  # 2 from the spec's examples, 50 generated
         rated = (await c.get("/v1/practitioners", params={"rating_min": 4.5, "limit": 100})).json()
@@ -118,7 +118,9 @@ async def test_state_survives_a_restart_and_reset_restores_the_seed(tmp_path: Pa
     second = build(AppConfig("mock", spec=spec, options={"state": str(state)})).app
     async with client(second) as c:
         assert (await c.get(f"/v1/pets/{pet['id']}")).json() == pet
-        assert (await c.post("/__sandbox/reset")).json() == {"status": "reset"}
+        assert (await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})).json() == {
+            "status": "reset"
+        }
         assert (await c.get(f"/v1/pets/{pet['id']}")).status_code == 404
     third = build(AppConfig("mock", spec=spec, options={"state": str(state)})).app
     async with client(third) as c:
@@ -147,7 +149,7 @@ async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> Non
         }
     }
     async with client(FLAGSHIP) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         answers = await asyncio.gather(*(c.post("/v1/bookings", json=body) for _ in range(12)))
         statuses = sorted(r.status_code for r in answers)
         assert statuses == [201] + [409] * 11
@@ -157,7 +159,7 @@ async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> Non
 
 async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event() -> None:
     async with client(FLAGSHIP) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         done = await c.put(
             "/v1/bookings/booking_123",
             json={"data": {"type": "booking", "attributes": {"status": "completed"}}},
@@ -183,7 +185,7 @@ async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event()
 
 async def test_singletons_are_made_once_per_parent_and_updates_merge() -> None:
     async with client(FLAGSHIP) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         first = (await c.get("/v1/practitioners/prac_123/availability")).json()
         assert first == (await c.get("/v1/practitioners/prac_123/availability")).json()
         assert (await c.get("/v1/practitioners/prac_nope/availability")).status_code == 404
@@ -218,7 +220,7 @@ def booking(at: str) -> dict[str, Any]:
 async def test_a_slot_frees_when_its_booking_moves_or_is_cancelled_and_after_a_reset() -> None:
     first, second, third = "2031-03-01T09:00:00Z", "2031-03-01T10:00:00Z", "2031-03-01T11:00:00Z"
     async with client(FLAGSHIP) as c:
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         made = await c.post("/v1/bookings", json=booking(first))
         assert made.status_code == 201, made.text
         rid = made.json()["data"]["id"]
@@ -233,7 +235,7 @@ async def test_a_slot_frees_when_its_booking_moves_or_is_cancelled_and_after_a_r
         assert (await c.delete(f"/v1/bookings/{rid}")).status_code in (200, 204)
         assert (await c.post("/v1/bookings", json=booking(second))).status_code == 201
         assert (await c.post("/v1/bookings", json=booking(third))).status_code == 201
-        await c.post("/__sandbox/reset")
+        await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         for at in (first, second, third):
             assert (await c.post("/v1/bookings", json=booking(at))).status_code == 201
 

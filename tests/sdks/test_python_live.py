@@ -81,7 +81,8 @@ def test_a_missing_scope_raises_permission_denied(client: Any) -> None:
     from klearkarma import PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError) as caught:
-        client.webhooks.list()  # needs admin:platform; the test key is a user's
+        # needs admin:platform; the test key is a user's
+        client.batch.execute(operations=[{"id": "me", "method": "GET", "path": "/health"}])
     assert caught.value.code == "INSUFFICIENT_PERMISSIONS"
 
 

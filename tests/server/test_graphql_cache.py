@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import build_schema, parse
 
-from server.graphql import CachedValidator
+from server.graphql_documents import CachedValidator
 
 SCHEMA = build_schema("type Query { hello(name: String!): String }")
 VALID = "{ hello(name: %s) }"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from server.bodies import refuse_nul
 from server.errors import BadRequest
-from server.graphql import cached_parser
+from server.graphql_documents import cached_parser
 from tests.engine import client, engine_app
 
 APP, _ = engine_app("petstore31")

@@ -270,7 +270,20 @@ def test_requires_scopes_is_declared_once_on_field_definitions() -> None:
     assert [location.name for location in directive.locations] == ["FIELD_DEFINITION"]
     assert str(directive.args["scopes"].type) == "[String!]!"
     builtin = {"include", "skip", "deprecated", "specifiedBy", "oneOf"}
-    assert [d.name for d in schema().directives if d.name not in builtin] == ["requiresScopes"]
+    own = [d.name for d in schema().directives if d.name not in builtin]
+    assert own == ["requiresScopes", "mirrors"]
+
+
+def test_every_query_and_mutation_field_mirrors_a_rest_operation() -> None:
+    from codegen.graphql import graphql_table
+    from generated.api_table import TABLE
+
+    mirrors = graphql_table(schema())["mirrors"]
+    for root in ("Query", "Mutation"):
+        t = schema().get_type(root)
+        assert isinstance(t, GraphQLObjectType)
+        for name in t.fields:
+            assert mirrors.get(f"{root}.{name}") in TABLE["operations"], f"{root}.{name}"
 
 
 def _string_enums(node: Any) -> Iterator[frozenset[str]]:

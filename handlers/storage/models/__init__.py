@@ -12,7 +12,13 @@ from handlers.storage.models.messaging import (
     Message,
 )
 from handlers.storage.models.payments import IdempotencyKey, PaymentIntent, Refund
-from handlers.storage.models.platform import AuditEntry, OutboxEvent, Webhook, WebhookDelivery
+from handlers.storage.models.platform import (
+    AuditEntry,
+    OutboxEvent,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from handlers.storage.models.practitioners import (
     AvailabilityOverride,
     Practitioner,
@@ -21,7 +27,13 @@ from handlers.storage.models.practitioners import (
     ScheduleWindow,
     Service,
 )
-from handlers.storage.models.users import HealthProfile, HealthRecordShare, User, UserPreferences
+from handlers.storage.models.users import (
+    EmailChange,
+    HealthProfile,
+    HealthRecordShare,
+    User,
+    UserPreferences,
+)
 
 __all__ = [
     "Attachment",
@@ -31,6 +43,7 @@ __all__ = [
     "Booking",
     "Conversation",
     "ConversationParticipant",
+    "EmailChange",
     "HealthProfile",
     "HealthRecordShare",
     "IdempotencyKey",
@@ -47,6 +60,7 @@ __all__ = [
     "UserPreferences",
     "UTCDateTime",
     "Webhook",
+    "WebhookAttempt",
     "WebhookDelivery",
     "utc_now",
 ]

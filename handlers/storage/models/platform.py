@@ -41,6 +41,9 @@ class Webhook(Timestamps, Base):
     secret: Mapped[str] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(default=True)
     failing_since: Mapped[datetime | None] = mapped_column()
+    # What the registering caller may read (server.webhook_audience.Grant); NULL: every event
+    # (webhooks registered before 0005, when only admin:platform could register them).
+    owner_grant: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class WebhookDelivery(Base):
@@ -60,6 +63,24 @@ class WebhookDelivery(Base):
     next_retry_at: Mapped[datetime | None] = mapped_column()
     delivered_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column()
+
+
+class WebhookAttempt(Base):
+    """One attempt of a delivery, kept for the log: `sending` while it is in flight (left so
+    by a crash, then `interrupted`), then `succeeded`, `failed` or `refused`."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column()
+    duration_ms: Mapped[int | None] = mapped_column()
+    response_status: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(300))
 
 
 class AuditEntry(Base):

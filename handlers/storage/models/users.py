@@ -36,6 +36,21 @@ class User(Timestamps, Base):
     )
 
 
+class EmailChange(Base):
+    """A new email address waiting for its owner to verify it (the account keeps its old
+    address until then); only the token's SHA-256 is stored."""
+
+    __tablename__ = "email_changes"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
 class UserPreferences(Timestamps, Base):
     __tablename__ = "user_preferences"
 

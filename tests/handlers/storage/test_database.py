@@ -128,3 +128,48 @@ async def test_two_workers_starting_together_migrate_and_seed_once(backend_url: 
     finally:
         for db in workers:
             await db.close()
+
+
+async def _backend_pid(db: Database) -> object:
+    """The id of the server-side connection a read session got."""
+    async with db.session() as session:
+        if db.dialect == "sqlite":
+            raw = await session.connection()
+            return id((await raw.get_raw_connection()).driver_connection)
+        return (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+
+
+async def test_sessions_on_the_loop_that_opened_the_pool_reuse_its_connections(
+    database: Database,
+) -> None:
+    assert database.pooled
+    assert await _backend_pid(database) == await _backend_pid(database)
+
+
+async def test_a_session_on_another_loop_opens_its_own_connection_and_closes_it(
+    database: Database,
+) -> None:
+    pooled = await _backend_pid(database)
+
+    async def elsewhere() -> tuple[bool, object, object]:
+        return database.pooled, await _backend_pid(database), await _backend_pid(database)
+
+    def in_a_thread() -> tuple[bool, object, object]:
+        return asyncio.run(elsewhere())
+
+    was_pooled, first, second = await asyncio.to_thread(in_a_thread)
+    assert not was_pooled
+    assert pooled not in (first, second)
+    if database.dialect == "postgresql":  # a new server process per session, none kept
+        assert first != second
+    assert await _backend_pid(database) == pooled  # the pool is still there on its loop
+
+
+async def test_closing_the_database_disposes_its_pool(backend_url: str) -> None:
+    db = Database(backend_url)
+    await db.open()
+    await upgrade(db)
+    await _backend_pid(db)
+    await db.close()
+    assert not db.pooled
+    await db.close()  # twice is fine

@@ -37,8 +37,8 @@ class PaginationLinks(TypedDict):
 
 
 class RequestMeta(TypedDict):
-    client_version: NotRequired[str]
-    platform: NotRequired[str]
+    client_version: NotRequired[Text]
+    platform: NotRequired[Text]
 
 
 class ResourceIdentifier(TypedDict):
@@ -55,11 +55,11 @@ class ToManyRelationship(TypedDict):
 
 
 class Address(TypedDict):
-    line1: NotRequired[str]
-    line2: NotRequired[str | None]
-    city: NotRequired[str]
-    region: NotRequired[str]
-    postal_code: NotRequired[str]
+    line1: NotRequired[Text]
+    line2: NotRequired[Text | None]
+    city: NotRequired[Text]
+    region: NotRequired[Text]
+    postal_code: NotRequired[Text]
     country: NotRequired[str]
 
 
@@ -94,10 +94,41 @@ class UserDocument(TypedDict):
     meta: NotRequired[DocumentMeta]
 
 
+class UserUpdateDocumentMeta(TypedDict):
+    request_id: NotRequired[str]
+    timestamp: NotRequired[Timestamp]
+    version: NotRequired[str]
+    email_verification: NotRequired[EmailVerification]
+
+
+class UserUpdateDocument(TypedDict):
+    data: User
+    meta: NotRequired[UserUpdateDocumentMeta]
+
+
+class EmailVerification(TypedDict):
+    pending_email: str
+    expires_at: Timestamp
+    token: NotRequired[str]
+
+
+class EmailVerificationRequestDataAttributes(TypedDict):
+    token: str
+
+
+class EmailVerificationRequestData(TypedDict):
+    type: Literal['email_verification']
+    attributes: EmailVerificationRequestDataAttributes
+
+
+class EmailVerificationRequest(TypedDict):
+    data: EmailVerificationRequestData
+
+
 class UserUpdateRequestDataAttributes(TypedDict):
-    email: NotRequired[str]
-    first_name: NotRequired[str]
-    last_name: NotRequired[str]
+    email: NotRequired[Text]
+    first_name: NotRequired[Text]
+    last_name: NotRequired[Text]
     date_of_birth: NotRequired[str | None]
     phone_number: NotRequired[str | None]
     address: NotRequired[Address | None]
@@ -156,7 +187,7 @@ class UserPreferencesUpdateRequestDataAttributesPrivacy(TypedDict):
 
 class UserPreferencesUpdateRequestDataAttributes(TypedDict):
     language: NotRequired[str]
-    timezone: NotRequired[str]
+    timezone: NotRequired[Text]
     notifications: NotRequired[UserPreferencesUpdateRequestDataAttributesNotifications]
     privacy: NotRequired[UserPreferencesUpdateRequestDataAttributesPrivacy]
 
@@ -173,8 +204,8 @@ class UserPreferencesUpdateRequest(TypedDict):
 
 
 class EmergencyContact(TypedDict):
-    name: str
-    relationship: NotRequired[str]
+    name: Text
+    relationship: NotRequired[Text]
     phone_number: str
 
 
@@ -204,10 +235,10 @@ class HealthProfileDocument(TypedDict):
 
 
 class HealthProfileUpdateRequestDataAttributes(TypedDict):
-    conditions: NotRequired[list[str]]
-    allergies: NotRequired[list[str]]
-    medications: NotRequired[list[str]]
-    goals: NotRequired[list[str]]
+    conditions: NotRequired[list[Text]]
+    allergies: NotRequired[list[Text]]
+    medications: NotRequired[list[Text]]
+    goals: NotRequired[list[Text]]
     emergency_contact: NotRequired[EmergencyContact | None]
 
 
@@ -380,7 +411,7 @@ class BookingCreateRequestDataAttributes(TypedDict):
     scheduled_at: Timestamp
     duration: int
     session_type: SessionType
-    notes: NotRequired[str]
+    notes: NotRequired[Text]
     location: NotRequired[Address]
 
 
@@ -399,9 +430,9 @@ class BookingUpdateRequestDataAttributes(TypedDict):
     scheduled_at: NotRequired[Timestamp]
     duration: NotRequired[int]
     session_type: NotRequired[SessionType]
-    notes: NotRequired[str | None]
+    notes: NotRequired[Text | None]
     location: NotRequired[Address | None]
-    cancellation_reason: NotRequired[str]
+    cancellation_reason: NotRequired[Text]
 
 
 class BookingUpdateRequestData(TypedDict):
@@ -613,7 +644,7 @@ class MessageListDocument(TypedDict):
 
 
 class MessageCreateRequestDataAttributes(TypedDict):
-    content: str
+    content: Text
     message_type: NotRequired[Literal['text']]
 
 
@@ -733,7 +764,7 @@ class WebhookListDocument(TypedDict):
 class WebhookCreateRequestDataAttributes(TypedDict):
     url: str
     events: list[WebhookEventType]
-    secret: NotRequired[str]
+    secret: NotRequired[Text]
 
 
 class WebhookCreateRequestData(TypedDict):
@@ -756,6 +787,7 @@ class WebhookDeliveryAttributes(TypedDict):
     next_retry_at: NotRequired[Timestamp | None]
     delivered_at: NotRequired[Timestamp | None]
     created_at: Timestamp
+    attempts: NotRequired[list[WebhookAttempt]]
 
 
 class WebhookDeliveryRelationships(TypedDict):
@@ -767,6 +799,15 @@ class WebhookDelivery(TypedDict):
     type: Literal['webhook_delivery']
     attributes: WebhookDeliveryAttributes
     relationships: NotRequired[WebhookDeliveryRelationships]
+
+
+class WebhookAttempt(TypedDict):
+    attempt: int
+    status: AttemptStatus
+    started_at: Timestamp
+    duration_ms: NotRequired[int | None]
+    response_status: NotRequired[int | None]
+    error: NotRequired[str | None]
 
 
 class WebhookDeliveryDocument(TypedDict):
@@ -1087,7 +1128,10 @@ HealthRecordType: TypeAlias = "Literal['conditions', 'allergies', 'medications',
 ShareStatus: TypeAlias = "Literal['active', 'revoked', 'expired']"
 
 
-DeliveryStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed']"
+DeliveryStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed', 'refused']"
+
+
+AttemptStatus: TypeAlias = "Literal['sending', 'interrupted', 'succeeded', 'failed', 'refused']"
 
 
 RefundStatus: TypeAlias = "Literal['pending', 'succeeded', 'failed']"
@@ -1103,6 +1147,12 @@ Currency: TypeAlias = 'str'
 
 
 Timestamp: TypeAlias = 'str'
+
+
+Text: TypeAlias = 'str'
+
+
+JsonValue: TypeAlias = 'bool | float | None | Text | list[JsonValue] | dict[str, Any]'
 
 
 ProfileVisibility: TypeAlias = "Literal['public', 'practitioners_only', 'private']"

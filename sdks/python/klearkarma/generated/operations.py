@@ -32,6 +32,19 @@ OPERATIONS: dict[str, Operation] = {
         'resource_type': 'user',
         'result': 'resource',
     },
+    'verifyUserEmail': {
+        'method': 'POST',
+        'path': '/users/{user_id}/email/verify',
+        'inputs': {
+            'user_id': ('path', 'user_id'),
+            'token': ('attribute', 'token'),
+            'request_id': ('header', 'X-Request-ID'),
+        },
+        'body': 'jsonapi',
+        'media_type': 'application/json',
+        'resource_type': 'email_verification',
+        'result': 'resource',
+    },
     'getUserPreferences': {
         'method': 'GET',
         'path': '/users/{user_id}/preferences',

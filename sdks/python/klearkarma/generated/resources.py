@@ -43,9 +43,9 @@ class UsersResource(SyncResource):
         self,
         user_id: models.UserId,
         *,
-        email: str | Omit = OMIT,
-        first_name: str | Omit = OMIT,
-        last_name: str | Omit = OMIT,
+        email: models.Text | Omit = OMIT,
+        first_name: models.Text | Omit = OMIT,
+        last_name: models.Text | Omit = OMIT,
         date_of_birth: str | None | Omit = OMIT,
         phone_number: str | None | Omit = OMIT,
         address: models.Address | None | Omit = OMIT,
@@ -57,10 +57,14 @@ class UsersResource(SyncResource):
         PUT /users/{user_id}
 
         Updates the given attributes of a user's profile; attributes not sent keep their
-        value. Changing the email address marks the user unverified until the new address is
-        confirmed; an address that belongs to another account answers 409
-        `RESOURCE_CONFLICT` (a `user.updated` webhook event follows every change). Updating
-        another user also needs `admin:users`.
+        value (a `user.updated` webhook event follows every change). A new `email` does not
+        take effect at once: the account keeps its current, verified address, the new one is
+        recorded as pending and a verification token valid for 24 hours is mailed to it (in
+        `kk sandbox` the token is in this answer's `meta.email_verification.token` instead);
+        `POST /users/{user_id}/email/verify` with the token makes it the account's address.
+        The answer is the same whether or not another account uses the address, so this
+        operation never tells who is registered. Updating another user also needs
+        `admin:users`.
         """
         return cast(
             "models.User",
@@ -74,6 +78,34 @@ class UsersResource(SyncResource):
                 phone_number=phone_number,
                 address=address,
                 meta=meta,
+                request_id=request_id,
+            ),
+        )
+
+    def verify_email(
+        self,
+        user_id: models.UserId,
+        *,
+        token: str,
+        request_id: str | Omit = OMIT,
+    ) -> models.User:
+        """Verify a new email address.
+
+        POST /users/{user_id}/email/verify
+
+        Completes an email change started with `PUT /users/{user_id}`: the token mailed to
+        the new address (in `kk sandbox`: shown in that answer's
+        `meta.email_verification.token`) makes it the account's address, marks the account
+        `verified` and emits `user.verified` and `user.updated`. A wrong, used or expired
+        token answers 422 `VALIDATION_ERROR` (pointer `/data/attributes/token`); an address
+        that another account took in the meantime answers 409 `RESOURCE_CONFLICT`.
+        """
+        return cast(
+            "models.User",
+            self._call(
+                "verifyUserEmail",
+                user_id=user_id,
+                token=token,
                 request_id=request_id,
             ),
         )
@@ -104,7 +136,7 @@ class UsersResource(SyncResource):
         user_id: models.UserId,
         *,
         language: str | Omit = OMIT,
-        timezone: str | Omit = OMIT,
+        timezone: models.Text | Omit = OMIT,
         notifications: models.UsersUpdatePreferencesNotifications | Omit = OMIT,
         privacy: models.UsersUpdatePreferencesPrivacy | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
@@ -244,10 +276,10 @@ class HealthRecordsResource(SyncResource):
         self,
         user_id: models.UserId,
         *,
-        conditions: list[str] | Omit = OMIT,
-        allergies: list[str] | Omit = OMIT,
-        medications: list[str] | Omit = OMIT,
-        goals: list[str] | Omit = OMIT,
+        conditions: list[models.Text] | Omit = OMIT,
+        allergies: list[models.Text] | Omit = OMIT,
+        medications: list[models.Text] | Omit = OMIT,
+        goals: list[models.Text] | Omit = OMIT,
         emergency_contact: models.EmergencyContact | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -455,7 +487,7 @@ class BookingsResource(SyncResource):
         duration: int,
         session_type: models.SessionType,
         service_id: models.ServiceId | Omit = OMIT,
-        notes: str | Omit = OMIT,
+        notes: models.Text | Omit = OMIT,
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -469,7 +501,10 @@ class BookingsResource(SyncResource):
         `pending` with `payment_status: pending`; it becomes `confirmed` when the
         practitioner confirms it. A slot that is already taken answers 409
         `BOOKING_CONFLICT`; a practitioner who does not offer the session type or is not
-        taking bookings answers 409 `PRACTITIONER_UNAVAILABLE`.
+        taking bookings answers 409 `PRACTITIONER_UNAVAILABLE`. With an `Idempotency-Key`, a
+        retry with the same key and body answers the first 201 again (also when that answer
+        was lost: the key is stored with the booking), and the same key with another body
+        answers 409 `RESOURCE_CONFLICT`.
         """
         return cast(
             "models.Booking",
@@ -517,9 +552,9 @@ class BookingsResource(SyncResource):
         scheduled_at: str | datetime | Omit = OMIT,
         duration: int | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
-        notes: str | None | Omit = OMIT,
+        notes: models.Text | None | Omit = OMIT,
         location: models.Address | None | Omit = OMIT,
-        cancellation_reason: str | Omit = OMIT,
+        cancellation_reason: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Booking:
@@ -535,10 +570,33 @@ class BookingsResource(SyncResource):
         * `in_progress` -> `completed`
 
         `completed`, `cancelled` and `no_show` are final. Any other transition answers 422
-        `INVALID_BOOKING_STATUS`. Rescheduling (`scheduled_at`, `duration`) is allowed while
-        the booking is `pending` or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the
-        new slot is taken. Each change emits the matching webhook event
-        (`booking.confirmed`, `booking.cancelled`, `booking.completed`, `booking.no_show`).
+        `INVALID_BOOKING_STATUS`.
+
+        Who may make each transition (the caller's role on this booking: its user is the
+        patient; its practitioner, or the practitioner's account, the practitioner; a token
+        with `admin:users` or `admin:platform` the admin):
+
+        | from | to | patient | practitioner | admin |
+        |---|---|---|---|---|
+        | `pending` | `confirmed` | no | yes | yes |
+        | `pending` | `cancelled` | yes | yes | yes |
+        | `confirmed` | `in_progress` | no | yes | yes |
+        | `confirmed` | `cancelled` | yes | yes | yes |
+        | `confirmed` | `no_show` | no | yes | yes |
+        | `in_progress` | `completed` | no | yes | yes |
+
+        A transition the caller's role may not make answers 403 `INSUFFICIENT_PERMISSIONS`
+        (pointer `/data/attributes/status`) and changes nothing. A patient's cancellation
+        follows the booking's cancellation policy (fee and refund as `DELETE` gives).
+
+        Rescheduling (`scheduled_at`, `duration`) is allowed while the booking is `pending`
+        or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the new slot is taken. The
+        patient may reschedule only while cancelling would still be free (at least
+        `cancellation_policy.free_until_hours` before the session; later, 403
+        `INSUFFICIENT_PERMISSIONS`, so a move cannot turn a late cancellation into a free
+        one); the practitioner and an admin may at any time. Each change emits the matching
+        webhook event (`booking.confirmed`, `booking.cancelled`, `booking.completed`,
+        `booking.no_show`).
         """
         return cast(
             "models.Booking",
@@ -697,6 +755,11 @@ class PaymentsResource(SyncResource):
         `refunded` or `partially_refunded` and a `payment.refunded` webhook event follows.
         An intent that has not succeeded or has nothing left to refund answers 409
         `RESOURCE_CONFLICT`.
+        Refunds are issued by the booking's practitioner (or the practitioner's account) or
+        an admin (`admin:users`, `admin:platform`). The payer may not refund their own
+        payment: 403 `INSUFFICIENT_PERMISSIONS`, nothing refunded. A patient's money comes
+        back only by cancelling the booking (`DELETE /bookings/{booking_id}`), which refunds
+        what the booking's cancellation policy gives back.
         """
         return cast(
             "models.Refund",
@@ -744,7 +807,7 @@ class MessagingResource(SyncResource):
         self,
         conversation_id: models.ConversationId,
         *,
-        content: str,
+        content: models.Text,
         message_type: Literal['text'] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -813,7 +876,8 @@ class WebhooksResource(SyncResource):
 
         GET /webhooks
 
-        Lists the registered webhooks, newest first. Secrets are never returned.
+        Lists the caller's webhooks (every webhook for `admin:platform`), newest first.
+        Secrets are never returned.
         """
         return cast(
             "Page[models.Webhook]",
@@ -830,7 +894,7 @@ class WebhooksResource(SyncResource):
         *,
         url: str,
         events: builtins.list[models.WebhookEventType],
-        secret: str | Omit = OMIT,
+        secret: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Webhook:
@@ -838,11 +902,21 @@ class WebhooksResource(SyncResource):
 
         POST /webhooks
 
-        Subscribes an HTTPS endpoint to event types. Each delivery is a POST of the event
-        envelope (see the top-level `webhooks`), signed with `secret` in `X-KlearKarma-
-        Signature`. Without `secret` the server generates one and returns it once, in
-        `meta.secret` of this response. A webhook with the same `url` answers 409
-        `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential backoff.
+        Subscribes an HTTPS endpoint to event types. Any signed-in caller (an OAuth token or
+        an API key, the sandbox's test key included) may register webhooks, for the events
+        of what it may read: each event type names the scopes it needs (`x-required-scopes`
+        of the top-level `webhooks`; an event the token lacks them for is 403
+        `INSUFFICIENT_PERMISSIONS`, pointing at it). The rule holds at delivery time: an
+        event is sent to a webhook only if the caller that registered it is one of the
+        people the event concerns (a booking's user and practitioner, a payment's payer, the
+        user of a `user.*` event); webhooks registered with `admin:platform` get every
+        event. Each delivery is a POST of the event envelope (see the top-level `webhooks`),
+        signed with `secret` in `X-KlearKarma-Signature` and in the Standard Webhooks
+        headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Without `secret`
+        the server generates one (`whsec_` + base64, a Standard Webhooks secret) and returns
+        it once, in `meta.secret` of this response. A webhook of the same caller with the
+        same `url` answers 409 `RESOURCE_CONFLICT`. Failed deliveries are retried with
+        exponential backoff.
         """
         return cast(
             "models.Webhook",
@@ -866,7 +940,8 @@ class WebhooksResource(SyncResource):
 
         GET /webhooks/{webhook_id}
 
-        Returns a registered webhook. Its secret is never returned.
+        Returns one of the caller's webhooks (any, for `admin:platform`); another caller's
+        is 404. Its secret is never returned, nor credentials of its URL.
         """
         return cast(
             "models.Webhook",
@@ -908,9 +983,15 @@ class WebhooksResource(SyncResource):
 
         GET /webhooks/{webhook_id}/deliveries
 
-        Lists the delivery attempts of a webhook's events, newest first, with the endpoint's
-        response status and the next retry time of failed ones. Deliveries are retried with
-        exponential backoff (1 min, 5 min, 30 min, 2 h, 12 h) up to 5 attempts.
+        Lists the deliveries of a webhook's events, newest first, with the endpoint's
+        response status and the next retry time of failed ones. Each delivery lists every
+        attempt made (`attempts`, oldest first: when, outcome, response status, duration,
+        error), including a repeat after a server crash (`interrupted`, then the same
+        delivery id again). Deliveries are retried with exponential backoff (1 min, 5 min,
+        30 min, 2 h) up to 5 attempts; the sandbox compresses this to seconds (1, 2, 4, 8 s)
+        unless started with `--webhook-backoff production`. A target that is not allowed
+        (outside the sandbox: any non-public address) is `refused`: never connected to,
+        never retried, no response status.
         """
         return cast(
             "Page[models.WebhookDelivery]",
@@ -1011,9 +1092,9 @@ class AsyncUsersResource(AsyncResource):
         self,
         user_id: models.UserId,
         *,
-        email: str | Omit = OMIT,
-        first_name: str | Omit = OMIT,
-        last_name: str | Omit = OMIT,
+        email: models.Text | Omit = OMIT,
+        first_name: models.Text | Omit = OMIT,
+        last_name: models.Text | Omit = OMIT,
         date_of_birth: str | None | Omit = OMIT,
         phone_number: str | None | Omit = OMIT,
         address: models.Address | None | Omit = OMIT,
@@ -1025,10 +1106,14 @@ class AsyncUsersResource(AsyncResource):
         PUT /users/{user_id}
 
         Updates the given attributes of a user's profile; attributes not sent keep their
-        value. Changing the email address marks the user unverified until the new address is
-        confirmed; an address that belongs to another account answers 409
-        `RESOURCE_CONFLICT` (a `user.updated` webhook event follows every change). Updating
-        another user also needs `admin:users`.
+        value (a `user.updated` webhook event follows every change). A new `email` does not
+        take effect at once: the account keeps its current, verified address, the new one is
+        recorded as pending and a verification token valid for 24 hours is mailed to it (in
+        `kk sandbox` the token is in this answer's `meta.email_verification.token` instead);
+        `POST /users/{user_id}/email/verify` with the token makes it the account's address.
+        The answer is the same whether or not another account uses the address, so this
+        operation never tells who is registered. Updating another user also needs
+        `admin:users`.
         """
         return cast(
             "models.User",
@@ -1042,6 +1127,34 @@ class AsyncUsersResource(AsyncResource):
                 phone_number=phone_number,
                 address=address,
                 meta=meta,
+                request_id=request_id,
+            ),
+        )
+
+    async def verify_email(
+        self,
+        user_id: models.UserId,
+        *,
+        token: str,
+        request_id: str | Omit = OMIT,
+    ) -> models.User:
+        """Verify a new email address.
+
+        POST /users/{user_id}/email/verify
+
+        Completes an email change started with `PUT /users/{user_id}`: the token mailed to
+        the new address (in `kk sandbox`: shown in that answer's
+        `meta.email_verification.token`) makes it the account's address, marks the account
+        `verified` and emits `user.verified` and `user.updated`. A wrong, used or expired
+        token answers 422 `VALIDATION_ERROR` (pointer `/data/attributes/token`); an address
+        that another account took in the meantime answers 409 `RESOURCE_CONFLICT`.
+        """
+        return cast(
+            "models.User",
+            await self._call(
+                "verifyUserEmail",
+                user_id=user_id,
+                token=token,
                 request_id=request_id,
             ),
         )
@@ -1072,7 +1185,7 @@ class AsyncUsersResource(AsyncResource):
         user_id: models.UserId,
         *,
         language: str | Omit = OMIT,
-        timezone: str | Omit = OMIT,
+        timezone: models.Text | Omit = OMIT,
         notifications: models.UsersUpdatePreferencesNotifications | Omit = OMIT,
         privacy: models.UsersUpdatePreferencesPrivacy | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
@@ -1212,10 +1325,10 @@ class AsyncHealthRecordsResource(AsyncResource):
         self,
         user_id: models.UserId,
         *,
-        conditions: list[str] | Omit = OMIT,
-        allergies: list[str] | Omit = OMIT,
-        medications: list[str] | Omit = OMIT,
-        goals: list[str] | Omit = OMIT,
+        conditions: list[models.Text] | Omit = OMIT,
+        allergies: list[models.Text] | Omit = OMIT,
+        medications: list[models.Text] | Omit = OMIT,
+        goals: list[models.Text] | Omit = OMIT,
         emergency_contact: models.EmergencyContact | None | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1423,7 +1536,7 @@ class AsyncBookingsResource(AsyncResource):
         duration: int,
         session_type: models.SessionType,
         service_id: models.ServiceId | Omit = OMIT,
-        notes: str | Omit = OMIT,
+        notes: models.Text | Omit = OMIT,
         location: models.Address | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1437,7 +1550,10 @@ class AsyncBookingsResource(AsyncResource):
         `pending` with `payment_status: pending`; it becomes `confirmed` when the
         practitioner confirms it. A slot that is already taken answers 409
         `BOOKING_CONFLICT`; a practitioner who does not offer the session type or is not
-        taking bookings answers 409 `PRACTITIONER_UNAVAILABLE`.
+        taking bookings answers 409 `PRACTITIONER_UNAVAILABLE`. With an `Idempotency-Key`, a
+        retry with the same key and body answers the first 201 again (also when that answer
+        was lost: the key is stored with the booking), and the same key with another body
+        answers 409 `RESOURCE_CONFLICT`.
         """
         return cast(
             "models.Booking",
@@ -1485,9 +1601,9 @@ class AsyncBookingsResource(AsyncResource):
         scheduled_at: str | datetime | Omit = OMIT,
         duration: int | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
-        notes: str | None | Omit = OMIT,
+        notes: models.Text | None | Omit = OMIT,
         location: models.Address | None | Omit = OMIT,
-        cancellation_reason: str | Omit = OMIT,
+        cancellation_reason: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Booking:
@@ -1503,10 +1619,33 @@ class AsyncBookingsResource(AsyncResource):
         * `in_progress` -> `completed`
 
         `completed`, `cancelled` and `no_show` are final. Any other transition answers 422
-        `INVALID_BOOKING_STATUS`. Rescheduling (`scheduled_at`, `duration`) is allowed while
-        the booking is `pending` or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the
-        new slot is taken. Each change emits the matching webhook event
-        (`booking.confirmed`, `booking.cancelled`, `booking.completed`, `booking.no_show`).
+        `INVALID_BOOKING_STATUS`.
+
+        Who may make each transition (the caller's role on this booking: its user is the
+        patient; its practitioner, or the practitioner's account, the practitioner; a token
+        with `admin:users` or `admin:platform` the admin):
+
+        | from | to | patient | practitioner | admin |
+        |---|---|---|---|---|
+        | `pending` | `confirmed` | no | yes | yes |
+        | `pending` | `cancelled` | yes | yes | yes |
+        | `confirmed` | `in_progress` | no | yes | yes |
+        | `confirmed` | `cancelled` | yes | yes | yes |
+        | `confirmed` | `no_show` | no | yes | yes |
+        | `in_progress` | `completed` | no | yes | yes |
+
+        A transition the caller's role may not make answers 403 `INSUFFICIENT_PERMISSIONS`
+        (pointer `/data/attributes/status`) and changes nothing. A patient's cancellation
+        follows the booking's cancellation policy (fee and refund as `DELETE` gives).
+
+        Rescheduling (`scheduled_at`, `duration`) is allowed while the booking is `pending`
+        or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the new slot is taken. The
+        patient may reschedule only while cancelling would still be free (at least
+        `cancellation_policy.free_until_hours` before the session; later, 403
+        `INSUFFICIENT_PERMISSIONS`, so a move cannot turn a late cancellation into a free
+        one); the practitioner and an admin may at any time. Each change emits the matching
+        webhook event (`booking.confirmed`, `booking.cancelled`, `booking.completed`,
+        `booking.no_show`).
         """
         return cast(
             "models.Booking",
@@ -1665,6 +1804,11 @@ class AsyncPaymentsResource(AsyncResource):
         `refunded` or `partially_refunded` and a `payment.refunded` webhook event follows.
         An intent that has not succeeded or has nothing left to refund answers 409
         `RESOURCE_CONFLICT`.
+        Refunds are issued by the booking's practitioner (or the practitioner's account) or
+        an admin (`admin:users`, `admin:platform`). The payer may not refund their own
+        payment: 403 `INSUFFICIENT_PERMISSIONS`, nothing refunded. A patient's money comes
+        back only by cancelling the booking (`DELETE /bookings/{booking_id}`), which refunds
+        what the booking's cancellation policy gives back.
         """
         return cast(
             "models.Refund",
@@ -1712,7 +1856,7 @@ class AsyncMessagingResource(AsyncResource):
         self,
         conversation_id: models.ConversationId,
         *,
-        content: str,
+        content: models.Text,
         message_type: Literal['text'] | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
@@ -1781,7 +1925,8 @@ class AsyncWebhooksResource(AsyncResource):
 
         GET /webhooks
 
-        Lists the registered webhooks, newest first. Secrets are never returned.
+        Lists the caller's webhooks (every webhook for `admin:platform`), newest first.
+        Secrets are never returned.
         """
         return cast(
             "AsyncPage[models.Webhook]",
@@ -1798,7 +1943,7 @@ class AsyncWebhooksResource(AsyncResource):
         *,
         url: str,
         events: builtins.list[models.WebhookEventType],
-        secret: str | Omit = OMIT,
+        secret: models.Text | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.Webhook:
@@ -1806,11 +1951,21 @@ class AsyncWebhooksResource(AsyncResource):
 
         POST /webhooks
 
-        Subscribes an HTTPS endpoint to event types. Each delivery is a POST of the event
-        envelope (see the top-level `webhooks`), signed with `secret` in `X-KlearKarma-
-        Signature`. Without `secret` the server generates one and returns it once, in
-        `meta.secret` of this response. A webhook with the same `url` answers 409
-        `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential backoff.
+        Subscribes an HTTPS endpoint to event types. Any signed-in caller (an OAuth token or
+        an API key, the sandbox's test key included) may register webhooks, for the events
+        of what it may read: each event type names the scopes it needs (`x-required-scopes`
+        of the top-level `webhooks`; an event the token lacks them for is 403
+        `INSUFFICIENT_PERMISSIONS`, pointing at it). The rule holds at delivery time: an
+        event is sent to a webhook only if the caller that registered it is one of the
+        people the event concerns (a booking's user and practitioner, a payment's payer, the
+        user of a `user.*` event); webhooks registered with `admin:platform` get every
+        event. Each delivery is a POST of the event envelope (see the top-level `webhooks`),
+        signed with `secret` in `X-KlearKarma-Signature` and in the Standard Webhooks
+        headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Without `secret`
+        the server generates one (`whsec_` + base64, a Standard Webhooks secret) and returns
+        it once, in `meta.secret` of this response. A webhook of the same caller with the
+        same `url` answers 409 `RESOURCE_CONFLICT`. Failed deliveries are retried with
+        exponential backoff.
         """
         return cast(
             "models.Webhook",
@@ -1834,7 +1989,8 @@ class AsyncWebhooksResource(AsyncResource):
 
         GET /webhooks/{webhook_id}
 
-        Returns a registered webhook. Its secret is never returned.
+        Returns one of the caller's webhooks (any, for `admin:platform`); another caller's
+        is 404. Its secret is never returned, nor credentials of its URL.
         """
         return cast(
             "models.Webhook",
@@ -1876,9 +2032,15 @@ class AsyncWebhooksResource(AsyncResource):
 
         GET /webhooks/{webhook_id}/deliveries
 
-        Lists the delivery attempts of a webhook's events, newest first, with the endpoint's
-        response status and the next retry time of failed ones. Deliveries are retried with
-        exponential backoff (1 min, 5 min, 30 min, 2 h, 12 h) up to 5 attempts.
+        Lists the deliveries of a webhook's events, newest first, with the endpoint's
+        response status and the next retry time of failed ones. Each delivery lists every
+        attempt made (`attempts`, oldest first: when, outcome, response status, duration,
+        error), including a repeat after a server crash (`interrupted`, then the same
+        delivery id again). Deliveries are retried with exponential backoff (1 min, 5 min,
+        30 min, 2 h) up to 5 attempts; the sandbox compresses this to seconds (1, 2, 4, 8 s)
+        unless started with `--webhook-backoff production`. A target that is not allowed
+        (outside the sandbox: any non-public address) is `refused`: never connected to,
+        never retried, no response status.
         """
         return cast(
             "AsyncPage[models.WebhookDelivery]",

@@ -75,6 +75,28 @@ export const OPERATIONS: Record<string, Operation> = {
     "resourceType": "user",
     "result": "resource"
   },
+  "verifyUserEmail": {
+    "method": "POST",
+    "path": "/users/{user_id}/email/verify",
+    "inputs": {
+      "userId": [
+        "path",
+        "user_id"
+      ],
+      "token": [
+        "attribute",
+        "token"
+      ],
+      "requestId": [
+        "header",
+        "X-Request-ID"
+      ]
+    },
+    "body": "jsonapi",
+    "mediaType": "application/json",
+    "resourceType": "email_verification",
+    "result": "resource"
+  },
   "getUserPreferences": {
     "method": "GET",
     "path": "/users/{user_id}/preferences",

@@ -4,9 +4,9 @@ import type { Page } from "../pagination.js";
 import { Resource, type Transport } from "../transport.js";
 import type * as T from "./types.js";
 
-export type AddressInput = { line1?: string; line2?: string | null; city?: string; region?: string; postalCode?: string; country?: string };
+export type AddressInput = { line1?: T.Text; line2?: T.Text | null; city?: T.Text; region?: T.Text; postalCode?: T.Text; country?: string };
 
-export type EmergencyContactInput = { name: string; relationship?: string; phoneNumber: string };
+export type EmergencyContactInput = { name: T.Text; relationship?: T.Text; phoneNumber: string };
 
 export type CardDetailsInput = { number: string; expMonth: number; expYear: number; cvc: string };
 
@@ -17,13 +17,18 @@ export interface UsersGetParams {
 }
 
 export interface UsersUpdateParams {
-  email?: string;
-  firstName?: string;
-  lastName?: string;
+  email?: T.Text;
+  firstName?: T.Text;
+  lastName?: T.Text;
   dateOfBirth?: string | Date | null;
   phoneNumber?: string | null;
   address?: AddressInput | null;
   meta?: T.RequestMeta;
+  requestId?: string;
+}
+
+export interface UsersVerifyEmailParams {
+  token: string;
   requestId?: string;
 }
 
@@ -33,7 +38,7 @@ export interface UsersGetPreferencesParams {
 
 export interface UsersUpdatePreferencesParams {
   language?: string;
-  timezone?: string;
+  timezone?: T.Text;
   notifications?: { email?: boolean; sms?: boolean; push?: boolean };
   privacy?: { profileVisibility?: T.ProfileVisibility; showOnlineStatus?: boolean };
   meta?: T.RequestMeta;
@@ -66,10 +71,10 @@ export interface HealthRecordsGetHealthProfileParams {
 }
 
 export interface HealthRecordsUpdateHealthProfileParams {
-  conditions?: Array<string>;
-  allergies?: Array<string>;
-  medications?: Array<string>;
-  goals?: Array<string>;
+  conditions?: Array<T.Text>;
+  allergies?: Array<T.Text>;
+  medications?: Array<T.Text>;
+  goals?: Array<T.Text>;
   emergencyContact?: EmergencyContactInput | null;
   meta?: T.RequestMeta;
   requestId?: string;
@@ -125,7 +130,7 @@ export interface BookingsCreateParams {
   duration: number;
   sessionType: T.SessionType;
   serviceId?: T.ServiceId;
-  notes?: string;
+  notes?: T.Text;
   location?: AddressInput;
   meta?: T.RequestMeta;
   requestId?: string;
@@ -141,9 +146,9 @@ export interface BookingsUpdateParams {
   scheduledAt?: T.Timestamp | Date;
   duration?: number;
   sessionType?: T.SessionType;
-  notes?: string | null;
+  notes?: T.Text | null;
   location?: AddressInput | null;
-  cancellationReason?: string;
+  cancellationReason?: T.Text;
   meta?: T.RequestMeta;
   requestId?: string;
 }
@@ -189,7 +194,7 @@ export interface MessagingListConversationMessagesParams {
 }
 
 export interface MessagingSendMessageParams {
-  content: string;
+  content: T.Text;
   messageType?: "text";
   meta?: T.RequestMeta;
   requestId?: string;
@@ -210,7 +215,7 @@ export interface WebhooksListParams {
 export interface WebhooksCreateParams {
   url: string;
   events: Array<T.WebhookEventType>;
-  secret?: string;
+  secret?: T.Text;
   meta?: T.RequestMeta;
   requestId?: string;
 }
@@ -260,14 +265,34 @@ export class UsersResource extends Resource {
    *
    * `PUT /users/{user_id}`
    *
-   * Updates the given attributes of a user's profile; attributes not sent keep their
-   * value. Changing the email address marks the user unverified until the new address is
-   * confirmed; an address that belongs to another account answers 409 `RESOURCE_CONFLICT`
-   * (a `user.updated` webhook event follows every change). Updating another user also
-   * needs `admin:users`.
+   * Updates the given attributes of a user's profile; attributes not sent keep their value
+   * (a `user.updated` webhook event follows every change). A new `email` does not take
+   * effect at once: the account keeps its current, verified address, the new one is
+   * recorded as pending and a verification token valid for 24 hours is mailed to it (in
+   * `kk sandbox` the token is in this answer's `meta.email_verification.token` instead);
+   * `POST /users/{user_id}/email/verify` with the token makes it the account's address.
+   * The answer is the same whether or not another account uses the address, so this
+   * operation never tells who is registered. Updating another user also needs
+   * `admin:users`.
    */
   update(userId: T.UserId, params: UsersUpdateParams = {}): Promise<T.User> {
     return this.call("updateUser", { userId: userId }, params) as Promise<T.User>;
+  }
+
+  /**
+   * Verify a new email address.
+   *
+   * `POST /users/{user_id}/email/verify`
+   *
+   * Completes an email change started with `PUT /users/{user_id}`: the token mailed to the
+   * new address (in `kk sandbox`: shown in that answer's `meta.email_verification.token`)
+   * makes it the account's address, marks the account `verified` and emits `user.verified`
+   * and `user.updated`. A wrong, used or expired token answers 422 `VALIDATION_ERROR`
+   * (pointer `/data/attributes/token`); an address that another account took in the
+   * meantime answers 409 `RESOURCE_CONFLICT`.
+   */
+  verifyEmail(userId: T.UserId, params: UsersVerifyEmailParams): Promise<T.User> {
+    return this.call("verifyUserEmail", { userId: userId }, params) as Promise<T.User>;
   }
 
   /**
@@ -450,7 +475,9 @@ export class BookingsResource extends Resource {
    * `pending` with `payment_status: pending`; it becomes `confirmed` when the practitioner
    * confirms it. A slot that is already taken answers 409 `BOOKING_CONFLICT`; a
    * practitioner who does not offer the session type or is not taking bookings answers 409
-   * `PRACTITIONER_UNAVAILABLE`.
+   * `PRACTITIONER_UNAVAILABLE`. With an `Idempotency-Key`, a retry with the same key and
+   * body answers the first 201 again (also when that answer was lost: the key is stored
+   * with the booking), and the same key with another body answers 409 `RESOURCE_CONFLICT`.
    */
   create(params: BookingsCreateParams): Promise<T.Booking> {
     return this.call("createBooking", {}, params) as Promise<T.Booking>;
@@ -480,10 +507,33 @@ export class BookingsResource extends Resource {
    * * `in_progress` -> `completed`
    *
    * `completed`, `cancelled` and `no_show` are final. Any other transition answers 422
-   * `INVALID_BOOKING_STATUS`. Rescheduling (`scheduled_at`, `duration`) is allowed while
-   * the booking is `pending` or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the
-   * new slot is taken. Each change emits the matching webhook event
-   * (`booking.confirmed`, `booking.cancelled`, `booking.completed`, `booking.no_show`).
+   * `INVALID_BOOKING_STATUS`.
+   *
+   * Who may make each transition (the caller's role on this booking: its user is the
+   * patient; its practitioner, or the practitioner's account, the practitioner; a token
+   * with `admin:users` or `admin:platform` the admin):
+   *
+   * | from | to | patient | practitioner | admin |
+   * |---|---|---|---|---|
+   * | `pending` | `confirmed` | no | yes | yes |
+   * | `pending` | `cancelled` | yes | yes | yes |
+   * | `confirmed` | `in_progress` | no | yes | yes |
+   * | `confirmed` | `cancelled` | yes | yes | yes |
+   * | `confirmed` | `no_show` | no | yes | yes |
+   * | `in_progress` | `completed` | no | yes | yes |
+   *
+   * A transition the caller's role may not make answers 403 `INSUFFICIENT_PERMISSIONS`
+   * (pointer `/data/attributes/status`) and changes nothing. A patient's cancellation
+   * follows the booking's cancellation policy (fee and refund as `DELETE` gives).
+   *
+   * Rescheduling (`scheduled_at`, `duration`) is allowed while the booking is `pending`
+   * or `confirmed`, and answers 409 `BOOKING_CONFLICT` if the new slot is taken. The
+   * patient may reschedule only while cancelling would still be free (at least
+   * `cancellation_policy.free_until_hours` before the session; later, 403
+   * `INSUFFICIENT_PERMISSIONS`, so a move cannot turn a late cancellation into a free
+   * one); the practitioner and an admin may at any time. Each change emits the matching
+   * webhook event (`booking.confirmed`, `booking.cancelled`, `booking.completed`,
+   * `booking.no_show`).
    */
   update(bookingId: T.BookingId, params: BookingsUpdateParams = {}): Promise<T.Booking> {
     return this.call("updateBooking", { bookingId: bookingId }, params) as Promise<T.Booking>;
@@ -563,6 +613,11 @@ export class PaymentsResource extends Resource {
    * `refunded` or `partially_refunded` and a `payment.refunded` webhook event follows. An
    * intent that has not succeeded or has nothing left to refund answers 409
    * `RESOURCE_CONFLICT`.
+   * Refunds are issued by the booking's practitioner (or the practitioner's account) or an
+   * admin (`admin:users`, `admin:platform`). The payer may not refund their own payment:
+   * 403 `INSUFFICIENT_PERMISSIONS`, nothing refunded. A patient's money comes back only by
+   * cancelling the booking (`DELETE /bookings/{booking_id}`), which refunds what the
+   * booking's cancellation policy gives back.
    */
   createRefund(intentId: T.PaymentIntentId, params: PaymentsCreateRefundParams = {}): Promise<T.Refund> {
     return this.call("createRefund", { intentId: intentId }, params) as Promise<T.Refund>;
@@ -621,7 +676,8 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks`
    *
-   * Lists the registered webhooks, newest first. Secrets are never returned.
+   * Lists the caller's webhooks (every webhook for `admin:platform`), newest first.
+   * Secrets are never returned.
    */
   list(params: WebhooksListParams = {}): Promise<Page<T.Webhook>> {
     return this.call("listWebhooks", {}, params) as Promise<Page<T.Webhook>>;
@@ -632,11 +688,21 @@ export class WebhooksResource extends Resource {
    *
    * `POST /webhooks`
    *
-   * Subscribes an HTTPS endpoint to event types. Each delivery is a POST of the event
-   * envelope (see the top-level `webhooks`), signed with `secret` in `X-KlearKarma-
-   * Signature`. Without `secret` the server generates one and returns it once, in
-   * `meta.secret` of this response. A webhook with the same `url` answers 409
-   * `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential backoff.
+   * Subscribes an HTTPS endpoint to event types. Any signed-in caller (an OAuth token or
+   * an API key, the sandbox's test key included) may register webhooks, for the events of
+   * what it may read: each event type names the scopes it needs (`x-required-scopes` of
+   * the top-level `webhooks`; an event the token lacks them for is 403
+   * `INSUFFICIENT_PERMISSIONS`, pointing at it). The rule holds at delivery time: an event
+   * is sent to a webhook only if the caller that registered it is one of the people the
+   * event concerns (a booking's user and practitioner, a payment's payer, the user of a
+   * `user.*` event); webhooks registered with `admin:platform` get every event. Each
+   * delivery is a POST of the event envelope (see the top-level `webhooks`), signed with
+   * `secret` in `X-KlearKarma-Signature` and in the Standard Webhooks headers (`webhook-
+   * id`, `webhook-timestamp`, `webhook-signature`). Without `secret` the server generates
+   * one (`whsec_` + base64, a Standard Webhooks secret) and returns it once, in
+   * `meta.secret` of this response. A webhook of the same caller with the same `url`
+   * answers 409 `RESOURCE_CONFLICT`. Failed deliveries are retried with exponential
+   * backoff.
    */
   create(params: WebhooksCreateParams): Promise<T.Webhook> {
     return this.call("createWebhook", {}, params) as Promise<T.Webhook>;
@@ -647,7 +713,8 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks/{webhook_id}`
    *
-   * Returns a registered webhook. Its secret is never returned.
+   * Returns one of the caller's webhooks (any, for `admin:platform`); another caller's is
+   * 404. Its secret is never returned, nor credentials of its URL.
    */
   get(webhookId: T.WebhookId, params: WebhooksGetParams = {}): Promise<T.Webhook> {
     return this.call("getWebhook", { webhookId: webhookId }, params) as Promise<T.Webhook>;
@@ -669,9 +736,15 @@ export class WebhooksResource extends Resource {
    *
    * `GET /webhooks/{webhook_id}/deliveries`
    *
-   * Lists the delivery attempts of a webhook's events, newest first, with the endpoint's
-   * response status and the next retry time of failed ones. Deliveries are retried with
-   * exponential backoff (1 min, 5 min, 30 min, 2 h, 12 h) up to 5 attempts.
+   * Lists the deliveries of a webhook's events, newest first, with the endpoint's response
+   * status and the next retry time of failed ones. Each delivery lists every attempt made
+   * (`attempts`, oldest first: when, outcome, response status, duration, error), including
+   * a repeat after a server crash (`interrupted`, then the same delivery id again).
+   * Deliveries are retried with exponential backoff (1 min, 5 min, 30 min, 2 h) up to 5
+   * attempts; the sandbox compresses this to seconds (1, 2, 4, 8 s) unless started with
+   * `--webhook-backoff production`. A target that is not allowed (outside the sandbox: any
+   * non-public address) is `refused`: never connected to, never retried, no response
+   * status.
    */
   listDeliveries(webhookId: T.WebhookId, params: WebhooksListDeliveriesParams = {}): Promise<Page<T.WebhookDelivery>> {
     return this.call("listWebhookDeliveries", { webhookId: webhookId }, params) as Promise<Page<T.WebhookDelivery>>;

@@ -139,9 +139,18 @@ export type HealthRecordType = "conditions" | "allergies" | "medications" | "goa
 export type ShareStatus = "active" | "revoked" | "expired";
 
 /**
- * The outcome of a webhook delivery attempt.
+ * Where a webhook delivery stands: `pending` (not attempted yet), `succeeded` (a 2xx),
+ * `failed` (retried while attempts remain), `refused` (the target is not allowed: never
+ * connected to, never retried).
  */
-export type DeliveryStatus = "pending" | "succeeded" | "failed";
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "refused";
+
+/**
+ * The outcome of one delivery attempt: `sending` (in flight), `interrupted` (the server
+ * stopped before recording its outcome; the delivery is made again under the same id),
+ * `succeeded`, `failed` or `refused`.
+ */
+export type AttemptStatus = "sending" | "interrupted" | "succeeded" | "failed" | "refused";
 
 /**
  * The state of a refund.
@@ -235,11 +244,25 @@ export interface PaginationLinks {
 }
 
 /**
+ * Text in a request: any Unicode string without the NUL character U+0000, which PostgreSQL
+ * cannot store. The server refuses text with U+0000 anywhere in a request body (strings and
+ * object keys, at any depth) with 400 `VALIDATION_ERROR` naming its pointer; request text
+ * fields use this schema so clients and fuzzers know it.
+ */
+export type Text = string;
+
+/**
+ * Any JSON value whose text (every string and object key, at any depth) is `Text`: the extra
+ * members an open request object may carry.
+ */
+export type JsonValue = (boolean | number | null) | Text | Array<JsonValue> | (Record<string, JsonValue>);
+
+/**
  * Optional information about the calling client.
  */
 export interface RequestMeta {
-  client_version?: string;
-  platform?: string;
+  client_version?: Text;
+  platform?: Text;
 }
 
 /**
@@ -268,11 +291,11 @@ export interface ToManyRelationship {
  * A postal address.
  */
 export interface Address {
-  line1?: string;
-  line2?: string | null;
-  city?: string;
-  region?: string;
-  postal_code?: string;
+  line1?: Text;
+  line2?: Text | null;
+  city?: Text;
+  region?: Text;
+  postal_code?: Text;
   /**
    * ISO 3166-1 alpha-2 country code.
    */
@@ -320,10 +343,43 @@ export interface UserDocument {
 }
 
 /**
+ * A user after an update; `meta.email_verification` when the update started an email change.
+ */
+export interface UserUpdateDocument {
+  data: User;
+  /**
+   * Top-level meta of the document, and the email change it started.
+   */
+  meta?: { request_id?: string; timestamp?: Timestamp; version?: string; email_verification?: EmailVerification };
+}
+
+/**
+ * An email change waiting for its verification.
+ */
+export interface EmailVerification {
+  /**
+   * The new address; the account keeps its current one until verified.
+   */
+  pending_email: string;
+  expires_at: Timestamp;
+  /**
+   * Only in `kk sandbox` (a development aid): the token mailed to the new address.
+   */
+  token?: string;
+}
+
+/**
+ * The token of a pending email change.
+ */
+export interface EmailVerificationRequest {
+  data: { type: "email_verification"; attributes: { token: string } };
+}
+
+/**
  * Changes to a user's profile.
  */
 export interface UserUpdateRequest {
-  data: { id?: UserId; type: "user"; attributes: { email?: string; first_name?: string; last_name?: string; date_of_birth?: string | null; phone_number?: string | null; address?: Address | null } };
+  data: { id?: UserId; type: "user"; attributes: { email?: Text; first_name?: Text; last_name?: Text; date_of_birth?: string | null; phone_number?: string | null; address?: Address | null } };
   meta?: RequestMeta;
 }
 
@@ -370,7 +426,7 @@ export interface UserPreferencesDocument {
  * Changes to a user's preferences.
  */
 export interface UserPreferencesUpdateRequest {
-  data: { id?: PreferencesId; type: "user_preferences"; attributes: { language?: string; timezone?: string; notifications?: { email?: boolean; sms?: boolean; push?: boolean }; privacy?: { profile_visibility?: ProfileVisibility; show_online_status?: boolean } } };
+  data: { id?: PreferencesId; type: "user_preferences"; attributes: { language?: string; timezone?: Text; notifications?: { email?: boolean; sms?: boolean; push?: boolean }; privacy?: { profile_visibility?: ProfileVisibility; show_online_status?: boolean } } };
   meta?: RequestMeta;
 }
 
@@ -378,8 +434,8 @@ export interface UserPreferencesUpdateRequest {
  * Whom to call in an emergency.
  */
 export interface EmergencyContact {
-  name: string;
-  relationship?: string;
+  name: Text;
+  relationship?: Text;
   phone_number: string;
 }
 
@@ -405,7 +461,7 @@ export interface HealthProfileDocument {
  * Record types of the health profile to replace.
  */
 export interface HealthProfileUpdateRequest {
-  data: { id?: HealthProfileId; type: "health_profile"; attributes: { conditions?: Array<string>; allergies?: Array<string>; medications?: Array<string>; goals?: Array<string>; emergency_contact?: EmergencyContact | null } };
+  data: { id?: HealthProfileId; type: "health_profile"; attributes: { conditions?: Array<Text>; allergies?: Array<Text>; medications?: Array<Text>; goals?: Array<Text>; emergency_contact?: EmergencyContact | null } };
   meta?: RequestMeta;
 }
 
@@ -628,7 +684,7 @@ export interface BookingListDocument {
  * A session to book.
  */
 export interface BookingCreateRequest {
-  data: { type: "booking"; attributes: { practitioner_id: PractitionerId; service_id?: ServiceId; scheduled_at: Timestamp; duration: number; session_type: SessionType; notes?: string; location?: Address } };
+  data: { type: "booking"; attributes: { practitioner_id: PractitionerId; service_id?: ServiceId; scheduled_at: Timestamp; duration: number; session_type: SessionType; notes?: Text; location?: Address } };
   meta?: RequestMeta;
 }
 
@@ -636,7 +692,7 @@ export interface BookingCreateRequest {
  * Changes to a booking.
  */
 export interface BookingUpdateRequest {
-  data: { id?: BookingId; type: "booking"; attributes: { status?: BookingStatus; scheduled_at?: Timestamp; duration?: number; session_type?: SessionType; notes?: string | null; location?: Address | null; cancellation_reason?: string } };
+  data: { id?: BookingId; type: "booking"; attributes: { status?: BookingStatus; scheduled_at?: Timestamp; duration?: number; session_type?: SessionType; notes?: Text | null; location?: Address | null; cancellation_reason?: Text } };
   meta?: RequestMeta;
 }
 
@@ -809,7 +865,7 @@ export interface MessageListDocument {
  * A message to send.
  */
 export interface MessageCreateRequest {
-  data: { type: "message"; attributes: { content: string; message_type?: "text" } };
+  data: { type: "message"; attributes: { content: Text; message_type?: "text" } };
   meta?: RequestMeta;
 }
 
@@ -916,7 +972,7 @@ export interface WebhookListDocument {
  * A webhook to register.
  */
 export interface WebhookCreateRequest {
-  data: { type: "webhook"; attributes: { url: string; events: Array<WebhookEventType>; secret?: string } };
+  data: { type: "webhook"; attributes: { url: string; events: Array<WebhookEventType>; secret?: Text } };
   meta?: RequestMeta;
 }
 
@@ -926,8 +982,26 @@ export interface WebhookCreateRequest {
 export interface WebhookDelivery {
   id: DeliveryId;
   type: "webhook_delivery";
-  attributes: { event_id: EventId; event_type: WebhookEventType; status: DeliveryStatus; attempt: number; response_status?: number | null; duration_ms?: number | null; next_retry_at?: Timestamp | null; delivered_at?: Timestamp | null; created_at: Timestamp };
+  attributes: { event_id: EventId; event_type: WebhookEventType; status: DeliveryStatus; attempt: number; response_status?: number | null; duration_ms?: number | null; next_retry_at?: Timestamp | null; delivered_at?: Timestamp | null; created_at: Timestamp; attempts?: Array<WebhookAttempt> };
   relationships?: { webhook?: ToOneRelationship };
+}
+
+/**
+ * One attempt to deliver an event.
+ */
+export interface WebhookAttempt {
+  attempt: number;
+  status: AttemptStatus;
+  started_at: Timestamp;
+  duration_ms?: number | null;
+  /**
+   * The endpoint's HTTP status; null when it did not answer or was refused.
+   */
+  response_status?: number | null;
+  /**
+   * Why the attempt failed or was refused (credentials of the URL never appear).
+   */
+  error?: string | null;
 }
 
 /**

@@ -1,0 +1,168 @@
+"""The HTTP side of /graphql in front of ariadne: the request body capped as REST's is, and
+(for an app whose every answer comes from a versioned store: `kk mock`) answers kept.
+
+ariadne reads a whole body into memory before parsing it; here the body is read first, chunk
+by chunk, and refused (413 PAYLOAD_TOO_LARGE, a GraphQL error document) as soon as it passes
+the limit or its Content-Length announces more, so no more than the limit is ever held.
+
+A query's answer depends on the request's bytes, its credentials and the data: with a data
+version that every write bumps (the mock store's), the same query gets the same bytes until
+the next write, as REST's mock pages do. Mutations and errors are never kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from starlette.types import Message, Receive, Scope, Send
+
+from server.bodies import JSON_LIMIT, read_body
+from server.errors import PayloadTooLarge
+
+ASGIApp = Any
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(send: Send, error: PayloadTooLarge) -> None:
+    body = orjson.dumps(
+        {"errors": [{"message": str(error), "extensions": {"code": error.code, "status": 413}}]}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _copy(message: Message) -> Message:
+    if "headers" in message:
+        return {**message, "headers": list(message["headers"])}
+    return dict(message)
+
+
+def _clean(message: Message) -> bool:
+    """An answer without errors (a field error may be a moment's: a limit, a failure)."""
+    try:
+        answer = orjson.loads(message.get("body", b""))
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(answer, dict) and not answer.get("errors")
+
+
+class AnswerCache:
+    """Answers to queries by (body, Authorization), valid while `version()` is unchanged."""
+
+    def __init__(self, version: Callable[[], int], parse: Callable[[str], Any], size: int = 256):
+        self.version = version
+        self.parse = parse
+        self.size = size
+        self.kept: OrderedDict[tuple[bytes, bytes], tuple[int, list[Message]]] = OrderedDict()
+
+    @staticmethod
+    def key(scope: Scope, body: bytes) -> tuple[bytes, bytes]:
+        auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        return body, auth
+
+    def get(self, key: tuple[bytes, bytes]) -> list[Message] | None:
+        found = self.kept.get(key)
+        if found is None or found[0] != self.version():
+            return None
+        return found[1]
+
+    def is_query(self, body: bytes) -> bool:
+        try:
+            data = orjson.loads(body)
+            document = self.parse(data["query"])
+        except (orjson.JSONDecodeError, GraphQLError, KeyError, TypeError):
+            return False
+        name = data.get("operationName")
+        operations = [
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (name is None or (d.name is not None and d.name.value == name))
+        ]
+        return len(operations) == 1 and operations[0].operation is OperationType.QUERY
+
+    def keep(self, key: tuple[bytes, bytes], version: int, messages: list[Message]) -> None:
+        self.kept[key] = (version, messages)
+        if len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+
+
+class BodyLimit:
+    """Caps the body of HTTP requests to `app` at `limit` bytes (WebSockets pass through)."""
+
+    def __init__(
+        self, app: ASGIApp, limit: int = JSON_LIMIT, cache: AnswerCache | None = None
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        try:
+            declared = _declared_length(scope)
+            if declared is not None and declared > self.limit:
+                raise PayloadTooLarge(f"The request body exceeds the limit of {self.limit} bytes")
+            body = await read_body(receive, self.limit)
+        except PayloadTooLarge as e:
+            await _refuse(send, e)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # the app waits for a disconnect after the body
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        if self.cache is None:
+            await self.app(scope, replay, send)
+        else:
+            await self._cached(self.cache, scope, body, replay, send)
+
+    async def _cached(
+        self, cache: AnswerCache, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        key = cache.key(scope, body)
+        found = cache.get(key)
+        if found is not None:
+            for message in found:  # copies: the server and outer layers may change them
+                await send(_copy(message))
+            return
+        version = cache.version()
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(_copy(message))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        ok = len(sent) == 2 and sent[0].get("status") == 200
+        if ok and version == cache.version() and _clean(sent[1]) and cache.is_query(body):
+            cache.keep(key, version, sent)

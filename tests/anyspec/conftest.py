@@ -1,0 +1,25 @@
+"""Apps built the way `kk mock --spec FILE` builds them, for tests of foreign specs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.factory import AppConfig, build
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "anyspec" / "openapi.yaml"
+
+
+def mock_client(spec: Path | str, tmp_path: Path, *, auth: bool = True) -> httpx.AsyncClient:
+    config = AppConfig("mock", spec=str(spec), data_dir=str(tmp_path), check_credentials=auth)
+    app = build(config).app
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock")
+
+
+@pytest.fixture
+async def anyspec(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with mock_client(FIXTURE, tmp_path) as c:
+        yield c

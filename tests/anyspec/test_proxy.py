@@ -1,0 +1,90 @@
+"""`kk proxy` in front of an upstream that breaks the spec on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from codegen.loader import load_document
+from codegen.table import build_table
+from server.proxy import ValidatingProxy
+from tests.anyspec.conftest import FIXTURE
+
+pytestmark = pytest.mark.anyio
+
+
+async def wrong_order(request: Request) -> Response:
+    return JSONResponse({"id": "not-an-integer"})  # the spec says integer
+
+
+async def undocumented(request: Request) -> Response:
+    return JSONResponse({"ok": True}, status_code=418)
+
+
+async def refund(request: Request) -> Response:
+    return Response(status_code=201)
+
+
+UPSTREAM = Starlette(
+    routes=[
+        Route("/api/order/{order_id}", wrong_order),
+        Route("/api/v2/{name}", undocumented),
+        Route("/api/order/{order_id}/issue_refund", refund, methods=["POST"]),
+    ]
+)
+
+
+def proxy_client(errors: bool = False) -> httpx.AsyncClient:
+    app = ValidatingProxy(
+        build_table(load_document(FIXTURE)),
+        "http://upstream",
+        errors=errors,
+        transport=httpx.ASGITransport(app=UPSTREAM),
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy")
+
+
+def violations(r: httpx.Response) -> list[dict]:
+    return json.loads(r.headers.get("sl-violations", "[]"))
+
+
+async def test_an_answer_that_breaks_its_schema_is_passed_on_with_its_violations() -> None:
+    async with proxy_client() as c:
+        r = await c.get("/api/order/7")
+    assert r.status_code == 200 and r.json() == {"id": "not-an-integer"}
+    found = violations(r)
+    assert found[0]["location"][:2] == ["response", "body"] and found[0]["severity"] == "Error"
+
+
+async def test_an_undocumented_status_is_a_violation() -> None:
+    async with proxy_client() as c:
+        r = await c.get("/api/v2/shelves")
+    assert r.status_code == 418 and violations(r)[0]["location"] == ["response", "status"]
+
+
+async def test_a_request_that_breaks_the_spec_is_forwarded_and_reported() -> None:
+    async with proxy_client() as c:
+        r = await c.post("/api/order/7/issue_refund", json={"amount": "three"})
+    assert r.status_code == 201
+    assert violations(r)[0]["location"][0] == "request"
+
+
+async def test_a_valid_exchange_has_no_violations() -> None:
+    async with proxy_client() as c:
+        r = await c.post("/api/order/7/issue_refund", json={"amount": 3})
+    assert r.status_code == 201 and "sl-violations" not in r.headers
+
+
+async def test_with_errors_a_bad_request_is_422_and_a_bad_answer_502() -> None:
+    async with proxy_client(errors=True) as c:
+        bad_request = await c.post("/api/order/7/issue_refund", json={"amount": "three"})
+        bad_answer = await c.get("/api/order/7")
+    assert bad_request.status_code == 422
+    assert bad_request.headers["content-type"] == "application/problem+json"
+    assert bad_answer.status_code == 502 and bad_answer.json()["validation"]

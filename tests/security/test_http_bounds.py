@@ -1,0 +1,88 @@
+"""Issue 15, item 12: uvicorn as `kk serve` runs it bounds request heads. Too many header
+fields or too many bytes of head get 431, a head that trickles in gets 408 and the
+connection is closed; an ordinary request is untouched. Also: `--limit-concurrency` and
+`--timeout-keep-alive` reach uvicorn."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from server.httpbounds import ENV, HttpLimits
+from server.serving import Network, uvicorn_options
+from tests.security.live import served
+from tests.security.support import sandbox
+
+NETWORK = Network(http=HttpLimits(max_headers=100, max_header_bytes=32 * 1024, header_timeout=1.0))
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    built = sandbox(str(tmp_path_factory.mktemp("http")))
+    with pytest.MonkeyPatch.context() as mp, served(built.app, mp, NETWORK) as port:
+        yield port
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def raw(port: int, head: bytes, pause: float = 0.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            for start in range(0, len(head), 16_384):
+                s.sendall(head[start : start + 16_384])
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we were still sending
+        chunks = []
+        while chunk := s.recv(65_536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_an_ordinary_request_is_answered(port: int) -> None:
+    r = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Extra": "y" * 4000})
+    assert r.status_code == 200
+
+
+def test_more_than_100_header_fields_get_431(port: int) -> None:
+    headers = [(f"X-H{i}", "v") for i in range(200)]
+    r = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=headers)
+    assert r.status_code == 431
+    assert "More than 100 header fields" in r.text
+
+
+def test_an_8_mb_header_gets_431_without_being_read_whole(port: int) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n\r\n"
+    answer = raw(port, head)
+    assert status_of(answer) == 431, answer[:200]
+    assert b"over 32768 bytes" in answer
+
+
+def test_a_head_that_trickles_in_gets_408_and_is_closed(port: int) -> None:
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        while chunk := s.recv(65_536):  # the client never finishes its head
+            answer += chunk
+    assert status_of(answer) == 408, answer
+    assert time.monotonic() - started < 5
+
+
+def test_a_connection_that_sends_nothing_is_closed_too(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        assert status_of(s.recv(65_536)) == 408
+
+
+def test_concurrency_and_keep_alive_limits_reach_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV.values():
+        monkeypatch.delenv(name, raising=False)  # uvicorn_options exports the head bounds
+    options = uvicorn_options(Network(limit_concurrency=7, timeout_keep_alive=3, ws_max_size=4096))
+    assert (options["limit_concurrency"], options["timeout_keep_alive"]) == (7, 3)
+    assert options["ws_max_size"] == 4096
