@@ -167,6 +167,8 @@ class _Builder:
                 k: v for k, v in op.items() if k.startswith("x-") and k != "x-rate-limit"
             },
         }
+        if op.get("deprecated") is True:
+            spec["deprecated"] = True
         if "requestBody" in op:
             body = resolve(self.doc, op["requestBody"])
             request_body: RequestBodySpec = {

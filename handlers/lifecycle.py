@@ -61,6 +61,10 @@ def install(runtime: Any) -> None:
         spec_files=dict(runtime.spec_files),
         options=extras,
     )
+    instrument = extras.get("instrument_engine")  # OpenTelemetry spans (server.tracing)
+    if instrument is not None:
+        for engine in {domain.db.engine, domain.db.read_engine}:
+            instrument(engine)
     domain.preparers.append(migrate)
     if runtime.mode == "sandbox":
         domain.preparers.append(load_seed)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mocks.store import Record
+from server import metrics, tracing
 from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
@@ -180,7 +181,11 @@ class WebhookDispatcher:
             hidden = store.meta_of(subs.key, wid).get("hidden") or {}
             url = str(hidden.get("url") or attrs.get("url"))
             headers = s.headers(str(hidden.get("secret", "")), payload, event_type, did, event_id)
-            outcome = await s.send(self._client(), wid, url, payload, headers)
+            # a task started by the request: the span joins its trace through the context
+            with tracing.delivery_span(event_id, event_type, url, attempt) as span:
+                outcome = await s.send(self._client(), wid, url, payload, headers)
+                tracing.record_outcome(span, outcome.status, outcome.response_status)
+            metrics.webhook_attempt(event_type, attempt, outcome.ok)
             retry = outcome.status == "failed" and attempt < s.attempts
             wait = s.delay(attempt) if retry else None
             await self._update(did, attempt, outcome, wait)

@@ -28,6 +28,12 @@ EXPOSED_HEADERS = [
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
     "X-RateLimit-Window",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Deprecation",
+    "Sunset",
+    "Link",
+    "Content-Language",
     "Retry-After",
     "Location",
 ]
@@ -130,9 +136,16 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 if hasattr(result, "__await__"):
                     await result
 
+    if runtime.metrics:
+        from server.metrics import metrics_endpoint, worker_exit
+
+        if runtime.extras.get("metrics_route", True):  # not with `kk serve --metrics-port`
+            routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+        parts.shutdown.append(worker_exit)
     router = build_router(routes)
     router.lifespan_context = lifespan
-    app: Any = OperationRouter(parts.operations.values(), router)
+    operations = OperationRouter(parts.operations.values(), router)
+    app: Any = operations
     if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
         app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
     if runtime.rate_limiter is not None:
@@ -152,7 +165,19 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 expose_headers=EXPOSED_HEADERS,
             ),
         )
-    app = RequestContext(app, log_requests=runtime.access_log)
+    if runtime.metrics:
+        from server.metrics import MetricsMiddleware
+
+        app = MetricsMiddleware(
+            app,
+            [(o.spec["method"], op_id) for op_id, o in parts.operations.items()],
+            operations.locate,
+        )
+    app = RequestContext(app, log_requests=runtime.access_log, trace_ids=runtime.tracing)
+    if runtime.tracing:
+        from server.tracing import instrument_app
+
+        app = instrument_app(app, runtime.extras.get("tracer_provider"))
     if runtime.trusted_proxies:  # outermost: limits and logs see the client behind the proxy
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 

@@ -150,11 +150,22 @@ def _build_or_exit(config: AppConfig) -> Built:
 
 
 def _run(
-    config: AppConfig, host: str, port: int, workers: int, network: Network, watch: bool = False
+    config: AppConfig,
+    host: str,
+    port: int,
+    workers: int,
+    network: Network,
+    watch: bool = False,
+    metrics_port: int | None = None,
 ) -> None:
     import uvicorn
 
     config.docs, config.trusted_proxies = network.docs, network.trusted_proxies
+    metrics_on = config.metrics if config.metrics is not None else config.mode != "strict"
+    if workers > 1 and (metrics_on or metrics_port):
+        from server.metrics import prepare_multiprocess
+
+        prepare_multiprocess(Path(config.data_dir))
 
     if config.mode != "mock" and not config.issuer:
         config.issuer = served_issuer(host, port)  # tokens and metadata name this server
@@ -173,6 +184,11 @@ def _run(
         click.echo(f"  browser origins allowed: {', '.join(built.runtime.cors_origins)}")
     for note in built.runtime.extras.get("notes", []):
         click.echo(f"  {note}")
+    if metrics_port:
+        from server.metrics import serve_separately
+
+        serve_separately(host, metrics_port)
+        click.echo(f"  metrics: http://{host}:{metrics_port}/metrics")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -477,6 +493,20 @@ def seed_database(config: AppConfig) -> int:
     show_default=True,
     help="Signing keys, identity store and, without DATABASE_URL, the SQLite database.",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=False,
+    envvar="KK_METRICS",
+    show_default=True,
+    help="Serve Prometheus metrics at /metrics on the API port [env KK_METRICS].",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    envvar="KK_METRICS_PORT",
+    help="Serve /metrics on this port instead, apart from the API [env KK_METRICS_PORT].",
+)
 @network_options
 def serve(
     host: str,
@@ -488,6 +518,8 @@ def serve(
     rate_limits: str | None,
     cors_origin: tuple[str, ...],
     data_dir: str,
+    metrics: bool,
+    metrics_port: int | None,
     network: Network,
 ) -> None:
     config = AppConfig(
@@ -498,12 +530,16 @@ def serve(
         validate_responses=validate_responses,
         access_log=log_requests,
         rate_limits=rate_limits,
+        # counted in any case with --metrics-port; shown on the API port only with --metrics
+        metrics=metrics or metrics_port is not None,
+        options={"metrics_route": metrics},
     )
-    _run(config, host, port, workers, network)
+    _run(config, host, port, workers, network, metrics_port=metrics_port)
 
 
 @main.command(
-    help="List every operation: method, path, scopes, rate-limit class and who answers it."
+    help="List every operation: method, path, scopes, rate-limit class, who answers it and "
+    "its deprecation (sunset date, successor)."
 )
 @click.option(
     "--mode",
@@ -512,8 +548,11 @@ def serve(
     show_default=True,
     help="Which server to describe.",
 )
-def routes(mode: str) -> None:
-    built = _build_or_exit(AppConfig(mode))  # type: ignore[arg-type]
+@click.option("--spec", default=None, help="An OpenAPI file to describe instead of spec/.")
+def routes(mode: str, spec: str | None) -> None:
+    from server.deprecation import describe
+
+    built = _build_or_exit(AppConfig(mode, spec=spec))  # type: ignore[arg-type]
     rows = []
     for op_id, op in built.parts.operations.items():
         scopes = sorted({s for req in op.spec["security"] for v in req.values() for s in v})
@@ -526,12 +565,15 @@ def routes(mode: str) -> None:
                 " ".join(scopes) or "-",
                 op.spec["rate_limit"],
                 answer,
+                describe(op.spec),
             )
         )
-    rows.insert(0, ("METHOD", "PATH", "OPERATION", "SCOPES", "RATE CLASS", "ANSWERED BY"))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    rows.insert(
+        0, ("METHOD", "PATH", "OPERATION", "SCOPES", "RATE CLASS", "ANSWERED BY", "DEPRECATION")
+    )
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
-        click.echo("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])
+        click.echo(("  ".join(r[i].ljust(widths[i]) for i in range(6)) + "  " + r[6]).rstrip())
 
 
 @main.command(

@@ -40,6 +40,10 @@ class Runtime:
     cors_origins: list[str] = field(default_factory=list)
     cors_origin_regex: str | None = None
     access_log: bool = True
+    # Prometheus /metrics and request metrics (server.metrics); OpenTelemetry traces
+    # (server.tracing) when an OTLP endpoint is configured or a tracer provider is given.
+    metrics: bool = False
+    tracing: bool = False
     # Swagger UI at /docs (off by default in `kk serve`); proxies whose X-Forwarded-* count.
     docs: bool = True
     trusted_proxies: list[str] = field(default_factory=list)

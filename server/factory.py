@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.routing import Route, WebSocketRoute
 
+from server import tracing
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
@@ -65,6 +66,8 @@ class AppConfig:
     limits: dict[str, Any] = field(default_factory=dict)
     issuer: str | None = None
     audience: str | None = None
+    # Prometheus /metrics and request metrics: None = on, except in strict (`kk serve`).
+    metrics: bool | None = None
     # GraphQL bounds (server.graphql_limits.QueryLimits fields, e.g. {"max_depth": 10}) over
     # KK_GRAPHQL_* and the defaults; introspection and the console: None = off in strict only.
     graphql_limits: dict[str, Any] = field(default_factory=dict)
@@ -346,6 +349,10 @@ def build(config: AppConfig) -> Built:
         trusted_proxies=_trusted_proxies(config),
         check_credentials=config.check_credentials,
     )
+    runtime.metrics = config.metrics if config.metrics is not None else mocking
+    if tracing.wanted(config.options):
+        runtime.tracing = True
+        tracing.setup(runtime.extras, f"kk-{config.mode}")
     bus = make_bus(os.environ.get("REDIS_URL"))
     runtime.extras["bus"] = bus
     use_handlers = config.handlers if config.handlers is not None else True
@@ -372,6 +379,8 @@ def build(config: AppConfig) -> Built:
     handlers = choose_handlers(table["operations"], bound, fallback, config.mode)
     parts = AppParts(operations=compile_operations(runtime, handlers))
     parts.startup.append(bus.start)
+    if runtime.tracing and "tracer_provider" not in config.options:  # ours: flush spans at exit
+        parts.shutdown.append(runtime.extras["tracer_provider"].shutdown)
     parts.shutdown.append(bus.close)
     for kind, into in (("startups", parts.startup), ("shutdowns", parts.shutdown)):
         into.extend(functools.partial(hook, runtime) for hook in hooks(groups, kind))

@@ -38,9 +38,10 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 class RequestContext:
     """Assigns X-Request-ID, logs one structured line per request, turns crashes into 500s."""
 
-    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True, trace_ids: bool = False) -> None:
         self.app = app
         self.log_requests = log_requests
+        self.trace_ids = trace_ids  # add the OpenTelemetry trace and span id to the log line
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -75,14 +76,15 @@ class RequestContext:
                 await send_reply(send_with_id, Reply(500, error_body(error, request_id)))
         finally:
             if self.log_requests and scope["type"] == "http":
-                access_log.info(
-                    orjson.dumps(
-                        {
-                            "request_id": request_id,
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "status": status,
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                        }
-                    ).decode()
-                )
+                line = {
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+                if self.trace_ids:
+                    from server.tracing import current_ids
+
+                    line.update(current_ids())
+                access_log.info(orjson.dumps(line).decode())

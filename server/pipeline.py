@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
+from server.deprecation import deprecation
 from server.documented import response_key
 from server.errorformats import ErrorRenderer, error_renderer
 from server.errors import ApiError, InternalError, NotAcceptable, Problem
@@ -312,6 +313,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
 
 PIPELINE: list[StepFactory] = [
+    deprecation,  # first: its headers go on every answer, errors too
     credentials,
     authenticate,
     rate_limit,

@@ -50,6 +50,11 @@ class PathEndpoint:
         self.methods[method] = (OperationEndpoint(op), names)
         self.allow = ", ".join(sorted(self.methods))
 
+    def operation_id(self, method: str) -> str | None:
+        """The operationId answering `method` here, None for a 405."""
+        found = self.methods.get(method)
+        return found[0].op.spec["operation_id"] if found is not None else None
+
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, values: tuple[str, ...] = ()
     ) -> None:
@@ -124,10 +129,16 @@ class OperationRouter:
     def match(self, path: str) -> tuple[PathEndpoint, tuple[str, ...]] | None:
         return _walk(self.root, path.strip("/").split("/"), 0, ())
 
+    def locate(self, method: str, path: str) -> str | None:
+        """The operationId of `method path`, None when no operation answers it."""
+        found = self.match(path)
+        return found[0].operation_id(method) if found is not None else None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             found = self.match(scope["path"])
             if found is not None:
+                scope["kk.path"] = found[0]  # for what observes the request (server.metrics)
                 await found[0](scope, receive, send, found[1])
                 return
         await self.fallback(scope, receive, send)

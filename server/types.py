@@ -60,6 +60,8 @@ class OperationSpec(TypedDict):
     security: list[dict[str, list[str]]]
     rate_limit: str
     extensions: dict[str, Any]
+    # present (True) only on operations marked `deprecated: true` (server.deprecation)
+    deprecated: NotRequired[bool]
 
 
 class WebhookSpec(TypedDict):

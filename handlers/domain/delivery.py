@@ -42,6 +42,7 @@ from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
 from handlers.domain.webhooks import pending
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
+from server import metrics, tracing
 from server.events import Event
 from server.webhook_audience import Audience, Grant, subscriptions_config
 from server.webhooks import Outcome, WebhookSettings
@@ -50,6 +51,11 @@ log = logging.getLogger("kk.webhooks")
 DEACTIVATE_AFTER = timedelta(days=3)
 BATCH = 20
 INTERRUPTED = "no outcome recorded: the server stopped during this attempt"
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives naive datetimes back (stored in UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def envelope(event: OutboxEvent) -> bytes:
@@ -156,6 +162,9 @@ class DeliveryWorker:
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             events = list(await session.scalars(query))
+            # how long the oldest waiting event has waited; 0 once a round drains the outbox
+            oldest = events[0].created_at if events else None
+            metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
             if not events:
                 return False
             hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
@@ -170,6 +179,8 @@ class DeliveryWorker:
                     ):
                         session.add(pending(hook.id, event.id, event.type, event.created_at))
                 event.dispatched_at = now
+        if len(events) < 100:
+            metrics.outbox_lag(0.0)
         return len(events) == 100
 
     async def claim(self) -> list[Attempt]:
@@ -238,10 +249,13 @@ class DeliveryWorker:
     async def post(self, a: Attempt) -> None:
         s = self.settings
         headers = s.headers(a.secret, a.payload, a.event_type, a.id, a.event_id)
-        if self._client is None:
-            outcome = Outcome("failed", datetime.now(UTC), error="the worker is stopped")
-        else:
-            outcome = await s.send(self._client, a.webhook_id, a.url, a.payload, headers)
+        with tracing.delivery_span(a.event_id, a.event_type, a.url, a.attempt) as span:
+            if self._client is None:
+                outcome = Outcome("failed", datetime.now(UTC), error="the worker is stopped")
+            else:
+                outcome = await s.send(self._client, a.webhook_id, a.url, a.payload, headers)
+            tracing.record_outcome(span, outcome.status, outcome.response_status)
+        metrics.webhook_attempt(a.event_type, a.attempt, outcome.ok)
         await self.record(a, outcome)
 
     async def record(self, a: Attempt, outcome: Outcome) -> None:

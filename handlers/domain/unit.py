@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.storage.models import AuditEntry, OutboxEvent
+from server import tracing
 from server.events import Event
 
 log = logging.getLogger("kk.handlers")
@@ -57,6 +58,7 @@ class Unit:
             )
         )
         self.events.append(event)
+        tracing.remember(event.id)  # its webhook deliveries join this request's trace
         return event
 
     def audit(self, action: str, resource_type: str, resource_id: str, **details: Any) -> None:

@@ -36,7 +36,7 @@ from server.types import ApiTable, Receive, Scope, Send
 
 ACCOUNT = "default"
 PER = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-EXEMPT = ("/healthz", "/docs", "/openapi.", "/__sandbox/")
+EXEMPT = ("/healthz", "/metrics", "/docs", "/openapi.", "/__sandbox/")
 ASGIApp = Any
 
 
@@ -212,23 +212,39 @@ class RateLimits:
             if count > window.limit:
                 raise exceeded(name, window, await self._reset(key))
             if headers is None:  # the first window is the one the headers describe
-                headers = rate_headers(window, window.limit - count, await self._reset(key))
+                reset = await self._reset(key)
+                headers = rate_headers(window, window.limit - count, reset, name)
         return headers or []
 
 
-def rate_headers(window: Window, remaining: int, reset: float) -> list[tuple[bytes, bytes]]:
+def rate_headers(
+    window: Window, remaining: int, reset: float, name: str
+) -> list[tuple[bytes, bytes]]:
+    """The reference's X-RateLimit-* (Reset: epoch seconds) and the IETF draft's
+    (draft-ietf-httpapi-ratelimit-headers-09) structured fields `RateLimit-Policy:
+    "name";q=limit;w=window` and `RateLimit: "name";r=remaining;t=seconds to reset`."""
+    left = max(0, remaining)
+    policy = sf_string(name)
     return [
         (b"x-ratelimit-limit", str(window.limit).encode()),
-        (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+        (b"x-ratelimit-remaining", str(left).encode()),
         (b"x-ratelimit-reset", str(math.ceil(reset)).encode()),
         (b"x-ratelimit-window", str(window.seconds).encode()),
+        (b"ratelimit-policy", f"{policy};q={window.limit};w={window.seconds}".encode()),
+        (b"ratelimit", f"{policy};r={left};t={max(0, math.ceil(reset - time.time()))}".encode()),
     ]
+
+
+def sf_string(text: str) -> str:
+    """`text` as an RFC 9651 sf-string (printable ASCII; `"` and `\\` escaped)."""
+    clean = "".join(c if " " <= c <= "~" else "_" for c in text)
+    return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def exceeded(name: str, window: Window, reset: float) -> RateLimitExceeded:
     retry = max(1, math.ceil(reset - time.time()))
     what = "this account" if name in ("account", "burst") else name
-    headers = {k.decode(): v.decode() for k, v in rate_headers(window, 0, reset)}
+    headers = {k.decode(): v.decode() for k, v in rate_headers(window, 0, reset, name)}
     return RateLimitExceeded(
         problems=[
             Problem(

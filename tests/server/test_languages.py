@@ -1,0 +1,51 @@
+"""Accept-Language picks the language of error titles (English, Spanish, French, from the
+gettext catalogs under server/locale) and the answer says which in Content-Language."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.factory import AppConfig, build
+from server.i18n import catalogs, negotiate, preferences
+from tests.engine import FIXTURES, client
+
+pytestmark = pytest.mark.anyio
+PETSTORE = str(FIXTURES / "petstore31" / "openapi.yaml")
+
+
+@pytest.mark.parametrize(
+    ("header", "language", "title"),
+    [
+        (None, "en", "Validation Error"),
+        ("es-MX,es;q=0.9", "es", "Error de validación"),
+        ("de-CH, fr;q=0.8, en;q=0.5", "fr", "Erreur de validation"),
+        ("fr;q=0, es;q=0.2", "es", "Error de validación"),
+        ("de", "en", "Validation Error"),
+    ],
+)
+async def test_error_titles_follow_accept_language(
+    header: str | None, language: str, title: str
+) -> None:
+    app = build(AppConfig("mock", spec=PETSTORE, data_dir="/nonexistent")).app
+    headers = {"Accept-Language": header} if header else {}
+    async with client(app) as c:
+        r = await c.get("/v1/pets", params={"limit": "many"}, headers=headers)
+    assert r.status_code == 400
+    assert r.headers["content-language"] == language
+    assert {e["title"] for e in r.json()["errors"]} == {title}
+    assert r.json()["errors"][0]["code"] == "VALIDATION_ERROR"  # codes never change
+
+
+def test_every_catalog_translates_the_same_titles() -> None:
+    found = catalogs()
+    assert set(found) == {"en", "es", "fr"}
+    assert set(found["es"]) == set(found["fr"]) and len(found["es"]) >= 15
+    assert all(found["es"].values()) and all(found["fr"].values())
+
+
+@given(st.text(max_size=600))
+def test_any_accept_language_value_gives_a_shipped_language(header: str) -> None:
+    assert negotiate(header) in {"en", "es", "fr"}
+    assert all(tag == tag.lower() for tag in preferences(header))
