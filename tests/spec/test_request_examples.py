@@ -22,17 +22,7 @@ DEFS = TABLE["defs"]
 
 # Examples that do not answer success yet, with why (xfail_strict: a fix makes them fail here,
 # so this list only shrinks). Keys: (mode, operationId, example).
-KNOWN: dict[tuple[str, str, str], str] = {
-    ("sandbox", "createPaymentIntent", "reference"): "booking_123 is seeded paid (409); the "
-    "`test_practitioner` example pays the unpaid booking_456",
-    ("sandbox", "shareHealthRecords", "reference"): "expires_at 2024-12-31 is in the past on "
-    "today's clock (the sandbox allows at most a year ahead)",
-    **{
-        ("sandbox", "createToken", name): "an authorization code or refresh token is single-use: "
-        "a static example cannot carry a live one"
-        for name in ("reference", "refresh", "sandbox_code")
-    },
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def _cases() -> Iterator[tuple[str, str, str, Any]]:
