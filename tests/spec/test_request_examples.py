@@ -22,7 +22,17 @@ DEFS = TABLE["defs"]
 
 # Examples that do not answer success yet, with why (xfail_strict: a fix makes them fail here,
 # so this list only shrinks). Keys: (mode, operationId, example).
-KNOWN: dict[tuple[str, str, str], str] = {}
+KNOWN: dict[tuple[str, str, str], str] = {
+    ("sandbox", "verifyUserEmail", "token"): "the token verifies a pending email change: a "
+    "fresh sandbox has none (422)",
+    ("sandbox", "updateBooking", "reschedule"): "booking_123 is within 24 hours of its session "
+    "on today's clock: only its practitioner may reschedule it (403)",
+    **{
+        ("sandbox", "createRefund", name): "refunds are the practitioner's or an admin's; this "
+        "test acts as the patient user_123 (403)"
+        for name in ("full", "partial")
+    },
+}
 
 
 def _cases() -> Iterator[tuple[str, str, str, Any]]:
