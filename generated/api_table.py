@@ -2514,8 +2514,8 @@ TABLE: ApiTable = {
                                 'data': {
                                     'type': 'payment_intent',
                                     'attributes': {
-                                        'booking_id': 'booking_123',
-                                        'amount': 7500,
+                                        'booking_id': 'booking_456',
+                                        'amount': 5000,
                                         'currency': 'USD',
                                         'payment_method_types': ['card', 'apple_pay', 'google_pay'],
                                     },
@@ -3435,7 +3435,7 @@ TABLE: ApiTable = {
             },
             'security': [{'oauth2': ['write:health_records']}, {'bearerAuth': ['write:health_records']}],
             'rate_limit': 'default',
-            'extensions': {'x-mock-creator': ['user']},
+            'extensions': {'x-mock-creator': ['user'], 'x-mock-defaults': {'expires_at': '$now+P90D'}},
             'request_body': {
                 'required': True,
                 'content': {
@@ -3448,7 +3448,6 @@ TABLE: ApiTable = {
                                     'attributes': {
                                         'practitioner_id': 'prac_123',
                                         'record_types': ['conditions', 'medications'],
-                                        'expires_at': '2024-12-31T23:59:59Z',
                                     },
                                 },
                             },
@@ -4548,15 +4547,15 @@ TABLE: ApiTable = {
                         'examples': {
                             'reference': {
                                 'grant_type': 'authorization_code',
-                                'client_id': 'YOUR_CLIENT_ID',
-                                'code': 'AUTHORIZATION_CODE',
-                                'redirect_uri': 'YOUR_REDIRECT_URI',
-                                'code_verifier': 'CODE_VERIFIER',
+                                'client_id': 'kk-sandbox',
+                                'code': 'SplxlOBeZQQYbYS6WxSbIA',
+                                'redirect_uri': 'http://127.0.0.1:8765/callback',
+                                'code_verifier': 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
                             },
                             'refresh': {
                                 'grant_type': 'refresh_token',
                                 'client_id': 'kk-sandbox',
-                                'refresh_token': 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...',
+                                'refresh_token': 'kkr_test_sandbox_refresh_token_for_local_development_only',
                             },
                         },
                     },
@@ -6338,7 +6337,7 @@ TABLE: ApiTable = {
                         'type': {'const': 'health_record_share'},
                         'attributes': {
                             'type': 'object',
-                            'required': ['practitioner_id', 'record_types', 'expires_at'],
+                            'required': ['practitioner_id', 'record_types'],
                             'additionalProperties': False,
                             'properties': {
                                 'practitioner_id': {'$ref': '#/$defs/PractitionerId'},
@@ -6348,7 +6347,10 @@ TABLE: ApiTable = {
                                     'uniqueItems': True,
                                     'items': {'$ref': '#/$defs/HealthRecordType'},
                                 },
-                                'expires_at': {'$ref': '#/$defs/Timestamp'},
+                                'expires_at': {
+                                    'description': 'When the consent ends: in the future, at most one year ahead. Left out, 90 days from the request.',
+                                    '$ref': '#/$defs/Timestamp',
+                                },
                             },
                         },
                     },

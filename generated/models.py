@@ -722,7 +722,7 @@ class HealthRecordShareListDocument(TypedDict):
 class HealthRecordShareCreateRequestDataAttributes(TypedDict):
     practitioner_id: PractitionerId
     record_types: list[HealthRecordType]
-    expires_at: Timestamp
+    expires_at: NotRequired[Timestamp]
 
 
 class HealthRecordShareCreateRequestData(TypedDict):

@@ -2,7 +2,7 @@
 
 The grant logic is the kit's (server.auth.oauth); this module adds what is Klear Karma's own:
 the login page, the scopes each kind of user may hold, and the sandbox's test users, public
-client `kk-sandbox` and published test API key.
+client `kk-sandbox`, published test API key and test OAuth credentials.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from generated import models
 from server.auth.api_keys import ApiKey
 from server.auth.clients import Client
 from server.auth.errors import PAGE_HEADERS, AuthorizeError
-from server.auth.oauth import AuthorizationRequest
+from server.auth.oauth import AuthorizationRequest, s256
 from server.auth.services import AuthServices, auth_of
+from server.auth.store import Grant
 from server.auth.users import User
 from server.binding import OperationGroup
 from server.responses import Reply
@@ -93,6 +94,25 @@ SANDBOX_API_KEY_RECORD = ApiKey(
     created_at=0.0,
 )
 
+# The token endpoint's request examples in the spec redeem these, so "Try it out" works: a
+# code (RFC 6749's example code, RFC 7636's example verifier) and a refresh token, issued for
+# test_user_123 to kk-sandbox. Published like the key above; they exist only in `kk sandbox`,
+# work any number of times and start a new session (own `sid`) each time.
+SANDBOX_CODE = "SplxlOBeZQQYbYS6WxSbIA"
+SANDBOX_CODE_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+SANDBOX_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+SANDBOX_REFRESH_TOKEN = "kkr_test_sandbox_refresh_token_for_local_development_only"
+SANDBOX_GRANT = Grant(
+    client_id=SANDBOX_CLIENT.client_id,
+    subject=SANDBOX_USERS[0].id,
+    scope=" ".join(sorted(USER_SCOPES)),
+    claims=SANDBOX_USERS[0].token_claims(),
+    family="",  # each redemption gets its own
+    redirect_uri=SANDBOX_REDIRECT_URI,
+    challenge=s256(SANDBOX_CODE_VERIFIER),
+    expires_at=float("inf"),
+)
+
 
 @oauth.on_setup
 def configure(runtime: Any) -> None:
@@ -106,11 +126,15 @@ def configure(runtime: Any) -> None:
     auth.users.add(*SANDBOX_USERS)
     auth.clients.register(SANDBOX_CLIENT)
     auth.api_keys.add_static(SANDBOX_API_KEY, SANDBOX_API_KEY_RECORD)
+    auth.oauth.add_test_code(SANDBOX_CODE, SANDBOX_GRANT)
+    auth.oauth.add_test_refresh(SANDBOX_REFRESH_TOKEN, SANDBOX_GRANT)
     runtime.extras.setdefault("notes", []).extend(
         [
             "sign in as test.user@klearkarma.com or test.practitioner@klearkarma.com, "
             "password TestPassword123! (OAuth client kk-sandbox, PKCE S256)",
             f"test API key (acts as test_user_123): {SANDBOX_API_KEY}",
+            f"test OAuth code {SANDBOX_CODE} and refresh token {SANDBOX_REFRESH_TOKEN} "
+            "(test_user_123, kk-sandbox; see the README)",
         ]
     )
 

@@ -9,7 +9,8 @@
         events: [payment.failed]     # extra events published (and sent to webhooks)
 
 `when` maps JSON pointers into the request body (or `/params/<name>` for parameters) to
-values; all must match. Patch values may be templates: `$now`, `$caller`, `$param:<name>`,
+values; all must match. Patch values may be templates: `$now`, `$now+P<n>D` (n days later:
+a default expiry), `$caller`, `$param:<name>`,
 `$body:<pointer>` (into the request body), `$record:<pointer>` (into the record before the
 change), `$related:<attribute><pointer>` (into the stored record whose id that attribute
 holds: `$related:practitioner_id/attributes/price`); a template that finds nothing drops
@@ -18,13 +19,16 @@ its key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.errors import SpecError
 
 MISSING = object()
+_DAYS_LATER = re.compile(r"\$now\+P(\d{1,5})D")  # ISO 8601 days; 5 digits keep it in range
 
 
 def at_pointer(document: Any, pointer: str) -> Any:
@@ -105,8 +109,18 @@ def first_match(rules: list[Rule], params: Mapping[str, Any], body: Any) -> Rule
     return None
 
 
+def _days_after(now: str, days: int) -> Any:
+    try:
+        moment = datetime.fromisoformat(now)
+    except ValueError:  # a clock that is not ISO 8601: nothing to add to
+        return MISSING
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment.astimezone(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def render(template: Any, context: Mapping[str, Any]) -> Any:
-    """Fill `$now`, `$caller`, `$param:x`, `$body:/ptr` templates; MISSING when unresolved."""
+    """Fill `$now[+P<n>D]`, `$caller`, `$param:x`, `$body:/ptr`...; MISSING when unresolved."""
     if isinstance(template, Mapping):
         out = {}
         for key, value in template.items():
@@ -120,6 +134,9 @@ def render(template: Any, context: Mapping[str, Any]) -> Any:
         return template
     if template == "$now":
         return context["now"]
+    later = _DAYS_LATER.fullmatch(template)
+    if later:
+        return _days_after(str(context["now"]), int(later[1]))
     if template == "$caller":
         return context.get("caller") or MISSING
     if template.startswith("$param:"):

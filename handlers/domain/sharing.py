@@ -25,6 +25,8 @@ from handlers.storage.models import HealthRecordShare, Practitioner
 from server.errors import ApiError, Problem
 
 SharePage = tuple[list[HealthRecordShare], int]
+# A share sent without `expires_at` lasts this long (the spec says so; at most a year is allowed).
+DEFAULT_SHARE_DAYS = 90
 CREATE, REVOKE = "health_record_share.create", "health_record_share.revoke"
 audited("revokeHealthRecordShare", REVOKE, "health_record_share", param="share_id")
 
@@ -74,11 +76,13 @@ class ShareService:
     async def _share(self, viewer: Viewer, attrs: Mapping[str, Any]) -> dict[str, Any]:
         user_id = viewer.subject
         try:
-            expires = parse_time(str(attrs["expires_at"]))
+            chosen = attrs.get("expires_at")
+            expires = None if chosen is None else parse_time(str(chosen))
         except ValueError as e:
             raise _invalid("Not a date-time", "expires_at") from e
         async with write(self.domain, actor=user_id, request_id=viewer.request_id) as unit:
             now, session = unit.now, unit.session
+            expires = expires or now + timedelta(days=DEFAULT_SHARE_DAYS)
             if not now < expires <= one_year_after(now):
                 raise _invalid("Must be in the future and at most one year ahead", "expires_at")
             practitioner_id = str(attrs["practitioner_id"])

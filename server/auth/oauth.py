@@ -5,6 +5,9 @@
   again revokes every token issued from it (§4.1.2).
 - Refresh tokens rotate on every use; presenting a rotated one again revokes the whole family
   (the access tokens too: they carry the family as `sid`).
+- Static test credentials (`add_test_code`, `add_test_refresh`): a code or refresh token
+  published on purpose, like a payment provider's test tokens, that works any number of times
+  and starts a new session each time. Only the sandbox registers any (handlers/oauth.py).
 - RFC 7009 revocation, RFC 8414 metadata. Errors are RFC 6749 §5.2 (`OAuthError`) on the token
   and revocation endpoints and §4.1.2.1 (`AuthorizeError`) on the authorization endpoint.
 """
@@ -18,13 +21,13 @@ import re
 import secrets
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
 from server.auth.clients import Client, ClientRegistry, has_control_characters
 from server.auth.errors import GRANT_TYPES, AuthorizeError, InvalidClient, OAuthError, with_query
-from server.auth.store import AuthStore, Grant, Redeemed
+from server.auth.store import AuthStore, Grant, Redeemed, digest
 from server.auth.tokens import AccessTokens
 from server.auth.users import User, UserDirectory
 
@@ -75,6 +78,23 @@ class AuthorizationServer:
         self.tokens = tokens
         self.scopes = frozenset(scopes)
         self.default_scopes = tuple(default_scopes)
+        # Published test credentials (digest -> grant): never in the store, never used up.
+        self._test_codes: dict[str, Grant] = {}
+        self._test_refresh: dict[str, Grant] = {}
+
+    def add_test_code(self, code: str, grant: Grant) -> None:
+        """A reusable code that lives only in this process (the sandbox's documented one)."""
+        self._test_codes[digest(code)] = grant
+
+    def add_test_refresh(self, token: str, grant: Grant) -> None:
+        """A reusable refresh token that lives only in this process (the sandbox's)."""
+        self._test_refresh[digest(token)] = grant
+
+    def _test_grant(self, table: dict[str, Grant], secret: str) -> Grant | None:
+        """A test credential's grant with a session of its own (revoking one session of
+        the published credential must not end everyone else's)."""
+        grant = table.get(digest(secret)) if table else None
+        return None if grant is None else replace(grant, family="sid_" + secrets.token_hex(12))
 
     # -- authorization endpoint -----------------------------------------------------------
 
@@ -200,7 +220,7 @@ class AuthorizationServer:
     async def _code_grant(self, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
         code, verifier = _text(body, "code") or "", _text(body, "code_verifier") or ""
         try:
-            grant = await self.store.take_code(code)
+            grant = self._test_grant(self._test_codes, code) or await self.store.take_code(code)
         except Redeemed as e:
             await self.store.revoke("family", e.family, time.time() + REFRESH_TTL)
             raise OAuthError(
@@ -222,8 +242,9 @@ class AuthorizationServer:
 
     async def _refresh_grant(self, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
         token = _text(body, "refresh_token") or ""
+        test = self._test_grant(self._test_refresh, token)
         # Check the request against the grant first: a refused request must not use the token.
-        seen = await self.store.refresh_grant(token)
+        seen = test or await self.store.refresh_grant(token)
         if seen is None or seen.expires_at <= time.time():
             raise OAuthError("invalid_grant", "Unknown or expired refresh token")
         if seen.client_id != client.client_id:
@@ -238,7 +259,7 @@ class AuthorizationServer:
                 )
             scope = " ".join(dict.fromkeys(requested.split()))
         try:
-            grant = await self.store.use_refresh(token)
+            grant = test or await self.store.use_refresh(token)
         except Redeemed as e:
             await self.store.revoke("family", e.family, time.time() + REFRESH_TTL)
             raise OAuthError(

@@ -145,6 +145,15 @@ async def test_an_active_share_with_the_same_practitioner_conflicts(app: Built) 
     assert outcomes == ["allowed", "RESOURCE_CONFLICT", "allowed"]
 
 
+async def test_a_share_without_expires_at_lasts_the_default_90_days(app: Built) -> None:
+    body = share_body(["goals"])
+    del body["data"]["attributes"]["expires_at"]
+    async with client(app) as c:
+        r = await c.post("/v1/health_records/share", json=body, headers=bearer(app))
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["attributes"]["expires_at"] == "2024-03-31T00:00:00Z"
+
+
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [

@@ -23,14 +23,14 @@ DEFS = TABLE["defs"]
 # Examples that do not answer success yet, with why (xfail_strict: a fix makes them fail here,
 # so this list only shrinks). Keys: (mode, operationId, example).
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("sandbox", "createPaymentIntent", "reference"): "booking_123 is seeded paid (409); the "
-    "`test_practitioner` example pays the unpaid booking_456",
-    ("sandbox", "shareHealthRecords", "reference"): "expires_at 2024-12-31 is in the past on "
-    "today's clock (the sandbox allows at most a year ahead)",
+    ("sandbox", "verifyUserEmail", "token"): "the token verifies a pending email change: a "
+    "fresh sandbox has none (422)",
+    ("sandbox", "updateBooking", "reschedule"): "booking_123 is within 24 hours of its session "
+    "on today's clock: only its practitioner may reschedule it (403)",
     **{
-        ("sandbox", "createToken", name): "an authorization code or refresh token is single-use: "
-        "a static example cannot carry a live one"
-        for name in ("reference", "refresh", "sandbox_code")
+        ("sandbox", "createRefund", name): "refunds are the practitioner's or an admin's; this "
+        "test acts as the patient user_123 (403)"
+        for name in ("full", "partial")
     },
 }
 

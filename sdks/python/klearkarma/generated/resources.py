@@ -311,7 +311,7 @@ class HealthRecordsResource(SyncResource):
         *,
         practitioner_id: models.PractitionerId,
         record_types: list[models.HealthRecordType],
-        expires_at: str | datetime,
+        expires_at: str | datetime | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.HealthRecordShare:
@@ -320,9 +320,9 @@ class HealthRecordsResource(SyncResource):
         POST /health_records/share
 
         Gives a practitioner read access to the chosen record types of the authenticated
-        user's health profile until `expires_at` (at most one year ahead) or until the share
-        is revoked. An active share with the same practitioner answers 409
-        `RESOURCE_CONFLICT`; revoke it first or let it expire.
+        user's health profile until `expires_at` (at most one year ahead; 90 days from now
+        when left out) or until the share is revoked. An active share with the same
+        practitioner answers 409 `RESOURCE_CONFLICT`; revoke it first or let it expire.
         """
         return cast(
             "models.HealthRecordShare",
@@ -1360,7 +1360,7 @@ class AsyncHealthRecordsResource(AsyncResource):
         *,
         practitioner_id: models.PractitionerId,
         record_types: list[models.HealthRecordType],
-        expires_at: str | datetime,
+        expires_at: str | datetime | Omit = OMIT,
         meta: models.RequestMeta | Omit = OMIT,
         request_id: str | Omit = OMIT,
     ) -> models.HealthRecordShare:
@@ -1369,9 +1369,9 @@ class AsyncHealthRecordsResource(AsyncResource):
         POST /health_records/share
 
         Gives a practitioner read access to the chosen record types of the authenticated
-        user's health profile until `expires_at` (at most one year ahead) or until the share
-        is revoked. An active share with the same practitioner answers 409
-        `RESOURCE_CONFLICT`; revoke it first or let it expire.
+        user's health profile until `expires_at` (at most one year ahead; 90 days from now
+        when left out) or until the share is revoked. An active share with the same
+        practitioner answers 409 `RESOURCE_CONFLICT`; revoke it first or let it expire.
         """
         return cast(
             "models.HealthRecordShare",

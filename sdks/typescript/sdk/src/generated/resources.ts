@@ -83,7 +83,7 @@ export interface HealthRecordsUpdateHealthProfileParams {
 export interface HealthRecordsShareParams {
   practitionerId: T.PractitionerId;
   recordTypes: Array<T.HealthRecordType>;
-  expiresAt: T.Timestamp | Date;
+  expiresAt?: T.Timestamp | Date;
   meta?: T.RequestMeta;
   requestId?: string;
 }
@@ -388,9 +388,9 @@ export class HealthRecordsResource extends Resource {
    * `POST /health_records/share`
    *
    * Gives a practitioner read access to the chosen record types of the authenticated
-   * user's health profile until `expires_at` (at most one year ahead) or until the share
-   * is revoked. An active share with the same practitioner answers 409
-   * `RESOURCE_CONFLICT`; revoke it first or let it expire.
+   * user's health profile until `expires_at` (at most one year ahead; 90 days from now
+   * when left out) or until the share is revoked. An active share with the same
+   * practitioner answers 409 `RESOURCE_CONFLICT`; revoke it first or let it expire.
    */
   share(params: HealthRecordsShareParams): Promise<T.HealthRecordShare> {
     return this.call("shareHealthRecords", {}, params) as Promise<T.HealthRecordShare>;

@@ -938,7 +938,7 @@ export interface HealthRecordShareListDocument {
  * A health record share to grant.
  */
 export interface HealthRecordShareCreateRequest {
-  data: { type: "health_record_share"; attributes: { practitioner_id: PractitionerId; record_types: Array<HealthRecordType>; expires_at: Timestamp } };
+  data: { type: "health_record_share"; attributes: { practitioner_id: PractitionerId; record_types: Array<HealthRecordType>; expires_at?: Timestamp } };
   meta?: RequestMeta;
 }
 
