@@ -52,7 +52,10 @@ class SchemaDiff:
         b, ref_b = self.new.follow(new)
         if depth > MAX_DEPTH:
             return []
-        key = (ref_a, ref_b, direction) if ref_a and ref_b else None
+        # Memoised only for a bare `$ref`: 3.1 siblings next to it (a `maxLength` beside a shared
+        # text schema) refine the target per use, so the pair of refs alone does not decide.
+        bare = _bare_ref(old) and _bare_ref(new)
+        key = (ref_a, ref_b, direction) if ref_a and ref_b and bare else None
         if key is not None:
             if key in self.memo:
                 return self.memo[key]
@@ -213,3 +216,7 @@ def _keyed(variants: Any, resolver: Resolver) -> dict[str, Any]:
             key = f"#{i}"
         out[key if key not in out else f"{key}#{i}"] = raw
     return out
+
+
+def _bare_ref(node: Any) -> bool:
+    return isinstance(node, dict) and len(node) == 1 and "$ref" in node

@@ -87,3 +87,21 @@ def test_a_cycle_of_refs_ends_and_a_change_inside_mutual_recursion_is_found() ->
     assert [(f.rule, f.where) for f in found] == [
         ("request-max-length-decreased", "POST /items request body application/json /b/s")
     ]
+
+
+def test_a_constraint_beside_a_shared_ref_is_compared_at_every_use() -> None:
+    """3.1 siblings of a `$ref` refine it per use: the pair of refs alone decides nothing (the
+    spec's `notes` is a `Text` with its own maxLength, beside other `Text` fields)."""
+    text = {"type": "string", "pattern": "^[^\\x00]*$"}
+
+    def doc(notes_max: int) -> dict[str, Any]:
+        fields = {
+            "title": {"$ref": "#/components/schemas/Text", "maxLength": 100},
+            "notes": {"$ref": "#/components/schemas/Text", "maxLength": notes_max},
+        }
+        schema = {"type": "object", "properties": fields}
+        return body(schema) | {"components": {"schemas": {"Text": text}}}
+
+    found = openapi.compare(doc(2000), doc(500), DAY)
+    assert [f.rule for f in found] == ["request-max-length-decreased"], found
+    assert "notes" in found[0].where
