@@ -6,7 +6,7 @@ import keyword
 import re
 from typing import Any
 
-from server.types import ApiTable, OperationSpec
+from kkcore.types import ApiTable, OperationSpec
 
 HEADER_MODELS = """from __future__ import annotations
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from kkcore.errors import NotFound, Problem
+from kkcore.types import OperationSpec
 from mocks.answers import SpecAnswers, problem_error
 from mocks.listing import ListPlan, envelope, page_link, sort_records
 from mocks.records import deep_merge, json_copy, replace_strings
@@ -21,10 +23,8 @@ from mocks.rules import MISSING, Rule, render
 from mocks.shapes import deref
 from mocks.store import Record
 from server.bodies import UploadedFile
-from server.errors import NotFound, Problem
 from server.pipeline import OperationRequest
 from server.responses import Reply
-from server.types import OperationSpec
 
 if TYPE_CHECKING:
     from mocks.engine import MockEngine

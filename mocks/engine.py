@@ -21,6 +21,8 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kkcore.errors import ApiError, InternalError, ServiceUnavailable, SpecError
+from kkcore.types import ApiTable, OperationSpec
 from mocks.answers import SpecAnswers, error_class, parse_prefer, refresh_error_meta
 from mocks.crud import Crud, OpContext, Request
 from mocks.fake import FakeData
@@ -34,11 +36,9 @@ from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
 from mocks.store import Record, Store
 from mocks.webhooks import WebhookDispatcher
-from server.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from server.events import Event, EventBus
 from server.pipeline import Handler
 from server.responses import Reply
-from server.types import ApiTable, OperationSpec
 from server.webhook_audience import Audience
 from server.webhooks import WebhookSettings
 

@@ -40,11 +40,11 @@ from graphql import (
 )
 from starlette.datastructures import Headers
 
+from kkcore.errors import ApiError
 from mocks.graphql import GraphQLMocker, named_type
 from mocks.listing import sort_records
 from mocks.resources import Resource, path_params, snake
 from mocks.rules import MISSING
-from server.errors import ApiError
 from server.pipeline import OperationRequest
 from server.schemas import directional
 from server.validation import CompiledSchema

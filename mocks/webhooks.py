@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from kkcore.errors import NotFound, Problem
 from mocks.store import Record
 from server import metrics, tracing
-from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
 from server.webhook_audience import Audience, Grant

@@ -14,9 +14,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from server.errors import BindingError
+from kkcore.errors import BindingError
+from kkcore.types import OperationSpec
 from server.pipeline import Handler
-from server.types import OperationSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 S = TypeVar("S", bound=Callable[[Any], None])

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
+from kkcore.errors import StartupError
 from server.docs import served_pages
-from server.errors import StartupError
 from server.factory import AppConfig, Built, build, export_config, served_issuer
 from server.serving import Network, network_options, uvicorn_options
 
@@ -230,7 +230,7 @@ def _run(
 def generate(check: bool, spec_dir: Path, out: Path, sdk_dir: Path | None) -> None:
     from codegen import sdk_output
     from codegen.generate import SpecFiles, drift, render, write
-    from codegen.loader import load_document
+    from kkcore.loader import load_document
 
     sdks = sdk_dir if sdk_dir is not None else spec_dir.parent / "sdks"
     try:

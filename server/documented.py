@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from server.errors import ApiError
+from kkcore.errors import ApiError
+from kkcore.types import OperationSpec
 from server.responses import Reply
-from server.types import OperationSpec
 
 if TYPE_CHECKING:
     from server.config import Runtime

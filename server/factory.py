@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.routing import Route, WebSocketRoute
 
+from kkcore.errors import StartupError
+from kkcore.types import ApiTable, Mode
 from server import tracing
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
-from server.errors import StartupError
 from server.events import EventBus, make_bus
 from server.filemodes import lock_down
 from server.gqlsockets import GuardedTransportWS
@@ -28,7 +29,6 @@ from server.graphql_limits import QueryLimits
 from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.postman import postman_routes
 from server.socketguard import SocketGuard, SocketLimits
-from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
 
 if TYPE_CHECKING:  # imported where used: `kk mock` runs without identity and limits
@@ -98,7 +98,7 @@ def _asyncapi(files: dict[str, Path], spec_given: bool) -> dict[str, Any] | None
     if "asyncapi" not in files:
         return None
     if spec_given:
-        from codegen.asyncapi import asyncapi_table, load_asyncapi
+        from kkcore.asyncapi import asyncapi_table, load_asyncapi
 
         return asyncapi_table(load_asyncapi(files["asyncapi"]))
     table: dict[str, Any] = importlib.import_module(f"{SKELETON}.asyncapi_messages").ASYNCAPI
@@ -107,7 +107,7 @@ def _asyncapi(files: dict[str, Path], spec_given: bool) -> dict[str, Any] | None
 
 def _graphql_table(files: dict[str, Path], spec_given: bool) -> dict[str, Any]:
     if spec_given:
-        from codegen.graphql import graphql_table, load_sdl
+        from kkcore.graphql import graphql_table, load_sdl
 
         sdl = files["graphql"].read_text(encoding="utf-8")
         return graphql_table(load_sdl(sdl, str(files["graphql"])))
@@ -204,8 +204,8 @@ def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
 
 def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, dict[str, Path]]:
     if config.spec is not None:
-        from codegen.loader import is_url, load_spec
-        from codegen.table import build_table
+        from kkcore.loader import is_url, load_spec
+        from kkcore.table import build_table
 
         doc, several = load_spec(config.spec)
         path = Path(config.spec)

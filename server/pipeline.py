@@ -14,19 +14,19 @@ from typing import Any, Generic, TypeVar
 
 from starlette.datastructures import Headers
 
+from kkcore.errors import ApiError, InternalError, NotAcceptable, Problem
+from kkcore.types import OperationSpec, Receive, Scope, Send
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
 from server.deprecation import deprecation
 from server.documented import response_key
 from server.errorformats import ErrorRenderer, error_renderer
-from server.errors import ApiError, InternalError, NotAcceptable, Problem
 from server.identity import Identity, authorize, identify
 from server.parameters import ParameterParser
 from server.presence import credentials
 from server.responses import Reply, send_reply
 from server.schemas import directional
-from server.types import OperationSpec, Receive, Scope, Send
 from server.validation import CompiledSchema
 
 P = TypeVar("P")

@@ -16,7 +16,7 @@ SPEC_FILES = ["*.yaml", "*.yml", "*.json"]
 
 def check_spec_source(spec: str | None) -> str | None:
     """A `--spec` is an http(s) URL or an existing file."""
-    from codegen.loader import is_url
+    from kkcore.loader import is_url
 
     if spec is None or is_url(spec):
         return spec
@@ -32,7 +32,7 @@ def run_watching(config: AppConfig, common: dict[str, Any]) -> None:
     spec; a spec that no longer loads is reported and the next change is awaited."""
     import uvicorn
 
-    from codegen.loader import is_url
+    from kkcore.loader import is_url
     from server.factory import export_config
 
     if config.spec is not None and is_url(config.spec):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.websockets import WebSocket
 
-from server.errors import ApiError
+from kkcore.errors import ApiError
 from server.events import Event, EventBus, Subscription
 from server.identity import Identity
 from server.jsondepth import MAX_DEPTH, too_deep

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from server.errors import InsufficientPermissions, NotFound, SpecError, StartupError
+from kkcore.errors import InsufficientPermissions, NotFound, SpecError, StartupError
 from server.identity import Identity
 
 if TYPE_CHECKING:

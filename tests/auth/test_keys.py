@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from handlers.oauth import SANDBOX_API_KEY
+from kkcore.errors import InvalidToken
 from server.auth import keys as keyring
 from server.auth.keys import KeyRing
 from server.cli import main
-from server.errors import InvalidToken
 from server.factory import AppConfig, build
 from tests.auth.helpers import auth, bearer, client, sandbox
 

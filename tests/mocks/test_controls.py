@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from kkcore.errors import BadRequest
 from mocks.answers import MAX_DELAY_MS, parse_prefer
-from server.errors import BadRequest
 from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 

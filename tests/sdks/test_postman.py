@@ -9,8 +9,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from codegen.loader import load_document
-from codegen.table import build_table
+from kkcore.loader import load_document
+from kkcore.table import build_table
 from server.cli import main
 from tests.sdks.conftest import ROOT, Sandbox
 from tests.sdks.login import sign_in

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from kkcore.errors import StartupError
 from server.cli import main
-from server.errors import StartupError
 from server.factory import AppConfig, build, cors_origins
 from tests.engine import client
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kkcore.errors import SpecError
 from server.cli import main
 from server.deprecation import deprecation_headers
-from server.errors import SpecError
 from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client, fixture_table
 
