@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 SEARCH = b"specialization=yoga&limit=20&offset=0"
 

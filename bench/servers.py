@@ -38,7 +38,7 @@ def kk_command() -> list[str]:
     kk = Path(sys.executable).parent / "kk"
     if kk.exists():
         return [str(kk)]
-    return [sys.executable, "-c", "from server.cli import main; main()"]
+    return [sys.executable, "-c", "from kkapp.cli import main; main()"]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ import pytest
 
 from bench.pipeline import SEARCH, batch, scope
 from bench.servers import ROOT
+from kkapp.factory import AppConfig, Built, build
 from mocks.engine import RESET_PATH
-from server.factory import AppConfig, Built, build
 
 BATCH = 200
 CPU = time.thread_time  # CPU time of this thread: other processes on the machine do not count

@@ -1,6 +1,6 @@
 """The identity services of one app, assembled from the data directory and the spec.
 
-`build_auth` is called by `server.factory.build`; handlers reach the result through
+`build_auth` is called by `kkapp.factory.build`; handlers reach the result through
 `auth_of(request.services)`.
 """
 

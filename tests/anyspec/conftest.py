@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "anyspec" / "openapi.yaml"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 SPEC = """
 openapi: 3.1.0

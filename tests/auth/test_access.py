@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from kkapp.factory import AppConfig, load_table
 from kkcore.errors import SpecError, StartupError
 from kkcore.types import ApiTable
 from server.app import choose_handlers, compile_operations
 from server.auth.access import OwnerRule
 from server.binding import OperationGroup, bind
 from server.config import Runtime
-from server.factory import AppConfig, load_table
 from server.pipeline import OperationRequest
 from server.responses import Reply
 from tests.auth.helpers import auth, sandbox

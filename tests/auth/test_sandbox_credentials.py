@@ -18,7 +18,7 @@ from handlers.oauth import (
     SANDBOX_REDIRECT_URI,
     SANDBOX_REFRESH_TOKEN,
 )
-from server.factory import AppConfig, Built, build
+from kkapp.factory import AppConfig, Built, build
 from tests.auth.helpers import auth, bearer, client, sandbox
 
 pytestmark = pytest.mark.anyio

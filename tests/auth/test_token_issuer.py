@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from server.cli import main
-from server.factory import AppConfig, build, served_issuer
+from kkapp.cli import main
+from kkapp.factory import AppConfig, build, served_issuer
 
 
 @pytest.fixture(autouse=True)

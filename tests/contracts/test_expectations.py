@@ -12,7 +12,7 @@ from schemathesis.config import SchemathesisConfig
 
 from contracts import rest
 from contracts.budgets import BUDGETS
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 SCHEMA = schemathesis.openapi.from_asgi(
     "/openapi.json", build(AppConfig("mock")).app, config=SchemathesisConfig.from_path(rest.CONFIG)

@@ -12,7 +12,7 @@ from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 
 from contracts import rest
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 APP = build(AppConfig("mock")).app
 # The same per-operation expectations as `kk contract` (documented domain rules, each with its

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
 from contracts.websocket import ContractViolation
+from kkapp.factory import AppConfig, build
 from server.auth.services import declared_scopes
-from server.factory import AppConfig, build
 
 SDL = build_schema(Path("spec/schema.graphql").read_text(encoding="utf-8"))
 

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from contracts.websocket import ContractViolation, WebSocketFuzzer
 from generated.asyncapi_messages import ASYNCAPI
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 
 @pytest.fixture(scope="module")

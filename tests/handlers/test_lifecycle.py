@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 from handlers.domain.context import domain_of
 from handlers.storage import seed
 from handlers.storage.models import User
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 from tests.engine import client
 from tests.handlers.conftest import sandbox_app
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from handlers.domain.context import domain_of
 from handlers.domain.delivery import worker_for
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 from tests.engine import client
 from tests.handlers.conftest import NOW
 from tests.handlers.test_bookings import bearer, booking

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from kkapp.factory import AppConfig, build
 from kkcore.errors import BadRequest
 from mocks.answers import MAX_DELAY_MS, parse_prefer
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from kkapp.factory import AppConfig, build
 from mocks.graphql_store import cursor, uncursor
-from server.factory import AppConfig, build
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -19,8 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from kkapp.factory import AppConfig, Built, build
 from server.auth.services import auth_of
-from server.factory import AppConfig, Built, build
 
 SECRET = "whsec_frontend_flow_secret"
 USER = "test_user_123"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from kkapp.factory import AppConfig, build
 from mocks.store import Store
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio

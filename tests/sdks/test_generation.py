@@ -20,7 +20,7 @@ from kkcore.loader import load_document
 from codegen.sdk import build_sdk, method_name
 from codegen.sdk_output import GENERATED_DIRS, drift, render_sdks, write
 from kkcore.table import build_table
-from server.cli import main
+from kkapp.cli import main
 from tests.engine import FIXTURES
 from tests.sdks.conftest import ROOT
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kkcore.loader import load_document
 from kkcore.table import build_table
-from server.cli import main
+from kkapp.cli import main
 from tests.sdks.conftest import ROOT, Sandbox
 from tests.sdks.login import sign_in
 from tests.sdks.node import BIN, run, sandbox_env

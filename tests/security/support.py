@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
+from kkapp.factory import AppConfig, Built, build
 from server.auth.services import AuthServices, auth_of
-from server.factory import AppConfig, Built, build
 
 WAIT = 5.0
 PATIENT_SCOPES = ["read:profile", "read:bookings", "read:messages", "write:messages"]

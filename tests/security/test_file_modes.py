@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 
 SANDBOX_KEY = "kk_test_sandbox_key_for_local_development_only"
 

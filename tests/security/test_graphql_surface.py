@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kkapp.factory import AppConfig, build
 from kkcore.errors import RateLimitExceeded
 from server.auth.backoff import LoginBackoff
-from server.factory import AppConfig, build
 from tests.auth.helpers import PASSWORD, USER, hidden_fields, pkce
 from tests.security.support import client, sandbox
 

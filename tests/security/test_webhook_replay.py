@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 from tests.security.test_webhook_ssrf import book, operator, settled
 from tests.security.webhook_receiver import LocalReceiver
 

@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from generated.api_table import TABLE
-from server.cli import main
-from server.factory import AppConfig, build
+from kkapp.cli import main
+from kkapp.factory import AppConfig, build
 from tests.engine import ROOT, client, engine_app
 
 pytestmark = pytest.mark.anyio

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from kkapp.cli import main
+from kkapp.factory import AppConfig, build, cors_origins
 from kkcore.errors import StartupError
-from server.cli import main
-from server.factory import AppConfig, build, cors_origins
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kkapp.cli import main
+from kkapp.factory import AppConfig, build
 from kkcore.errors import SpecError
-from server.cli import main
 from server.deprecation import deprecation_headers
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client, fixture_table
 
 pytestmark = pytest.mark.anyio

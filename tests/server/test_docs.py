@@ -12,8 +12,8 @@ import tomllib
 
 import pytest
 
+from kkapp.factory import AppConfig, build
 from server.docs import STATIC
-from server.factory import AppConfig, build
 from tests.engine import ROOT, client
 
 pytestmark = pytest.mark.anyio

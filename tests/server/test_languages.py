@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.factory import AppConfig, build
+from kkapp.factory import AppConfig, build
 from server.i18n import catalogs, negotiate, preferences
 from tests.engine import FIXTURES, client
 

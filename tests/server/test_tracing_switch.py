@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kkapp.factory import AppConfig, build
 from server import tracing
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES
 
 PETSTORE = str(FIXTURES / "petstore31" / "openapi.yaml")

@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
+from kkapp.factory import AppConfig, Built, build, export_config, served_issuer
+from kkapp.serving import Network, network_options, uvicorn_options
 from kkcore.errors import StartupError
 from server.docs import served_pages
-from server.factory import AppConfig, Built, build, export_config, served_issuer
-from server.serving import Network, network_options, uvicorn_options
 
 ROOT_HELP = """Klear Karma API kit: a spec-first contract and mock server.
 
@@ -35,7 +35,7 @@ class _Commands(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "keys":
-            from server.auth.cli import keys
+            from kkapp.cli.keys import keys
 
             return keys
         return super().get_command(ctx, cmd_name)
@@ -202,12 +202,12 @@ def _run(
         **uvicorn_options(network),
     }
     if watch:
-        from server.watch import run_watching
+        from kkapp.watch import run_watching
 
         run_watching(config, common)
     elif workers > 1:
         export_config(config)
-        uvicorn.run("server.factory:app_from_env", factory=True, workers=workers, **common)
+        uvicorn.run("kkapp.factory:app_from_env", factory=True, workers=workers, **common)
     else:
         uvicorn.run(built.app, **common)
 
@@ -381,7 +381,7 @@ def mock(
     no_auth: bool,
     watch: bool,
 ) -> None:
-    from server.watch import check_spec_source
+    from kkapp.watch import check_spec_source
 
     config = AppConfig(
         "mock",

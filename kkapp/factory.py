@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.routing import Route, WebSocketRoute
 
+from kkapp.postman import postman_routes
 from kkcore.errors import StartupError
 from kkcore.types import ApiTable, Mode
 from server import tracing
@@ -27,7 +28,6 @@ from server.graphiql import graphiql_routes
 from server.graphql import Bounds, build_graphql_app
 from server.graphql_limits import QueryLimits
 from server.plugins import handler_bindables, handler_groups, mock_factory
-from server.postman import postman_routes
 from server.socketguard import SocketGuard, SocketLimits
 from server.websocket import WebSocketAPI
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from kkapp.factory import AppConfig, issuer_and_audience, load_table, served_issuer
 from kkcore.errors import StartupError
 from server.auth.api_keys import ApiKeys
 from server.auth.keys import KeyRing
@@ -15,7 +16,6 @@ from server.auth.limits import LimitSettings
 from server.auth.services import declared_scopes
 from server.auth.store import AuthStore
 from server.auth.tokens import ACCESS_TTL, AccessTokens
-from server.factory import AppConfig, issuer_and_audience, load_table, served_issuer
 
 DATA_DIR = click.option(
     "--data-dir",
