@@ -24,7 +24,8 @@ import pytest
 
 from bench.pipeline import SEARCH, batch, scope
 from bench.servers import ROOT
-from kkapp.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from mocks.engine import RESET_PATH
 
 BATCH = 200

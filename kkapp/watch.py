@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from kkapp.factory import AppConfig
+    from kkapp.config import AppConfig
 
 SPEC_FILES = ["*.yaml", "*.yml", "*.json"]
 
@@ -32,7 +32,7 @@ def run_watching(config: AppConfig, common: dict[str, Any]) -> None:
     spec; a spec that no longer loads is reported and the next change is awaited."""
     import uvicorn
 
-    from kkapp.factory import export_config
+    from kkapp.config import export_config
     from kkcore.loader import is_url
 
     if config.spec is not None and is_url(config.spec):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from kkapp.factory import AppConfig, issuer_and_audience, load_table, served_issuer
+from kkapp.config import AppConfig, issuer_and_audience, served_issuer
+from kkapp.factory import load_table
 from kkcore.errors import StartupError
 from server.auth.api_keys import ApiKeys
 from server.auth.keys import KeyRing

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from kkapp.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import AuthServices, auth_of
 
 BASE = "http://testserver"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from kkapp.factory import AppConfig, load_table
+from kkapp.config import AppConfig
+from kkapp.factory import load_table
 from kkcore.errors import SpecError, StartupError
 from kkcore.types import ApiTable
 from server.app import choose_handlers, compile_operations

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from handlers.oauth import SANDBOX_API_KEY
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from kkcore.errors import InvalidToken
 from server.auth import keys as keyring
 from server.auth.keys import KeyRing

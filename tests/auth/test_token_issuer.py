@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build, served_issuer
+from kkapp.config import AppConfig, served_issuer
+from kkapp.factory import build
 
 
 @pytest.fixture(autouse=True)

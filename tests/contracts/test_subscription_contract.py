@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
 from contracts.websocket import ContractViolation
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.auth.services import declared_scopes
 
 SDL = build_schema(Path("spec/schema.graphql").read_text(encoding="utf-8"))

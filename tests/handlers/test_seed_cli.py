@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 
 @pytest.fixture

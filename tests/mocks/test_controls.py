@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from kkcore.errors import BadRequest
 from mocks.answers import MAX_DELAY_MS, parse_prefer
 from tests.engine import FIXTURES, client

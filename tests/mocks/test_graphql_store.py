@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.graphql_store import cursor, uncursor
 from tests.engine import client
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.fake import FakeData
 from server.schemas import directional
 from tests.engine import FIXTURES, client, fixture_table

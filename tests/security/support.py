@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
-from kkapp.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import AuthServices, auth_of
 
 WAIT = 5.0

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.security.support import client, sandbox
 
 pytestmark = pytest.mark.anyio

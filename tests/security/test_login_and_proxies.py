@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from kkcore.errors import RateLimitExceeded
 from server.auth.backoff import LoginBackoff
 from tests.auth.helpers import PASSWORD, USER, hidden_fields, pkce

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from kkapp.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import auth_of
 from tests.security.webhook_receiver import LocalReceiver
 

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from generated.api_table import TABLE
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import ROOT, client, engine_app
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build, cors_origins
+from kkapp.config import AppConfig, cors_origins
+from kkapp.factory import build
 from kkcore.errors import StartupError
 from tests.engine import client
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from kkcore.errors import SpecError
 from server.deprecation import deprecation_headers
 from tests.engine import FIXTURES, client, fixture_table

@@ -12,7 +12,8 @@ import tomllib
 
 import pytest
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.docs import STATIC
 from tests.engine import ROOT, client
 

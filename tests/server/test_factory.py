@@ -15,7 +15,8 @@ HEAVY = ("sqlalchemy", "jwt", "argon2", "limits", "httpx", "server.auth.services
 PROBE = """
 import sys
 from kkapp.cli import main
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 build(AppConfig({mode!r}{extra}))
 print(" ".join(m for m in {heavy!r} if m in sys.modules))
 """

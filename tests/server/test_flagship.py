@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.fake import FakeData
 from server.auth.services import auth_of, declared_scopes
 from server.schemas import standalone

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kkapp.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server import tracing
 from tests.engine import FIXTURES
 

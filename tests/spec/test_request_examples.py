@@ -16,7 +16,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from generated.api_table import TABLE
-from kkapp.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import auth_of
 
 SUBJECT = "user_123"
