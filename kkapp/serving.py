@@ -45,102 +45,106 @@ def uvicorn_options(network: Network) -> dict[str, Any]:
     }
 
 
-_NAMES = (
-    "trusted_proxies",
-    "docs",
-    "limit_concurrency",
-    "timeout_keep_alive",
-    "ws_max_size",
-    "max_headers",
-    "max_header_bytes",
-    "header_timeout",
-)
+@dataclass(frozen=True)
+class _Bound:
+    """One numeric bound: its option, environment variable, range and default."""
+
+    flag: str
+    envvar: str
+    kind: click.IntRange | click.FloatRange
+    default: float
+    help: str
+
+    def option(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return click.option(
+            self.flag,
+            envvar=self.envvar,
+            type=self.kind,
+            default=self.default,
+            show_default=True,
+            help=self.help,
+        )
+
+
+_HTTP = HttpLimits()
+# Every bound the server keeps, in `--help` order; each is a keyword of Network or HttpLimits.
+BOUNDS = [
+    _Bound(
+        "--limit-concurrency",
+        "KK_LIMIT_CONCURRENCY",
+        click.IntRange(0),
+        DEFAULT_CONCURRENCY,
+        "Connections and tasks per worker before new requests get 503 (0: no cap).",
+    ),
+    _Bound(
+        "--timeout-keep-alive",
+        "KK_TIMEOUT_KEEP_ALIVE",
+        click.IntRange(1),
+        DEFAULT_KEEP_ALIVE,
+        "Seconds an idle keep-alive connection stays open.",
+    ),
+    _Bound(
+        "--ws-max-size",
+        "KK_WS_MAX_SIZE",
+        click.IntRange(1024),
+        DEFAULT_WS_MAX_SIZE,
+        "Largest WebSocket message in bytes (bigger ones close the socket with 1009); "
+        "before auth the app allows 16 KiB (KK_WS_MAX_FRAME_BEFORE_AUTH).",
+    ),
+    _Bound(
+        "--max-headers",
+        "KK_HTTP_MAX_HEADERS",
+        click.IntRange(1),
+        _HTTP.max_headers,
+        "Header fields per request before 431.",
+    ),
+    _Bound(
+        "--max-header-bytes",
+        "KK_HTTP_MAX_HEADER_BYTES",
+        click.IntRange(1024),
+        _HTTP.max_header_bytes,
+        "Bytes of request line and headers before 431.",
+    ),
+    _Bound(
+        "--header-timeout",
+        "KK_HTTP_HEADER_TIMEOUT",
+        click.FloatRange(0),
+        _HTTP.header_timeout,
+        "Seconds a client may take to send a request head before 408 (0: no limit).",
+    ),
+]
+_HTTP_FIELDS = ("max_headers", "max_header_bytes", "header_timeout")
+_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+    click.option(
+        "--trusted-proxies",
+        envvar="KK_TRUSTED_PROXIES",
+        default=None,
+        help="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto are believed, for rate limits and logs "
+        "(env KK_TRUSTED_PROXIES; default: none, the peer address counts).",
+    ),
+    click.option(
+        "--docs/--no-docs",
+        default=None,
+        help="Serve Swagger UI at /docs (env KK_DOCS=1|0; default: on in sandbox and "
+        "mock, off in serve). /openapi.yaml and /openapi.json are always served.",
+    ),
+    *(bound.option() for bound in BOUNDS),
+]
+_NAMES = ["trusted_proxies", "docs", *(b.flag[2:].replace("-", "_") for b in BOUNDS)]
 
 
 def network_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the network options to a command; it receives them as `network: Network`."""
-    limits = HttpLimits()
-    options = [
-        click.option(
-            "--trusted-proxies",
-            envvar="KK_TRUSTED_PROXIES",
-            default=None,
-            help="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
-            "X-Forwarded-For / X-Forwarded-Proto are believed, for rate limits and logs "
-            "(env KK_TRUSTED_PROXIES; default: none, the peer address counts).",
-        ),
-        click.option(
-            "--docs/--no-docs",
-            default=None,
-            help="Serve Swagger UI at /docs (env KK_DOCS=1|0; default: on in sandbox and "
-            "mock, off in serve). /openapi.yaml and /openapi.json are always served.",
-        ),
-        click.option(
-            "--limit-concurrency",
-            envvar="KK_LIMIT_CONCURRENCY",
-            type=click.IntRange(0),
-            default=DEFAULT_CONCURRENCY,
-            show_default=True,
-            help="Connections and tasks per worker before new requests get 503 (0: no cap).",
-        ),
-        click.option(
-            "--timeout-keep-alive",
-            envvar="KK_TIMEOUT_KEEP_ALIVE",
-            type=click.IntRange(1),
-            default=DEFAULT_KEEP_ALIVE,
-            show_default=True,
-            help="Seconds an idle keep-alive connection stays open.",
-        ),
-        click.option(
-            "--ws-max-size",
-            envvar="KK_WS_MAX_SIZE",
-            type=click.IntRange(1024),
-            default=DEFAULT_WS_MAX_SIZE,
-            show_default=True,
-            help="Largest WebSocket message in bytes (bigger ones close the socket with 1009); "
-            "before auth the app allows 16 KiB (KK_WS_MAX_FRAME_BEFORE_AUTH).",
-        ),
-        click.option(
-            "--max-headers",
-            envvar="KK_HTTP_MAX_HEADERS",
-            type=click.IntRange(1),
-            default=limits.max_headers,
-            show_default=True,
-            help="Header fields per request before 431.",
-        ),
-        click.option(
-            "--max-header-bytes",
-            envvar="KK_HTTP_MAX_HEADER_BYTES",
-            type=click.IntRange(1024),
-            default=limits.max_header_bytes,
-            show_default=True,
-            help="Bytes of request line and headers before 431.",
-        ),
-        click.option(
-            "--header-timeout",
-            envvar="KK_HTTP_HEADER_TIMEOUT",
-            type=click.FloatRange(0),
-            default=limits.header_timeout,
-            show_default=True,
-            help="Seconds a client may take to send a request head before 408 (0: no limit).",
-        ),
-    ]
 
     @functools.wraps(fn)
     def command(**kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in _NAMES}
-        kwargs["network"] = Network(
-            trusted_proxies=given["trusted_proxies"],
-            docs=given["docs"],
-            limit_concurrency=given["limit_concurrency"],
-            timeout_keep_alive=given["timeout_keep_alive"],
-            ws_max_size=given["ws_max_size"],
-            http=HttpLimits(
-                given["max_headers"], given["max_header_bytes"], given["header_timeout"]
-            ),
-        )
+        http = HttpLimits(*(given.pop(name) for name in _HTTP_FIELDS))
+        kwargs["network"] = Network(**given, http=http)
         return fn(**kwargs)
 
-    for option in reversed(options):
-        command = option(command)
-    return command
+    decorated: Callable[..., Any] = command
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated
