@@ -99,18 +99,6 @@ def kk_sandbox() -> ServerSpec:
     )
 
 
-def kk_serve_postgres(workers: int = 2) -> ServerSpec:
-    """`kk serve` on a throwaway PostgreSQL + Redis (seeded, an API key acting as the test
-    user), rate limits off and no request log, as the sandbox runs."""
-    from bench.backing import postgres_and_redis
-
-    argv = [*kk_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    argv += ["--workers", str(workers), "--rate-limits", "off", "--no-log-requests"]
-    argv += ["--data-dir", "{data}"]
-    name = f"kk serve PostgreSQL+Redis --workers {workers} --rate-limits off"
-    return ServerSpec(name, tuple(argv), "/v1", probe="/healthz", backing=postgres_and_redis)
-
-
 def graphql_tools(node_dir: Path) -> ServerSpec:
     """The GraphQL anchor: @graphql-tools/mock + graphql-http on spec/schema.graphql."""
     script = ROOT / "bench" / "node" / "graphql_tools.mjs"
