@@ -13,7 +13,7 @@ HEADER_MODELS = """from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 from server.bodies import UploadedFile
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 """
 
 

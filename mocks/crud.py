@@ -23,7 +23,7 @@ from mocks.rules import MISSING, Rule, render
 from mocks.shapes import deref
 from mocks.store import Record
 from server.bodies import UploadedFile
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 
 if TYPE_CHECKING:

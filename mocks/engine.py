@@ -37,7 +37,7 @@ from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, s
 from mocks.store import Record, Store
 from mocks.webhooks import WebhookDispatcher
 from server.events import Event, EventBus
-from server.pipeline import Handler
+from server.ports import Handler
 from server.responses import Reply
 from server.webhook_audience import Audience
 from server.webhooks import WebhookSettings

@@ -45,7 +45,7 @@ from mocks.graphql import GraphQLMocker, named_type
 from mocks.listing import sort_records
 from mocks.resources import Resource, path_params, snake
 from mocks.rules import MISSING
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.schemas import directional
 from server.validation import CompiledSchema
 

@@ -16,7 +16,8 @@ from kkcore.errors import NotImplementedOperation
 from kkcore.types import OperationSpec
 from server.docs import docs_routes, page_links, route_paths
 from server.middleware import RequestContext
-from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
+from server.pipeline import StepFactory, compile_operation
+from server.ports import Handler, Operation, OperationRequest
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
 from server.sandboxguard import SandboxGuard

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from kkcore.errors import BindingError
 from kkcore.types import OperationSpec
-from server.pipeline import Handler
+from server.ports import Handler
 
 F = TypeVar("F", bound=Callable[..., Any])
 S = TypeVar("S", bound=Callable[[Any], None])

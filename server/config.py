@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kkcore.types import ApiTable, Mode, Scope
 
 if TYPE_CHECKING:
-    from server.auth.access import OwnershipSource
     from server.identity import Authenticator, Identity
+    from server.ports import OwnershipSource
 
 
 class RateLimiter(Protocol):

@@ -19,8 +19,7 @@ from server.responses import Reply
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.errorformats import ErrorRenderer
-    from server.pipeline import Call
+    from server.ports import Call, ErrorRenderer
 
 PROBLEM_JSON = "application/problem+json"
 # (operation, response key, status, error, request id) -> a body that fits the response

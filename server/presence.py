@@ -18,7 +18,7 @@ from server.documented import response_key
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call, Operation, Step
+    from server.ports import Call, Operation, Step
 
 Probe = Callable[["Call"], bool]
 

@@ -21,7 +21,8 @@ from kkcore.types import ApiTable, OperationSpec, Receive, Scope, Send
 from server.bodies import media_type_of
 from server.config import Runtime
 from server.documented import PROBLEM_JSON
-from server.pipeline import Call, Operation, body, parameters
+from server.pipeline import body, parameters
+from server.ports import Call, Operation
 from server.responses import Reply, send_reply
 from server.routing import OperationRouter
 from server.schemas import directional

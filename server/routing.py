@@ -11,7 +11,8 @@ from starlette.routing import BaseRoute, Router
 
 from kkcore.errors import MethodNotAllowed, NotFound
 from kkcore.types import Receive, Scope, Send
-from server.pipeline import Operation, OperationEndpoint
+from server.pipeline import OperationEndpoint
+from server.ports import Operation
 from server.problems import error_body
 from server.responses import Reply, send_reply
 

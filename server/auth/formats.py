@@ -13,7 +13,7 @@ from server.responses import Reply, error_reply
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call
+    from server.ports import Call
 
 REQUEST_ERRORS = frozenset({400, 413, 415, 422})
 REQUIRED = {

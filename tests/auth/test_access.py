@@ -15,7 +15,7 @@ from server.app import choose_handlers, compile_operations
 from server.auth.access import OwnerRule
 from server.binding import OperationGroup, bind
 from server.config import Runtime
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.auth.helpers import auth, sandbox
 

@@ -12,7 +12,7 @@ import pytest
 from codegen.generate import SpecFiles, render
 from kkcore.errors import BindingError
 from server.binding import OperationGroup, bind, bind_frames
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import FIXTURES, fixture_table
 

@@ -9,7 +9,7 @@ import pytest
 
 from kkcore.errors import Conflict
 from server.binding import OperationGroup
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import client, engine_app
 
