@@ -39,9 +39,11 @@ sdk-lint: $(STAMP)
 	$(BIN)/ruff format --check sdks/python
 	$(BIN)/mypy sdks/python/klearkarma
 
+# ruff, and DESIGN's layers and no import cycles (import-linter; contracts in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 type: $(STAMP)
 	$(BIN)/mypy

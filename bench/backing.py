@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.servers import ROOT, Backing, kk_command
+from bench.servers import ROOT, Backing, ServerSpec, kk_command
 from contracts.throwaway import PostgresCluster, RedisServer
 
 USER = "test_user_123"
@@ -55,3 +55,13 @@ def postgres_and_redis(data: Path) -> Iterator[Backing]:
         if found is None:
             raise RuntimeError(f"kk keys create printed no key: {out[-400:]}")
         yield Backing(env, found.group(1))
+
+
+def kk_serve_postgres(workers: int = 2) -> ServerSpec:
+    """`kk serve` on a throwaway PostgreSQL + Redis (seeded, an API key acting as the test
+    user), rate limits off and no request log, as the sandbox runs."""
+    argv = [*kk_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    argv += ["--workers", str(workers), "--rate-limits", "off", "--no-log-requests"]
+    argv += ["--data-dir", "{data}"]
+    name = f"kk serve PostgreSQL+Redis --workers {workers} --rate-limits off"
+    return ServerSpec(name, tuple(argv), "/v1", probe="/healthz", backing=postgres_and_redis)

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 SEARCH = b"specialization=yoga&limit=20&offset=0"
 

@@ -30,7 +30,8 @@ import uvicorn  # noqa: E402
 from bench.load import Request, run_wrk  # noqa: E402
 from bench.scenarios import SCENARIOS  # noqa: E402
 from bench.servers import CACHE, free_port  # noqa: E402
-from server.factory import AppConfig, build  # noqa: E402
+from kkapp.config import AppConfig
+from kkapp.factory import build  # noqa: E402
 
 
 def main() -> None:

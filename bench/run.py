@@ -26,6 +26,7 @@ from typing import Any  # noqa: E402
 
 import orjson  # noqa: E402
 
+from bench.backing import kk_serve_postgres  # noqa: E402
 from bench.load import Measured, Request, once, run_python, run_wrk  # noqa: E402
 from bench.peers import (  # noqa: E402
     PRISM_VERSION,
@@ -45,7 +46,6 @@ from bench.servers import (  # noqa: E402
     graphql_tools,
     kk_mock,
     kk_sandbox,
-    kk_serve_postgres,
     prism,
     start,
 )

@@ -38,7 +38,7 @@ def kk_command() -> list[str]:
     kk = Path(sys.executable).parent / "kk"
     if kk.exists():
         return [str(kk)]
-    return [sys.executable, "-c", "from server.cli import main; main()"]
+    return [sys.executable, "-c", "from kkapp.cli import main; main()"]
 
 
 @dataclass(frozen=True)
@@ -97,18 +97,6 @@ def kk_sandbox() -> ServerSpec:
         probe="/healthz",
         token=SANDBOX_API_KEY,
     )
-
-
-def kk_serve_postgres(workers: int = 2) -> ServerSpec:
-    """`kk serve` on a throwaway PostgreSQL + Redis (seeded, an API key acting as the test
-    user), rate limits off and no request log, as the sandbox runs."""
-    from bench.backing import postgres_and_redis
-
-    argv = [*kk_command(), "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    argv += ["--workers", str(workers), "--rate-limits", "off", "--no-log-requests"]
-    argv += ["--data-dir", "{data}"]
-    name = f"kk serve PostgreSQL+Redis --workers {workers} --rate-limits off"
-    return ServerSpec(name, tuple(argv), "/v1", probe="/healthz", backing=postgres_and_redis)
 
 
 def graphql_tools(node_dir: Path) -> ServerSpec:

@@ -24,8 +24,9 @@ import pytest
 
 from bench.pipeline import SEARCH, batch, scope
 from bench.servers import ROOT
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from mocks.engine import RESET_PATH
-from server.factory import AppConfig, Built, build
 
 BATCH = 200
 CPU = time.thread_time  # CPU time of this thread: other processes on the machine do not count

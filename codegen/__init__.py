@@ -1,1 +1,1 @@
-"""The generator: spec/ -> generated/. Spec-agnostic."""
+"""The writers: generated/, the SDKs and Postman from the compiled spec (kkcore). Spec-agnostic."""

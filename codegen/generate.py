@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegen.asyncapi import asyncapi_table, load_asyncapi
-from codegen.graphql import graphql_table, load_sdl
-from codegen.loader import load_document
 from codegen.pytypes import models_source, protocols_source
-from codegen.table import build_table
+from kkcore.asyncapi import asyncapi_table, load_asyncapi
+from kkcore.graphql import graphql_table, load_sdl
+from kkcore.loader import load_document
+from kkcore.table import build_table
 
 
 def header(source: str) -> str:
@@ -109,7 +109,7 @@ def render(files: SpecFiles, root: Path, doc: dict[str, Any] | None = None) -> d
         "__init__.py": header(oa)
         + '"""Everything here is derived from spec/ by `kk generate`."""\n',
         "api_table.py": header(oa)
-        + "from typing import Any\n\nfrom server.types import ApiTable\n\n"
+        + "from typing import Any\n\nfrom kkcore.types import ApiTable\n\n"
         + literal("TABLE", "ApiTable", table),
         "models.py": models_source(table, header(oa)),
         "protocols.py": protocols_source(table, header(oa)),

@@ -21,9 +21,9 @@ import json
 import uuid
 from typing import Any
 
-from codegen.loader import resolve
 from codegen.sdk import Sdk, words
-from server.types import ApiTable, OperationSpec
+from kkcore.loader import resolve
+from kkcore.types import ApiTable, OperationSpec
 
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 NAMESPACE = uuid.UUID("6f1c1b7e-4b8e-4e43-9a4b-6b6c0c7a1e21")

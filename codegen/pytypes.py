@@ -6,14 +6,14 @@ import keyword
 import re
 from typing import Any
 
-from server.types import ApiTable, OperationSpec
+from kkcore.types import ApiTable, OperationSpec
 
 HEADER_MODELS = """from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 from server.bodies import UploadedFile
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 """
 
 

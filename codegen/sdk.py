@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from server.errors import SpecError
-from server.types import ApiTable, OperationSpec
+from kkcore.errors import SpecError
+from kkcore.types import ApiTable, OperationSpec
 
 Location = Literal["path", "query", "header", "attribute", "meta", "form", "body"]
 BodyKind = Literal["none", "jsonapi", "json", "multipart", "form"]

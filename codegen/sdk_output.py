@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from codegen.generate import SpecFiles, header
-from codegen.loader import load_document
-from codegen.table import build_table
+from kkcore.loader import load_document
+from kkcore.table import build_table
 
 GENERATED_DIRS = {
     "python": "python/klearkarma/generated",

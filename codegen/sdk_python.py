@@ -14,7 +14,7 @@ from typing import Any
 from codegen.generate import literal
 from codegen.pytypes import TypeWriter
 from codegen.sdk import Input, Method, Namespace, Sdk, pascal
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 RESERVED = {"config", "oauth", "tokens", "close", "aclose", "base_url"}
 INDENT = " " * 4

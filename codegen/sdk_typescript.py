@@ -14,7 +14,7 @@ import textwrap
 from typing import Any
 
 from codegen.sdk import Method, Namespace, Sdk, camel, pascal
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 RESERVED = {"config", "oauth", "tokens", "baseUrl"}

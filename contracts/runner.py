@@ -16,11 +16,11 @@ from graphql import build_schema
 from websockets.sync.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
-from codegen.asyncapi import asyncapi_table, load_asyncapi
 from contracts.budgets import BUDGETS, KNOWN_LIMITS
 from contracts.rest import SuiteResult, run_schemathesis
 from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
 from contracts.websocket import ContractViolation, WebSocketFuzzer
+from kkcore.asyncapi import asyncapi_table, load_asyncapi
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 from server.bodies import UploadedFile
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 
 
 class Money(TypedDict):

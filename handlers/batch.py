@@ -17,7 +17,7 @@ from handlers.domain.context import domain_of
 from handlers.domain.jsonapi import single
 from handlers.lifecycle import domain_group
 from handlers.storage.ids import new_id
-from server.errors import BadRequest, InternalError, Problem
+from kkcore.errors import BadRequest, InternalError, Problem
 from server.problems import error_document
 from server.responses import Reply
 

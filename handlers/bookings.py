@@ -13,8 +13,8 @@ from handlers.domain.records import booking_resource
 from handlers.domain.unit import Unit
 from handlers.domain.viewer import ADMIN_SCOPES
 from handlers.lifecycle import domain_group
+from kkcore.errors import AuthenticationRequired, Problem, Unprocessable
 from server.auth.access import callers
-from server.errors import AuthenticationRequired, Problem, Unprocessable
 from server.responses import Reply
 
 bookings = domain_group("bookings")

@@ -13,8 +13,8 @@ from handlers.domain.messages import chat_frame, file_resource, message_resource
 from handlers.domain.messaging import MessagingService, Who
 from handlers.domain.realtime import RealtimeService
 from handlers.lifecycle import domain_group
+from kkcore.errors import AuthenticationRequired
 from server.auth.access import callers
-from server.errors import AuthenticationRequired
 from server.responses import Reply
 from server.websocket import InboundFrame
 

@@ -15,8 +15,8 @@ from handlers.domain.payments import Payer, PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit
 from handlers.lifecycle import domain_group
+from kkcore.errors import AuthenticationRequired, PaymentRequired, Problem
 from server.auth.access import callers
-from server.errors import AuthenticationRequired, PaymentRequired, Problem
 from server.responses import Reply, error_reply
 
 payments = domain_group("payments")

@@ -11,7 +11,7 @@ from handlers.domain.directory import availability_id, money, practitioner_resou
 from handlers.domain.jsonapi import iso, page, parse_date, parse_time, single
 from handlers.domain.practitioners import PractitionerService, Search
 from handlers.lifecycle import domain_group
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
 from server.responses import Reply
 
 practitioners = domain_group("practitioners")

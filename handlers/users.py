@@ -14,7 +14,7 @@ from handlers.domain.user_lists import BookingFilter, Page, UserLists
 from handlers.domain.users import UserService
 from handlers.domain.viewer import Viewer
 from handlers.lifecycle import domain_group
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
 from server.responses import Reply
 
 users = domain_group("users")

@@ -15,7 +15,7 @@ from handlers.domain.delivery import DeliveryWorker, worker_for
 from handlers.domain.jsonapi import page, single
 from handlers.domain.webhooks import WebhookService, delivery_resource, webhook_resource
 from handlers.lifecycle import domain_group
-from server.errors import AuthenticationRequired
+from kkcore.errors import AuthenticationRequired
 from server.identity import Identity
 from server.responses import Reply
 from server.webhook_audience import Audience, Grant

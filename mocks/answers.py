@@ -16,9 +16,7 @@ from typing import Any
 
 import orjson
 
-from mocks.fake import FakeData, GenerationError
-from mocks.shapes import Shape, shape_of
-from server.errors import (
+from kkcore.errors import (
     ApiError,
     BadRequest,
     Conflict,
@@ -29,10 +27,12 @@ from server.errors import (
     ServiceUnavailable,
     Unprocessable,
 )
+from kkcore.types import ApiTable, OperationSpec
+from mocks.fake import FakeData, GenerationError
+from mocks.shapes import Shape, shape_of
 from server.problems import now_iso
 from server.responses import Reply
 from server.schemas import directional
-from server.types import ApiTable, OperationSpec
 from server.validation import CompiledSchema
 
 MAX_DELAY_MS = 10_000

@@ -9,25 +9,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
+from kkcore.errors import NotFound, Problem
+from kkcore.types import OperationSpec
 from mocks.answers import SpecAnswers, problem_error
 from mocks.listing import ListPlan, envelope, page_link, sort_records
 from mocks.records import deep_merge, json_copy, replace_strings
 from mocks.resources import OpPlan, Resource, Transitions, Unique
 from mocks.rules import MISSING, Rule, render
 from mocks.shapes import deref
+from mocks.state import SandboxState
 from mocks.store import Record
 from server.bodies import UploadedFile
-from server.errors import NotFound, Problem
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
-from server.types import OperationSpec
-
-if TYPE_CHECKING:
-    from mocks.engine import MockEngine
 
 Request = OperationRequest[Any, Any]
 
@@ -82,14 +80,31 @@ def split_body(res: Resource, body: Any) -> tuple[dict[str, Any], dict[str, Any]
     return out, {}
 
 
+class CrudHooks(Protocol):
+    """What the kind handlers call back into (MockEngine): events, webhook subscriptions and
+    the sandbox's rules."""
+
+    async def emit(
+        self, res: Resource, record: Record, verb: str, moved: str | None, extra: tuple[str, ...]
+    ) -> None: ...
+
+    async def on_create(
+        self, ctx: OpContext, res: Resource, record: Record, hidden: dict[str, Any], identity: Any
+    ) -> dict[str, Any]: ...
+
+    def list_owner(self, res: Resource | None, identity: Any) -> str | None: ...
+
+    def rule_answer(self, ctx: OpContext, rule: Rule, request: Request) -> Reply: ...
+
+
 class Crud:
     """The kind handlers of one engine."""
 
-    def __init__(self, engine: MockEngine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.records = engine.records
-        self.catalog = engine.catalog
+    def __init__(self, state: SandboxState, hooks: CrudHooks) -> None:
+        self.hooks = hooks
+        self.store = state.store
+        self.records = state.records
+        self.catalog = state.catalog
         self._singletons: dict[tuple[str, str, str], str] = {}
         self.kinds: dict[str, Callable[[OpContext, Request, Rule | None], Awaitable[Reply]]] = {
             "read": self.read,
@@ -215,7 +230,7 @@ class Crud:
     ) -> None:
         self.store.put(res.key, rid, record, meta)
         await self.store.save()
-        await self.engine.emit(res, record, verb, moved, events)
+        await self.hooks.emit(res, record, verb, moved, events)
 
     async def apply_rule_patches(
         self, ctx: OpContext, request: Request, rule: Rule, record: Record
@@ -272,7 +287,7 @@ class Crud:
         if lplan is None:
             raise NotFound("no list plan")
         params = request.params
-        owner = self.engine.list_owner(res, request.identity)
+        owner = self.hooks.list_owner(res, request.identity)
         key = tuple(sorted((k, str(params.get(k))) for k in (*ctx.query_names, *ctx.plan.parents)))
         key += (("", str(owner)),)
         if ctx.cache_version == self.store.version and key in ctx.cache:
@@ -339,7 +354,7 @@ class Crud:
             hidden = {
                 k: v for k, v in attrs_in.items() if k in res.hidden or k not in res.attributes
             }
-            extra_meta = await self.engine.on_create(ctx, res, record, hidden, identity)
+            extra_meta = await self.hooks.on_create(ctx, res, record, hidden, identity)
             if hidden:
                 meta["hidden"] = hidden
             await self.write(
@@ -463,7 +478,7 @@ class Crud:
                 new = old
                 self.store.remove(res.key, rid)
                 await self.store.save()
-                await self.engine.emit(res, old, "deleted", None, ())
+                await self.hooks.emit(res, old, "deleted", None, ())
         if ctx.plan.shape.kind != "one":
             return Reply(ctx.plan.status if ctx.plan.status else 204)
         return Reply(
@@ -477,7 +492,7 @@ class Crud:
                 record = self.existing(ctx, request)
                 record = await self.apply_rule_patches(ctx, request, rule, record)
             if not rule.succeeds:
-                return self.engine.rule_answer(ctx, rule, request)
+                return self.hooks.rule_answer(ctx, rule, request)
         status = rule.status if rule is not None else ctx.plan.status
         return Reply(
             status, self.records.document(ctx.plan, record), media_type=ctx.plan.media_type

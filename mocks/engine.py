@@ -21,6 +21,8 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kkcore.errors import ApiError, InternalError, ServiceUnavailable, SpecError
+from kkcore.types import ApiTable, OperationSpec
 from mocks.answers import SpecAnswers, error_class, parse_prefer, refresh_error_meta
 from mocks.crud import Crud, OpContext, Request
 from mocks.fake import FakeData
@@ -32,13 +34,12 @@ from mocks.records import Records, fixed_clock, json_copy, utc_now
 from mocks.resources import Catalog, Resource
 from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
+from mocks.state import SandboxState
 from mocks.store import Record, Store
 from mocks.webhooks import WebhookDispatcher
-from server.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from server.events import Event, EventBus
-from server.pipeline import Handler
+from server.ports import Handler
 from server.responses import Reply
-from server.types import ApiTable, OperationSpec
 from server.webhook_audience import Audience
 from server.webhooks import WebhookSettings
 
@@ -110,14 +111,21 @@ class MockEngine:
         self.contexts: dict[str, OpContext] = {}
         self.reset_hooks: list[Any] = []
         self.roles = self._roles()
-        self.crud = Crud(self)
+        # what the parts share; each gets it and only the callbacks it needs, not the engine
+        shared = SandboxState(
+            table, self.catalog, self.store, self.records, self.fake, bus, self.sandbox
+        )
+        self.crud = Crud(shared, self)
         hooks = self._role_config("subscriptions")
         self.webhooks = WebhookDispatcher(
-            self, WebhookSettings.from_options(hooks, options), Audience(table, hooks)
+            shared,
+            WebhookSettings.from_options(hooks, options),
+            Audience(table, hooks),
+            {role: self.resource_of_role(role) for role in ("subscriptions", "deliveries")},
         )
         self._seed_store(seed_count)
-        self.bind_graphql = StoreGraphQL(self)
-        self.ownership = StoreOwnership(self)
+        self.bind_graphql = StoreGraphQL(shared, self)
+        self.ownership = StoreOwnership(shared)
 
     # -- startup ------------------------------------------------------------------------------
 

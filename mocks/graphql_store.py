@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from graphql import (
@@ -40,19 +40,32 @@ from graphql import (
 )
 from starlette.datastructures import Headers
 
+from kkcore.errors import ApiError
+from kkcore.types import OperationSpec
+from mocks.crud import Crud, OpContext
 from mocks.graphql import GraphQLMocker, named_type
 from mocks.listing import sort_records
 from mocks.resources import Resource, path_params, snake
 from mocks.rules import MISSING
-from server.errors import ApiError
-from server.pipeline import OperationRequest
+from mocks.state import SandboxState
+from server.ports import Handler, OperationRequest
 from server.schemas import directional
 from server.validation import CompiledSchema
 
-if TYPE_CHECKING:
-    from mocks.engine import MockEngine
-
 SCALAR_FIELDS = ("name", "value", "label", "title")
+
+
+class StoreHooks(Protocol):
+    """What the GraphQL store calls back into (MockEngine): REST answers and plans."""
+
+    def handler_for(self, spec: OperationSpec) -> Handler: ...
+
+    def context(self, spec: OperationSpec) -> OpContext: ...
+
+    @property
+    def crud(self) -> Crud: ...
+
+
 PAGING = frozenset({"first", "after", "last", "before", "filter", "sort"})
 
 
@@ -124,12 +137,12 @@ def typed_args(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> dict[s
 
 
 class StoreGraphQL:
-    """`binder(schema)` resolves every unresolved field from the engine's store."""
+    """`binder(schema)` resolves every unresolved field from the sandbox's store."""
 
-    def __init__(self, engine: MockEngine) -> None:
-        self.engine = engine
-        self.mocker = GraphQLMocker(engine.fake, engine.bus)
-        config = engine.sandbox.graphql
+    def __init__(self, state: SandboxState, hooks: StoreHooks) -> None:
+        self.state, self.hooks = state, hooks
+        self.mocker = GraphQLMocker(state.fake, state.bus)
+        config = state.sandbox.graphql
         self.fields: Mapping[str, str] = dict(config.get("fields") or {})
         self.mutations: Mapping[str, str] = dict(config.get("mutations") or {})
         self.params: Mapping[str, str] = dict(config.get("params") or {})
@@ -154,19 +167,19 @@ class StoreGraphQL:
 
     def data_version(self) -> int:
         """Bumped by every write to the store: an answer from it holds until it changes."""
-        return self.engine.store.version
+        return self.state.store.version
 
     # -- mapping ------------------------------------------------------------------------------
 
     def resource_for(self, type_name: str) -> Resource | None:
         if type_name not in self._types:
-            catalog = self.engine.catalog
+            catalog = self.state.catalog
             found = catalog.resources.get(type_name) or catalog.by_type(snake(type_name))
             self._types[type_name] = found
         return self._types[type_name]
 
     def node(self, res: Resource, record: Mapping[str, Any]) -> Node:
-        records = self.engine.records
+        records = self.state.records
         rid = records.rid(res, record)
         data = dict(records.attrs(res, dict(record)))
         data.setdefault("id", rid)
@@ -177,7 +190,7 @@ class StoreGraphQL:
         res = self.resource_for(type_name)
         if res is None or rid is None:
             return None
-        record = self.engine.store.get(res.key, str(rid))
+        record = self.state.store.get(res.key, str(rid))
         return self.node(res, record) if record is not None else None
 
     # -- fields -------------------------------------------------------------------------------
@@ -235,11 +248,11 @@ class StoreGraphQL:
         if found is None:
             return MISSING
         res, param = found
-        return self.node(res, self.engine.crud.singleton_record(res, param, obj.rid))
+        return self.node(res, self.hooks.crud.singleton_record(res, param, obj.rid))
 
     def _singleton_map(self) -> dict[tuple[str, str], tuple[Resource, str]]:
         """(parent collection, GraphQL type) -> (singleton resource, parent parameter)."""
-        catalog = self.engine.catalog
+        catalog = self.state.catalog
         found: dict[tuple[str, str], tuple[Resource, str]] = {}
         for plan in catalog.plans.values():
             res = plan.resource
@@ -333,15 +346,15 @@ class StoreGraphQL:
         sort = args.get("sort")
         if isinstance(sort, str):
             items = sort_records(
-                res, items, lambda r: self.engine.records.attrs(res, r), sort.lower()
+                res, items, lambda r: self.state.records.attrs(res, r), sort.lower()
             )
         first = max(0, min(int(args.get("first") or 20), 100))
         after = uncursor(args.get("after"))
-        ids = [self.engine.records.rid(res, r) for r in items]
+        ids = [self.state.records.rid(res, r) for r in items]
         start = ids.index(after) + 1 if after in ids else 0
         page = items[start : start + first]
         edges = [
-            {"cursor": cursor(self.engine.records.rid(res, r)), "node": self.node(res, r)}
+            {"cursor": cursor(self.state.records.rid(res, r)), "node": self.node(res, r)}
             for r in page
         ]
         return {
@@ -356,17 +369,17 @@ class StoreGraphQL:
         }
 
     def filtered(self, res: Resource, parent: Node | None, args: dict[str, Any]) -> list[Any]:
-        engine = self.engine
-        records, store = engine.records, engine.store
+        state = self.state
+        records, store = state.records, state.store
         items = list(store.ordered(res.key))
         lplan, parent_param = None, None
-        for op_id, plan in engine.catalog.plans.items():
+        for op_id, plan in state.catalog.plans.items():
             if plan.kind != "list" or plan.resource is not res:
                 continue
             parents = plan.parents
-            owner = engine.catalog.resource_for_param(parents[0]) if parents else None
+            owner = state.catalog.resource_for_param(parents[0]) if parents else None
             if (parent is None and not parents) or (parent is not None and owner is parent.res):
-                lplan = engine.context(engine.table["operations"][op_id]).listing
+                lplan = self.hooks.context(state.table["operations"][op_id]).listing
                 parent_param = parents[0] if parents else None
                 break
         if parent is not None and parent.rid is not None:
@@ -396,7 +409,7 @@ class StoreGraphQL:
 
     def _mutation(self, name: str, field: GraphQLField) -> Any:
         op_id = self.mutations.get(name, name)
-        ops = self.engine.table["operations"]
+        ops = self.state.table["operations"]
         payload = _unwrap(field.type)
         result = (
             next(
@@ -471,9 +484,8 @@ class StoreGraphQL:
 
     async def run(self, op_id: str, given: Mapping[str, Any], info: GraphQLResolveInfo[Any]) -> Any:
         """Call the REST mock of `op_id` with a request built from a mutation's input."""
-        engine = self.engine
-        spec = engine.table["operations"][op_id]
-        plan = engine.catalog.plans[op_id]
+        spec = self.state.table["operations"][op_id]
+        plan = self.state.catalog.plans[op_id]
         path_names = set(path_params(spec["path"]))
         query_names = {p["name"] for p in spec["parameters"] if p["location"] == "query"}
         params: dict[str, Any] = {}
@@ -505,18 +517,18 @@ class StoreGraphQL:
         request: OperationRequest[Any, Any] = OperationRequest(
             spec, params, body, identity, "graphql", Headers()
         )
-        reply = await engine.handler_for(spec)(request)
+        reply = await self.hooks.handler_for(spec)(request)
         content = reply.body
         return orjson.loads(content) if isinstance(content, bytes) and content else content
 
     def _validator(self, op_id: str) -> CompiledSchema | None:
         if op_id not in self._validators:
-            spec = self.engine.table["operations"][op_id]
+            spec = self.state.table["operations"][op_id]
             content: dict[str, Any] = dict(spec.get("request_body", {}).get("content", {}))
             media: Mapping[str, Any] = next(iter(content.values()), {})
             schema = media.get("schema")
             self._validators[op_id] = (
-                CompiledSchema(directional(schema, self.engine.catalog.defs, "request"))
+                CompiledSchema(directional(schema, self.state.catalog.defs, "request"))
                 if schema
                 else None
             )
@@ -530,6 +542,6 @@ class StoreGraphQL:
         res = self.resource_for(target)
         if res is not None and isinstance(data, Mapping):
             rid = data.get(res.id_field)
-            record = self.engine.store.get(res.key, str(rid)) if rid is not None else None
+            record = self.state.store.get(res.key, str(rid)) if rid is not None else None
             return self.node(res, record if record is not None else copy.deepcopy(dict(data)))
         return self.mocker.resolve_event(event, info, **args)

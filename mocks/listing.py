@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from kkcore.types import OperationSpec
 from mocks.resources import OpPlan, Resource
 from mocks.shapes import (
     PAGE_LINKS,
@@ -26,7 +27,6 @@ from mocks.shapes import (
     deref,
     properties,
 )
-from server.types import OperationSpec
 
 SORT_NAMES = ("sort", "order_by", "sort_by", "order")
 RANGE_SUFFIXES = {"_min": "gte", "_max": "lte", "_from": "gte", "_to": "lte"}

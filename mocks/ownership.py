@@ -17,26 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mocks.rules import MISSING, at_pointer
-
-if TYPE_CHECKING:
-    from mocks.engine import MockEngine
+from mocks.state import SandboxState
 
 
 class StoreOwnership:
-    def __init__(self, engine: MockEngine) -> None:
-        self.engine = engine
-        self.resources = frozenset(r.type for r in engine.catalog.resources.values())
-        self.shares: Mapping[str, Mapping[str, Any]] = engine.sandbox.shares
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.resources = frozenset(r.type for r in state.catalog.resources.values())
+        self.shares: Mapping[str, Mapping[str, Any]] = state.sandbox.shares
 
     async def owners(self, resource: str, resource_id: str) -> frozenset[str] | None:
-        res = self.engine.catalog.by_type(resource)
-        record = self.engine.store.get(res.key, resource_id) if res else None
+        res = self.state.catalog.by_type(resource)
+        record = self.state.store.get(res.key, resource_id) if res else None
         if res is None or record is None:
             return None
-        return self.engine.records.owners(res, record)
+        return self.state.records.owners(res, record)
 
     async def share_expiry(
         self, owner: str, grantees: frozenset[str], kind: str
@@ -44,7 +42,7 @@ class StoreOwnership:
         config = self.shares.get(kind)
         if not config:
             return None
-        catalog, store, records = self.engine.catalog, self.engine.store, self.engine.records
+        catalog, store, records = self.state.catalog, self.state.store, self.state.records
         res = catalog.resources.get(str(config.get("resource"))) or catalog.by_type(
             str(config.get("resource"))
         )

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kkcore.types import ApiTable, OperationSpec
 from mocks.shapes import (
     Shape,
     const_of,
@@ -33,7 +34,6 @@ from mocks.shapes import (
     shape_of,
 )
 from server.schemas import directional, standalone
-from server.types import ApiTable, OperationSpec
 
 _ANNOTATIONS = frozenset({"description", "readOnly", "writeOnly", "examples", "title", "x-faker"})
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

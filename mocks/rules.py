@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 MISSING = object()
 _DAYS_LATER = re.compile(r"\$now\+P(\d{1,5})D")  # ISO 8601 days; 5 digits keep it in range

@@ -28,12 +28,12 @@ from typing import Any
 
 import yaml
 
+from kkcore.errors import SpecError
 from mocks.fake import GenerationError
 from mocks.providers import ProviderContext, ProviderRegistry
 from mocks.records import Records
 from mocks.resources import Catalog, Resource
 from mocks.shapes import deref
-from server.errors import SpecError
 
 log = logging.getLogger("kk.mocks")
 SANDBOX_FILE = "sandbox.yaml"

@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from kkcore.errors import NotFound, Problem
+from mocks.resources import Resource
+from mocks.state import SandboxState
 from mocks.store import Record
 from server import metrics, tracing
-from server.errors import NotFound, Problem
 from server.events import Event
 from server.responses import Reply
 from server.webhook_audience import Audience, Grant
@@ -42,7 +44,6 @@ if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhoo
     import httpx
 
     from mocks.crud import OpContext, Request
-    from mocks.engine import MockEngine
     from mocks.rules import Rule
     from server.identity import Identity
 
@@ -66,12 +67,21 @@ def attempt_record(number: int, outcome: Outcome) -> dict[str, Any]:
 
 
 class WebhookDispatcher:
-    def __init__(self, engine: MockEngine, settings: WebhookSettings, audience: Audience) -> None:
-        self.engine = engine
+    """Delivers the sandbox's events to the webhook subscriptions in its store and logs each
+    delivery (the resources of the `x-mock-webhook` roles subscriptions and deliveries)."""
+
+    def __init__(
+        self,
+        state: SandboxState,
+        settings: WebhookSettings,
+        audience: Audience,
+        roles: Mapping[str, Resource | None],
+    ) -> None:
+        self.state = state
         self.settings = settings
         self.audience = audience
-        self.subscriptions = engine.resource_of_role("subscriptions")
-        self.deliveries = engine.resource_of_role("deliveries")
+        self.subscriptions = roles.get("subscriptions")
+        self.deliveries = roles.get("deliveries")
         self.tasks: dict[str, set[asyncio.Task[None]]] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
 
@@ -99,7 +109,7 @@ class WebhookDispatcher:
         subs = self.subscriptions
         if subs is None or not self.audience.known(event.type):
             return
-        records, store = self.engine.records, self.engine.store
+        records, store = self.state.records, self.state.store
         payload: bytes | None = None
         for record in list(store.ordered(subs.key)):
             attrs = records.attrs(subs, record)
@@ -124,7 +134,7 @@ class WebhookDispatcher:
             self._start(wid, did, event.id, payload, event.type)
 
     def _log(self, wid: str, event_id: str, event_type: str, payload: bytes) -> str:
-        res, records = self.deliveries, self.engine.records
+        res, records = self.deliveries, self.state.records
         if res is None or self.subscriptions is None:
             return "dlv_" + secrets.token_hex(8)
         did = str(records.new_id(res))
@@ -146,7 +156,7 @@ class WebhookDispatcher:
             "relationships": {"webhook": {"data": {"id": wid, "type": self.subscriptions.type}}},
         }
         meta = {"payload": payload.decode(), "webhook": wid}
-        self.engine.store.put(res.key, did, record, meta)
+        self.state.store.put(res.key, did, record, meta)
         return did
 
     def _start(self, wid: str, did: str, event_id: str, payload: bytes, event_type: str) -> None:
@@ -168,14 +178,14 @@ class WebhookDispatcher:
     async def _run(
         self, wid: str, did: str, event_id: str, payload: bytes, event_type: str
     ) -> None:
-        subs, store, s = self.subscriptions, self.engine.store, self.settings
+        subs, store, s = self.subscriptions, self.state.store, self.settings
         if subs is None:
             return
         for attempt in range(1, s.attempts + 1):
             record = store.get(subs.key, wid)
             if record is None:
                 return
-            attrs = self.engine.records.attrs(subs, record)
+            attrs = self.state.records.attrs(subs, record)
             if attrs.get("active") is False:  # deactivated meanwhile: no more attempts
                 return
             hidden = store.meta_of(subs.key, wid).get("hidden") or {}
@@ -194,7 +204,7 @@ class WebhookDispatcher:
             await asyncio.sleep(wait)
 
     async def _update(self, did: str, attempt: int, outcome: Outcome, wait: float | None) -> None:
-        res, store = self.deliveries, self.engine.store
+        res, store = self.deliveries, self.state.store
         if res is None:
             return
         async with store.lock():
@@ -219,13 +229,13 @@ class WebhookDispatcher:
 
     async def redeliver(self, ctx: OpContext, request: Request, rule: Rule | None) -> Reply:
         """A new delivery of a logged event: same event id and payload, a new delivery id."""
-        res, subs, store = self.deliveries, self.subscriptions, self.engine.store
+        res, subs, store = self.deliveries, self.subscriptions, self.state.store
         wid = str(request.params.get(ctx.plan.parents[0])) if ctx.plan.parents else ""
         did = str(request.params.get(ctx.plan.id_param or ""))
         if res is None or subs is None or store.get(subs.key, wid) is None:
             raise NotFound(problems=[Problem(f"No webhook {wid}", parameter="webhook_id")])
         old = store.get(res.key, did)
-        if old is None or wid not in self.engine.records.mentions(res, old):
+        if old is None or wid not in self.state.records.mentions(res, old):
             raise NotFound(
                 problems=[Problem(f"No delivery {did} of webhook {wid}", parameter="delivery_id")]
             )
@@ -237,12 +247,12 @@ class WebhookDispatcher:
             await store.save()
         record = store.get(res.key, new_id)
         self._start(wid, new_id, event_id, payload, event_type)
-        return Reply(ctx.plan.status, self.engine.records.document(ctx.plan, dict(record or {})))
+        return Reply(ctx.plan.status, self.state.records.document(ctx.plan, dict(record or {})))
 
     def _payload_of(self, did: str, event_id: str, event_type: str) -> bytes:
         """The logged payload of a delivery; for seeded ones, the spec's example event."""
         res = self.deliveries
-        logged = self.engine.store.meta_of(res.key, did).get("payload") if res else None
+        logged = self.state.store.meta_of(res.key, did).get("payload") if res else None
         if isinstance(logged, str):
             return logged.encode()
         example = self.audience.example(event_type)

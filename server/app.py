@@ -12,14 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from kkcore.errors import NotImplementedOperation
+from kkcore.types import OperationSpec
 from server.docs import docs_routes, page_links, route_paths
-from server.errors import NotImplementedOperation
 from server.middleware import RequestContext
-from server.pipeline import Handler, Operation, OperationRequest, StepFactory, compile_operation
+from server.pipeline import StepFactory, compile_operation
+from server.ports import Handler, Operation, OperationRequest
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
 from server.sandboxguard import SandboxGuard
-from server.types import OperationSpec
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 EXPOSED_HEADERS = [

@@ -14,9 +14,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from server.errors import BindingError
-from server.pipeline import Handler
-from server.types import OperationSpec
+from kkcore.errors import BindingError
+from kkcore.types import OperationSpec
+from server.ports import Handler
 
 F = TypeVar("F", bound=Callable[..., Any])
 S = TypeVar("S", bound=Callable[[Any], None])

@@ -16,11 +16,11 @@ import orjson
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from server.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
+from kkcore.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
+from kkcore.types import MediaSpec, Receive, RequestBodySpec
 from server.jsondepth import MAX_DEPTH, too_deep
 from server.parameters import CoercionError, effective_type, scalar
 from server.schemas import directional
-from server.types import MediaSpec, Receive, RequestBodySpec
 from server.validation import CompiledSchema
 
 JSON_LIMIT = 1 << 20

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from server.types import ApiTable, Mode, Scope
+from kkcore.types import ApiTable, Mode, Scope
 
 if TYPE_CHECKING:
-    from server.auth.access import OwnershipSource
     from server.identity import Authenticator, Identity
+    from server.ports import OwnershipSource
 
 
 class RateLimiter(Protocol):

@@ -17,9 +17,9 @@ import datetime as dt
 from email.utils import format_datetime
 from typing import Any
 
+from kkcore.errors import SpecError
+from kkcore.types import OperationSpec
 from server.config import Runtime
-from server.errors import SpecError
-from server.types import OperationSpec
 
 
 def _moment(op: OperationSpec, key: str) -> dt.datetime | None:

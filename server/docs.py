@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from server.errors import MethodNotAllowed, NotFound
+from kkcore.errors import MethodNotAllowed, NotFound
 from server.problems import error_body
 
 STATIC = Path(__file__).parent / "static"

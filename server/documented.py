@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from server.errors import ApiError
+from kkcore.errors import ApiError
+from kkcore.types import OperationSpec
 from server.responses import Reply
-from server.types import OperationSpec
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.errorformats import ErrorRenderer
-    from server.pipeline import Call
+    from server.ports import Call, ErrorRenderer
 
 PROBLEM_JSON = "application/problem+json"
 # (operation, response key, status, error, request id) -> a body that fits the response

@@ -18,19 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kkcore.errors import ApiError, SpecError
+from kkcore.types import OperationSpec
 from server.auth.formats import oauth, oauth_authorize
 from server.documented import problem
-from server.errors import ApiError, SpecError
 from server.i18n import DEFAULT, negotiate, translate
+from server.ports import ErrorRenderer
 from server.problems import error_document
 from server.responses import Reply, error_reply
-from server.types import OperationSpec
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call
+    from server.ports import Call
 
-ErrorRenderer = Callable[[ApiError, "Call"], Reply]
 ErrorFormat = Callable[[OperationSpec, "Runtime | None"], ErrorRenderer]
 
 

@@ -18,8 +18,8 @@ import orjson
 from ariadne.asgi.handlers import GraphQLTransportWSHandler
 from starlette.websockets import WebSocket
 
+from kkcore.types import Receive, Scope, Send
 from server.socketguard import CLOSE_TOO_MANY, SocketGuard, client_host
-from server.types import Receive, Scope, Send
 
 
 def _initialises(text: str | None) -> bool:

@@ -22,9 +22,9 @@ from ariadne.explorer import ExplorerHttp405
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, default_field_resolver
 from starlette.responses import Response
 
+from kkcore.errors import ApiError, NotImplementedOperation
 from server.bodies import JSON_LIMIT
 from server.config import RateLimiter
-from server.errors import ApiError, NotImplementedOperation
 from server.graphiql import GraphiQLPage
 from server.graphql_documents import CachedParser, CachedValidator
 from server.graphql_http import AnswerCache, BodyLimit

@@ -20,8 +20,8 @@ import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.types import Message, Receive, Scope, Send
 
+from kkcore.errors import PayloadTooLarge
 from server.bodies import JSON_LIMIT, read_body
-from server.errors import PayloadTooLarge
 
 ASGIApp = Any
 

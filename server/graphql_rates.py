@@ -25,8 +25,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+from kkcore.errors import RateLimitExceeded
 from server.config import RateLimiter
-from server.errors import RateLimitExceeded
 
 ACCOUNT = "default"
 

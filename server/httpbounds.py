@@ -51,7 +51,7 @@ class _Refused(Exception):
 
 
 class BoundedHttpTools(HttpToolsProtocol):
-    """HttpToolsProtocol + head bounds; pass as uvicorn's `http=` (see server.serving)."""
+    """HttpToolsProtocol + head bounds; pass as uvicorn's `http=` (see kkapp.serving)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from server.errors import ApiError, AuthenticationRequired, InsufficientPermissions, InvalidToken
-from server.types import Scope
+from kkcore.errors import ApiError, AuthenticationRequired, InsufficientPermissions, InvalidToken
+from kkcore.types import Scope
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.types import Receive, Scope, Send
+from kkcore.types import Receive, Scope, Send
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry(auto_describe=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from server.errors import InternalError
+from kkcore.errors import InternalError
+from kkcore.types import Receive, Scope, Send
 from server.problems import error_body
 from server.responses import Reply, send_reply
-from server.types import Receive, Scope, Send
 
 ASGIApp = Any
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")

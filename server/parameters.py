@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
+from kkcore.types import ParameterSpec
 from server.schemas import standalone
-from server.types import ParameterSpec
 from server.validation import CompiledSchema
 
 _INT = re.compile(r"^[+-]?\d+$")

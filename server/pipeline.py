@@ -8,110 +8,24 @@ A request then runs only the steps its operation needs, in this order.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any
 
-from starlette.datastructures import Headers
-
+from kkcore.errors import ApiError, InternalError, NotAcceptable, Problem
+from kkcore.types import Receive, Scope, Send
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
 from server.deprecation import deprecation
 from server.documented import response_key
-from server.errorformats import ErrorRenderer, error_renderer
-from server.errors import ApiError, InternalError, NotAcceptable, Problem
-from server.identity import Identity, authorize, identify
+from server.errorformats import error_renderer
+from server.identity import authorize, identify
 from server.parameters import ParameterParser
+from server.ports import Call, Operation, OperationRequest, Step
 from server.presence import credentials
 from server.responses import Reply, send_reply
 from server.schemas import directional
-from server.types import OperationSpec, Receive, Scope, Send
 from server.validation import CompiledSchema
-
-P = TypeVar("P")
-B = TypeVar("B")
-
-
-class OperationRequest(Generic[P, B]):
-    """What a handler or mock receives: validated, typed inputs of one call."""
-
-    __slots__ = (
-        "operation",
-        "params",
-        "body",
-        "identity",
-        "request_id",
-        "headers",
-        "state",
-        "services",
-    )
-
-    def __init__(
-        self,
-        operation: OperationSpec,
-        params: P,
-        body: B,
-        identity: Identity | None,
-        request_id: str,
-        headers: Headers,
-        services: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.operation = operation
-        self.params = params
-        self.body = body
-        self.identity = identity
-        self.request_id = request_id
-        self.headers = headers
-        self.state: dict[str, Any] = {}
-        # App-wide services (runtime.extras: the authorization server, the event bus...).
-        self.services: Mapping[str, Any] = services or {}
-
-
-Handler = Callable[[OperationRequest[Any, Any]], Awaitable[Reply]]
-
-
-class Call:
-    """The mutable state of one request as it passes the steps."""
-
-    __slots__ = (
-        "scope",
-        "receive",
-        "request_id",
-        "headers",
-        "params",
-        "body",
-        "identity",
-        "reply",
-        "extra",
-    )
-
-    def __init__(self, scope: Scope, receive: Receive) -> None:
-        self.scope = scope
-        self.receive = receive
-        self.request_id: str = scope.get("kk.request_id", "")
-        self.headers = Headers(scope=scope)
-        self.params: dict[str, Any] = {}
-        self.body: Any = None
-        self.identity: Identity | None = None
-        self.reply: Reply | None = None
-        self.extra: list[tuple[bytes, bytes]] = []
-
-
-Step = Callable[[Call], Awaitable[None]]
-
-
-@dataclass
-class Operation:
-    """One operation compiled for serving: spec, handler and the steps it runs."""
-
-    spec: OperationSpec
-    handler: Handler
-    source: str
-    steps: list[Step] = field(default_factory=list)
-    produces: tuple[str, ...] = ()
-    render_error: ErrorRenderer | None = None
-
 
 StepFactory = Callable[[Operation, Runtime], Step | None]
 

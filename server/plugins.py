@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from server.errors import StartupError
+from kkcore.errors import StartupError
 
 HANDLERS_GROUP = "kk.handlers"
 MOCKS_GROUP = "kk.mocks"

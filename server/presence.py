@@ -13,12 +13,12 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from kkcore.errors import AuthenticationRequired
 from server.documented import response_key
-from server.errors import AuthenticationRequired
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call, Operation, Step
+    from server.ports import Call, Operation, Step
 
 Probe = Callable[["Call"], bool]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from server.errors import ApiError, Problem
+from kkcore.errors import ApiError, Problem
 
 DOCS_BASE = "https://docs.klearkarma.com/errors/"
 

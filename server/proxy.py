@@ -16,15 +16,16 @@ from typing import Any
 import httpx
 import orjson
 
+from kkcore.errors import ApiError, BadRequest
+from kkcore.types import ApiTable, OperationSpec, Receive, Scope, Send
 from server.bodies import media_type_of
 from server.config import Runtime
 from server.documented import PROBLEM_JSON
-from server.errors import ApiError, BadRequest
-from server.pipeline import Call, Operation, body, parameters
+from server.pipeline import body, parameters
+from server.ports import Call, Operation
 from server.responses import Reply, send_reply
 from server.routing import OperationRouter
 from server.schemas import directional
-from server.types import ApiTable, OperationSpec, Receive, Scope, Send
 from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.proxy")
@@ -236,8 +237,8 @@ class ValidatingProxy:
 
 def build_proxy(spec: str, upstream: str, *, errors: bool = False) -> ValidatingProxy:
     """The proxy for a spec file or URL (raises SpecError when it does not load)."""
-    from codegen.loader import load_document
-    from codegen.table import build_table
+    from kkcore.loader import load_document
+    from kkcore.table import build_table
 
     return ValidatingProxy(build_table(load_document(spec)), upstream, errors=errors)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from server.errors import ApiError
+from kkcore.errors import ApiError
+from kkcore.types import Send
 from server.problems import error_body
-from server.types import Send
 
 JSON_MEDIA = "application/json"
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Router
 
-from server.errors import MethodNotAllowed, NotFound
-from server.pipeline import Operation, OperationEndpoint
+from kkcore.errors import MethodNotAllowed, NotFound
+from kkcore.types import Receive, Scope, Send
+from server.pipeline import OperationEndpoint
+from server.ports import Operation
 from server.problems import error_body
 from server.responses import Reply, send_reply
-from server.types import Receive, Scope, Send
 
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 ASGIApp = Any

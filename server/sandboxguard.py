@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.errors import ApiError, InsufficientPermissions
+from kkcore.errors import ApiError, InsufficientPermissions
+from kkcore.types import Receive, Scope, Send
 from server.identity import Authenticator, Identity, bearer_token
 from server.responses import error_reply, send_reply
-from server.types import Receive, Scope, Send
 
 PREFIX = "/__sandbox/"
 HEADER = b"x-kk-sandbox-reset"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 
 def referenced_defs(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:

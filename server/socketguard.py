@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from server.errors import ApiError, StartupError
+from kkcore.errors import ApiError, StartupError
+from kkcore.types import Scope
 from server.identity import Authenticator, Identity
-from server.types import Scope
 
 CLOSE_TOO_BIG = 1009
 CLOSE_UNAUTHENTICATED = 4401

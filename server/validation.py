@@ -6,7 +6,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from server.errors import Problem, SpecError
+from kkcore.errors import Problem, SpecError
 
 
 def _escape(part: object) -> str:

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.errors import InsufficientPermissions, Problem
+from kkcore.errors import InsufficientPermissions, Problem
+from kkcore.types import ApiTable
 from server.identity import Identity
-from server.types import ApiTable
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.websockets import WebSocket
 
-from server.errors import ApiError
+from kkcore.errors import ApiError
+from server.config import RateLimiter
 from server.events import Event, EventBus, Subscription
-from server.identity import Identity
+from server.identity import Authenticator, Identity
 from server.jsondepth import MAX_DEPTH, too_deep
 from server.problems import now_iso
 from server.socketguard import (
@@ -23,12 +24,11 @@ from server.socketguard import (
     CLOSE_TOO_MANY,
     CLOSE_UNAUTHENTICATED,
     Closing,
+    SocketGuard,
     client_host,
     error_code,
 )
-
-if TYPE_CHECKING:
-    from server.websocket import WebSocketAPI
+from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.ws")
 PUBLIC_TYPES = frozenset({"auth", "ping"})
@@ -62,8 +62,40 @@ async def everyone(identity: Identity, frame: dict[str, Any]) -> tuple[str, ...]
     return ()
 
 
+class SocketAPI(Protocol):
+    """What a session needs of its endpoint (server.websocket.WebSocketAPI): compiled frame
+    schemas, bounds, identity and the bus, read-only."""
+
+    @property
+    def inbound(self) -> Mapping[str, CompiledSchema]: ...
+    @property
+    def outbound(self) -> Mapping[str, CompiledSchema]: ...
+    @property
+    def rate_classes(self) -> Mapping[str, str]: ...
+    @property
+    def frames(self) -> Mapping[str, FrameHandler]: ...
+    @property
+    def services(self) -> Mapping[str, Any]: ...
+    @property
+    def guard(self) -> SocketGuard | None: ...
+    @property
+    def authenticator(self) -> Authenticator | None: ...
+    @property
+    def rate_limiter(self) -> RateLimiter | None: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def relay(self) -> Relay: ...
+
+    def missing_scopes(
+        self, kind: str, frame: dict[str, Any], identity: Identity | None
+    ) -> list[str]: ...
+
+    def encode(self, event: Event) -> str | None: ...
+
+
 class Session:
-    def __init__(self, api: WebSocketAPI, ws: WebSocket) -> None:
+    def __init__(self, api: SocketAPI, ws: WebSocket) -> None:
         self.api = api
         self.ws = ws
         self.identity: Identity | None = None

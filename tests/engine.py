@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 
-from codegen.loader import load_document
-from codegen.table import build_table
+from kkcore.loader import load_document
+from kkcore.table import build_table
+from kkcore.types import ApiTable, Mode
 from mocks.engine import MockEngine
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import OperationGroup, bind
 from server.config import Runtime
 from server.identity import Authenticator
-from server.types import ApiTable, Mode
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent

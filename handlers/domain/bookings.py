@@ -42,7 +42,7 @@ from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
-from server.errors import InsufficientPermissions, Problem
+from kkcore.errors import InsufficientPermissions, Problem
 
 # The spec's UserId: a booking's user_id is its creator, so only a user may create one.
 USER_ID = re.compile(r"^(user|test_user)_[A-Za-z0-9]+$")

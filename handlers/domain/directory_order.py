@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 
 from handlers.domain.practitioner_rows import PractitionerRow
 from handlers.storage.models import Practitioner
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
 
 # Relevance ranks by a weighted rating: a 5.0 from no sessions should not outrank 4.8 from
 # 1,250. The rating is pulled towards PRIOR_RATING as if PRIOR_SESSIONS more were rated so

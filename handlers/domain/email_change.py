@@ -32,7 +32,7 @@ from handlers.domain.context import Domain
 from handlers.domain.errors import ResourceConflict, Unprocessable
 from handlers.domain.unit import Unit
 from handlers.storage.models import EmailChange, User
-from server.errors import Problem
+from kkcore.errors import Problem
 
 TTL = timedelta(hours=24)
 SENDER = "no-reply@klearkarma.com"

@@ -3,7 +3,7 @@ answered the same way to REST (JSON:API error document) and GraphQL (extensions.
 
 from __future__ import annotations
 
-from server.errors import ApiError, Conflict, NotFound, PaymentRequired, Unprocessable
+from kkcore.errors import ApiError, Conflict, NotFound, PaymentRequired, Unprocessable
 
 __all__ = [
     "BookingConflict",

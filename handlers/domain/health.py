@@ -23,7 +23,7 @@ from handlers.domain.unit import write
 from handlers.domain.viewer import Viewer
 from handlers.storage.models import HealthProfile, User
 from handlers.storage.seed import loader
-from server.errors import ApiError, InsufficientPermissions
+from kkcore.errors import ApiError, InsufficientPermissions
 
 LISTS = ("conditions", "allergies", "medications", "goals")
 READ, UPDATE = "health_profile.read", "health_profile.update"

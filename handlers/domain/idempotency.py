@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.context import domain_of
 from handlers.domain.unit import Unit, write
 from handlers.storage.models import IdempotencyKey
-from server.errors import Conflict, Problem
+from kkcore.errors import Conflict, Problem
 from server.responses import Reply
 
 HEADER = "Idempotency-Key"

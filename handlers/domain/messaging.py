@@ -32,14 +32,14 @@ from handlers.domain.messages import (
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import Attachment, Conversation, Message
-from server.bodies import UploadedFile
-from server.errors import (
+from kkcore.errors import (
     NotFound,
     PayloadTooLarge,
     Problem,
     Unprocessable,
     UnsupportedMediaType,
 )
+from server.bodies import UploadedFile
 from server.events import Event
 from server.filemodes import private_dir, write_private
 

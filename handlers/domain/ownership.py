@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.audit import audit_denial
 from handlers.domain.context import Domain
 from handlers.storage.models import HealthRecordShare
-from server.auth.access import OwnershipSource
+from server.ports import OwnershipSource
 
 OwnerLookup = Callable[[AsyncSession, str], Awaitable[frozenset[str] | None]]
 OWNERS: dict[str, OwnerLookup] = {}

@@ -25,7 +25,7 @@ from handlers.domain.records import booking_resource, people_of
 from handlers.domain.unit import Unit, read
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent
-from server.errors import Problem
+from kkcore.errors import Problem
 
 __all__ = ["Confirmed", "Payer", "PaymentService"]
 PAID = ("succeeded", "refunded", "partially_refunded")

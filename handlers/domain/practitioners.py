@@ -36,7 +36,7 @@ from handlers.domain.unit import read
 from handlers.storage.models import Booking, Practitioner, PractitionerTag, Review
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
 
 # How far ahead `next_available_at` looks, and the availability filters at most.
 HORIZON_DAYS = 31

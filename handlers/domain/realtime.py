@@ -13,7 +13,7 @@ from handlers.domain.messaging import MessagingService, Who, acting_as, relay
 from handlers.domain.records import booking_owners
 from handlers.domain.unit import read
 from handlers.storage.models import Booking
-from server.errors import NotFound, Problem, Unprocessable
+from kkcore.errors import NotFound, Problem, Unprocessable
 
 VIDEO = "video_call"
 

@@ -26,7 +26,7 @@ from handlers.domain.records import booking_resource, people_of
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund
-from server.errors import InsufficientPermissions, Problem
+from kkcore.errors import InsufficientPermissions, Problem
 
 
 async def _check_refunder(session: AsyncSession, who: Payer, booking: Booking) -> None:

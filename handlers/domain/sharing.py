@@ -22,7 +22,7 @@ from handlers.domain.user_lists import Page, page_ids
 from handlers.domain.viewer import Viewer
 from handlers.storage.ids import new_id
 from handlers.storage.models import HealthRecordShare, Practitioner
-from server.errors import ApiError, Problem
+from kkcore.errors import ApiError, Problem
 
 SharePage = tuple[list[HealthRecordShare], int]
 # A share sent without `expires_at` lasts this long (the spec says so; at most a year is allowed).

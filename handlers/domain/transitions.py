@@ -14,7 +14,7 @@ from datetime import datetime
 
 from handlers.domain.errors import InvalidBookingStatus
 from handlers.storage.models import Booking
-from server.errors import InsufficientPermissions, Problem
+from kkcore.errors import InsufficientPermissions, Problem
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),

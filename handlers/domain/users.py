@@ -19,7 +19,7 @@ from handlers.domain.unit import read, write
 from handlers.domain.viewer import Viewer
 from handlers.storage.models import HealthProfile, User, UserPreferences
 from handlers.storage.seed import loader
-from server.errors import Problem
+from kkcore.errors import Problem
 
 # Attributes of a user that `updateUser` may change.
 EDITABLE = ("email", "first_name", "last_name", "date_of_birth", "phone_number", "address")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kkcore.errors import AuthenticationRequired, InsufficientPermissions
 from server.auth.access import callers
-from server.errors import AuthenticationRequired, InsufficientPermissions
 from server.identity import Identity
 
 # Scopes that may act on any user's data (the spec's `x-owner` bypass of the users' operations).

@@ -27,7 +27,7 @@ from handlers.domain.unit import read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
 from handlers.storage.seed import loader
-from server.errors import Conflict, NotFound, Problem
+from kkcore.errors import Conflict, NotFound, Problem
 from server.webhook_audience import Grant
 from server.webhook_targets import redact
 from server.webhooks import new_secret

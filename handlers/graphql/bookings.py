@@ -27,7 +27,7 @@ from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.nodes import complete, id_of, node, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import Booking, Service
-from server.errors import Problem, Unprocessable
+from kkcore.errors import Problem, Unprocessable
 
 query, mutation, subscription = QueryType(), MutationType(), SubscriptionType()
 booking_type = ObjectType("Booking")

@@ -16,7 +16,7 @@ from handlers.domain.sharing import ShareService
 from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
-from server.errors import InsufficientPermissions
+from kkcore.errors import InsufficientPermissions
 
 mutation = MutationType()
 user = ObjectType("User")

@@ -16,8 +16,8 @@ from handlers.domain.messaging import MessagingService, Who
 from handlers.graphql.batch import loader
 from handlers.graphql.nodes import edges_page
 from handlers.storage.models import Attachment, Conversation, Message, User
+from kkcore.errors import ApiError, AuthenticationRequired, NotFound
 from server.auth.access import callers
-from server.errors import ApiError, AuthenticationRequired, NotFound
 
 query, mutation, subscription = QueryType(), MutationType(), SubscriptionType()
 conversation_type, message_type, file_type = (

@@ -8,7 +8,7 @@ from typing import Any
 
 from generated.api_table import TABLE
 from handlers.graphql.nodes import camel
-from server.errors import ApiError, Problem
+from kkcore.errors import ApiError, Problem
 from server.schemas import directional
 from server.validation import CompiledSchema
 

@@ -19,8 +19,8 @@ from handlers.domain.unit import Unit, write
 from handlers.graphql.batch import loader
 from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
+from kkcore.errors import ApiError, AuthenticationRequired
 from server.auth.access import callers
-from server.errors import ApiError, AuthenticationRequired
 from server.graphql import FALLBACK
 
 query, mutation = QueryType(), MutationType()

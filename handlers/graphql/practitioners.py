@@ -25,7 +25,7 @@ from handlers.graphql.batch import batch, domain
 from handlers.graphql.nodes import args_key, complete, edges_page, id_of, rest_input
 from handlers.storage.models import Review
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
-from server.errors import BadRequest, Problem
+from kkcore.errors import BadRequest, Problem
 
 query = QueryType()
 practitioner_type, availability_type = ObjectType("Practitioner"), ObjectType("Availability")

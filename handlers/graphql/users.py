@@ -26,7 +26,7 @@ from handlers.graphql.messaging import message_connection
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import User
-from server.errors import InsufficientPermissions
+from kkcore.errors import InsufficientPermissions
 from server.graphql import FALLBACK
 
 query = QueryType()

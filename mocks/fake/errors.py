@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mocks.fake.registry import Kind
-
-    pass
 
 
 class FakeDataError(Exception):
@@ -16,7 +10,7 @@ class FakeDataError(Exception):
 
 
 class DuplicateProvider(FakeDataError):
-    def __init__(self, name: str, kind: Kind) -> None:
+    def __init__(self, name: str, kind: str) -> None:  # a registry.Kind
         super().__init__(f"a {kind} provider named {name!r} is already registered")
         self.name = name
         self.kind = kind

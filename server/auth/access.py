@@ -33,39 +33,21 @@ server at startup.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from server.errors import InsufficientPermissions, NotFound, SpecError, StartupError
+from kkcore.errors import InsufficientPermissions, NotFound, SpecError, StartupError
 from server.identity import Identity
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call, Operation
+    from server.ports import Call, Operation, OwnershipSource, Step
 
 log = logging.getLogger("kk.auth")
-Step = Callable[["Call"], Awaitable[None]]
-
-
-class OwnershipSource(Protocol):
-    """Answers "whose is this?" for the resources it declares in `resources`."""
-
-    resources: frozenset[str]
-
-    async def owners(self, resource: str, resource_id: str) -> frozenset[str] | None:
-        """The subject ids owning the resource (users, practitioners), None if unknown."""
-        ...
-
-    async def share_expiry(
-        self, owner: str, grantees: frozenset[str], kind: str
-    ) -> datetime | None:
-        """When the latest active (unrevoked) share of `kind` from `owner` to any of
-        `grantees` expires, or None if there is none."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import time
 from limits.aio.storage import Storage as AsyncStorage
 from limits.storage import MemoryStorage, Storage
 
-from server.errors import Problem, RateLimitExceeded
+from kkcore.errors import Problem, RateLimitExceeded
 
 FREE = 5
 BASE = 2

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from kkcore.errors import StartupError
 from server.auth.store import digest
-from server.errors import StartupError
 
 
 @dataclass(frozen=True, slots=True)

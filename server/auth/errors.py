@@ -7,7 +7,7 @@ from html import escape
 from typing import ClassVar
 from urllib.parse import urlencode
 
-from server.errors import ApiError, KKError
+from kkcore.errors import ApiError, KKError
 from server.responses import Reply
 
 GRANT_TYPES = ("authorization_code", "refresh_token")

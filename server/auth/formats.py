@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
+from kkcore.errors import ApiError
+from kkcore.types import OperationSpec
 from server.auth.errors import GRANT_TYPES, AuthorizeError, OAuthError
-from server.errors import ApiError
 from server.responses import Reply, error_reply
-from server.types import OperationSpec
 
 if TYPE_CHECKING:
     from server.config import Runtime
-    from server.pipeline import Call
+    from server.ports import Call
 
 REQUEST_ERRORS = frozenset({400, 413, 415, 422})
 REQUIRED = {

@@ -27,12 +27,12 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import Storage as AsyncStorage
 from limits.storage import Storage, storage_from_string
 
+from kkcore.errors import Problem, RateLimitExceeded, StartupError
+from kkcore.types import ApiTable, Receive, Scope, Send
 from server.config import RateLimiter
-from server.errors import Problem, RateLimitExceeded, StartupError
 from server.identity import Authenticator, Identity, identify
 from server.problems import error_body
 from server.responses import Reply, send_reply
-from server.types import ApiTable, Receive, Scope, Send
 
 ACCOUNT = "default"
 PER = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

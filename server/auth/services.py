@@ -1,6 +1,6 @@
 """The identity services of one app, assembled from the data directory and the spec.
 
-`build_auth` is called by `server.factory.build`; handlers reach the result through
+`build_auth` is called by `kkapp.factory.build`; handlers reach the result through
 `auth_of(request.services)`.
 """
 
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kkcore.errors import StartupError
+from kkcore.types import ApiTable
 from server.auth.api_keys import ApiKeys
 from server.auth.backoff import LoginBackoff
 from server.auth.clients import ClientRegistry
@@ -19,9 +21,7 @@ from server.auth.oauth import AuthorizationServer
 from server.auth.store import AuthStore
 from server.auth.tokens import AccessTokens, Revocations, invalid
 from server.auth.users import MemoryUsers
-from server.errors import StartupError
 from server.identity import Identity
-from server.types import ApiTable
 
 
 class BearerAuthenticator:

@@ -20,8 +20,8 @@ from typing import Any
 import jwt
 import orjson
 
+from kkcore.errors import InvalidToken
 from server.auth.keys import KeyRing
-from server.errors import InvalidToken
 from server.identity import Identity
 
 ACCESS_TTL = 3600

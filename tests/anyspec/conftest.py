@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "anyspec" / "openapi.yaml"
 

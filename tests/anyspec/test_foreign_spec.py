@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codegen.loader import load_document
-from codegen.table import build_table, derived_operation_id, server_path
-from server.errors import SpecError
+from kkcore.errors import SpecError
+from kkcore.loader import load_document
+from kkcore.table import build_table, derived_operation_id, server_path
 from tests.anyspec.conftest import FIXTURE, mock_client
 
 pytestmark = pytest.mark.anyio

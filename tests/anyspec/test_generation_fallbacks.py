@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 SPEC = """
 openapi: 3.1.0

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from codegen.loader import load_document
-from codegen.table import build_table
+from kkcore.loader import load_document
+from kkcore.table import build_table
 from server.proxy import ValidatingProxy
 from tests.anyspec.conftest import FIXTURE
 

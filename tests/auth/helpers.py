@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import AuthServices, auth_of
-from server.factory import AppConfig, Built, build
 
 BASE = "http://testserver"
 REDIRECT = "http://127.0.0.1:8765/callback"

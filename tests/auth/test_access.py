@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import load_table
+from kkcore.errors import SpecError, StartupError
+from kkcore.types import ApiTable
 from server.app import choose_handlers, compile_operations
 from server.auth.access import OwnerRule
 from server.binding import OperationGroup, bind
 from server.config import Runtime
-from server.errors import SpecError, StartupError
-from server.factory import AppConfig, load_table
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
-from server.types import ApiTable
 from tests.auth.helpers import auth, sandbox
 
 TABLE = load_table(AppConfig())

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kkapp.factory import Built
+from kkcore.errors import InvalidToken
 from server.auth.tokens import AccessTokens
-from server.errors import InvalidToken
-from server.factory import Built
 from tests.auth.helpers import (
     PRACTITIONER,
     REDIRECT,

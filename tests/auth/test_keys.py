@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from handlers.oauth import SANDBOX_API_KEY
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
+from kkcore.errors import InvalidToken
 from server.auth import keys as keyring
 from server.auth.keys import KeyRing
-from server.cli import main
-from server.errors import InvalidToken
-from server.factory import AppConfig, build
 from tests.auth.helpers import auth, bearer, client, sandbox
 
 ME = "/v1/users/test_user_123"

@@ -18,8 +18,8 @@ import anyio
 import httpx
 import pytest
 
+from kkapp.factory import Built
 from server.auth.limits import RateLimits
-from server.factory import Built
 from tests.auth.helpers import BASE, auth, bearer, error_code, sandbox
 
 pytestmark = pytest.mark.anyio

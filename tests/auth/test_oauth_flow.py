@@ -14,7 +14,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from starlette.testclient import TestClient
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.auth.helpers import (
     BASE,
     PASSWORD,

@@ -18,7 +18,8 @@ from handlers.oauth import (
     SANDBOX_REDIRECT_URI,
     SANDBOX_REFRESH_TOKEN,
 )
-from server.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from tests.auth.helpers import auth, bearer, client, sandbox
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from server.cli import main
-from server.factory import AppConfig, build, served_issuer
+from kkapp.cli import main
+from kkapp.config import AppConfig, served_issuer
+from kkapp.factory import build
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from codegen.generate import SpecFiles, drift, render, write
-from server.cli import main
-from server.errors import SpecError
+from kkapp.cli import main
+from kkcore.errors import SpecError
 from tests.engine import FIXTURES, ROOT, fixture_table
 
 GOLDEN = FIXTURES / "minimal31" / "golden"

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from contracts.diff.sources import LOADER
-from server.cli import main
+from kkapp.cli import main
 from tests.contracts.diff_cases.docs import STRING, answer, asyncapi, body, frame
 from tests.contracts.diff_cases.graphql import SDL
 from tests.engine import ROOT

@@ -12,7 +12,8 @@ from schemathesis.config import SchemathesisConfig
 
 from contracts import rest
 from contracts.budgets import BUDGETS
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 SCHEMA = schemathesis.openapi.from_asgi(
     "/openapi.json", build(AppConfig("mock")).app, config=SchemathesisConfig.from_path(rest.CONFIG)

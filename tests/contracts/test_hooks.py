@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import hooks
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 BOOKING_ID = {"type": "string", "pattern": "^booking_[A-Za-z0-9]+$", "examples": ["booking_123"]}
 BODY = {

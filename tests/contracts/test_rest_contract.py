@@ -12,7 +12,8 @@ from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 
 from contracts import rest
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 APP = build(AppConfig("mock")).app
 # The same per-operation expectations as `kk contract` (documented domain rules, each with its

@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 
 from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
 from contracts.websocket import ContractViolation
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.auth.services import declared_scopes
-from server.factory import AppConfig, build
 
 SDL = build_schema(Path("spec/schema.graphql").read_text(encoding="utf-8"))
 

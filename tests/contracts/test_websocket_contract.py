@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 
 from contracts.websocket import ContractViolation, WebSocketFuzzer
 from generated.asyncapi_messages import ASYNCAPI
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 
 @pytest.fixture(scope="module")

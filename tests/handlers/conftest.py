@@ -21,7 +21,8 @@ from contracts.throwaway import PostgresCluster, ThrowawayError
 from handlers.domain.context import domain_of
 from handlers.storage.database import DB_FILE, Database, database_url
 from handlers.storage.migrate import upgrade
-from server.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from tests.conftest import free_port
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from handlers.domain.context import Domain, domain_of
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, OutboxEvent, Practitioner
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 
 SCOPES = ["read:bookings", "write:bookings"]
 PAYER = "user_payer_1"

@@ -19,8 +19,8 @@ from handlers.storage.models import (
     Practitioner,
     User,
 )
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 
 USER = "test_user_123"
 PRACTITIONER = "test_prac_123"

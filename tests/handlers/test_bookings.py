@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from handlers.domain.context import domain_of
 from handlers.storage.models import OutboxEvent
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.handlers.conftest import sandbox_app
 from tests.handlers.payments_support import card_body, intent_body
 from tests.handlers.people import client, closing

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from handlers.domain.practitioners import distance_km
 from handlers.storage.models import Practitioner, Review, User
-from server.errors import BadRequest, InsufficientPermissions
-from server.factory import Built
+from kkapp.factory import Built
+from kkcore.errors import BadRequest, InsufficientPermissions
 from server.graphql import format_error
 from tests.handlers.people import add, bearer, client, closing, ready
 from tests.handlers.test_users_graphql import statements

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from handlers.storage.models import HealthRecordShare
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import (
     PRACTITIONER,
     USER,

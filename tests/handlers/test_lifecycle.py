@@ -7,7 +7,8 @@ from starlette.testclient import TestClient
 from handlers.domain.context import domain_of
 from handlers.storage import seed
 from handlers.storage.models import User
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import client
 from tests.handlers.conftest import sandbox_app
 

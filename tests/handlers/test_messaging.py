@@ -15,8 +15,8 @@ from sqlalchemy import select
 from handlers.domain.context import domain_of
 from handlers.domain.messaging import safe_name
 from handlers.storage.models import Attachment, OutboxEvent
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.storage.models import IdempotencyKey, PaymentIntent
-from server.factory import Built
+from kkapp.factory import Built
 from tests.engine import client
 from tests.handlers.payments_support import (
     DECLINED,

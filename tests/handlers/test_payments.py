@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.engine import client
 from tests.handlers.payments_support import (
     DECLINED,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from handlers.graphql.payment_loads import of_bookings
-from server.factory import Built
+from kkapp.factory import Built
 from tests.engine import client
 from tests.handlers.payments_support import DECLINED, SCOPES, SUCCEEDS, bearer, booking_of, domain
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.engine import client
 from tests.handlers.conftest import sandbox_app
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from handlers.storage.models import Booking
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import T0, USER, add, bearer, client, ready
 from tests.handlers.test_users_graphql import statements
 

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from server.cli import main
-from server.factory import AppConfig, build
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from handlers.domain.context import domain_of
 from handlers.domain.delivery import worker_for
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import client
 from tests.handlers.conftest import NOW
 from tests.handlers.test_bookings import bearer, booking

@@ -13,7 +13,7 @@ import pytest
 from handlers.domain.context import domain_of
 from handlers.domain.conversations import ConversationReads
 from handlers.storage.models import Message
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import (
     USER,
     add,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from handlers.storage.models import Conversation, ConversationParticipant, Message
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import (
     USER,
     add,

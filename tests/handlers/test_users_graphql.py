@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import (
     USER,
     add,

@@ -22,8 +22,8 @@ from handlers.domain.delivery import DeliveryWorker, worker_for
 from handlers.domain.unit import write
 from handlers.oauth import SANDBOX_API_KEY
 from handlers.storage.models import WebhookDelivery
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -39,8 +39,9 @@ import pytest
 from handlers.domain.context import Domain
 from handlers.domain.unit import write
 from handlers.storage.database import Database
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.auth.services import auth_of
-from server.factory import AppConfig, build
 from server.webhooks import sign
 from tests.conftest import free_port
 
@@ -48,7 +49,8 @@ SECRET = "crash-test-secret-0123"
 EVENTS = 8
 SERVER = """
 import sys, uvicorn
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 options = {"webhook_timeout": 1, "webhook_retry_base": 0.5, "webhook_poll": 0.1}
 app = build(AppConfig("sandbox", data_dir=sys.argv[1], rate_limits="off", options=options)).app
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

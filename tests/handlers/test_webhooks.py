@@ -16,8 +16,8 @@ from starlette.routing import Route
 from handlers.domain.context import domain_of
 from handlers.domain.delivery import worker_for
 from handlers.domain.unit import write
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from server.webhooks import sign
 from tests.engine import client
 

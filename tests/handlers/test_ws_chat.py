@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from handlers.domain.context import domain_of
 from handlers.storage.models import Booking, Message, OutboxEvent
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 from tests.handlers.people import add, at, booking_row, client, practitioner_row
 from tests.handlers.sockets import Socket
 

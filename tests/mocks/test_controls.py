@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
+from kkcore.errors import BadRequest
 from mocks.answers import MAX_DELAY_MS, parse_prefer
-from server.errors import BadRequest
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.graphql_store import cursor, uncursor
-from server.factory import AppConfig, build
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import auth_of
-from server.factory import AppConfig, Built, build
 
 SECRET = "whsec_frontend_flow_secret"
 USER = "test_user_123"

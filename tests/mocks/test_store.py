@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.store import Store
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio

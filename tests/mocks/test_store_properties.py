@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.fake import FakeData
-from server.factory import AppConfig, build
 from server.schemas import directional
 from tests.engine import FIXTURES, client, fixture_table
 

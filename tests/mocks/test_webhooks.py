@@ -18,7 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, Built, build
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from tests.mocks.test_sandbox_flow import USER, USER_SCOPES, bearer, book, wait_for
 
 TEST_KEY = {"Authorization": "Bearer kk_test_sandbox_key_for_local_development_only"}

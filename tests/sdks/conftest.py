@@ -20,7 +20,8 @@ import pytest
 from contracts.runner import serve_in_thread
 from handlers.oauth import ADMIN_SCOPES, SANDBOX_API_KEY
 from server.auth.services import auth_of
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_SDK = ROOT / "sdks" / "python"

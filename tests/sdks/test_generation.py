@@ -16,11 +16,11 @@ import yaml
 from click.testing import CliRunner
 
 from codegen.generate import SpecFiles
-from codegen.loader import load_document
+from kkcore.loader import load_document
 from codegen.sdk import build_sdk, method_name
 from codegen.sdk_output import GENERATED_DIRS, drift, render_sdks, write
-from codegen.table import build_table
-from server.cli import main
+from kkcore.table import build_table
+from kkapp.cli import main
 from tests.engine import FIXTURES
 from tests.sdks.conftest import ROOT
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from codegen.loader import load_document
-from codegen.table import build_table
-from server.cli import main
+from kkcore.loader import load_document
+from kkcore.table import build_table
+from kkapp.cli import main
 from tests.sdks.conftest import ROOT, Sandbox
 from tests.sdks.login import sign_in
 from tests.sdks.node import BIN, run, sandbox_env

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from kkapp.serving import Network, uvicorn_options
 from server.httpbounds import ENV
-from server.serving import Network, uvicorn_options
 from tests.conftest import free_port
 
 

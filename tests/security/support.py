@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import orjson
 
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import AuthServices, auth_of
-from server.factory import AppConfig, Built, build
 
 WAIT = 5.0
 PATIENT_SCOPES = ["read:profile", "read:bookings", "read:messages", "write:messages"]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.factory import Built
+from kkapp.factory import Built
 from server.jsondepth import MAX_DEPTH, too_deep
 from tests.security.live import served
 from tests.security.support import Socket, client, sandbox

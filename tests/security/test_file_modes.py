@@ -9,7 +9,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 
 SANDBOX_KEY = "kk_test_sandbox_key_for_local_development_only"
 

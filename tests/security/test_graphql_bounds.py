@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.graphql import Bounds, build_graphql_app
 from server.graphql_limits import QueryLimits, measure
 from tests.engine import client

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.handlers.people import USER, admin_bearer, bearer, client, closing
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from kkapp.factory import Built
 from server.auth.limits import RateLimits
-from server.factory import Built
 from tests.auth.helpers import BASE, auth, bearer, sandbox
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server.cli import main
-from server.factory import AppConfig, build
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.security.support import client, sandbox
 
 pytestmark = pytest.mark.anyio

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from kkapp.serving import Network, uvicorn_options
 from server.httpbounds import ENV, HttpLimits
-from server.serving import Network, uvicorn_options
 from tests.security.live import served
 from tests.security.support import sandbox
 

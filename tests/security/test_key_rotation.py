@@ -10,8 +10,8 @@ import jwt
 import pytest
 from click.testing import CliRunner
 
+from kkapp.cli import main
 from server.auth import keys as keyring
-from server.cli import main
 from tests.security.support import PATIENT_SCOPES, auth, client, sandbox
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
+from kkcore.errors import RateLimitExceeded
 from server.auth.backoff import LoginBackoff
-from server.errors import RateLimitExceeded
-from server.factory import AppConfig, build
 from tests.auth.helpers import PASSWORD, USER, hidden_fields, pkce
 from tests.security.support import client, sandbox
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.support import client, sandbox
 
 pytestmark = pytest.mark.anyio

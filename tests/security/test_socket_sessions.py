@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.support import PATIENT_SCOPES, Socket, auth, client, sandbox
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,8 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.security.test_webhook_ssrf import book, operator, settled
 from tests.security.webhook_receiver import LocalReceiver
 

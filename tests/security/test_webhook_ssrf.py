@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import auth_of
-from server.factory import AppConfig, Built, build
 from tests.security.webhook_receiver import LocalReceiver
 
 TEST_KEY = {"Authorization": "Bearer kk_test_sandbox_key_for_local_development_only"}

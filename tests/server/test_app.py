@@ -11,8 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from generated.api_table import TABLE
-from server.cli import main
-from server.factory import AppConfig, build
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import ROOT, client, engine_app
 
 pytestmark = pytest.mark.anyio

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from codegen.generate import SpecFiles, render
+from kkcore.errors import BindingError
 from server.binding import OperationGroup, bind, bind_frames
-from server.errors import BindingError
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import FIXTURES, fixture_table
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from server.cli import main
-from server.errors import StartupError
-from server.factory import AppConfig, build, cors_origins
+from kkapp.cli import main
+from kkapp.config import AppConfig, cors_origins
+from kkapp.factory import build
+from kkcore.errors import StartupError
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -14,10 +14,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.cli import main
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
+from kkcore.errors import SpecError
 from server.deprecation import deprecation_headers
-from server.errors import SpecError
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client, fixture_table
 
 pytestmark = pytest.mark.anyio

@@ -12,8 +12,9 @@ import tomllib
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.docs import STATIC
-from server.factory import AppConfig, build
 from tests.engine import ROOT, client
 
 pytestmark = pytest.mark.anyio

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from kkcore.errors import Conflict
 from server.binding import OperationGroup
-from server.errors import Conflict
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import client, engine_app
 

@@ -8,14 +8,15 @@ import sys
 
 from click.testing import CliRunner
 
-from server.cli import main
+from kkapp.cli import main
 from tests.engine import ROOT
 
 HEAVY = ("sqlalchemy", "jwt", "argon2", "limits", "httpx", "server.auth.services")
 PROBE = """
 import sys
-from server.cli import main
-from server.factory import AppConfig, build
+from kkapp.cli import main
+from kkapp.config import AppConfig
+from kkapp.factory import build
 build(AppConfig({mode!r}{extra}))
 print(" ".join(m for m in {heavy!r} if m in sys.modules))
 """

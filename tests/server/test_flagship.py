@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from mocks.fake import FakeData
 from server.auth.services import auth_of, declared_scopes
-from server.factory import AppConfig, build
 from server.schemas import standalone
 from tests.engine import client
 from tests.spec.reference_documents import graphql_documents

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.i18n import catalogs, negotiate, preferences
 from tests.engine import FIXTURES, client
 

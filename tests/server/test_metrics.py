@@ -15,7 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from server.factory import AppConfig, build
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from tests.engine import FIXTURES, ROOT, client
 
 pytestmark = pytest.mark.anyio
@@ -124,7 +125,8 @@ WORKER = textwrap.dedent(
     """
     import asyncio, sys
     import httpx
-    from server.factory import AppConfig, build
+    from kkapp.config import AppConfig
+    from kkapp.factory import build
 
     async def main() -> None:
         app = build(AppConfig("mock", spec=sys.argv[1], data_dir="/nonexistent")).app

@@ -11,8 +11,8 @@ from graphql import GraphQLError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kkcore.errors import BadRequest
 from server.bodies import refuse_nul
-from server.errors import BadRequest
 from server.graphql_documents import cached_parser
 from tests.engine import client, engine_app
 

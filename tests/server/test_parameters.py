@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.binding import OperationGroup
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import client, engine_app
 

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server.auth.limits import sf_string
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio

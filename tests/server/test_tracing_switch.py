@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kkapp.config import AppConfig
+from kkapp.factory import build
 from server import tracing
-from server.factory import AppConfig, build
 from tests.engine import FIXTURES
 
 PETSTORE = str(FIXTURES / "petstore31" / "openapi.yaml")

@@ -13,10 +13,10 @@ from starlette.routing import WebSocketRoute
 from starlette.testclient import TestClient
 
 from generated.asyncapi_messages import ASYNCAPI
-from server.errors import RateLimitExceeded
+from kkcore.errors import RateLimitExceeded
+from kkcore.types import Scope
 from server.events import MemoryBus
 from server.identity import Identity
-from server.types import Scope
 from server.websocket import WebSocketAPI
 
 

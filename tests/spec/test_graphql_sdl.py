@@ -275,8 +275,8 @@ def test_requires_scopes_is_declared_once_on_field_definitions() -> None:
 
 
 def test_every_query_and_mutation_field_mirrors_a_rest_operation() -> None:
-    from codegen.graphql import graphql_table
     from generated.api_table import TABLE
+    from kkcore.graphql import graphql_table
 
     mirrors = graphql_table(schema())["mirrors"]
     for root in ("Query", "Mutation"):

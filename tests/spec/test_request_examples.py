@@ -16,8 +16,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from generated.api_table import TABLE
+from kkapp.config import AppConfig
+from kkapp.factory import Built, build
 from server.auth.services import auth_of
-from server.factory import AppConfig, Built, build
 
 SUBJECT = "user_123"
 DEFS = TABLE["defs"]

@@ -23,7 +23,7 @@ from handlers.domain.transitions import price_split
 from handlers.domain.unit import write
 from handlers.storage.database import Database
 from handlers.storage.models import Booking, PaymentIntent
-from server.errors import InsufficientPermissions
+from kkcore.errors import InsufficientPermissions
 from tests.handlers.people import T0, practitioner_row, user_row
 
 pytestmark = pytest.mark.anyio

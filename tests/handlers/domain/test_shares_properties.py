@@ -16,7 +16,7 @@ from handlers.domain.shares import RECORD_TYPES
 from handlers.domain.viewer import Viewer
 from handlers.storage.database import Database
 from handlers.storage.models import HealthProfile, HealthRecordShare
-from server.errors import InsufficientPermissions
+from kkcore.errors import InsufficientPermissions
 from tests.handlers.people import at, practitioner_row, user_row
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from handlers.domain.context import Domain, domain_of
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, OutboxEvent, PaymentIntent, Refund
+from kkapp.factory import Built
 from server.auth.services import auth_of
-from server.factory import Built
 
 PATIENT, PRACTITIONER = "test_user_123", "test_prac_123"
 SCOPES = ["read:bookings", "write:bookings", "read:profile", "write:profile"]

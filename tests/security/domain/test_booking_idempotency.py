@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import handlers.domain.unit
 from handlers.storage.models import Booking
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.domain.support import PATIENT, client, domain, token
 
 pytestmark = pytest.mark.anyio

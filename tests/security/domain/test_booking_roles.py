@@ -11,7 +11,7 @@ import pytest
 
 from handlers.domain import transitions
 from handlers.domain.transitions import TRANSITIONS
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.domain.support import booking, client, event_count, row, token
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ import pytest
 
 from handlers.storage import models
 from handlers.storage.models import User
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.domain.support import PATIENT, client, domain, token
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from handlers.storage.models import EmailChange, User
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.domain.support import NOW, PATIENT, client, domain, token
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.factory import Built
+from kkapp.factory import Built
 from tests.security.domain.support import (
     booking,
     client,

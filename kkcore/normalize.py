@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 COMPONENT_PREFIX = "#/components/schemas/"
 

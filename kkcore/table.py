@@ -1,4 +1,4 @@
-"""Build the operation table (`server.types.ApiTable`) from an OpenAPI document."""
+"""Build the operation table (`kkcore.types.ApiTable`) from an OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import re
 from typing import Any, cast
 from urllib.parse import urlparse
 
-from codegen.loader import resolve
-from codegen.normalize import to_json_schema
-from server.errors import SpecError
-from server.types import (
+from kkcore.errors import SpecError
+from kkcore.loader import resolve
+from kkcore.normalize import to_json_schema
+from kkcore.types import (
     ApiTable,
     HeaderSpec,
     MediaSpec,

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 Retrieve = Callable[[str], Any]
 SCHEMA_PREFIX = "#/components/schemas/"

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import click
 
+from kkapp.config import AppConfig, issuer_and_audience, served_issuer
+from kkapp.factory import load_table
+from kkcore.errors import StartupError
 from server.auth.api_keys import ApiKeys
 from server.auth.keys import KeyRing
 from server.auth.limits import LimitSettings
 from server.auth.services import declared_scopes
 from server.auth.store import AuthStore
 from server.auth.tokens import ACCESS_TTL, AccessTokens
-from server.errors import StartupError
-from server.factory import AppConfig, issuer_and_audience, load_table, served_issuer
 
 DATA_DIR = click.option(
     "--data-dir",

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.errors import KKError, NotImplementedOperation
+from kkcore.errors import KKError, NotImplementedOperation
 from server.problems import error_body
 
 log = logging.getLogger("kk.postman")

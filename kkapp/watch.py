@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from server.factory import AppConfig
+    from kkapp.config import AppConfig
 
 SPEC_FILES = ["*.yaml", "*.yml", "*.json"]
 
 
 def check_spec_source(spec: str | None) -> str | None:
     """A `--spec` is an http(s) URL or an existing file."""
-    from codegen.loader import is_url
+    from kkcore.loader import is_url
 
     if spec is None or is_url(spec):
         return spec
@@ -32,8 +32,8 @@ def run_watching(config: AppConfig, common: dict[str, Any]) -> None:
     spec; a spec that no longer loads is reported and the next change is awaited."""
     import uvicorn
 
-    from codegen.loader import is_url
-    from server.factory import export_config
+    from kkapp.config import export_config
+    from kkcore.loader import is_url
 
     if config.spec is not None and is_url(config.spec):
         raise click.UsageError("--watch needs a spec file, not a URL")
@@ -44,7 +44,7 @@ def run_watching(config: AppConfig, common: dict[str, Any]) -> None:
         config.spec = str(Path(config.spec).resolve())
     export_config(config)
     uvicorn.run(
-        "server.factory:app_from_env",
+        "kkapp.factory:app_from_env",
         factory=True,
         reload=True,
         reload_dirs=[str(watched)],

@@ -14,9 +14,9 @@ import yaml
 from jsonschema_path import SchemaPath
 from openapi_spec_validator.shortcuts import get_validator_cls
 
-from codegen.bundle import bundle
-from codegen.normalize import upgrade_dialects
-from server.errors import SpecError
+from kkcore.bundle import bundle
+from kkcore.errors import SpecError
+from kkcore.normalize import upgrade_dialects
 
 log = logging.getLogger("kk.spec")
 

@@ -7,7 +7,7 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema
 from graphql.language import ListValueNode, StringValueNode
 
-from server.errors import SpecError
+from kkcore.errors import SpecError
 
 SCOPES_DIRECTIVE = "requiresScopes"
 MIRRORS_DIRECTIVE = "mirrors"

@@ -7,9 +7,9 @@ from typing import Any, cast
 
 import yaml
 
-from codegen.loader import resolve
-from codegen.normalize import to_json_schema
-from server.errors import SpecError
+from kkcore.errors import SpecError
+from kkcore.loader import resolve
+from kkcore.normalize import to_json_schema
 
 
 def load_asyncapi(path: Path) -> dict[str, Any]:

@@ -1,0 +1,109 @@
+"""Option sets shared by the serving commands, as tables applied in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def stacked(options: Sequence[Decorator]) -> Decorator:
+    """One decorator adding `options` so that `--help` lists them in table order."""
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+serving_options = stacked(
+    [
+        click.option(
+            "--host", default="127.0.0.1", show_default=True, help="Interface to listen on."
+        ),
+        click.option("--port", default=8000, show_default=True, type=int, help="TCP port."),
+        click.option("--workers", default=1, show_default=True, type=int, help="Worker processes."),
+        click.option(
+            "--seed", default=0, show_default=True, type=int, help="Seed of all mock data."
+        ),
+        click.option(
+            "--validate-responses/--no-validate-responses",
+            default=None,
+            help="Check every answer against the spec (default: on in sandbox/mock, off in serve).",
+        ),
+        click.option(
+            "--log-requests/--no-log-requests",
+            default=None,
+            help="One JSON log line per request (default: on for serve, off for sandbox/mock).",
+        ),
+        click.option(
+            "--rate-limits",
+            type=click.Choice(["on", "relaxed", "off"]),
+            default=None,
+            help="The spec's limits, the same x100, or none (default: on; off for mock).",
+        ),
+        click.option(
+            "--cors-origin",
+            "cors_origin",
+            multiple=True,
+            metavar="ORIGIN",
+            help="Let browser apps from ORIGIN call the API (repeatable), e.g. a phone on the "
+            "LAN, http://192.168.1.20:5173, or a cloud IDE; besides the loopback origins "
+            "sandbox and mock allow. KK_CORS_ORIGINS (comma-separated) adds more.",
+        ),
+    ]
+)
+
+# The sandbox store's options, shared by `kk sandbox` and `kk mock`.
+mock_options = stacked(
+    [
+        click.option(
+            "--state",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Keep the sandbox's data in this file: it survives restarts (written "
+            "atomically after every change). `POST /__sandbox/reset` goes back to the seed.",
+        ),
+        click.option(
+            "--chaos",
+            type=click.FloatRange(0, 1),
+            default=0.0,
+            show_default=True,
+            help="Share of requests answered 500 or 503 (only where the operation declares "
+            "them), for resilience testing.",
+        ),
+        click.option(
+            "--seed-count",
+            type=click.IntRange(0, 10_000),
+            default=None,
+            help="Generated records per seeded collection, e.g. practitioners (default: "
+            "the counts of spec/sandbox.yaml, 50 practitioners; 20 per collection without it).",
+        ),
+        click.option(
+            "--webhook-backoff",
+            type=click.Choice(["sandbox", "production"]),
+            default="sandbox",
+            show_default=True,
+            help="When failed webhook deliveries are retried: within seconds (1, 2, 4, 8 s), or "
+            "on the production schedule (1 min, 5 min, 30 min, 2 h), as `kk serve` does.",
+        ),
+    ]
+)
+
+
+def store_options(
+    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
+) -> dict[str, Any]:
+    """The mock engine's options from the `mock_options` a command was given."""
+    options: dict[str, Any] = {"chaos": chaos} if chaos else {}
+    options["webhook_backoff"] = webhook_backoff
+    if state:
+        options["state"] = state
+    if seed_count is not None:
+        options["seed_count"] = seed_count
+    return options

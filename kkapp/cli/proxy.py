@@ -1,0 +1,34 @@
+"""`kk proxy`: a validating reverse proxy in front of a running API."""
+
+from __future__ import annotations
+
+import click
+
+from kkcore.errors import StartupError
+
+
+@click.command(
+    help="A validating reverse proxy: forward every request to --upstream, check requests and "
+    "answers against the spec, report what breaks it in the `sl-violations` header and the log."
+)
+@click.option("--upstream", required=True, help="Base URL of the API behind the proxy.")
+@click.option("--spec", default="spec/openapi.yaml", show_default=True, help="OpenAPI file or URL.")
+@click.option(
+    "--errors",
+    is_flag=True,
+    help="Answer a request that breaks the spec 422 (not forwarded) and an answer that breaks "
+    "it 502, instead of passing them on.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=4010, show_default=True, type=int, help="TCP port.")
+def proxy(upstream: str, spec: str, errors: bool, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.proxy import build_proxy
+
+    try:
+        app = build_proxy(spec, upstream, errors=errors)
+    except StartupError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"kk proxy: http://{host}:{port} -> {upstream} ({spec})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
