@@ -27,6 +27,7 @@ from server.presence import credentials
 from server.responses import Reply, send_reply
 from server.schemas import directional
 from server.types import OperationSpec, Receive, Scope, Send
+from server.uploads import close_files
 from server.validation import CompiledSchema
 
 P = TypeVar("P")
@@ -355,4 +356,6 @@ class OperationEndpoint:
             reply = call.reply or Reply(204)
         except ApiError as e:
             reply = self.render_error(e, call)
+        finally:
+            close_files(call.body)  # uploaded files live as long as their request
         await send_reply(send, reply, call.extra)
