@@ -15,6 +15,7 @@ import handlers.domain  # noqa: F401 - registers seed loaders and owner lookups
 from handlers.domain.context import Domain, domain_of, fixed_clock, system_clock
 from handlers.domain.gateway import sandbox_gateway
 from handlers.domain.gateway_timeout import timeout_of
+from handlers.domain.languages import PreferredLanguages
 from handlers.domain.ownership import DatabaseOwnership
 from handlers.storage import seed
 from handlers.storage.database import Database
@@ -72,6 +73,7 @@ def install(runtime: Any) -> None:
     if runtime.mode == "sandbox":
         domain.preparers.append(load_seed)
     extras["domain"] = domain
+    extras["preferred_language"] = domain.get(PreferredLanguages)  # server.languages
     runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
 
 

@@ -22,6 +22,7 @@ from server.documented import response_key
 from server.errorformats import ErrorRenderer, error_renderer
 from server.errors import ApiError, InternalError, NotAcceptable, Problem
 from server.identity import Identity, authorize, identify
+from server.languages import content_language, language
 from server.parameters import ParameterParser
 from server.presence import credentials
 from server.responses import Reply, send_reply
@@ -317,6 +318,7 @@ PIPELINE: list[StepFactory] = [
     deprecation,  # first: its headers go on every answer, errors too
     credentials,
     authenticate,
+    language,  # after authenticate: the caller's preferred language
     rate_limit,
     authorization,
     negotiate,
@@ -326,6 +328,7 @@ PIPELINE: list[StepFactory] = [
     dispatch,
     owner_of_reply,
     validate_response,
+    content_language,
 ]
 
 
