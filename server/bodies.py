@@ -25,7 +25,8 @@ from server.validation import CompiledSchema
 __all__ = ["BodyParser", "UploadedFile", "is_json", "media_type_of", "read_body", "refuse_nul"]
 
 JSON_LIMIT = 1 << 20
-MULTIPART_LIMIT = 10 << 20
+# a 10 MiB file and room for its part headers and some text fields beside it
+MULTIPART_LIMIT = (10 << 20) + (64 << 10)
 
 
 async def read_body(receive: Receive, limit: int, first: bytes = b"", more: bool = True) -> bytes:

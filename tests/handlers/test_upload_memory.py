@@ -9,6 +9,7 @@ import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from handlers.domain.context import domain_of
@@ -41,8 +42,9 @@ def headers(built: Built) -> dict[str, str]:
     }
 
 
-async def multipart(blocks: int) -> AsyncIterator[bytes]:
-    """A multipart body with one text/plain file of `blocks` × 64 KiB, made as it is sent."""
+async def multipart(blocks: int, extra: bytes = b"") -> AsyncIterator[bytes]:
+    """A multipart body with one text/plain file of `blocks` × 64 KiB and `extra`, made as it
+    is sent."""
     yield (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="message"\r\n\r\nbig\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"'
@@ -50,7 +52,12 @@ async def multipart(blocks: int) -> AsyncIterator[bytes]:
     ).encode()
     for _ in range(blocks):
         yield BLOCK
+    yield extra
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def first_detail(r: httpx.Response) -> str:
+    return str(r.json()["errors"][0]["detail"])
 
 
 def open_temporary_files() -> int:
@@ -65,7 +72,7 @@ def open_temporary_files() -> int:
 
 
 async def test_an_upload_near_the_limit_keeps_memory_flat(built: Built) -> None:
-    blocks = MAX_FILE // len(BLOCK) - 1  # 10 MiB less 64 KiB: the body stays under its limit
+    blocks = MAX_FILE // len(BLOCK)  # a file of exactly 10 MiB, the most an upload may be
     async with client(built.app) as c:
         warm = await c.post(
             f"/v1/conversations/{CONV}/files", content=multipart(1), headers=headers(built)
@@ -89,6 +96,19 @@ async def test_an_upload_near_the_limit_keeps_memory_flat(built: Built) -> None:
     async with domain.db.session() as s:
         row = await s.get(Attachment, r.json()["data"]["id"])
     assert row is not None and (Path(domain.data_dir) / row.path).stat().st_size == size
+
+
+async def test_a_file_one_byte_over_10_mib_is_413_and_leaves_no_file(built: Built) -> None:
+    uploads = Path(domain_of(built.runtime.extras).data_dir) / "uploads"
+    async with client(built.app) as c:
+        r = await c.post(
+            f"/v1/conversations/{CONV}/files",
+            content=multipart(MAX_FILE // len(BLOCK), b"!"),
+            headers=headers(built),
+        )
+    assert r.status_code == 413, r.text
+    assert first_detail(r) == f"The file exceeds {MAX_FILE} bytes"
+    assert not uploads.exists() or not any(uploads.iterdir())
 
 
 async def test_a_body_over_the_limit_is_413_while_streaming_and_leaves_no_file(
