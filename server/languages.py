@@ -29,6 +29,14 @@ Lookup = Callable[[str], Awaitable[str | None]]
 log = logging.getLogger("kk.server")
 
 
+def accept_language(scope: Any) -> str | None:
+    """The raw header, without building Starlette's Headers (this runs on every request)."""
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            return str(value.decode("latin-1"))
+    return None
+
+
 def language_of(call: Call) -> str:
     """The answer's language: the one `language` chose, else Accept-Language's."""
     chosen = call.scope.get(SCOPE_KEY)
@@ -73,7 +81,7 @@ def language(op: Operation, runtime: Runtime) -> Step | None:
     extras = runtime.extras
 
     async def step(call: Call) -> None:
-        header = call.headers.get("accept-language")
+        header = accept_language(call.scope)
         if header:
             chosen = negotiate(header)
         elif call.identity is not None:
