@@ -21,6 +21,7 @@ DEFAULT = "en"
 LOCALES = Path(__file__).parent / "locale"
 DOMAIN = "errors"
 DETAILS = "details"
+PAGES = "pages"  # texts of the pages served to people (the OAuth sign-in page)
 # Details longer than this are answered as they are (matching costs time on every error).
 MAX_DETAIL = 1000
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -96,8 +97,9 @@ def negotiate(header: str | None, default: str = DEFAULT) -> str:
     return chosen or default
 
 
-def translate(title: str, language: str) -> str:
-    return catalogs().get(language, {}).get(title) or title
+def translate(title: str, language: str, domain: str = DOMAIN) -> str:
+    """A fixed text (an error title; a page's text with domain `pages`) in `language`."""
+    return catalogs(domain).get(language, {}).get(title) or title
 
 
 @functools.lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from server.factory import AppConfig, build
 from server.i18n import (
     DETAILS,
+    PAGES,
     PLACEHOLDER,
     catalogs,
     compile_template,
@@ -90,3 +91,9 @@ def test_a_detail_no_template_fits_stays_as_it_is(detail: str) -> None:
     assert translated == detail or any(
         compile_template(m)[1].match(detail) for m in catalogs(DETAILS)["es"]
     )
+
+
+def test_every_page_text_is_translated_in_every_catalog() -> None:
+    found = catalogs(PAGES)
+    assert set(found["es"]) == set(found["fr"]) and len(found["es"]) >= 19
+    assert all(found["es"].values()) and all(found["fr"].values())
