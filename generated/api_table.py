@@ -328,6 +328,23 @@ _S10: Any = {
                         'documentation_url': 'https://docs.klearkarma.com/errors/availability',
                     },
                 },
+                'payment_timeout': {
+                    'errors': [
+                        {
+                            'id': 'error_50302',
+                            'status': '503',
+                            'code': 'SERVICE_UNAVAILABLE',
+                            'title': 'Service Unavailable',
+                            'detail': 'The payment provider did not answer the charge within 10 s; nothing was recorded. Retry in a moment (with the same Idempotency-Key): a charge already made is not made again',
+                            'meta': {'upstream': 'payment_gateway', 'timeout_seconds': 10},
+                        },
+                    ],
+                    'meta': {
+                        'request_id': 'req_123',
+                        'timestamp': '2024-01-01T00:00:00Z',
+                        'documentation_url': 'https://docs.klearkarma.com/errors/payments',
+                    },
+                },
             },
         },
     },
@@ -2754,6 +2771,32 @@ TABLE: ApiTable = {
                         'events': ['payment.failed'],
                     },
                     {
+                        'when': {'/data/attributes/payment_method/card/number': '4000000000005100'},
+                        'status': 503,
+                        'example': 'payment_timeout',
+                        'headers': {'Retry-After': '10'},
+                    },
+                    {
+                        'when': {'/data/attributes/payment_method/card/number': '4000000000003105'},
+                        'status': 200,
+                        'example': 'succeeded',
+                        'patch': {
+                            'status': 'succeeded',
+                            'last_payment_error': None,
+                            'payment_method': {
+                                'type': 'card',
+                                'card': {
+                                    'brand': 'visa',
+                                    'last4': '3105',
+                                    'exp_month': '$body:/data/attributes/payment_method/card/exp_month',
+                                    'exp_year': '$body:/data/attributes/payment_method/card/exp_year',
+                                },
+                            },
+                        },
+                        'related': {'booking_id': {'payment_status': 'succeeded'}},
+                        'events': ['payment.completed'],
+                    },
+                    {
                         'when': {'/data/attributes/payment_method/card/number': '4242424242424242'},
                         'status': 200,
                         'example': 'succeeded',
@@ -2821,6 +2864,38 @@ TABLE: ApiTable = {
                                             'type': 'card',
                                             'card': {
                                                 'number': '4000000000009995',
+                                                'exp_month': 12,
+                                                'exp_year': 2030,
+                                                'cvc': '123',
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            'slow_card': {
+                                'data': {
+                                    'type': 'payment_intent',
+                                    'attributes': {
+                                        'payment_method': {
+                                            'type': 'card',
+                                            'card': {
+                                                'number': '4000000000003105',
+                                                'exp_month': 12,
+                                                'exp_year': 2030,
+                                                'cvc': '123',
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            'timeout_card': {
+                                'data': {
+                                    'type': 'payment_intent',
+                                    'attributes': {
+                                        'payment_method': {
+                                            'type': 'card',
+                                            'card': {
+                                                'number': '4000000000005100',
                                                 'exp_month': 12,
                                                 'exp_year': 2030,
                                                 'cvc': '123',

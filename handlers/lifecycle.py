@@ -13,6 +13,9 @@ from typing import Any
 
 import handlers.domain  # noqa: F401 - registers seed loaders and owner lookups
 from handlers.domain.context import Domain, domain_of, fixed_clock, system_clock
+from handlers.domain.gateway import sandbox_gateway
+from handlers.domain.gateway_timeout import timeout_of
+from handlers.domain.languages import PreferredLanguages
 from handlers.domain.ownership import DatabaseOwnership
 from handlers.storage import seed
 from handlers.storage.database import Database
@@ -51,6 +54,7 @@ def install(runtime: Any) -> None:
     extras = runtime.extras
     if isinstance(extras.get("domain"), Domain):
         return
+    timeout_of(extras)  # a bad KK_PAYMENT_TIMEOUT fails here, not at the first payment
     now = extras.get("now")
     domain = Domain(
         db=Database.for_data_dir(Path(extras.get("data_dir", ".kk"))),
@@ -69,6 +73,7 @@ def install(runtime: Any) -> None:
     if runtime.mode == "sandbox":
         domain.preparers.append(load_seed)
     extras["domain"] = domain
+    extras["preferred_language"] = domain.get(PreferredLanguages)  # server.languages
     runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
 
 
@@ -96,5 +101,6 @@ async def reset(runtime: Any) -> None:
     domain = domain_of(runtime.extras)
     await domain.ready()
     await seed.wipe(domain.db)
+    sandbox_gateway(domain).forget()  # the seeded intents are unpaid again
     if runtime.mode == "sandbox":
         await load_seed(domain)

@@ -19,6 +19,7 @@ from server.auth.services import AuthServices, auth_of
 from server.auth.store import Grant
 from server.auth.users import User
 from server.binding import OperationGroup
+from server.i18n import DEFAULT, PAGES, negotiate, translate
 from server.responses import Reply
 
 oauth = OperationGroup("oauth", core=True)
@@ -140,8 +141,16 @@ def configure(runtime: Any) -> None:
 
 
 def login_page(
-    request: AuthorizationRequest, params: dict[str, Any], error: str | None = None
+    request: AuthorizationRequest,
+    params: dict[str, Any],
+    error: str | None = None,
+    language: str = DEFAULT,
 ) -> Reply:
+    """The sign-in page, in `language` (pages.po catalogs)."""
+
+    def t(text: str) -> str:
+        return escape(translate(text, language, PAGES))
+
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{escape(str(params[name]))}">'
         for name in (
@@ -155,29 +164,36 @@ def login_page(
         )
         if params.get(name) is not None
     )
-    asks = "".join(f"<li>{escape(SCOPE_TEXT.get(s, s))}</li>" for s in request.scopes)
+    asks = "".join(f"<li>{t(SCOPE_TEXT.get(s, s))}</li>" for s in request.scopes)
     email = escape(str(params.get("email", "")))
     page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Sign in - Klear Karma</title><style>"
+        f"<title>{t('Sign in - Klear Karma')}</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}"
         "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;"
         "box-sizing:border-box}button{margin-top:1rem;padding:.6rem 1rem}"
         ".error{color:#b00020}</style></head><body>"
-        "<h1>Sign in to Klear Karma</h1>"
-        + (f'<p class="error" role="alert">{escape(error)}</p>' if error else "")
-        + f"<p><b>{escape(request.client.client_id)}</b> asks to:</p><ul>{asks}</ul>"
+        f"<h1>{t('Sign in to Klear Karma')}</h1>"
+        + (f'<p class="error" role="alert">{t(error)}</p>' if error else "")
+        + "<p>"
+        + t("{client} asks to:").format(client=f"<b>{escape(request.client.client_id)}</b>")
+        + f"</p><ul>{asks}</ul>"
         '<form method="post" action="/oauth/authorize">'
-        '<label for="email">Email</label>'
+        f'<label for="email">{t("Email")}</label>'
         f'<input id="email" name="email" type="email" value="{email}" required '
         'autocomplete="username">'
-        '<label for="password">Password</label>'
+        f'<label for="password">{t("Password")}</label>'
         '<input id="password" name="password" type="password" required '
         'autocomplete="current-password">'
-        f'{hidden}<button type="submit">Sign in and allow</button></form></body></html>'
+        f'{hidden}<button type="submit">{t("Sign in and allow")}</button></form></body></html>'
     )
-    return Reply(200, page, dict(PAGE_HEADERS), "text/html")
+    return Reply(200, page, {**PAGE_HEADERS, "Content-Language": language}, "text/html")
+
+
+def page_language(request: Any) -> str:
+    """Accept-Language's (nobody is signed in yet to have a preference)."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 @oauth.operation("authorize")
@@ -187,7 +203,7 @@ async def authorize(request: models.AuthorizeRequest) -> Reply:
         checked = auth_of(request.services).oauth.check(request.params)
     except AuthorizeError as e:
         return e.reply()
-    return login_page(checked, dict(request.params))
+    return login_page(checked, dict(request.params), language=page_language(request))
 
 
 @oauth.operation("authorizeSubmit")
@@ -202,7 +218,9 @@ async def authorize_submit(request: models.AuthorizeSubmitRequest) -> Reply:
         user = await auth.users.authenticate(form["email"], form["password"])
         if user is None:
             await auth.backoff.failed(form["email"])
-            return login_page(checked, dict(form), "Wrong email or password.")
+            return login_page(
+                checked, dict(form), "Wrong email or password.", page_language(request)
+            )
         await auth.backoff.succeeded(form["email"])
         location = await auth.oauth.approve(checked, user)
     except AuthorizeError as e:

@@ -17,7 +17,8 @@ from handlers.domain.unit import Unit
 from handlers.lifecycle import domain_group
 from kkcore.errors import AuthenticationRequired, PaymentRequired, Problem
 from server.auth.access import callers
-from server.responses import Reply, error_reply
+from server.languages import language_for, localized_error_reply
+from server.responses import Reply
 
 payments = domain_group("payments")
 BYPASS = frozenset({"admin:users", "admin:platform"})
@@ -35,14 +36,16 @@ def _document(request: Any, data: dict[str, Any], status: int = 200, at: str = "
     return Reply(status, body, {"Location": at} if at else {})
 
 
-def decline_reply(request: Any, code: str, message: str) -> Reply:
-    """The 402 of a declined card (an answer, not an exception: the attempt is recorded)."""
+async def decline_reply(request: Any, code: str, message: str) -> Reply:
+    """The 402 of a declined card (an answer, not an exception: the attempt is recorded), in
+    the caller's language like any error."""
     problem = Problem(
         f"{message.rstrip('.')} ({code})",
         pointer="/data/attributes/payment_method/card/number",
         meta={"decline_code": code},
     )
-    return error_reply(PaymentRequired(problems=[problem]), request.request_id)
+    language = await language_for(request.headers, request.identity, dict(request.services))
+    return localized_error_reply(PaymentRequired(problems=[problem]), request.request_id, language)
 
 
 @payments.operation("createPaymentIntent")
@@ -77,7 +80,7 @@ async def confirm_payment_intent(request: models.ConfirmPaymentIntentRequest) ->
     async def work(unit: Unit) -> Reply:
         done = await service.confirm(unit, request.params["intent_id"], card, who)
         if done.decline is not None:
-            return decline_reply(request, *done.decline)
+            return await decline_reply(request, *done.decline)
         return _document(request, intent_resource(done.intent))
 
     return await idempotent(request, work)

@@ -72,9 +72,7 @@ def split_body(res: Resource, body: Any) -> tuple[dict[str, Any], dict[str, Any]
     out: dict[str, Any] = {}
     for key, value in body.items():
         if isinstance(value, UploadedFile):
-            out.update(
-                filename=value.filename, content_type=value.content_type, size=len(value.data)
-            )
+            out.update(filename=value.filename, content_type=value.content_type, size=value.size)
         else:
             out[key] = value
     return out, {}

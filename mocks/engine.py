@@ -290,9 +290,10 @@ class MockEngine:
             media = ctx.answers.media.get(rule.status)
             if media is not None and rule.example in media.examples:
                 value = refresh_error_meta(media.examples[rule.example], request.request_id)
-                return Reply(rule.status, copy.deepcopy(value), media_type=media.media_type)
+                body = copy.deepcopy(value)
+                return Reply(rule.status, body, dict(rule.headers), media_type=media.media_type)
         cls = error_class(rule.status, f"HTTP_{rule.status}")
-        raise cls(f"The sandbox's rules answer {rule.status} to this request")
+        raise cls(f"The sandbox's rules answer {rule.status} to this request", headers=rule.headers)
 
     # -- events -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
         patch: {status: requires_payment_method}   # changes to the operation's resource
         related: {booking_id: {payment_status: failed}}  # changes to a record it points at
         events: [payment.failed]     # extra events published (and sent to webhooks)
+        headers: {Retry-After: '10'} # headers of the answer (a 503's Retry-After)
 
 `when` maps JSON pointers into the request body (or `/params/<name>` for parameters) to
 values; all must match. Patch values may be templates: `$now`, `$now+P<n>D` (n days later:
@@ -52,6 +53,7 @@ class Rule:
     patch: Mapping[str, Any] = field(default_factory=dict)
     related: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     events: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. a 503's Retry-After
 
     @property
     def succeeds(self) -> bool:
@@ -97,6 +99,7 @@ def parse_rules(op_id: str, raw: Any, declared: set[str]) -> list[Rule]:
                 patch=dict(entry.get("patch") or {}),
                 related={str(k): dict(v) for k, v in (entry.get("related") or {}).items()},
                 events=tuple(entry.get("events") or ()),
+                headers={str(k): str(v) for k, v in (entry.get("headers") or {}).items()},
             )
         )
     return rules

@@ -7,39 +7,35 @@ over the limit is 413.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import Headers, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.datastructures import Headers
 
 from kkcore.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
 from kkcore.types import MediaSpec, Receive, RequestBodySpec
 from server.jsondepth import MAX_DEPTH, too_deep
 from server.parameters import CoercionError, effective_type, scalar
 from server.schemas import directional
+from server.uploads import UploadedFile, media_type_of, parse_multipart
 from server.validation import CompiledSchema
 
+__all__ = ["BodyParser", "UploadedFile", "is_json", "media_type_of", "read_body", "refuse_nul"]
+
 JSON_LIMIT = 1 << 20
-MULTIPART_LIMIT = 10 << 20
+# a 10 MiB file and room for its part headers and some text fields beside it
+MULTIPART_LIMIT = (10 << 20) + (64 << 10)
 
 
-@dataclass(frozen=True, slots=True)
-class UploadedFile:
-    """One file part of a multipart body."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+async def read_body(receive: Receive, limit: int, first: bytes = b"", more: bool = True) -> bytes:
+    """The whole body (at most `limit` bytes; 413 past it), after `first` if read already."""
+    chunks: list[bytes] = [first]
+    size = len(first)
+    if size > limit:
+        raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes")
+    while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
@@ -48,9 +44,16 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         if size > limit:
             raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+        more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+async def first_chunk(receive: Receive) -> tuple[bytes, bool]:
+    """The body's first chunk and whether more follows."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return b"", False
+    return message.get("body", b""), bool(message.get("more_body", False))
 
 
 def _nul_pointers(value: Any, pointer: str = "") -> Iterator[str]:
@@ -93,10 +96,6 @@ def _structured(raw: str) -> Any:
 
 def is_json(media_type: str) -> bool:
     return media_type in ("application/json", "*/*") or media_type.endswith("+json")
-
-
-def media_type_of(raw: str) -> str:
-    return raw.split(";", 1)[0].strip().lower()
 
 
 def _matches(declared: str, actual: str) -> bool:
@@ -177,16 +176,24 @@ class BodyParser:
         declared_length = headers.get("content-length")
         if declared_length and declared_length.isdigit() and int(declared_length) > self.limit:
             raise PayloadTooLarge(f"The request body exceeds the limit of {self.limit} bytes")
-        raw = await read_body(receive, self.limit)
-        if not raw:
+        first, more = await first_chunk(receive)
+        if not first and not more:
             if self.required:
                 raise Unprocessable(problems=[Problem("A request body is required", pointer="")])
             return None, None, None
         media = self._select(headers.get("content-type"))
         kind = media.media_type
         if kind.startswith("multipart/"):
-            value, validated = await self._multipart(media, raw, headers)
-        elif kind == "application/x-www-form-urlencoded":
+            # streamed: files spool to disk as they arrive (server.uploads)
+            fields, files = await parse_multipart(receive, headers, first, more, self.limit)
+            value, validated = self._multipart(media, fields, files)
+            return media, value, validated
+        raw = await read_body(receive, self.limit, first, more)
+        if not raw:
+            if self.required:
+                raise Unprocessable(problems=[Problem("A request body is required", pointer="")])
+            return None, None, None
+        if kind == "application/x-www-form-urlencoded":
             value = validated = self._form(media, raw)
         elif is_json(media_type_of(headers.get("content-type") or kind)):
             value = validated = self._json(raw)
@@ -242,39 +249,23 @@ class BodyParser:
             refuse_nul(dict(pairs))
         return self._coerce(media, pairs)
 
-    async def _multipart(
-        self, media: _Media, raw: bytes, headers: Headers
+    def _multipart(
+        self, media: _Media, fields: list[tuple[str, str]], files: dict[str, UploadedFile]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        async def stream() -> AsyncGenerator[bytes, None]:
-            yield raw
-
         try:
-            parser = MultiPartParser(headers, stream(), max_part_size=self.limit)
-            form = await parser.parse()
-        except MultiPartException as e:
-            raise BadRequest(f"The multipart body cannot be parsed: {e.message}") from e
-        fields: list[tuple[str, str]] = []
-        files: dict[str, UploadedFile] = {}
-        for key, item in form.multi_items():
-            if isinstance(item, UploadFile):
-                files[key] = UploadedFile(
-                    filename=item.filename or "",
-                    content_type=media_type_of(item.content_type or "application/octet-stream"),
-                    data=await item.read(),
-                )
-                await item.close()
-            else:
-                fields.append((key, item))
-        await form.close()
-        for name, upload in files.items():
-            allowed = media.file_types.get(name) or []
-            if allowed and not any(_matches(t, upload.content_type) for t in allowed):
-                raise UnsupportedMediaType(
-                    f"File part {name!r} has type {upload.content_type!r}; "
-                    f"allowed: {', '.join(allowed)}"
-                )
-        if self.nul:
-            refuse_nul(dict(fields))
-        value = self._coerce(media, fields)
+            for name, upload in files.items():
+                allowed = media.file_types.get(name) or []
+                if allowed and not any(_matches(t, upload.content_type) for t in allowed):
+                    raise UnsupportedMediaType(
+                        f"File part {name!r} has type {upload.content_type!r}; "
+                        f"allowed: {', '.join(allowed)}"
+                    )
+            if self.nul:
+                refuse_nul(dict(fields))
+            value = self._coerce(media, fields)
+        except BaseException:
+            for upload in files.values():
+                upload.close()
+            raise
         validated = {**value, **{k: "" for k in files}}
         return {**value, **files}, validated

@@ -22,10 +22,9 @@ from kkcore.errors import ApiError, SpecError
 from kkcore.types import OperationSpec
 from server.auth.formats import oauth, oauth_authorize
 from server.documented import problem
-from server.i18n import DEFAULT, negotiate, translate
+from server.languages import language_of, localized_error_reply
 from server.ports import ErrorRenderer
-from server.problems import error_document
-from server.responses import Reply, error_reply
+from server.responses import Reply
 
 if TYPE_CHECKING:
     from server.config import Runtime
@@ -36,15 +35,7 @@ ErrorFormat = Callable[[OperationSpec, "Runtime | None"], ErrorRenderer]
 
 def jsonapi(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
     def render(error: ApiError, call: Call) -> Reply:
-        language = negotiate(call.headers.get("accept-language"))
-        reply = error_reply(error, call.request_id)
-        if language != DEFAULT:
-            document = error_document(error, call.request_id)
-            for entry in document["errors"]:
-                entry["title"] = translate(entry["title"], language)
-            reply.body = document
-        reply.headers["Content-Language"] = language
-        return reply
+        return localized_error_reply(error, call.request_id, language_of(call))
 
     return render
 

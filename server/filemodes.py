@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -45,6 +47,21 @@ def write_private(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def write_private_stream(path: Path) -> Iterator[BinaryIO]:
+    """A new file `path` created 0600, written in pieces: renamed into place when the block
+    ends, removed if it raises (no partial file is ever left under `path`'s name or beside)."""
+    partial = path.with_name(path.name + ".part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def lock_down(data_dir: Path) -> None:

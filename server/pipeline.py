@@ -20,11 +20,13 @@ from server.deprecation import deprecation
 from server.documented import response_key
 from server.errorformats import error_renderer
 from server.identity import authorize, identify
+from server.languages import content_language, language
 from server.parameters import ParameterParser
 from server.ports import Call, Operation, OperationRequest, Step
 from server.presence import credentials
 from server.responses import Reply, send_reply
 from server.schemas import directional
+from server.uploads import close_files
 from server.validation import CompiledSchema
 
 StepFactory = Callable[[Operation, Runtime], Step | None]
@@ -230,6 +232,7 @@ PIPELINE: list[StepFactory] = [
     deprecation,  # first: its headers go on every answer, errors too
     credentials,
     authenticate,
+    language,  # after authenticate: the caller's preferred language
     rate_limit,
     authorization,
     negotiate,
@@ -239,6 +242,7 @@ PIPELINE: list[StepFactory] = [
     dispatch,
     owner_of_reply,
     validate_response,
+    content_language,
 ]
 
 
@@ -269,4 +273,6 @@ class OperationEndpoint:
             reply = call.reply or Reply(204)
         except ApiError as e:
             reply = self.render_error(e, call)
+        finally:
+            close_files(call.body)  # uploaded files live as long as their request
         await send_reply(send, reply, call.extra)

@@ -41,7 +41,7 @@ from kkcore.errors import (
 )
 from server.bodies import UploadedFile
 from server.events import Event
-from server.filemodes import private_dir, write_private
+from server.filemodes import private_dir, write_private_stream
 
 MAX_FILE = 10_485_760
 FILE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
@@ -176,7 +176,7 @@ class MessagingService:
         file_id = new_id("file")
         relative = f"uploads/{file_id}"
         target = self.domain.data_dir / relative
-        await asyncio.to_thread(_write_file, target, upload.data)
+        digest = await asyncio.to_thread(_store_file, target, upload)
         try:
             async with write(self.domain, actor=who.subject, request_id=who.request_id) as unit:
                 conversation, people = await self._open(
@@ -192,8 +192,8 @@ class MessagingService:
                     uploader_id=message.sender_id,
                     filename=name,
                     content_type=upload.content_type,
-                    size=len(upload.data),
-                    sha256=hashlib.sha256(upload.data).hexdigest(),
+                    size=upload.size,
+                    sha256=digest,
                     path=relative,
                     created_at=message.created_at,
                 )
@@ -211,7 +211,7 @@ class MessagingService:
             raise Unprocessable(
                 problems=[Problem("`file` must be a file part (with a filename)", pointer="/file")]
             )
-        if len(file.data) > MAX_FILE:
+        if file.size > MAX_FILE:
             raise PayloadTooLarge(f"The file exceeds {MAX_FILE} bytes")
         if file.content_type not in FILE_TYPES:
             allowed = ", ".join(sorted(FILE_TYPES))
@@ -282,7 +282,13 @@ async def _announced(session: AsyncSession, conversation_id: str, file_id: str, 
     return found.id
 
 
-def _write_file(target: Path, data: bytes) -> None:
-    """Written whole or not at all, readable by the server's user only (server.filemodes)."""
+def _store_file(target: Path, upload: UploadedFile) -> str:
+    """Copied in chunks from its spool (never whole in memory), whole or not at all, readable
+    by the server's user only (server.filemodes); its SHA-256."""
     private_dir(target.parent)
-    write_private(target, data)
+    digest = hashlib.sha256()
+    with write_private_stream(target) as out:
+        for block in upload.chunks():
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound
+from handlers.domain.languages import PreferredLanguages
 from handlers.domain.unit import read, write
 from handlers.domain.viewer import Viewer
 from handlers.storage.models import User, UserPreferences
@@ -109,6 +110,7 @@ class PreferencesService:
             fields = sorted(changes)
             unit.audit("user_preferences.update", "user_preferences", prefs.id, fields=fields)
             unit.emit("user_preferences.updated", preferences_resource(prefs), audience={user_id})
+        self.domain.get(PreferredLanguages).forget(user_id)  # answers speak it from now on
         return prefs
 
 

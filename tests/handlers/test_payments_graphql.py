@@ -150,3 +150,21 @@ async def test_a_bookings_intent_is_the_one_it_points_at_loaded_in_one_batch(
     found = await of_bookings(domain(built), [booking, other, "booking_none"])
     assert (found[booking].id, first != second) == (second, True)
     assert other not in found and "booking_none" not in found
+
+
+async def test_a_provider_timeout_is_a_service_unavailable_user_error_and_changes_nothing(
+    built: Built,
+) -> None:
+    built.runtime.extras["payment_timeout"] = 0.2
+    made = (await created(built, await booking_of(built)))["paymentIntent"]
+    timed_out = await gql(
+        built,
+        CONFIRM,
+        input={"paymentIntentId": made["id"], "paymentMethod": card("4000000000005100")},
+    )
+    assert timed_out["confirmPaymentIntent"]["paymentIntent"] is None
+    assert [e["code"] for e in timed_out["confirmPaymentIntent"]["errors"]] == [
+        "SERVICE_UNAVAILABLE"
+    ]
+    read = (await gql(built, READ, id=made["id"]))["paymentIntent"]
+    assert read["status"] == "REQUIRES_PAYMENT_METHOD"

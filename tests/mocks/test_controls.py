@@ -119,6 +119,23 @@ async def test_test_cards_follow_the_specs_rules(number: str) -> None:
         assert booking["payment_status"] == "failed"
 
 
+async def test_the_slow_card_succeeds_and_the_timeout_card_is_a_503_with_retry_after() -> None:
+    async with client(APP) as c:
+        intent = await new_intent(c)
+        timed_out = await c.post(
+            f"/v1/payments/intents/{intent}/confirm", json=confirm("4000000000005100")
+        )
+        unchanged = (await c.get(f"/v1/payments/intents/{intent}")).json()["data"]["attributes"]
+        slow = await c.post(
+            f"/v1/payments/intents/{intent}/confirm", json=confirm("4000000000003105")
+        )
+    assert timed_out.status_code == 503 and timed_out.headers["retry-after"] == "10"
+    assert timed_out.json()["errors"][0]["code"] == "SERVICE_UNAVAILABLE"
+    assert unchanged["status"] == "requires_payment_method"
+    assert slow.status_code == 200
+    assert slow.json()["data"]["attributes"]["payment_method"]["card"]["last4"] == "3105"
+
+
 async def test_a_paid_intent_cannot_be_confirmed_again() -> None:
     async with client(APP) as c:
         intent = await new_intent(c)

@@ -33,7 +33,7 @@ async def get_item(request: OperationRequest[Any, Any]) -> Reply:
 
 @photos.operation("uploadPhoto")
 async def upload_photo(request: OperationRequest[Any, Any]) -> Reply:
-    return Reply(201, {"size": len(request.body["file"].data)})
+    return Reply(201, {"size": len(b"".join(request.body["file"].chunks()))})
 
 
 APP, _ = engine_app("minimal31", mode="sandbox", groups=[items, photos], max_body_size=512)

@@ -117,7 +117,9 @@ def send(
 @pytest.fixture(scope="module", params=["sandbox", "mock"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     data_dir = str(tmp_path_factory.mktemp(f"examples-{request.param}"))
-    built = build(AppConfig(request.param, data_dir=data_dir, rate_limits="off"))
+    # the payment test cards of a slow and of a silent provider answer within a second
+    fast = {"payment_timeout": 0.5, "payment_slow_seconds": 0.1}
+    built = build(AppConfig(request.param, data_dir=data_dir, rate_limits="off", options=fast))
     with TestClient(built.app) as c:
         yield request.param, built, c
 

@@ -596,8 +596,14 @@ export class PaymentsResource extends Resource {
    * `card_declined`, `insufficient_funds`), leaves the intent in `requires_payment_method`
    * with `last_payment_error` set, and emits `payment.failed`. In the sandbox, payments
    * are simulated with the test cards `4242424242424242` (succeeds), `4000000000000002`
-   * (declined) and `4000000000009995` (insufficient funds). Confirming an intent that
-   * already succeeded answers 409 `RESOURCE_CONFLICT`.
+   * (declined) and `4000000000009995` (insufficient funds); `4000000000003105` succeeds
+   * after a slow provider answer (2 s) and `4000000000005100` is charged but its answer
+   * never comes. Confirming an intent that already succeeded answers 409
+   * `RESOURCE_CONFLICT`. The provider's answer is awaited for at most the payment timeout
+   * (10 s by default): past it the answer is 503 `SERVICE_UNAVAILABLE` with `Retry-After`,
+   * and nothing of the attempt is recorded (the intent stays confirmable, no event, the
+   * `Idempotency-Key` stays free). Retry, ideally with the same `Idempotency-Key`: a
+   * charge the provider made is handed back by it, never made twice.
    */
   confirmIntent(intentId: T.PaymentIntentId, params: PaymentsConfirmIntentParams): Promise<T.PaymentIntent> {
     return this.call("confirmPaymentIntent", { intentId: intentId }, params) as Promise<T.PaymentIntent>;
