@@ -110,20 +110,32 @@ async def resolve_send_message(_: Any, info: Any, input: dict[str, Any]) -> dict
         return {"message": None, "errors": [{"field": field, "message": str(e), "code": e.code}]}
 
 
-@subscription.source("messageAdded")
+@subscription.source("messageAdded")  # type: ignore[arg-type]  # (a coroutine is fine)
 async def watch_messages(_: Any, info: Any, conversationId: str) -> AsyncGenerator[str, None]:  # noqa: N803
-    who = who_of(info)
-    await (
-        domain_of(info.context["services"]).get(MessagingService).conversation(who, conversationId)
-    )
-    bus = info.context["bus"]
-    feed = bus.subscribe(["messages"])
+    """The ids of the conversation's new messages; participants only (else refused before it
+    starts). Subscribed here, when the `subscribe` frame is handled, not at the generator's
+    first step in a later task: a message sent meanwhile (while the access check awaits the
+    database) is not lost, and a client's ping answered after `subscribe` proves it is live."""
+    feed = info.context["bus"].subscribe(["messages"])
+    try:
+        await (
+            domain_of(info.context["services"])
+            .get(MessagingService)
+            .conversation(who_of(info), conversationId)
+        )
+    except BaseException:
+        feed.close()
+        raise
+    return _added(feed, conversationId)
+
+
+async def _added(feed: Any, conversation_id: str) -> AsyncGenerator[str, None]:
     try:
         async for event in feed:
             rel = (event.data.get("relationships") or {}).get("conversation") or {}
             if (
                 event.type == "message.created"
-                and (rel.get("data") or {}).get("id") == conversationId
+                and (rel.get("data") or {}).get("id") == conversation_id
             ):
                 yield str(event.data["id"])
     finally:

@@ -18,7 +18,7 @@ from handlers.storage.models import Booking, Message, OutboxEvent
 from kkapp.factory import Built
 from server.auth.services import auth_of
 from tests.handlers.people import add, at, booking_row, client, practitioner_row
-from tests.handlers.sockets import Socket
+from tests.sockets import Socket
 
 pytestmark = pytest.mark.anyio
 USER, PRAC, CONV, OUTSIDER = "test_user_123", "test_prac_123", "conv_test123", "user_999"

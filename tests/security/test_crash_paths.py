@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from kkapp.factory import Built
 from server.jsondepth import MAX_DEPTH, too_deep
 from tests.security.live import served
-from tests.security.support import Socket, client, sandbox
+from tests.security.support import client, sandbox
+from tests.sockets import Socket
 
 pytestmark = pytest.mark.anyio
 KEY = {"Authorization": "Bearer kk_test_sandbox_key_for_local_development_only"}
@@ -75,10 +76,10 @@ async def test_a_ws_frame_nested_1000_levels_gets_an_error_and_the_socket_stays(
 ) -> None:
     async with Socket(built.app) as ws:
         await ws.to_app.put({"type": "websocket.receive", "text": "[" * 1000 + "]" * 1000})
-        refused = await ws.frame()
+        refused = await ws.receive()
         assert refused["code"] == "VALIDATION_ERROR" and "64 levels" in refused["detail"]
         await ws.send({"type": "ping"})
-        assert await ws.frame() == {"type": "pong"}
+        assert await ws.receive() == {"type": "pong"}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.security.live import served
-from tests.security.support import Socket, sandbox
+from tests.security.support import sandbox
+from tests.sockets import Socket
 
 SANDBOX_KEY = "kk_test_sandbox_key_for_local_development_only"
 LIMITS = {"auth_timeout": 2.0, "unauthenticated_per_ip": 3, "max_auth_failures": 3}
@@ -134,6 +135,6 @@ async def test_graphql_sockets_count_against_the_address_until_initialised(
             closed = await refused.message()  # before the handshake completes: HTTP 403
             assert closed["type"] == "websocket.close" and closed["code"] == 4429
         await idle.send({"type": "connection_init", "payload": {}})
-        assert (await idle.frame())["type"] == "connection_ack"
+        assert (await idle.receive())["type"] == "connection_ack"
         async with Socket(built.app, path="/graphql") as admitted:
             assert (await admitted.message())["type"] == "websocket.accept"

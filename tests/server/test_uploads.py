@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.binding import OperationGroup
-from server.pipeline import OperationRequest
+from server.ports import OperationRequest
 from server.responses import Reply
 from server.uploads import SPOOL_MAX
 from tests.engine import client, engine_app

@@ -2,52 +2,55 @@
 
 from __future__ import annotations
 
-from tests.contracts.diff_cases.docs import STRING, B, Case, D, S, action, asyncapi, changed, frame
+from typing import Any
 
+from tests.contracts.diff_cases.docs import (
+    STRING,
+    B,
+    Case,
+    D,
+    S,
+    action,
+    asyncapi,
+    cases,
+    changed,
+    frame,
+)
+
+case = cases("asyncapi")
 CHAT = frame(text=STRING | {"maxLength": 500})
 SHORT_CHAT = frame(text=STRING | {"maxLength": 100})
 EVENT = frame(id=STRING, data=STRING)
 BARE_EVENT = frame(id=STRING)
 TALK = {"talk": action("receive", "chat"), "tell": action("send", "event")}
 TALK_ONLY = {"talk": action("receive", "chat")}
+PING = {"talk": action("receive", "ping", reply=("chat",))}
+
+
+def talk(operations: dict[str, Any] = TALK, **messages: dict[str, Any]) -> dict[str, Any]:
+    """The chat document: `TALK` with messages chat and event, some replaced or added."""
+    return asyncapi(operations, **({"chat": CHAT, "event": EVENT} | messages))
+
 
 ASYNCAPI_CASES: list[Case] = [
-    Case(
-        "asyncapi",
-        "operation-removed",
-        B,
-        asyncapi(TALK, chat=CHAT, event=EVENT),
-        asyncapi(TALK_ONLY, chat=CHAT, event=EVENT),
-        "operation-added",
-        S,
-    ),
-    Case(
-        "asyncapi",
+    case("operation-removed", B, talk(), talk(TALK_ONLY), "operation-added", S),
+    case(
         "operation-action-changed",
         B,
-        asyncapi(TALK, chat=CHAT, event=EVENT),
-        asyncapi(
-            {"talk": action("send", "chat"), "tell": action("send", "event")},
-            chat=CHAT,
-            event=EVENT,
-        ),
+        talk(),
+        talk({"talk": action("send", "chat"), "tell": action("send", "event")}),
         "operation-action-changed",
         B,
     ),
-    Case(
-        "asyncapi",
+    case(
         "channel-address-changed",
         B,
-        asyncapi(TALK, chat=CHAT, event=EVENT),
-        changed(
-            asyncapi(TALK, chat=CHAT, event=EVENT),
-            lambda d: d["channels"]["ws"].update(address="/socket"),
-        ),
+        talk(),
+        changed(talk(), lambda d: d["channels"]["ws"].update(address="/socket")),
         "channel-address-changed",
         B,
     ),
-    Case(
-        "asyncapi",
+    case(
         "request-message-removed",
         B,
         asyncapi({"talk": action("receive", "chat", "ping")}, chat=CHAT, ping=frame()),
@@ -55,8 +58,7 @@ ASYNCAPI_CASES: list[Case] = [
         "request-message-added",
         S,
     ),
-    Case(
-        "asyncapi",
+    case(
         "response-message-added",
         D,
         asyncapi({"tell": action("send", "event")}, event=EVENT, pong=frame()),
@@ -64,44 +66,32 @@ ASYNCAPI_CASES: list[Case] = [
         "response-message-removed",
         D,
     ),
-    Case(
-        "asyncapi",
+    case(
         "request-max-length-decreased",
         B,
-        asyncapi(TALK, chat=CHAT, event=EVENT),
-        asyncapi(TALK, chat=SHORT_CHAT, event=EVENT),
+        talk(),
+        talk(chat=SHORT_CHAT),
         "request-max-length-increased",
         S,
     ),
-    Case(
-        "asyncapi",
-        "response-property-removed",
-        B,
-        asyncapi(TALK, chat=CHAT, event=EVENT),
-        asyncapi(TALK, chat=CHAT, event=BARE_EVENT),
-        "response-property-added",
-        S,
+    case(
+        "response-property-removed", B, talk(), talk(event=BARE_EVENT), "response-property-added", S
     ),
-    Case(
-        "asyncapi",
+    case(
         "response-max-length-increased",
         B,
-        asyncapi(
-            {"talk": action("receive", "ping", reply=("chat",))}, ping=frame(), chat=SHORT_CHAT
-        ),
-        asyncapi({"talk": action("receive", "ping", reply=("chat",))}, ping=frame(), chat=CHAT),
+        asyncapi(PING, ping=frame(), chat=SHORT_CHAT),
+        asyncapi(PING, ping=frame(), chat=CHAT),
         "response-max-length-decreased",
         S,
     ),
-    Case(
-        "asyncapi",
+    case(
         "message-scope-added",
         B,
         asyncapi(TALK_ONLY, chat=CHAT),
         asyncapi(TALK_ONLY, chat=CHAT | {"x-required-scopes": ["chat:write"]}),
     ),
-    Case(
-        "asyncapi",
+    case(
         "message-scope-added",
         B,
         asyncapi(TALK_ONLY, chat=CHAT | {"x-channel-scopes": {"bookings": ["read:bookings"]}}),

@@ -4,6 +4,8 @@ parameter; an AsyncAPI one around receive and send operations."""
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,11 @@ class Case:
     new: Any
     back: str | None = None  # the rule new -> old reports
     back_level: Level | None = None
+
+
+def cases(kind: str) -> Callable[..., Case]:
+    """The Case builder of one kind of document: `case(rule, level, old, new, back, back_level)`."""
+    return functools.partial(Case, kind)
 
 
 def openapi(paths: dict[str, Any], version: str = "3.1.0", **extra: Any) -> dict[str, Any]:

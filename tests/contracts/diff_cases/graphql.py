@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.contracts.diff_cases.docs import B, Case, D, S
+from contracts.diff import Level
+from tests.contracts.diff_cases.docs import B, Case, D, S, cases
+
+case = cases("graphql")
 
 SDL = """
 type Query { item(id: ID!): Item, items(first: Int): [Item!]! }
@@ -11,58 +14,44 @@ enum Kind { BOOK TOY }
 type Extra { x: Int }
 """
 
+
+def edit(rule: str, level: Level, was: str, now: str, back: str, back_level: Level) -> Case:
+    """The case of one edit to `SDL`: `was` replaced by `now` (both ways)."""
+    return case(rule, level, SDL, SDL.replace(was, now), back, back_level)
+
+
 GRAPHQL_CASES: list[Case] = [
-    Case(
-        "graphql",
-        "graphql-field-removed",
-        B,
-        SDL,
-        SDL.replace(", name: String!", ""),
-        "graphql-field-added",
-        S,
-    ),
-    Case(
-        "graphql",
+    edit("graphql-field-removed", B, ", name: String!", "", "graphql-field-added", S),
+    edit(
         "graphql-value-added-to-enum",
         D,
-        SDL,
-        SDL.replace("BOOK TOY", "BOOK TOY GAME"),
+        "BOOK TOY",
+        "BOOK TOY GAME",
         "graphql-value-removed-from-enum",
         B,
     ),
-    Case(
-        "graphql",
+    edit(
         "graphql-required-arg-added",
         B,
-        SDL,
-        SDL.replace("first: Int", "first: Int, after: String!"),
+        "first: Int",
+        "first: Int, after: String!",
         "graphql-arg-removed",
         B,
     ),
-    Case(
-        "graphql",
+    edit(
         "graphql-optional-arg-added",
         D,
-        SDL,
-        SDL.replace("first: Int", "first: Int, after: String"),
+        "first: Int",
+        "first: Int, after: String",
         "graphql-arg-removed",
         B,
     ),
-    Case(
-        "graphql",
-        "graphql-type-removed",
-        B,
-        SDL,
-        SDL.replace("type Extra { x: Int }", ""),
-        "graphql-type-added",
-        S,
-    ),
-    Case(
-        "graphql",
+    edit("graphql-type-removed", B, "type Extra { x: Int }", "", "graphql-type-added", S),
+    edit(
         "graphql-field-changed-kind",
         B,
-        SDL,
-        SDL.replace("name: String!", "name: Int!"),
+        "name: String!",
+        "name: Int!",
         "graphql-field-changed-kind",
         B,
     ),

@@ -13,6 +13,7 @@ from tests.contracts.diff_cases.docs import (
     S,
     answer,
     body,
+    cases,
     obj,
     op,
     openapi,
@@ -20,6 +21,7 @@ from tests.contracts.diff_cases.docs import (
     with_param,
 )
 
+case = cases("openapi")
 TWO = obj(a=STRING, b=STRING)
 ONE = obj(a=STRING)
 
@@ -40,20 +42,9 @@ RESPONSE_200 = {"description": "ok", "content": {"application/json": {"schema": 
 HEADER = {"X-Rate": {"required": True, "schema": INT}}
 
 OPENAPI_CASES: list[Case] = [
-    Case(
-        "openapi",
-        "response-property-removed",
-        B,
-        answer(TWO),
-        answer(ONE),
-        "response-property-added",
-        S,
-    ),
-    Case(
-        "openapi", "request-property-removed", D, body(TWO), body(ONE), "request-property-added", S
-    ),
-    Case(
-        "openapi",
+    case("response-property-removed", B, answer(TWO), answer(ONE), "response-property-added", S),
+    case("request-property-removed", D, body(TWO), body(ONE), "request-property-added", S),
+    case(
         "request-property-removed-from-closed-object",
         B,
         body(TWO | {"additionalProperties": False}),
@@ -62,8 +53,7 @@ OPENAPI_CASES: list[Case] = [
         S,
     ),
     # removed operations, and deprecation with sunset dates
-    Case(
-        "openapi",
+    case(
         "operation-removed",
         B,
         openapi({"/items": {"get": op()}, "/old": {"get": op()}}),
@@ -71,8 +61,7 @@ OPENAPI_CASES: list[Case] = [
         "operation-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "operation-removed-before-sunset",
         B,
         deprecated("2027-01-01"),
@@ -80,24 +69,16 @@ OPENAPI_CASES: list[Case] = [
         "operation-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "operation-removed-before-sunset",
         B,
         deprecated("Fri, 01 Jan 2027 00:00:00 GMT", header=True),
         ONLY_ITEMS,
     ),
-    Case("openapi", "operation-removed-after-sunset", S, deprecated("2026-01-01"), ONLY_ITEMS),
-    Case(
-        "openapi",
-        "operation-removed-after-sunset",
-        S,
-        deprecated(HTTP_DATE_PAST, header=True),
-        ONLY_ITEMS,
-    ),
-    Case("openapi", "deprecated-operation-removed", D, deprecated(), ONLY_ITEMS),
-    Case(
-        "openapi",
+    case("operation-removed-after-sunset", S, deprecated("2026-01-01"), ONLY_ITEMS),
+    case("operation-removed-after-sunset", S, deprecated(HTTP_DATE_PAST, header=True), ONLY_ITEMS),
+    case("deprecated-operation-removed", D, deprecated(), ONLY_ITEMS),
+    case(
         "operation-deprecated",
         S,
         openapi({"/items": {"get": op()}, "/old": {"get": op()}}),
@@ -105,12 +86,9 @@ OPENAPI_CASES: list[Case] = [
         "operation-reinstated",
         S,
     ),
-    Case(
-        "openapi", "sunset-brought-forward", D, deprecated("2027-06-01"), deprecated("2027-01-01")
-    ),
+    case("sunset-brought-forward", D, deprecated("2027-06-01"), deprecated("2027-01-01")),
     # parameters
-    Case(
-        "openapi",
+    case(
         "request-parameter-removed",
         B,
         with_param(query()),
@@ -118,8 +96,7 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "request-header-removed",
         D,
         with_param({"name": "X-Trace", "in": "header", "schema": STRING}),
@@ -127,15 +104,13 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "request-cookie-removed",
         D,
         with_param({"name": "session", "in": "cookie", "schema": STRING}),
         with_param(),
     ),
-    Case(
-        "openapi",
+    case(
         "required-request-parameter-added",
         B,
         with_param(),
@@ -143,8 +118,7 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-removed",
         B,
     ),
-    Case(
-        "openapi",
+    case(
         "request-parameter-became-required",
         B,
         with_param(query()),
@@ -152,8 +126,7 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-became-optional",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "request-parameter-location-changed",
         B,
         with_param(query("x")),
@@ -161,8 +134,7 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-location-changed",
         B,
     ),
-    Case(
-        "openapi",
+    case(
         "request-parameter-style-changed",
         B,
         with_param(query("x", type="array") | {"style": "form"}),
@@ -170,8 +142,7 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-style-changed",
         B,
     ),
-    Case(
-        "openapi",
+    case(
         "request-parameter-explode-changed",
         B,
         with_param(query("x", type="array")),
@@ -179,16 +150,14 @@ OPENAPI_CASES: list[Case] = [
         "request-parameter-explode-changed",
         B,
     ),
-    Case(
-        "openapi",
+    case(
         "request-parameter-deprecated",
         S,
         with_param(query()),
         with_param(query() | {"deprecated": True}),
     ),
     # the three: each was reported as non-breaking before
-    Case(
-        "openapi",
+    case(
         "request-maximum-decreased",
         B,
         with_param(query(maximum=100)),
@@ -196,8 +165,7 @@ OPENAPI_CASES: list[Case] = [
         "request-maximum-increased",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "request-minimum-increased",
         B,
         with_param(
@@ -212,8 +180,7 @@ OPENAPI_CASES: list[Case] = [
         S,
     ),
     # request bodies and media types
-    Case(
-        "openapi",
+    case(
         "request-body-became-required",
         B,
         openapi(
@@ -235,8 +202,7 @@ OPENAPI_CASES: list[Case] = [
         "request-body-became-optional",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "request-body-added",
         S,
         openapi({"/items": {"post": op()}}),
@@ -246,8 +212,7 @@ OPENAPI_CASES: list[Case] = [
         "request-body-removed",
         D,
     ),
-    Case(
-        "openapi",
+    case(
         "request-media-type-removed",
         B,
         openapi(
@@ -262,8 +227,7 @@ OPENAPI_CASES: list[Case] = [
         S,
     ),
     # responses
-    Case(
-        "openapi",
+    case(
         "response-status-removed",
         B,
         openapi(
@@ -273,8 +237,7 @@ OPENAPI_CASES: list[Case] = [
         "response-status-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "response-media-type-removed",
         B,
         openapi(
@@ -293,8 +256,7 @@ OPENAPI_CASES: list[Case] = [
         "response-media-type-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "response-required-header-removed",
         B,
         openapi({"/items": {"get": op(responses={"200": RESPONSE_200 | {"headers": HEADER}})}}),
@@ -302,8 +264,7 @@ OPENAPI_CASES: list[Case] = [
         "response-header-added",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "response-header-removed",
         D,
         openapi(
@@ -317,8 +278,7 @@ OPENAPI_CASES: list[Case] = [
         ),
         openapi({"/items": {"get": op(responses={"200": RESPONSE_200})}}),
     ),
-    Case(
-        "openapi",
+    case(
         "response-header-became-optional",
         B,
         openapi({"/items": {"get": op(responses={"200": RESPONSE_200 | {"headers": HEADER}})}}),
@@ -332,8 +292,7 @@ OPENAPI_CASES: list[Case] = [
             }
         ),
     ),
-    Case(
-        "openapi",
+    case(
         "response-maximum-increased",
         B,
         openapi(

@@ -23,10 +23,21 @@ class Pair:
 
 
 BOTH_WAYS = (B, B, B, B)  # neither a subset nor a superset: breaking both ways
+MAX_LENGTH = ("max-length-decreased", "max-length-increased")
+MINIMUM = ("minimum-increased", "minimum-decreased")
+MAXIMUM = ("maximum-decreased", "maximum-increased")
+MULTIPLE_OF = ("multiple-of-narrowed", "multiple-of-widened")
+
+
+def both_ways(kind: str, old: dict[str, Any], new: dict[str, Any]) -> Pair:
+    """A `<kind>-changed` pair, neither narrower nor wider: breaking both ways."""
+    return Pair(f"{kind}-changed", f"{kind}-changed", old, new, BOTH_WAYS)
+
+
 PAIRS: list[Pair] = [
     Pair("type-narrowed", "type-widened", {"type": ["string", "integer"]}, STRING),
     Pair("type-narrowed", "type-widened", {"type": "number"}, INT),
-    Pair("type-changed", "type-changed", STRING, INT, BOTH_WAYS),
+    both_ways("type", STRING, INT),
     Pair("became-not-nullable", "became-nullable", {"type": ["string", "null"]}, STRING),
     Pair(
         "became-not-nullable",
@@ -37,41 +48,19 @@ PAIRS: list[Pair] = [
     ),
     Pair("format-narrowed", "format-widened", INT | {"format": "int64"}, INT | {"format": "int32"}),
     Pair("format-narrowed", "format-widened", STRING, STRING | {"format": "email"}),
+    both_ways("format", STRING | {"format": "date"}, STRING | {"format": "uuid"}),
+    Pair(*MINIMUM, INT | {"minimum": 0}, INT | {"minimum": 1}),
+    Pair(*MINIMUM, INT | {"minimum": 0}, INT | {"exclusiveMinimum": 0}),
     Pair(
-        "format-changed",
-        "format-changed",
-        STRING | {"format": "date"},
-        STRING | {"format": "uuid"},
-        BOTH_WAYS,
-    ),
-    Pair("minimum-increased", "minimum-decreased", INT | {"minimum": 0}, INT | {"minimum": 1}),
-    Pair(
-        "minimum-increased",
-        "minimum-decreased",
-        INT | {"minimum": 0},
-        INT | {"exclusiveMinimum": 0},
-    ),
-    Pair(
-        "minimum-increased",
-        "minimum-decreased",
+        *MINIMUM,
         INT | {"minimum": 0},
         INT | {"minimum": 0, "exclusiveMinimum": True},
         version="3.0.3",
     ),
-    Pair("maximum-decreased", "maximum-increased", INT, INT | {"maximum": 10}),
-    Pair(
-        "maximum-decreased",
-        "maximum-increased",
-        INT | {"maximum": 10},
-        INT | {"exclusiveMaximum": 10},
-    ),
+    Pair(*MAXIMUM, INT, INT | {"maximum": 10}),
+    Pair(*MAXIMUM, INT | {"maximum": 10}, INT | {"exclusiveMaximum": 10}),
     Pair("min-length-increased", "min-length-decreased", STRING, STRING | {"minLength": 3}),
-    Pair(
-        "max-length-decreased",
-        "max-length-increased",
-        STRING | {"maxLength": 500},
-        STRING | {"maxLength": 200},
-    ),
+    Pair(*MAX_LENGTH, STRING | {"maxLength": 500}, STRING | {"maxLength": 200}),
     Pair(
         "min-items-increased",
         "min-items-decreased",
@@ -97,40 +86,12 @@ PAIRS: list[Pair] = [
         {"type": "array", "uniqueItems": True},
     ),
     Pair("pattern-added", "pattern-removed", STRING, STRING | {"pattern": "^a"}),
-    Pair(
-        "pattern-changed",
-        "pattern-changed",
-        STRING | {"pattern": "^a"},
-        STRING | {"pattern": "^b"},
-        BOTH_WAYS,
-    ),
-    Pair(
-        "multiple-of-narrowed",
-        "multiple-of-widened",
-        INT | {"multipleOf": 2},
-        INT | {"multipleOf": 4},
-    ),
-    Pair(
-        "multiple-of-narrowed",
-        "multiple-of-widened",
-        {"type": "number"},
-        {"type": "number", "multipleOf": 0.5},
-    ),
-    Pair(
-        "multiple-of-changed",
-        "multiple-of-changed",
-        INT | {"multipleOf": 2},
-        INT | {"multipleOf": 3},
-        BOTH_WAYS,
-    ),
+    both_ways("pattern", STRING | {"pattern": "^a"}, STRING | {"pattern": "^b"}),
+    Pair(*MULTIPLE_OF, INT | {"multipleOf": 2}, INT | {"multipleOf": 4}),
+    Pair(*MULTIPLE_OF, {"type": "number"}, {"type": "number", "multipleOf": 0.5}),
+    both_ways("multiple-of", INT | {"multipleOf": 2}, INT | {"multipleOf": 3}),
     Pair("const-added", "const-removed", STRING, STRING | {"const": "x"}),
-    Pair(
-        "const-changed",
-        "const-changed",
-        STRING | {"const": "x"},
-        STRING | {"const": "y"},
-        BOTH_WAYS,
-    ),
+    both_ways("const", STRING | {"const": "x"}, STRING | {"const": "y"}),
     Pair(
         "enum-value-removed",
         "enum-value-added",
@@ -155,14 +116,12 @@ PAIRS: list[Pair] = [
         (B, S, S, D),
     ),
     Pair(
-        "max-length-decreased",
-        "max-length-increased",
+        *MAX_LENGTH,
         obj() | {"additionalProperties": STRING},
         obj() | {"additionalProperties": STRING | {"maxLength": 3}},
     ),
     Pair(
-        "max-length-decreased",
-        "max-length-increased",
+        *MAX_LENGTH,
         {"type": "array", "items": STRING},
         {"type": "array", "items": STRING | {"maxLength": 3}},
     ),
@@ -193,8 +152,7 @@ PAIRS: list[Pair] = [
         {"anyOf": [INT | {"title": "count"}]},
     ),
     Pair(
-        "max-length-decreased",
-        "max-length-increased",
+        *MAX_LENGTH,
         {"oneOf": [obj(), STRING | {"maxLength": 9}]},
         {"oneOf": [obj(), STRING | {"maxLength": 5}]},
     ),
@@ -205,12 +163,10 @@ PAIRS: list[Pair] = [
         {"discriminator": {"propertyName": "k", "mapping": {"a": "#/x"}}},
         (B, S, S, D),
     ),
-    Pair(
-        "discriminator-changed",
-        "discriminator-changed",
+    both_ways(
+        "discriminator",
         {"discriminator": {"propertyName": "k"}},
         {"discriminator": {"propertyName": "kind"}},
-        BOTH_WAYS,
     ),
     Pair(
         "default-changed",
@@ -221,8 +177,7 @@ PAIRS: list[Pair] = [
     ),
     # nested under a property, through an allOf and a $ref-free path
     Pair(
-        "max-length-decreased",
-        "max-length-increased",
+        *MAX_LENGTH,
         {"allOf": [obj(a=STRING | {"maxLength": 9})]},
         {"allOf": [obj(a=STRING | {"maxLength": 8})]},
     ),

@@ -10,12 +10,14 @@ from tests.contracts.diff_cases.docs import (
     Case,
     S,
     body,
+    cases,
     changed,
     obj,
     op,
     openapi,
 )
 
+case = cases("openapi")
 TWO, ONE = obj(a=STRING, b=STRING), obj(a=STRING)
 
 
@@ -57,8 +59,7 @@ BOTH = {
 
 SECURITY_CASES: list[Case] = [
     # security
-    Case(
-        "openapi",
+    case(
         "security-requirement-added",
         B,
         secured(None),
@@ -66,15 +67,13 @@ SECURITY_CASES: list[Case] = [
         "security-relaxed",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "security-requirement-added",
         B,
         secured([{"bearer": []}], BOTH),
         secured([{"oauth": ["r"]}], BOTH),
     ),
-    Case(
-        "openapi",
+    case(
         "security-scope-added",
         B,
         secured([{"oauth": ["r"]}], OAUTH),
@@ -82,8 +81,7 @@ SECURITY_CASES: list[Case] = [
         "security-relaxed",
         S,
     ),
-    Case(
-        "openapi",
+    case(
         "security-scope-removed",
         B,
         secured(None, OAUTH),
@@ -94,9 +92,8 @@ SECURITY_CASES: list[Case] = [
             ].pop("w"),
         ),
     ),
-    Case("openapi", "security-scheme-removed", B, secured(None), secured(None, {})),
-    Case(
-        "openapi",
+    case("security-scheme-removed", B, secured(None), secured(None, {})),
+    case(
         "security-scheme-changed",
         B,
         secured(None),
@@ -112,8 +109,7 @@ SECURITY_CASES: list[Case] = [
         ),
     ),
     # $refs: a component narrowed is caught wherever it is used, cycles end
-    Case(
-        "openapi",
+    case(
         "request-max-length-decreased",
         B,
         body({"$ref": "#/components/schemas/Node"})
@@ -136,17 +132,8 @@ SECURITY_CASES: list[Case] = [
         S,
     ),
     # 3.1 webhooks: the server sends the body, so it compares like a response
-    Case(
-        "openapi",
-        "response-property-removed",
-        B,
-        hook(TWO),
-        hook(ONE),
-        "response-property-added",
-        S,
-    ),
-    Case(
-        "openapi",
+    case("response-property-removed", B, hook(TWO), hook(ONE), "response-property-added", S),
+    case(
         "response-max-length-increased",
         B,
         hook(STRING | {"maxLength": 5}),
@@ -154,5 +141,5 @@ SECURITY_CASES: list[Case] = [
         "response-max-length-decreased",
         S,
     ),
-    Case("openapi", "webhook-removed", B, hook(ONE), openapi({}), "webhook-added", S),
+    case("webhook-removed", B, hook(ONE), openapi({}), "webhook-added", S),
 ]
