@@ -10,7 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from handlers.oauth import SANDBOX_API_KEY
+from handlers.rest.oauth import SANDBOX_API_KEY
 from server.auth import keys as keyring
 from server.auth.keys import KeyRing
 from server.cli import main
