@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.context import Domain
 from handlers.domain.errors import (
     BookingConflict,
@@ -26,8 +27,7 @@ from handlers.domain.errors import (
     PractitionerUnavailable,
     Unprocessable,
 )
-from handlers.domain.payment_records import minor_units
-from handlers.domain.records import booking_owners, booking_resource
+from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import (
     ACTIVE_FOR_CHANGES,

@@ -18,7 +18,7 @@ from handlers.domain.audit import audit_alone, audited
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import iso, parse_time, ref
-from handlers.domain.shares import RECORD_TYPES, shared_types
+from handlers.domain.share_resources import RECORD_TYPES, shared_types
 from handlers.domain.unit import write
 from handlers.domain.viewer import Viewer
 from handlers.storage.models import HealthProfile, User

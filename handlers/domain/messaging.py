@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
-from handlers.domain.messages import (
+from handlers.domain.message_resources import (
     IMAGE_TYPES,
     PREVIEW,
     chat_frame,

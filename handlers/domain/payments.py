@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.domain.booking_resources import booking_resource, people_of
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, gateway_of
-from handlers.domain.payment_records import Payer, intent_event, may_act, minor_units
-from handlers.domain.records import booking_resource, people_of
+from handlers.domain.payment_resources import Payer, intent_event, may_act, minor_units
 from handlers.domain.unit import Unit, read
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.domain.booking_resources import booking_owners
 from handlers.domain.context import Domain
 from handlers.domain.messaging import MessagingService, Who, acting_as, relay
-from handlers.domain.records import booking_owners
 from handlers.domain.unit import read
 from handlers.storage.models import Booking
 from server.errors import NotFound, Problem, Unprocessable

@@ -18,11 +18,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import booking_resource, people_of
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import gateway_of
-from handlers.domain.payment_records import Payer, intent_event, may_act
-from handlers.domain.records import booking_resource, people_of
+from handlers.domain.payment_resources import Payer, intent_event, may_act
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund

@@ -16,7 +16,7 @@ from handlers.domain.audit import audit_alone, audited
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.jsonapi import parse_time
-from handlers.domain.shares import audience_of, share_resource, with_status
+from handlers.domain.share_resources import audience_of, share_resource, with_status
 from handlers.domain.unit import Unit, read, write
 from handlers.domain.user_lists import Page, page_ids
 from handlers.domain.viewer import Viewer

@@ -17,11 +17,11 @@ from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
+from handlers.domain.booking_resources import booking_resource
 from handlers.domain.bookings import Actor, BookingService
 from handlers.domain.directory import money
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import parse_time
-from handlers.domain.records import booking_resource
 from handlers.domain.unit import read
 from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.nodes import complete, id_of, node, rest_input

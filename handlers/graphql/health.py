@@ -11,7 +11,7 @@ from graphql import GraphQLResolveInfo
 
 from handlers.domain.errors import NotFound
 from handlers.domain.health import HealthService
-from handlers.domain.shares import share_resource
+from handlers.domain.share_resources import share_resource
 from handlers.domain.sharing import ShareService
 from handlers.graphql.batch import batch, domain, viewer
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input

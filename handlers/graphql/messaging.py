@@ -11,7 +11,7 @@ from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from handlers.domain.context import domain_of
 from handlers.domain.conversations import ConversationReads, cursor
 from handlers.domain.jsonapi import iso
-from handlers.domain.messages import file_url
+from handlers.domain.message_resources import file_url
 from handlers.domain.messaging import MessagingService, Who
 from handlers.graphql.batch import loader
 from handlers.graphql.nodes import edges_page

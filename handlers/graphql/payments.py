@@ -12,7 +12,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.gateway import Card
 from handlers.domain.jsonapi import iso
-from handlers.domain.payment_records import allowed
+from handlers.domain.payment_resources import allowed
 from handlers.domain.payments import Payer, PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit, write

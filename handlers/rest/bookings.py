@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from generated import models
+from handlers.domain.booking_resources import booking_resource
 from handlers.domain.bookings import Actor, BookingService
 from handlers.domain.context import domain_of
 from handlers.domain.idempotency import idempotent
 from handlers.domain.jsonapi import parse_time, single
-from handlers.domain.records import booking_resource
 from handlers.domain.unit import Unit
 from handlers.domain.viewer import ADMIN_SCOPES
 from handlers.lifecycle import domain_group

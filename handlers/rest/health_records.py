@@ -9,7 +9,7 @@ from generated import models
 from handlers.domain.context import domain_of
 from handlers.domain.health import HealthService
 from handlers.domain.jsonapi import page, single
-from handlers.domain.shares import share_resource
+from handlers.domain.share_resources import share_resource
 from handlers.domain.sharing import ShareService
 from handlers.domain.viewer import Viewer
 from handlers.lifecycle import domain_group

@@ -9,7 +9,7 @@ from typing import Any
 from generated import models
 from handlers.domain.context import domain_of
 from handlers.domain.jsonapi import page, single
-from handlers.domain.messages import chat_frame, file_resource, message_resource
+from handlers.domain.message_resources import chat_frame, file_resource, message_resource
 from handlers.domain.messaging import MessagingService, Who
 from handlers.domain.realtime import RealtimeService
 from handlers.lifecycle import domain_group

@@ -10,7 +10,7 @@ from handlers.domain.context import domain_of
 from handlers.domain.gateway import Card
 from handlers.domain.idempotency import idempotent
 from handlers.domain.jsonapi import single
-from handlers.domain.payment_records import intent_resource, refund_resource
+from handlers.domain.payment_resources import intent_resource, refund_resource
 from handlers.domain.payments import Payer, PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit

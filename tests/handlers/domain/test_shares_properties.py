@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from handlers.domain.context import Domain, fixed_clock
 from handlers.domain.health import HealthService
 from handlers.domain.ownership import DatabaseOwnership
-from handlers.domain.shares import RECORD_TYPES
+from handlers.domain.share_resources import RECORD_TYPES
 from handlers.domain.viewer import Viewer
 from handlers.storage.database import Database
 from handlers.storage.models import HealthProfile, HealthRecordShare

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import people_of
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time, ref
 from handlers.domain.ownership import owns
-from handlers.domain.records import people_of
 from handlers.domain.unit import read
 from handlers.storage.models import Booking, PaymentIntent, Refund
 from handlers.storage.seed import loader
