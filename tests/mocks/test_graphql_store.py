@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mocks.graphql_store import cursor, uncursor
+from mocks.graphql_nodes import cursor, uncursor
 from server.factory import AppConfig, build
 from tests.engine import client
 

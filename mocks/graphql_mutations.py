@@ -1,0 +1,168 @@
+"""Mutations over the sandbox store: a mutation runs the REST operation of the same name (or
+`graphql.mutations` of the sandbox file) through REST's mocks, with the same validation, rules,
+store writes and events; a failure becomes the payload's `errors`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from starlette.datastructures import Headers
+
+from mocks.graphql import named_type
+from mocks.graphql_nodes import snake_keys, typed_args, unwrap
+from mocks.resources import path_params, snake
+from server.errors import ApiError
+from server.pipeline import OperationRequest
+from server.schemas import directional
+from server.validation import CompiledSchema
+
+if TYPE_CHECKING:
+    from mocks.graphql_store import StoreGraphQL
+
+
+class StoreMutations:
+    """The Mutation root's resolvers of a `StoreGraphQL`."""
+
+    def __init__(self, store: StoreGraphQL) -> None:
+        self.store = store
+        self.engine = store.engine
+        config = store.engine.sandbox.graphql
+        self.mutations: Mapping[str, str] = dict(config.get("mutations") or {})
+        self.params: Mapping[str, str] = dict(config.get("params") or {})
+        self._validators: dict[str, CompiledSchema | None] = {}
+
+    def resolver(self, name: str, field: GraphQLField) -> Any:
+        """The resolver of mutation `name`: its REST operation's mock, else a generated payload."""
+        op_id = self.mutations.get(name, name)
+        ops = self.engine.table["operations"]
+        payload = unwrap(field.type)
+        result = (
+            next(
+                (
+                    f
+                    for f, spec in payload.fields.items()
+                    if f != "errors" and isinstance(unwrap(spec.type), GraphQLObjectType)
+                ),
+                None,
+            )
+            if isinstance(payload, GraphQLObjectType)
+            else None
+        )
+        if op_id not in ops or result is None:
+            return self.store.mocker.resolve
+
+        async def resolve(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+            try:
+                body = await self.run(op_id, typed_args(info, args).get("input") or {}, info)
+            except ApiError as e:
+                return {
+                    result: None,
+                    "errors": self.user_errors(
+                        e.problems[0].code or e.code,
+                        [p.detail for p in e.problems],
+                        [p.pointer for p in e.problems],
+                    ),
+                }
+            errors = body.get("errors") if isinstance(body, dict) else None
+            if errors:
+                return {
+                    result: None,
+                    "errors": self.user_errors(
+                        str(errors[0].get("code", "VALIDATION_ERROR")),
+                        [str(e.get("detail", "")) for e in errors],
+                        [(e.get("source") or {}).get("pointer") for e in errors],
+                    ),
+                }
+            data = body.get("data") if isinstance(body, dict) else None
+            target = named_type(payload.fields[result].type)
+            res = self.store.resource_for(target)
+            node = (
+                self.store.node(res, data)
+                if res is not None and isinstance(data, Mapping)
+                else None
+            )
+            return {result: node, "errors": []}
+
+        return resolve
+
+    def user_errors(
+        self, code: str, details: list[str], pointers: list[Any]
+    ) -> list[dict[str, Any]]:
+        known = {
+            "VALIDATION_ERROR",
+            "AUTHENTICATION_REQUIRED",
+            "INVALID_TOKEN",
+            "INSUFFICIENT_PERMISSIONS",
+            "RESOURCE_NOT_FOUND",
+            "RESOURCE_CONFLICT",
+            "RATE_LIMIT_EXCEEDED",
+            "PAYMENT_REQUIRED",
+            "SERVICE_UNAVAILABLE",
+            "BOOKING_CONFLICT",
+            "PRACTITIONER_UNAVAILABLE",
+            "INVALID_BOOKING_STATUS",
+        }
+        return [
+            {
+                "field": (str(p).rsplit("/", 1)[-1] if p else None),
+                "message": d,
+                "code": code if code in known else "VALIDATION_ERROR",
+            }
+            for d, p in zip(details, pointers, strict=False)
+        ]
+
+    async def run(self, op_id: str, given: Mapping[str, Any], info: GraphQLResolveInfo[Any]) -> Any:
+        """Call the REST mock of `op_id` with a request built from a mutation's input."""
+        engine = self.engine
+        spec = engine.table["operations"][op_id]
+        plan = engine.catalog.plans[op_id]
+        path_names = set(path_params(spec["path"]))
+        query_names = {p["name"] for p in spec["parameters"] if p["location"] == "query"}
+        params: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        for key, value in given.items():
+            name = self.params.get(key) or snake(key)
+            if name in path_names or name in query_names:
+                params[name] = value
+            else:
+                attributes[name] = snake_keys(value)
+        body: Any = None
+        if "request_body" in spec:
+            res = plan.resource
+            body = {"data": {"type": res.type if res else snake(op_id), "attributes": attributes}}
+            check = self._validator(op_id)
+            if check is not None and not check.is_valid(body):
+                problems = check.problems(body)
+                return {
+                    "errors": [
+                        {
+                            "code": "VALIDATION_ERROR",
+                            "detail": p.detail,
+                            "source": {"pointer": p.pointer},
+                        }
+                        for p in problems
+                    ]
+                }
+        identity = info.context.get("identity") if isinstance(info.context, dict) else None
+        request: OperationRequest[Any, Any] = OperationRequest(
+            spec, params, body, identity, "graphql", Headers()
+        )
+        reply = await engine.handler_for(spec)(request)
+        content = reply.body
+        return orjson.loads(content) if isinstance(content, bytes) and content else content
+
+    def _validator(self, op_id: str) -> CompiledSchema | None:
+        if op_id not in self._validators:
+            spec = self.engine.table["operations"][op_id]
+            content: dict[str, Any] = dict(spec.get("request_body", {}).get("content", {}))
+            media: Mapping[str, Any] = next(iter(content.values()), {})
+            schema = media.get("schema")
+            self._validators[op_id] = (
+                CompiledSchema(directional(schema, self.engine.catalog.defs, "request"))
+                if schema
+                else None
+            )
+        return self._validators[op_id]
