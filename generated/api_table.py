@@ -7332,4 +7332,5 @@ TABLE: ApiTable = {
     },
     'error_format': 'jsonapi',
     'refuse_nul': True,
+    'acts_as': ['practitioner_id'],
 }

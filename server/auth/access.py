@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from server.errors import InsufficientPermissions, NotFound, SpecError, StartupError
-from server.identity import Identity
+from server.identity import callers
 
 if TYPE_CHECKING:
     from server.config import Runtime
@@ -105,12 +105,6 @@ class OwnerRule:
         return rule
 
 
-def callers(identity: Identity) -> frozenset[str]:
-    """The ids the caller acts as: its subject, and its practitioner id if it has one."""
-    linked = identity.claims.get("practitioner_id")
-    return frozenset((identity.subject, linked) if isinstance(linked, str) else (identity.subject,))
-
-
 def rule_of(op: Operation) -> OwnerRule | None:
     raw = op.spec["extensions"].get("x-owner")
     return None if raw is None else OwnerRule.parse(op.spec["operation_id"], raw)
@@ -133,12 +127,13 @@ def owner(op: Operation, runtime: Runtime) -> Step | None:
     if not rule.user and not knows:
         return None
     op_id = op.spec["operation_id"]
+    acts_as = tuple(runtime.table.get("acts_as") or ())
 
     async def step(call: Call) -> None:
         identity = call.identity
         if identity is None or not identity.scopes.isdisjoint(rule.bypass):
             return
-        me = callers(identity)
+        me = callers(identity, acts_as)
         if rule.user:
             user = call.params.get(rule.user)
             if user in me or await _shared(source, rule, str(user), me):
@@ -184,6 +179,7 @@ def owner_of_reply(op: Operation, runtime: Runtime) -> Step | None:
     pointers = [f.split("/")[1:] for f in rule.fields]
     what = rule.resource or "resource"
     id_param = rule.id
+    acts_as = tuple(runtime.table.get("acts_as") or ())
 
     async def step(call: Call) -> None:
         identity, reply = call.identity, call.reply
@@ -198,7 +194,7 @@ def owner_of_reply(op: Operation, runtime: Runtime) -> Step | None:
             except orjson.JSONDecodeError:
                 body = None
         named = {_at(body, p) for p in pointers}
-        if named.isdisjoint(callers(identity)):
+        if named.isdisjoint(callers(identity, acts_as)):
             which = f" {call.params.get(id_param)}" if id_param else ""
             raise NotFound(f"No {what}{which}")
 
