@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    get_named_type,
+)
 from starlette.datastructures import Headers
 
 from mocks.graphql import named_type
@@ -21,6 +28,33 @@ from server.validation import CompiledSchema
 
 if TYPE_CHECKING:
     from mocks.graphql_store import StoreGraphQL
+
+
+def user_code(payload: Any, code: str) -> str | None:
+    """`code` as the payload's `errors[].code` can carry it: as is where that field is not an
+    enum or its enum has the code; else VALIDATION_ERROR if the enum has that, else its first
+    value (a foreign schema's enum), or null where the field allows it."""
+    errors = payload.fields.get("errors") if isinstance(payload, GraphQLObjectType) else None
+    item = get_named_type(errors.type) if errors is not None else None
+    field = item.fields.get("code") if isinstance(item, GraphQLObjectType) else None
+    enum = get_named_type(field.type) if field is not None else None
+    if not isinstance(enum, GraphQLEnumType) or code in enum.values:
+        return code
+    if "VALIDATION_ERROR" in enum.values:
+        return "VALIDATION_ERROR"
+    assert field is not None
+    return None if not isinstance(field.type, GraphQLNonNull) else next(iter(enum.values), None)
+
+
+def user_errors(
+    payload: Any, code: str, details: list[str], pointers: list[Any]
+) -> list[dict[str, Any]]:
+    """A failure as the payload's `errors`: one per problem, the field its pointer's last part."""
+    shown = user_code(payload, code)
+    return [
+        {"field": (str(p).rsplit("/", 1)[-1] if p else None), "message": d, "code": shown}
+        for d, p in zip(details, pointers, strict=False)
+    ]
 
 
 class StoreMutations:
@@ -60,7 +94,8 @@ class StoreMutations:
             except ApiError as e:
                 return {
                     result: None,
-                    "errors": self.user_errors(
+                    "errors": user_errors(
+                        payload,
                         e.problems[0].code or e.code,
                         [p.detail for p in e.problems],
                         [p.pointer for p in e.problems],
@@ -70,7 +105,8 @@ class StoreMutations:
             if errors:
                 return {
                     result: None,
-                    "errors": self.user_errors(
+                    "errors": user_errors(
+                        payload,
                         str(errors[0].get("code", "VALIDATION_ERROR")),
                         [str(e.get("detail", "")) for e in errors],
                         [(e.get("source") or {}).get("pointer") for e in errors],
@@ -87,32 +123,6 @@ class StoreMutations:
             return {result: node, "errors": []}
 
         return resolve
-
-    def user_errors(
-        self, code: str, details: list[str], pointers: list[Any]
-    ) -> list[dict[str, Any]]:
-        known = {
-            "VALIDATION_ERROR",
-            "AUTHENTICATION_REQUIRED",
-            "INVALID_TOKEN",
-            "INSUFFICIENT_PERMISSIONS",
-            "RESOURCE_NOT_FOUND",
-            "RESOURCE_CONFLICT",
-            "RATE_LIMIT_EXCEEDED",
-            "PAYMENT_REQUIRED",
-            "SERVICE_UNAVAILABLE",
-            "BOOKING_CONFLICT",
-            "PRACTITIONER_UNAVAILABLE",
-            "INVALID_BOOKING_STATUS",
-        }
-        return [
-            {
-                "field": (str(p).rsplit("/", 1)[-1] if p else None),
-                "message": d,
-                "code": code if code in known else "VALIDATION_ERROR",
-            }
-            for d, p in zip(details, pointers, strict=False)
-        ]
 
     async def run(self, op_id: str, given: Mapping[str, Any], info: GraphQLResolveInfo[Any]) -> Any:
         """Call the REST mock of `op_id` with a request built from a mutation's input."""

@@ -17,6 +17,7 @@ from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit, write
 from handlers.graphql.batch import caller, loader
+from handlers.graphql.payloads import user_code
 from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
 from server.errors import ApiError
@@ -51,7 +52,7 @@ def user_errors(error: ApiError) -> list[dict[str, Any]]:
     for p in error.problems:
         attribute = (p.pointer or "").removeprefix("/data/attributes/").split("/")[0]
         field = FIELDS.get(attribute) or (p.parameter and f"input.{p.parameter}")
-        found.append({"field": field, "message": p.detail, "code": p.code or error.code})
+        found.append({"field": field, "message": p.detail, "code": user_code(p.code or error.code)})
     return found
 
 
