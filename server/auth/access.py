@@ -13,8 +13,9 @@ these two pipeline steps, so no handler re-implements the rule:
         - /data/attributes/practitioner_id
       bypass: [admin:users, admin:platform]   # scopes that may act on anyone's data
 
-- `user`: the caller's subject (or, for a practitioner, their practitioner id) must equal the
-  parameter; otherwise 403 INSUFFICIENT_PERMISSIONS (the URL already names the user).
+- `user`: the caller's subject (or an id in a token claim the document's `x-acts-as` names,
+  the flagship's `practitioner_id`) must equal the parameter; otherwise 403
+  INSUFFICIENT_PERMISSIONS (the URL already names the user).
 - `share`: with `user`, a caller may also read when the OwnershipSource reports a share of
   that kind from the user to the caller that has not expired (the expiry is compared here).
 - `resource` + `id`: before dispatch, the OwnershipSource names the resource's owners; a
