@@ -15,7 +15,7 @@ from bench.servers import ROOT, Backing, ServerSpec, kk_command
 from contracts.throwaway import PostgresCluster, RedisServer
 
 USER = "test_user_123"
-# The scopes of the sandbox's test API key (handlers/oauth.py USER_SCOPES).
+# The scopes of the sandbox's test API key (handlers/rest/oauth.py USER_SCOPES).
 SCOPES = (
     "read:profile write:profile read:bookings write:bookings read:practitioners "
     "read:messages write:messages read:health_records write:health_records"

@@ -80,7 +80,7 @@ def kk_mock(workers: int = 1) -> ServerSpec:
     return ServerSpec(name, tuple(argv), "/v1")
 
 
-# Published on purpose (handlers/oauth.py): `kk sandbox`'s test API key, acting as test_user_123.
+# Published on purpose (handlers/rest/oauth.py): `kk sandbox`'s test API key, as test_user_123.
 SANDBOX_API_KEY = "kk_test_sandbox_key_for_local_development_only"
 
 

@@ -7407,4 +7407,6 @@ TABLE: ApiTable = {
     },
     'error_format': 'jsonapi',
     'refuse_nul': True,
+    'acts_as': ['practitioner_id'],
+    'sandbox_user': 'test_user_123',
 }

@@ -117,6 +117,7 @@ ASYNCAPI: dict[str, Any] = {
             ],
             'scopes': ['write:messages'],
             'rate_limit': 'messaging',
+            'relay_channel': 'messages',
             'replies': ['message', 'error'],
         },
         'typing': {
@@ -133,6 +134,7 @@ ASYNCAPI: dict[str, Any] = {
             },
             'examples': [{'type': 'typing', 'conversation_id': 'conv_123', 'is_typing': True}],
             'scopes': ['write:messages'],
+            'relay_channel': 'messages',
             'replies': ['error'],
         },
         'webrtc_signal': {
@@ -170,6 +172,7 @@ ASYNCAPI: dict[str, Any] = {
                 },
             ],
             'scopes': ['read:bookings'],
+            'relay_channel': 'bookings',
             'replies': ['error'],
         },
         'ping': {

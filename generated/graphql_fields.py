@@ -221,4 +221,18 @@ GRAPHQL: dict[str, Any] = {
         'Query.conversation': 'listConversationMessages',
         'Query.paymentIntent': 'getPaymentIntent',
     },
+    'error_codes': [
+        'VALIDATION_ERROR',
+        'AUTHENTICATION_REQUIRED',
+        'INVALID_TOKEN',
+        'INSUFFICIENT_PERMISSIONS',
+        'RESOURCE_NOT_FOUND',
+        'RESOURCE_CONFLICT',
+        'RATE_LIMIT_EXCEEDED',
+        'PAYMENT_REQUIRED',
+        'SERVICE_UNAVAILABLE',
+        'BOOKING_CONFLICT',
+        'PRACTITIONER_UNAVAILABLE',
+        'INVALID_BOOKING_STATUS',
+    ],
 }

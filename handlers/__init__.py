@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.batch import batch
-from handlers.bookings import bookings
 from handlers.graphql import USERS
 from handlers.graphql.bookings import BINDABLES as bookings_bindables
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.graphql.payments import BINDABLES as payments_bindables
 from handlers.graphql.practitioners import BINDABLES as practitioners_bindables
-from handlers.health_records import health_records
-from handlers.messaging import messaging
-from handlers.oauth import oauth
-from handlers.payments import payments
-from handlers.practitioners import practitioners
-from handlers.users import users
-from handlers.webhooks import webhooks
+from handlers.rest.batch import batch
+from handlers.rest.bookings import bookings
+from handlers.rest.health_records import health_records
+from handlers.rest.messaging import messaging
+from handlers.rest.oauth import oauth
+from handlers.rest.payments import payments
+from handlers.rest.practitioners import practitioners
+from handlers.rest.users import users
+from handlers.rest.webhooks import webhooks
 from server.binding import OperationGroup
 
 GROUPS: list[OperationGroup] = [

@@ -38,6 +38,8 @@ def _message(doc: dict[str, Any], ref: Any, where: str) -> tuple[str, dict[str, 
         entry["channel_scopes"] = {str(k): [str(s) for s in v] for k, v in by_channel.items()}
     if message.get("x-rate-limit"):  # the REST rate-limit class the frame counts against
         entry["rate_limit"] = str(message["x-rate-limit"])
+    if message.get("x-relay-channel"):  # relayed to other connections as this channel's event
+        entry["relay_channel"] = str(message["x-relay-channel"])
     return name, entry
 
 

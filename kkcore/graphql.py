@@ -1,10 +1,11 @@
-"""From a GraphQL SDL: the fields a bindable may resolve, and the scopes each root field needs."""
+"""From a GraphQL SDL: the fields a bindable may resolve, the scopes each root field needs,
+and the error codes a mutation payload may carry."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, build_schema
+from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLSchema, build_schema, get_named_type
 from graphql.language import ListValueNode, StringValueNode
 
 from kkcore.errors import SpecError
@@ -44,6 +45,22 @@ def _mirrors(field: Any) -> str | None:
     return None
 
 
+def error_codes(schema: GraphQLSchema) -> list[str]:
+    """The codes a mutation payload's `errors` may carry: the values of the enum that types
+    the `code` field of its items (none where no payload has such an enum)."""
+    found: dict[str, None] = {}
+    mutation = schema.mutation_type
+    for field in mutation.fields.values() if mutation is not None else ():
+        payload = get_named_type(field.type)
+        errors = payload.fields.get("errors") if isinstance(payload, GraphQLObjectType) else None
+        item = get_named_type(errors.type) if errors is not None else None
+        code = item.fields.get("code") if isinstance(item, GraphQLObjectType) else None
+        enum = get_named_type(code.type) if code is not None else None
+        if isinstance(enum, GraphQLEnumType):
+            found.update(dict.fromkeys(enum.values))
+    return list(found)
+
+
 def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
     objects: dict[str, list[str]] = {}
     scopes: dict[str, list[str]] = {}
@@ -60,4 +77,10 @@ def graphql_table(schema: GraphQLSchema) -> dict[str, Any]:
             if operation is not None:
                 mirrors[f"{name}.{field_name}"] = operation
     roots = {r: objects.get(r, []) for r in ROOTS}
-    return {"roots": roots, "objects": objects, "scopes": scopes, "mirrors": mirrors}
+    return {
+        "roots": roots,
+        "objects": objects,
+        "scopes": scopes,
+        "mirrors": mirrors,
+        "error_codes": error_codes(schema),
+    }

@@ -246,4 +246,14 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
         table["error_format"] = doc["x-error-format"]
     if doc.get("x-refuse-nul") is True:
         table["refuse_nul"] = True
+    acts_as = doc.get("x-acts-as")
+    if acts_as is not None:
+        if not isinstance(acts_as, list) or not all(isinstance(c, str) for c in acts_as):
+            raise SpecError("x-acts-as: a list of token claim names")
+        table["acts_as"] = list(acts_as)
+    user = doc.get("x-sandbox-user")
+    if user is not None:
+        if not isinstance(user, str) or not user:
+            raise SpecError("x-sandbox-user: the id of a user of the sandbox data")
+        table["sandbox_user"] = user
     return table

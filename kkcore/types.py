@@ -86,6 +86,10 @@ class ApiTable(TypedDict):
     # The document's `x-error-format` (default `problem`, RFC 9457) and `x-refuse-nul`.
     error_format: NotRequired[str]
     refuse_nul: NotRequired[bool]
+    # The document's `x-acts-as`: token claims naming more ids the caller acts as (`x-owner`).
+    acts_as: NotRequired[list[str]]
+    # The document's `x-sandbox-user`: the sandbox user a run of `kk contract` acts as.
+    sandbox_user: NotRequired[str]
 
 
 __all__ = ["Receive", "Scope", "Send"]

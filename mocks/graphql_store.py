@@ -10,7 +10,8 @@ Mapping, by convention first:
   parent does (`User.bookings` = `GET /users/{user_id}/bookings`), with REST's filters;
   cursors are opaque and stable (the record id).
 - a mutation runs the REST operation of the same name (or `graphql.mutations` of the sandbox
-  file): same validation, rules, store writes and events; failures become `errors`.
+  file): same validation, rules, store writes and events; failures become `errors`
+  (mocks/graphql_mutations.py).
 - the sandbox file's `graphql.fields` name what differs: `Type.field: attribute.path`, or
   `"."` for the object itself (`Practitioner.user: "."`).
 
@@ -20,16 +21,12 @@ it is the same in every query.
 
 from __future__ import annotations
 
-import base64
 import copy
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import orjson
 from graphql import (
     GraphQLEnumType,
-    GraphQLField,
-    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -38,19 +35,17 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
 )
-from starlette.datastructures import Headers
 
-from kkcore.errors import ApiError
 from kkcore.types import OperationSpec
 from mocks.crud import Crud, OpContext
 from mocks.graphql import GraphQLMocker, named_type
+from mocks.graphql_mutations import StoreMutations
+from mocks.graphql_nodes import Node, cursor, snake_keys, typed_args, uncursor, unwrap
 from mocks.listing import sort_records
-from mocks.resources import Resource, path_params, snake
+from mocks.resources import Resource, snake
 from mocks.rules import MISSING
 from mocks.state import SandboxState
-from server.ports import Handler, OperationRequest
-from server.schemas import directional
-from server.validation import CompiledSchema
+from server.ports import Handler
 
 SCALAR_FIELDS = ("name", "value", "label", "title")
 
@@ -69,73 +64,6 @@ class StoreHooks(Protocol):
 PAGING = frozenset({"first", "after", "last", "before", "filter", "sort"})
 
 
-class Node:
-    """An object being resolved: a stored record, or a value embedded in one."""
-
-    __slots__ = ("res", "data", "rels", "rid", "key")
-
-    def __init__(
-        self,
-        res: Resource | None,
-        data: Mapping[str, Any],
-        key: str,
-        rels: Mapping[str, Any] | None = None,
-        rid: str | None = None,
-    ) -> None:
-        self.res = res
-        self.data = data
-        self.rels = rels or {}
-        self.rid = rid
-        self.key = key
-
-
-def cursor(rid: str) -> str:
-    return base64.urlsafe_b64encode(f"c:{rid}".encode()).decode().rstrip("=")
-
-
-def uncursor(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return raw[2:] if raw.startswith("c:") else None
-
-
-def _unwrap(t: Any) -> Any:
-    return t.of_type if isinstance(t, GraphQLNonNull) else t
-
-
-def lower_enums(value: Any, t: Any) -> Any:
-    """GraphQL input values with their enum values as REST writes them (lower case)."""
-    t = _unwrap(t)
-    if isinstance(t, GraphQLList) and isinstance(value, list):
-        return [lower_enums(v, t.of_type) for v in value]
-    if isinstance(t, GraphQLInputObjectType) and isinstance(value, Mapping):
-        return {
-            k: lower_enums(v, t.fields[k].type) if k in t.fields else v for k, v in value.items()
-        }
-    if isinstance(t, GraphQLEnumType) and isinstance(value, str):
-        return value.lower()
-    return value
-
-
-def snake_keys(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {snake(k): snake_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [snake_keys(v) for v in value]
-    return value
-
-
-def typed_args(info: GraphQLResolveInfo[Any], args: Mapping[str, Any]) -> dict[str, Any]:
-    field = info.parent_type.fields[info.field_name]
-    return {
-        k: lower_enums(v, field.args[k].type) if k in field.args else v for k, v in args.items()
-    }
-
-
 class StoreGraphQL:
     """`binder(schema)` resolves every unresolved field from the sandbox's store."""
 
@@ -144,13 +72,11 @@ class StoreGraphQL:
         self.mocker = GraphQLMocker(state.fake, state.bus)
         config = state.sandbox.graphql
         self.fields: Mapping[str, str] = dict(config.get("fields") or {})
-        self.mutations: Mapping[str, str] = dict(config.get("mutations") or {})
-        self.params: Mapping[str, str] = dict(config.get("params") or {})
         self.filters: Mapping[str, str] = dict(config.get("filters") or {})
-        self._validators: dict[str, CompiledSchema | None] = {}
         self._types: dict[str, Resource | None] = {}
         self._generated: dict[tuple[str, Any], Any] = {}
         self._singletons = self._singleton_map()
+        self.mutations = StoreMutations(self)
 
     def __call__(self, schema: GraphQLSchema) -> None:
         self.mocker(schema)
@@ -161,7 +87,7 @@ class StoreGraphQL:
                 if type_.name == "Subscription":
                     field.resolve = self.resolve_event
                 elif type_.name == "Mutation":
-                    field.resolve = self._mutation(name, field)
+                    field.resolve = self.mutations.resolver(name, field)
                 elif field.resolve == self.mocker.resolve:
                     field.resolve = self.resolve
 
@@ -277,7 +203,7 @@ class StoreGraphQL:
         return found
 
     def convert(self, value: Any, t: Any, key: str) -> Any:
-        t = _unwrap(t)
+        t = unwrap(t)
         if value is None:
             return None
         if isinstance(t, GraphQLList):
@@ -404,135 +330,6 @@ class StoreGraphQL:
                 test = prepare(snake_keys(value))
                 items = [r for r in items if test(records.attrs(res, r))]
         return items
-
-    # -- mutations ----------------------------------------------------------------------------
-
-    def _mutation(self, name: str, field: GraphQLField) -> Any:
-        op_id = self.mutations.get(name, name)
-        ops = self.state.table["operations"]
-        payload = _unwrap(field.type)
-        result = (
-            next(
-                (
-                    f
-                    for f, spec in payload.fields.items()
-                    if f != "errors" and isinstance(_unwrap(spec.type), GraphQLObjectType)
-                ),
-                None,
-            )
-            if isinstance(payload, GraphQLObjectType)
-            else None
-        )
-        if op_id not in ops or result is None:
-            return self.mocker.resolve
-
-        async def resolve(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-            try:
-                body = await self.run(op_id, typed_args(info, args).get("input") or {}, info)
-            except ApiError as e:
-                return {
-                    result: None,
-                    "errors": self.user_errors(
-                        e.problems[0].code or e.code,
-                        [p.detail for p in e.problems],
-                        [p.pointer for p in e.problems],
-                    ),
-                }
-            errors = body.get("errors") if isinstance(body, dict) else None
-            if errors:
-                return {
-                    result: None,
-                    "errors": self.user_errors(
-                        str(errors[0].get("code", "VALIDATION_ERROR")),
-                        [str(e.get("detail", "")) for e in errors],
-                        [(e.get("source") or {}).get("pointer") for e in errors],
-                    ),
-                }
-            data = body.get("data") if isinstance(body, dict) else None
-            target = named_type(payload.fields[result].type)
-            res = self.resource_for(target)
-            node = self.node(res, data) if res is not None and isinstance(data, Mapping) else None
-            return {result: node, "errors": []}
-
-        return resolve
-
-    def user_errors(
-        self, code: str, details: list[str], pointers: list[Any]
-    ) -> list[dict[str, Any]]:
-        known = {
-            "VALIDATION_ERROR",
-            "AUTHENTICATION_REQUIRED",
-            "INVALID_TOKEN",
-            "INSUFFICIENT_PERMISSIONS",
-            "RESOURCE_NOT_FOUND",
-            "RESOURCE_CONFLICT",
-            "RATE_LIMIT_EXCEEDED",
-            "PAYMENT_REQUIRED",
-            "SERVICE_UNAVAILABLE",
-            "BOOKING_CONFLICT",
-            "PRACTITIONER_UNAVAILABLE",
-            "INVALID_BOOKING_STATUS",
-        }
-        return [
-            {
-                "field": (str(p).rsplit("/", 1)[-1] if p else None),
-                "message": d,
-                "code": code if code in known else "VALIDATION_ERROR",
-            }
-            for d, p in zip(details, pointers, strict=False)
-        ]
-
-    async def run(self, op_id: str, given: Mapping[str, Any], info: GraphQLResolveInfo[Any]) -> Any:
-        """Call the REST mock of `op_id` with a request built from a mutation's input."""
-        spec = self.state.table["operations"][op_id]
-        plan = self.state.catalog.plans[op_id]
-        path_names = set(path_params(spec["path"]))
-        query_names = {p["name"] for p in spec["parameters"] if p["location"] == "query"}
-        params: dict[str, Any] = {}
-        attributes: dict[str, Any] = {}
-        for key, value in given.items():
-            name = self.params.get(key) or snake(key)
-            if name in path_names or name in query_names:
-                params[name] = value
-            else:
-                attributes[name] = snake_keys(value)
-        body: Any = None
-        if "request_body" in spec:
-            res = plan.resource
-            body = {"data": {"type": res.type if res else snake(op_id), "attributes": attributes}}
-            check = self._validator(op_id)
-            if check is not None and not check.is_valid(body):
-                problems = check.problems(body)
-                return {
-                    "errors": [
-                        {
-                            "code": "VALIDATION_ERROR",
-                            "detail": p.detail,
-                            "source": {"pointer": p.pointer},
-                        }
-                        for p in problems
-                    ]
-                }
-        identity = info.context.get("identity") if isinstance(info.context, dict) else None
-        request: OperationRequest[Any, Any] = OperationRequest(
-            spec, params, body, identity, "graphql", Headers()
-        )
-        reply = await self.hooks.handler_for(spec)(request)
-        content = reply.body
-        return orjson.loads(content) if isinstance(content, bytes) and content else content
-
-    def _validator(self, op_id: str) -> CompiledSchema | None:
-        if op_id not in self._validators:
-            spec = self.state.table["operations"][op_id]
-            content: dict[str, Any] = dict(spec.get("request_body", {}).get("content", {}))
-            media: Mapping[str, Any] = next(iter(content.values()), {})
-            schema = media.get("schema")
-            self._validators[op_id] = (
-                CompiledSchema(directional(schema, self.state.catalog.defs, "request"))
-                if schema
-                else None
-            )
-        return self._validators[op_id]
 
     # -- subscriptions ------------------------------------------------------------------------
 

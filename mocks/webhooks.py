@@ -95,7 +95,7 @@ class WebhookDispatcher:
         given, else gets one (shown once)."""
         if identity is not None:
             self.audience.check(identity, attrs.get("events") or ())
-            hidden["grant"] = Grant.of(identity, self.audience.bypass).as_json()
+            hidden["grant"] = self.audience.grant(identity).as_json()
         if isinstance(attrs.get("url"), str):
             hidden["url"] = attrs["url"]
             attrs["url"] = redact(attrs["url"])

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from kkcore.errors import NotImplementedOperation
 from kkcore.types import OperationSpec
 from server.docs import docs_routes, page_links, route_paths
+from server.documented import outside_answer
 from server.middleware import RequestContext
 from server.pipeline import StepFactory, compile_operation
 from server.ports import Handler, Operation, OperationRequest
@@ -143,9 +144,10 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
         if runtime.extras.get("metrics_route", True):  # not with `kk serve --metrics-port`
             routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
         parts.shutdown.append(worker_exit)
-    router = build_router(routes)
+    answer = outside_answer(runtime.table)  # 404, 405 and 500 in the spec's error format
+    router = build_router(routes, answer)
     router.lifespan_context = lifespan
-    operations = OperationRouter(parts.operations.values(), router)
+    operations = OperationRouter(parts.operations.values(), router, answer)
     app: Any = operations
     if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
         app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
@@ -174,7 +176,9 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
             [(o.spec["method"], op_id) for op_id, o in parts.operations.items()],
             operations.locate,
         )
-    app = RequestContext(app, log_requests=runtime.access_log, trace_ids=runtime.tracing)
+    app = RequestContext(
+        app, log_requests=runtime.access_log, trace_ids=runtime.tracing, answer=answer
+    )
     if runtime.tracing:
         from server.tracing import instrument_app
 

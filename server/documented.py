@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kkcore.errors import ApiError
-from kkcore.types import OperationSpec
-from server.responses import Reply
+from kkcore.types import ApiTable, OperationSpec
+from server.responses import Reply, error_reply
 
 if TYPE_CHECKING:
     from server.config import Runtime
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 PROBLEM_JSON = "application/problem+json"
 # (operation, response key, status, error, request id) -> a body that fits the response
 ErrorAnswer = Callable[[OperationSpec, str, int, ApiError, str], Reply | None]
+# (error, request id) -> the answer to an error that belongs to no operation
+OutsideAnswer = Callable[[ApiError, str], Reply]
 _STANDS_IN: dict[int, tuple[str, ...]] = {
     400: ("422",),
     422: ("400",),
@@ -80,3 +82,18 @@ def problem(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
         return Reply(status, problem_document(error, status), headers, PROBLEM_JSON)
 
     return render
+
+
+def problem_answer(error: ApiError, request_id: str) -> Reply:
+    """RFC 9457 problem details for an error outside any operation."""
+    body = problem_document(error, error.status)
+    return Reply(error.status, body, dict(error.headers), PROBLEM_JSON)
+
+
+def outside_answer(table: ApiTable | None) -> OutsideAnswer:
+    """How errors that belong to no operation are written (no route: 404, an undeclared
+    method: 405, a crash: 500): in the document's `x-error-format` when it is `jsonapi`, else
+    as RFC 9457 problem details; never in a format the spec did not choose."""
+    if table is not None and table.get("error_format") == "jsonapi":
+        return error_reply
+    return problem_answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +23,14 @@ class Identity:
 
     def has(self, scopes: list[str]) -> bool:
         return self.scopes.issuperset(scopes)
+
+
+def callers(identity: Identity, acts_as: Iterable[str] = ()) -> frozenset[str]:
+    """The ids the caller acts as: its subject, and the string value of each token claim the
+    spec's `x-acts-as` names (the flagship: `practitioner_id`, a practitioner's account acting
+    as its practitioner)."""
+    linked = (identity.claims.get(claim) for claim in acts_as)
+    return frozenset((identity.subject, *(v for v in linked if isinstance(v, str))))
 
 
 class Authenticator(Protocol):

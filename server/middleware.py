@@ -15,8 +15,8 @@ import orjson
 
 from kkcore.errors import InternalError
 from kkcore.types import Receive, Scope, Send
-from server.problems import error_body
-from server.responses import Reply, send_reply
+from server.documented import OutsideAnswer, problem_answer
+from server.responses import send_reply
 
 ASGIApp = Any
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
@@ -38,8 +38,16 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 class RequestContext:
     """Assigns X-Request-ID, logs one structured line per request, turns crashes into 500s."""
 
-    def __init__(self, app: ASGIApp, *, log_requests: bool = True, trace_ids: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log_requests: bool = True,
+        trace_ids: bool = False,
+        answer: OutsideAnswer = problem_answer,
+    ) -> None:
         self.app = app
+        self.answer = answer  # the 500's format: the spec's (server.documented.outside_answer)
         self.log_requests = log_requests
         self.trace_ids = trace_ids  # add the OpenTelemetry trace and span id to the log line
 
@@ -73,7 +81,7 @@ class RequestContext:
                 error = InternalError(
                     "An unexpected error occurred; quote the request id to support"
                 )
-                await send_reply(send_with_id, Reply(500, error_body(error, request_id)))
+                await send_reply(send_with_id, self.answer(error, request_id))
         finally:
             if self.log_requests and scope["type"] == "http":
                 line = {

@@ -11,10 +11,10 @@ from starlette.routing import BaseRoute, Router
 
 from kkcore.errors import MethodNotAllowed, NotFound
 from kkcore.types import Receive, Scope, Send
+from server.documented import OutsideAnswer, problem_answer
 from server.pipeline import OperationEndpoint
 from server.ports import Operation
-from server.problems import error_body
-from server.responses import Reply, send_reply
+from server.responses import send_reply
 
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 ASGIApp = Any
@@ -29,11 +29,12 @@ class PathEndpoint:
     operation's names.
     """
 
-    __slots__ = ("methods", "allow")
+    __slots__ = ("methods", "allow", "answer")
 
-    def __init__(self) -> None:
+    def __init__(self, answer: OutsideAnswer = problem_answer) -> None:
         self.methods: dict[str, tuple[OperationEndpoint, tuple[str, ...]]] = {}
         self.allow = ""
+        self.answer = answer
 
     def add(self, op: Operation, names: tuple[str, ...]) -> None:
         method = op.spec["method"]
@@ -68,9 +69,7 @@ class PathEndpoint:
             f"{scope['method']} is not allowed here; allowed: {self.allow}",
             headers={"Allow": self.allow},
         )
-        await send_reply(
-            send, Reply(405, error_body(error, scope.get("kk.request_id", "")), error.headers)
-        )
+        await send_reply(send, self.answer(error, scope.get("kk.request_id", "")))
 
 
 class _Node:
@@ -116,7 +115,12 @@ class OperationRouter:
     with docs, GraphQL, WebSockets and the 404).
     """
 
-    def __init__(self, operations: Iterable[Operation], fallback: ASGIApp) -> None:
+    def __init__(
+        self,
+        operations: Iterable[Operation],
+        fallback: ASGIApp,
+        answer: OutsideAnswer = problem_answer,
+    ) -> None:
         self.fallback = fallback
         self.root = _Node()
         for op in operations:
@@ -124,7 +128,7 @@ class OperationRouter:
             for segment in op.spec["path"].strip("/").split("/"):
                 node = node.child(segment, names)
             if node.endpoint is None:
-                node.endpoint = PathEndpoint()
+                node.endpoint = PathEndpoint(answer)
             node.endpoint.add(op, tuple(names))
 
     def match(self, path: str) -> tuple[PathEndpoint, tuple[str, ...]] | None:
@@ -167,13 +171,18 @@ def _walk(
     return None
 
 
-async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    error = NotFound(f"No route matches {scope['method']} {scope['path']}")
-    await send_reply(send, Reply(404, error_body(error, scope.get("kk.request_id", ""))))
+def not_found(answer: OutsideAnswer = problem_answer) -> ASGIApp:
+    """The answer where no route matches: 404 in `answer`'s format (a WebSocket: closed)."""
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        error = NotFound(f"No route matches {scope['method']} {scope['path']}")
+        await send_reply(send, answer(error, scope.get("kk.request_id", "")))
+
+    return endpoint
 
 
-def build_router(routes: list[BaseRoute]) -> Router:
-    return Router(routes, default=not_found)
+def build_router(routes: list[BaseRoute], answer: OutsideAnswer = problem_answer) -> Router:
+    return Router(routes, default=not_found(answer))

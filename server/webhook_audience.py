@@ -24,7 +24,7 @@ from typing import Any
 
 from kkcore.errors import InsufficientPermissions, Problem
 from kkcore.types import ApiTable
-from server.identity import Identity
+from server.identity import Identity, callers
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,9 @@ class Grant:
     everything: bool = False
 
     @classmethod
-    def of(cls, identity: Identity, bypass: Iterable[str]) -> Grant:
-        linked = identity.claims.get("practitioner_id")
-        ids = {identity.subject} | ({linked} if isinstance(linked, str) else set())
-        return cls(frozenset(ids), identity.scopes, not identity.scopes.isdisjoint(bypass))
+    def of(cls, identity: Identity, bypass: Iterable[str], acts_as: Iterable[str] = ()) -> Grant:
+        ids = callers(identity, acts_as)
+        return cls(ids, identity.scopes, not identity.scopes.isdisjoint(bypass))
 
     def as_json(self) -> dict[str, Any]:
         return {"ids": sorted(self.ids), "scopes": sorted(self.scopes), "all": self.everything}
@@ -70,6 +69,7 @@ class Audience:
         self.hooks = hooks
         self.required = {t: frozenset(h.get("scopes") or ()) for t, h in hooks.items()}
         self.bypass = frozenset(str(s) for s in config.get("bypass") or ())
+        self.acts_as = tuple(table.get("acts_as") or ())
 
     @classmethod
     def of_table(cls, table: ApiTable) -> Audience:
@@ -82,6 +82,10 @@ class Audience:
     def example(self, event_type: str) -> Any:
         examples = (self.hooks.get(event_type) or {}).get("examples") or {}
         return next(iter(examples.values()), None)
+
+    def grant(self, identity: Identity) -> Grant:
+        """What a subscription registered by `identity` may receive."""
+        return Grant.of(identity, self.bypass, self.acts_as)
 
     def check(self, identity: Identity, events: Iterable[str]) -> None:
         """403 naming each event the caller may not receive (at registration)."""

@@ -2,8 +2,9 @@
 
 An invalid frame gets an `error` frame and the connection stays open. Frames other than
 `auth` and `ping` need an authenticated session. `subscribe` streams bus events of a channel
-that the caller may see; `message`, `typing` and `webrtc_signal` are published to the bus for
-the other party: the mocks decide the audience through the `relay` hook; a bound
+that the caller may see; a frame whose message has `x-relay-channel` (the flagship's `message`,
+`typing`, `webrtc_signal`) is published to the bus as that channel's event for the other
+party: the mocks decide the audience through the `relay` hook; a bound
 `FrameHandler` (an OperationGroup's `@group.frame("message")`) answers its frame type instead
 (stores a chat message, publishes the relay itself, raises ApiError for an `error` frame).
 A SocketGuard (server.socketguard) bounds the connection: an auth deadline, frame sizes and
@@ -27,8 +28,6 @@ from server.socketguard import SocketGuard
 from server.validation import CompiledSchema
 from server.wssession import (
     PUBLIC_TYPES,
-    RELAY_CHANNEL,
-    RELAYED_TYPES,
     FrameHandler,
     InboundFrame,
     Relay,
@@ -38,8 +37,6 @@ from server.wssession import (
 
 __all__ = [
     "PUBLIC_TYPES",
-    "RELAYED_TYPES",
-    "RELAY_CHANNEL",
     "FrameHandler",
     "InboundFrame",
     "Relay",
@@ -92,6 +89,12 @@ class WebSocketAPI:
         # `x-rate-limit`: the REST class a frame counts against (chat: messaging)
         self.rate_classes: dict[str, str] = {
             name: m["rate_limit"] for name, m in table["receive"].items() if m.get("rate_limit")
+        }
+        # `x-relay-channel`: frames relayed to the other connections, as that channel's events
+        self.relay_channels: dict[str, str] = {
+            name: m["relay_channel"]
+            for name, m in table["receive"].items()
+            if m.get("relay_channel")
         }
         self.rate_limiter = rate_limiter
         self.guard = guard

@@ -32,8 +32,6 @@ from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.ws")
 PUBLIC_TYPES = frozenset({"auth", "ping"})
-RELAYED_TYPES = frozenset({"message", "typing", "webrtc_signal"})
-RELAY_CHANNEL = {"message": "messages", "typing": "messages", "webrtc_signal": "bookings"}
 
 # Decides who may receive a relayed frame: (sender identity, frame) -> audience subject ids.
 Relay = Callable[[Identity, dict[str, Any]], Awaitable[tuple[str, ...]]]
@@ -78,6 +76,8 @@ class SocketAPI(Protocol):
     def services(self) -> Mapping[str, Any]: ...
     @property
     def guard(self) -> SocketGuard | None: ...
+    @property
+    def relay_channels(self) -> Mapping[str, str]: ...
     @property
     def authenticator(self) -> Authenticator | None: ...
     @property
@@ -290,7 +290,8 @@ class Session:
 
     async def on_other(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
-        if kind not in RELAYED_TYPES or self.identity is None:
+        channel = self.api.relay_channels.get(kind)
+        if channel is None or self.identity is None:
             return
         sender = self.identity.subject
         relayed = dict(frame)
@@ -305,7 +306,7 @@ class Session:
         data: dict[str, Any] = {"frame": relayed, "origin": self.id}
         if "conversation_id" in frame:
             data["conversation_id"] = frame["conversation_id"]
-        await self.api.bus.publish(Event(f"ws.{kind}", RELAY_CHANNEL[kind], data, audience))
+        await self.api.bus.publish(Event(f"ws.{kind}", channel, data, audience))
         if kind == "message":
             await self.send(relayed)
 

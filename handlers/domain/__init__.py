@@ -6,12 +6,12 @@ Importing the package registers every resource's seed loader and owner lookup.
 from __future__ import annotations
 
 from handlers.domain import (  # noqa: F401 - registers loaders and owner lookups
+    booking_resources,
     directory,
     health,
-    payment_records,
+    payment_resources,
     preferences,
-    records,
-    shares,
+    share_resources,
     sharing,
     users,
 )
@@ -21,11 +21,11 @@ from handlers.domain.unit import Unit, read, write
 __all__ = [
     "Domain",
     "Unit",
+    "booking_resources",
     "directory",
     "domain_of",
-    "payment_records",
+    "payment_resources",
     "read",
-    "records",
     "users",
     "write",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import booking_owners, booking_resource
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import (
     BookingConflict,
@@ -26,8 +27,7 @@ from handlers.domain.errors import (
     PractitionerUnavailable,
     Unprocessable,
 )
-from handlers.domain.payment_records import minor_units
-from handlers.domain.records import booking_owners, booking_resource
+from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import (
     ACTIVE_FOR_CHANGES,
@@ -51,16 +51,6 @@ DEFAULT_POLICY = {
     "late_fee_percent": 50,
     "description": "Free cancellation up to 24 hours before the session; 50% after that.",
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the identity's subject and the ids it acts as (its practitioner id)."""
-
-    subject: str
-    ids: frozenset[str]
-    request_id: str | None = None
-    admin: bool = False  # may act on anyone's bookings (admin scopes)
 
 
 def audience(b: Booking, p: Practitioner | None = None) -> set[str]:
@@ -99,20 +89,20 @@ class BookingService:
             found = await session.scalars(select(Booking).where(Booking.id.in_(ids)))
             return {b.id: b for b in found}
 
-    async def visible(self, actor: Actor, booking_id: str) -> bool:
+    async def visible(self, actor: Caller, booking_id: str) -> bool:
         """Whether the actor may see and change the booking (as `x-owner` decides for REST):
         its user, its practitioner, their account, or an administrator."""
         async with read(self.domain) as session:
             owners = await booking_owners(session, booking_id)
         return owners is not None and (actor.admin or bool(owners & actor.ids))
 
-    async def create(self, actor: Actor, attrs: dict[str, Any]) -> Booking:
+    async def create(self, actor: Caller, attrs: dict[str, Any]) -> Booking:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator)."""
         async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
             return await self.create_in(u, actor, attrs)
 
-    async def create_in(self, u: Unit, actor: Actor, attrs: dict[str, Any]) -> Booking:
+    async def create_in(self, u: Unit, actor: Caller, attrs: dict[str, Any]) -> Booking:
         """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it)."""
         _check_user(actor)
         start = attrs["scheduled_at"]
@@ -151,7 +141,7 @@ class BookingService:
         self._changed(u, b, p, "created", None)
         return b
 
-    async def update(self, actor: Actor, booking_id: str, attrs: dict[str, Any]) -> Booking:
+    async def update(self, actor: Caller, booking_id: str, attrs: dict[str, Any]) -> Booking:
         try:
             async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
                 b, p = await self._locked(u.session, booking_id)
@@ -182,11 +172,11 @@ class BookingService:
             raise conflict(b.practitioner_id, b.scheduled_at) from e
         return b
 
-    async def cancel(self, actor: Actor, booking_id: str, reason: str | None) -> Booking:
+    async def cancel(self, actor: Caller, booking_id: str, reason: str | None) -> Booking:
         return (await self.cancel_with_refund(actor, booking_id, reason))[0]
 
     async def cancel_with_refund(
-        self, actor: Actor, booking_id: str, reason: str | None
+        self, actor: Caller, booking_id: str, reason: str | None
     ) -> tuple[Booking, Refund | None]:
         """Cancel by the policy; a paid booking gets its refund in the same transaction."""
         async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
@@ -217,7 +207,9 @@ class BookingService:
         await _check_free(session, b.practitioner_id, start, end, b.id)
         b.scheduled_at, b.ends_at, b.duration = start, end, duration
 
-    async def _cancel(self, u: Unit, b: Booking, actor: Actor, reason: str | None) -> Refund | None:
+    async def _cancel(
+        self, u: Unit, b: Booking, actor: Caller, reason: str | None
+    ) -> Refund | None:
         """Cancel; what the policy gives back of a succeeded payment is refunded through the
         gateway (RefundService: the intent's amount_refunded, payment_status and events)."""
         by_practitioner = b.practitioner_id in actor.ids and b.user_id not in actor.ids
@@ -244,7 +236,7 @@ class BookingService:
         u.audit(f"booking.{moved or verb}", "booking", b.id, status=b.status)
 
 
-def _check_user(actor: Actor) -> None:
+def _check_user(actor: Caller) -> None:
     if not USER_ID.match(actor.subject):
         raise InsufficientPermissions(
             f"Sessions are booked by users; {actor.subject} is not a user id (user_... or "
@@ -252,7 +244,7 @@ def _check_user(actor: Actor) -> None:
         )
 
 
-def _roles(actor: Actor, b: Booking, p: Practitioner) -> frozenset[str]:
+def _roles(actor: Caller, b: Booking, p: Practitioner) -> frozenset[str]:
     """The actor's roles on the booking (handlers.domain.transitions); none is a 404, as
     `x-owner` answers for REST."""
     roles = roles_of(b, actor.ids, actor.admin, p.user_id)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
-from handlers.domain.messages import participants
+from handlers.domain.message_resources import participants
 from handlers.domain.unit import read
 from handlers.storage.models import Attachment, Conversation, Message, User
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.audit import audit_alone, audited
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import iso, parse_time, ref
-from handlers.domain.shares import RECORD_TYPES, shared_types
+from handlers.domain.share_resources import RECORD_TYPES, shared_types
 from handlers.domain.unit import write
-from handlers.domain.viewer import Viewer
 from handlers.storage.models import HealthProfile, User
 from handlers.storage.seed import loader
 from kkcore.errors import ApiError, InsufficientPermissions
@@ -81,7 +81,7 @@ class HealthService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
-    async def get(self, viewer: Viewer, user_id: str) -> dict[str, Any]:
+    async def get(self, viewer: Caller, user_id: str) -> dict[str, Any]:
         """The profile as the viewer may see it; 403 without a valid share (audited)."""
         try:
             async with write(
@@ -114,7 +114,7 @@ class HealthService:
         raise InsufficientPermissions(f"No valid health record share of {user_id} names you")
 
     async def update(
-        self, viewer: Viewer, user_id: str, changes: Mapping[str, Any]
+        self, viewer: Caller, user_id: str, changes: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Replace the sent record types (the user or an administrator only)."""
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -21,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
-from handlers.domain.messages import (
+from handlers.domain.message_resources import (
     IMAGE_TYPES,
     PREVIEW,
     chat_frame,
@@ -48,17 +48,6 @@ FILE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plai
 TICK = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
-class Who:
-    """Who acts: the identity's subject, every id it acts as, and whether a bypass scope
-    (admin:users, admin:platform) lets it into any conversation."""
-
-    subject: str
-    ids: frozenset[str]
-    request_id: str | None = None
-    admin: bool = False
-
-
 def not_found(conversation_id: str) -> NotFound:
     return NotFound(
         problems=[Problem(f"No conversation {conversation_id}", parameter="conversation_id")]
@@ -76,7 +65,7 @@ class MessagingService:
         self.domain = domain
 
     async def _open(
-        self, session: AsyncSession, conversation_id: str, who: Who, lock: bool = False
+        self, session: AsyncSession, conversation_id: str, who: Caller, lock: bool = False
     ) -> tuple[Conversation, set[str]]:
         """The conversation and its people; 404 for everyone who does not take part."""
         query = select(Conversation).where(Conversation.id == conversation_id)
@@ -88,18 +77,18 @@ class MessagingService:
             raise not_found(conversation_id)
         return conversation, people
 
-    async def people(self, who: Who, conversation_id: str) -> tuple[str, set[str]]:
-        """Who `who` acts as in the conversation, and every id taking part (404 otherwise)."""
+    async def people(self, who: Caller, conversation_id: str) -> tuple[str, set[str]]:
+        """Caller `who` acts as in the conversation, and every id taking part (404 otherwise)."""
         async with read(self.domain) as session:
             _, people = await self._open(session, conversation_id, who)
         return acting_as(who, people), people
 
-    async def conversation(self, who: Who, conversation_id: str) -> Conversation:
+    async def conversation(self, who: Caller, conversation_id: str) -> Conversation:
         async with read(self.domain) as session:
             return (await self._open(session, conversation_id, who))[0]
 
     async def messages(
-        self, who: Who, conversation_id: str, limit: int, offset: int
+        self, who: Caller, conversation_id: str, limit: int, offset: int
     ) -> tuple[list[Message], int]:
         """A page of the conversation's messages, oldest first, and how many there are."""
         async with read(self.domain) as session:
@@ -120,7 +109,7 @@ class MessagingService:
         unit: Unit,
         conversation: Conversation,
         people: set[str],
-        who: Who,
+        who: Caller,
         content: str,
         kind: str,
         file_id: str | None = None,
@@ -151,7 +140,7 @@ class MessagingService:
 
     async def send(
         self,
-        who: Who,
+        who: Caller,
         conversation_id: str,
         content: str,
         kind: str = "text",
@@ -169,7 +158,7 @@ class MessagingService:
         return message
 
     async def upload(
-        self, who: Who, conversation_id: str, file: object, text: str | None
+        self, who: Caller, conversation_id: str, file: object, text: str | None
     ) -> tuple[Attachment, Message]:
         """Store the file, then its row and its message in one transaction."""
         upload = self._check(file)
@@ -226,7 +215,7 @@ class MessagingService:
         await relay(self.domain, chat_frame(message), audience, origin)
 
 
-def acting_as(who: Who, people: set[str]) -> str:
+def acting_as(who: Caller, people: set[str]) -> str:
     """The id `who` takes part as: its subject, else its practitioner id (an admin outside the
     conversation acts as itself)."""
     return who.subject if who.subject in people else min(who.ids & people, default=who.subject)

@@ -17,17 +17,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.domain.booking_resources import booking_resource, people_of
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, gateway_of
-from handlers.domain.payment_records import Payer, intent_event, may_act, minor_units
-from handlers.domain.records import booking_resource, people_of
+from handlers.domain.payment_resources import intent_event, may_act, minor_units
 from handlers.domain.unit import Unit, read
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent
 from kkcore.errors import Problem
 
-__all__ = ["Confirmed", "Payer", "PaymentService"]
+__all__ = ["Confirmed", "PaymentService"]
 PAID = ("succeeded", "refunded", "partially_refunded")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 
@@ -52,7 +53,7 @@ class PaymentService:
         query = select(Booking).where(Booking.id == booking_id)
         return await unit.session.scalar(query.with_for_update() if lock else query)
 
-    async def create(self, unit: Unit, who: Payer, attrs: dict[str, Any]) -> PaymentIntent:
+    async def create(self, unit: Unit, who: Caller, attrs: dict[str, Any]) -> PaymentIntent:
         """A new intent for the caller's booking, for exactly the booking's price."""
         booking = await self._booking(unit, attrs["booking_id"])
         if booking is None or not (who.admin or booking.user_id in who.ids):
@@ -100,7 +101,7 @@ class PaymentService:
             query = query.where(PaymentIntent.id != but)
         return (await unit.session.scalar(query.limit(1))) is not None
 
-    async def get(self, intent_id: str, who: Payer | None = None) -> PaymentIntent:
+    async def get(self, intent_id: str, who: Caller | None = None) -> PaymentIntent:
         async with read(self.domain) as session:
             intent = await session.get(PaymentIntent, intent_id)
             hidden = who is not None and not await may_act(session, who, intent_id)
@@ -109,7 +110,7 @@ class PaymentService:
         return intent
 
     async def confirm(
-        self, unit: Unit, intent_id: str, card: Card, who: Payer | None = None
+        self, unit: Unit, intent_id: str, card: Card, who: Caller | None = None
     ) -> Confirmed:
         """Charge the card. A decline is recorded (committed) and reported, not raised.
         With `who`, only the people of the intent may (REST's x-owner checked already)."""

@@ -1,5 +1,5 @@
 """The practitioner directory: search (filters, sorts, stable pagination), profiles and
-availability. Shared by REST (handlers/practitioners.py) and GraphQL resolvers."""
+availability. Shared by REST (handlers/rest/practitioners.py) and GraphQL resolvers."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound
 from handlers.domain.languages import PreferredLanguages
 from handlers.domain.unit import read, write
-from handlers.domain.viewer import Viewer
 from handlers.storage.models import User, UserPreferences
 from handlers.storage.seed import loader
 
@@ -64,7 +64,7 @@ class PreferencesService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
-    async def get(self, viewer: Viewer, user_id: str) -> UserPreferences:
+    async def get(self, viewer: Caller, user_id: str) -> UserPreferences:
         viewer.require(user_id)
         async with read(self.domain) as session:
             found = await session.scalar(
@@ -85,7 +85,7 @@ class PreferencesService:
         return {uid: found.get(uid) or defaults(uid) for uid in user_ids}
 
     async def update(
-        self, viewer: Viewer, user_id: str, changes: Mapping[str, Any]
+        self, viewer: Caller, user_id: str, changes: Mapping[str, Any]
     ) -> UserPreferences:
         """Language and time zone replace; notifications and privacy merge key by key."""
         viewer.require(user_id)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.domain.booking_resources import booking_owners
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
-from handlers.domain.messaging import MessagingService, Who, acting_as, relay
-from handlers.domain.records import booking_owners
+from handlers.domain.messaging import MessagingService, acting_as, relay
 from handlers.domain.unit import read
 from handlers.storage.models import Booking
 from kkcore.errors import NotFound, Problem, Unprocessable
@@ -23,7 +24,7 @@ class RealtimeService:
         self.domain = domain
 
     async def typing(
-        self, who: Who, conversation_id: str, is_typing: bool, origin: str | None
+        self, who: Caller, conversation_id: str, is_typing: bool, origin: str | None
     ) -> None:
         """Tell the conversation's people (and the sender's other connections)."""
         sender, people = await self.domain.get(MessagingService).people(who, conversation_id)
@@ -37,7 +38,7 @@ class RealtimeService:
 
     async def signal(
         self,
-        who: Who,
+        who: Caller,
         booking_id: str,
         signal_type: str,
         signal_data: dict[str, Any],

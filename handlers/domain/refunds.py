@@ -18,18 +18,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import booking_resource, people_of
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import gateway_of
-from handlers.domain.payment_records import Payer, intent_event, may_act
-from handlers.domain.records import booking_resource, people_of
+from handlers.domain.payment_resources import intent_event, may_act
 from handlers.domain.unit import Unit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund
 from kkcore.errors import InsufficientPermissions, Problem
 
 
-async def _check_refunder(session: AsyncSession, who: Payer, booking: Booking) -> None:
+async def _check_refunder(session: AsyncSession, who: Caller, booking: Booking) -> None:
     """Only the practitioner's side or an administrator issues a refund (see the module)."""
     if who.admin:
         return
@@ -60,7 +61,7 @@ class RefundService:
         intent_id: str,
         amount: int | None,
         reason: str | None,
-        who: Payer | None = None,
+        who: Caller | None = None,
     ) -> Refund:
         """A refund; with `who`, only the booking's practitioner or an administrator may
         (the payer: 403; anyone else: 404, as REST's x-owner)."""

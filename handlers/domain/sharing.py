@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, or_, select, text
 
 from handlers.domain.audit import audit_alone, audited
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.jsonapi import parse_time
-from handlers.domain.shares import audience_of, share_resource, with_status
+from handlers.domain.share_resources import audience_of, share_resource, with_status
 from handlers.domain.unit import Unit, read, write
 from handlers.domain.user_lists import Page, page_ids
-from handlers.domain.viewer import Viewer
 from handlers.storage.ids import new_id
 from handlers.storage.models import HealthRecordShare, Practitioner
 from kkcore.errors import ApiError, Problem
@@ -57,7 +57,7 @@ class ShareService:
     def now(self) -> datetime:
         return self.domain.clock()
 
-    async def share(self, viewer: Viewer, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    async def share(self, viewer: Caller, attrs: Mapping[str, Any]) -> dict[str, Any]:
         """Grant a practitioner access to the caller's records; 409 while one is active."""
         try:
             return await self._share(viewer, attrs)
@@ -73,7 +73,7 @@ class ShareService:
             )
             raise
 
-    async def _share(self, viewer: Viewer, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    async def _share(self, viewer: Caller, attrs: Mapping[str, Any]) -> dict[str, Any]:
         user_id = viewer.subject
         try:
             chosen = attrs.get("expires_at")
@@ -123,7 +123,7 @@ class ShareService:
             unit.emit("health_record_share.created", document, await audience_of(session, share))
         return document
 
-    async def page(self, viewer: Viewer, status: str | None, limit: int, offset: int) -> SharePage:
+    async def page(self, viewer: Caller, status: str | None, limit: int, offset: int) -> SharePage:
         """Shares the caller granted or (a practitioner) was granted, newest first."""
         s = HealthRecordShare
         mine = or_(s.user_id == viewer.subject, s.practitioner_id.in_(sorted(viewer.ids)))
@@ -158,7 +158,7 @@ class ShareService:
         async with read(self.domain) as session:
             return await session.get(HealthRecordShare, share_id)
 
-    async def revoke(self, viewer: Viewer, share_id: str) -> None:
+    async def revoke(self, viewer: Caller, share_id: str) -> None:
         """End a share now (the user's own, or an administrator); revoking twice is a no-op."""
         async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:
             session = unit.session

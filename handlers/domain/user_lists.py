@@ -28,10 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import booking_resource
 from handlers.domain.context import Domain
-from handlers.domain.listed import listed_conversation
-from handlers.domain.payment_records import intent_resource
-from handlers.domain.records import booking_resource
+from handlers.domain.message_resources import listed_conversation
+from handlers.domain.payment_resources import intent_resource
 from handlers.domain.unit import read
 from handlers.storage.models import (
     Booking,

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.email_change import Pending, apply_change, request_change
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.jsonapi import iso, parse_date, parse_time, ref
 from handlers.domain.unit import read, write
-from handlers.domain.viewer import Viewer
 from handlers.storage.models import HealthProfile, User, UserPreferences
 from handlers.storage.seed import loader
 from kkcore.errors import Problem
@@ -87,7 +87,7 @@ class UserService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
-    async def get(self, viewer: Viewer, user_id: str) -> dict[str, Any]:
+    async def get(self, viewer: Caller, user_id: str) -> dict[str, Any]:
         viewer.require(user_id)
         async with read(self.domain) as session:
             user = await session.get(User, user_id)
@@ -102,7 +102,7 @@ class UserService:
             return {u.id: u for u in rows}
 
     async def update(
-        self, viewer: Viewer, user_id: str, changes: Mapping[str, Any]
+        self, viewer: Caller, user_id: str, changes: Mapping[str, Any]
     ) -> tuple[dict[str, Any], Pending | None]:
         """Change the sent attributes (user.updated); a new email address only becomes
         pending until verified (handlers.domain.email_change), whoever else uses it."""
@@ -126,7 +126,7 @@ class UserService:
             unit.emit("user.updated", document, audience={user_id})
         return document, pending
 
-    async def verify_email(self, viewer: Viewer, user_id: str, token: str) -> dict[str, Any]:
+    async def verify_email(self, viewer: Caller, user_id: str, token: str) -> dict[str, Any]:
         """Make the pending email address the user's (user.verified, user.updated)."""
         viewer.require(user_id)
         async with write(self.domain, actor=viewer.subject, request_id=viewer.request_id) as unit:

@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from graphql import GraphQLResolveInfo
 
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain, domain_of
-from handlers.domain.viewer import Viewer
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -62,10 +62,11 @@ def domain(info: GraphQLResolveInfo[Any]) -> Domain:
     return domain_of(info.context.get("services") or {})
 
 
-def viewer(info: GraphQLResolveInfo[Any]) -> Viewer:
+def caller(info: GraphQLResolveInfo[Any]) -> Caller:
+    """The caller of a GraphQL field (resolvers check object-level access with it)."""
     request = info.context.get("request")
     request_id = request.scope.get("kk.request_id") if request is not None else None
-    return Viewer.of(info.context.get("identity"), request_id)
+    return Caller.of(info.context.get("identity"), request_id)
 
 
 def loader(context: Any, name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:

@@ -17,13 +17,13 @@ from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
-from handlers.domain.bookings import Actor, BookingService
+from handlers.domain.booking_resources import booking_resource
+from handlers.domain.bookings import BookingService
 from handlers.domain.directory import money
 from handlers.domain.errors import NotFound
 from handlers.domain.jsonapi import parse_time
-from handlers.domain.records import booking_resource
 from handlers.domain.unit import read
-from handlers.graphql.batch import batch, domain, viewer
+from handlers.graphql.batch import batch, caller, domain
 from handlers.graphql.nodes import complete, id_of, node, rest_input
 from handlers.graphql.payloads import invalid, payload
 from handlers.storage.models import Booking, Service
@@ -33,11 +33,6 @@ query, mutation, subscription = QueryType(), MutationType(), SubscriptionType()
 booking_type = ObjectType("Booking")
 # Booking events a subscriber hears once per change (booking.cancelled etc. repeat an update).
 CHANGES = frozenset({"booking.created", "booking.updated"})
-
-
-def actor_of(info: GraphQLResolveInfo[Any]) -> Actor:
-    who = viewer(info)
-    return Actor(who.subject, who.ids, who.request_id, who.admin)
 
 
 def session_of(b: Mapping[str, Any], service: Service | None) -> dict[str, Any]:
@@ -96,7 +91,7 @@ async def load_booking(info: GraphQLResolveInfo[Any], booking_id: str | None) ->
 async def resolve_booking(_: Any, info: GraphQLResolveInfo[Any], id: str) -> Any:
     """Null unless the caller is a party of the booking or an administrator."""
     service = domain(info).get(BookingService)
-    if not await service.visible(actor_of(info), id):
+    if not await service.visible(caller(info), id):
         return None
     return await load_booking(info, id)
 
@@ -131,7 +126,7 @@ async def _shown(info: GraphQLResolveInfo[Any], b: Booking) -> dict[str, Any]:
 
 
 async def _owned(info: GraphQLResolveInfo[Any], booking_id: str) -> None:
-    if not await domain(info).get(BookingService).visible(actor_of(info), booking_id):
+    if not await domain(info).get(BookingService).visible(caller(info), booking_id):
         raise NotFound(f"No booking {booking_id}")
 
 
@@ -141,7 +136,7 @@ async def resolve_create(_: Any, info: GraphQLResolveInfo[Any], input: dict[str,
     service = domain(info).get(BookingService)
 
     async def run() -> dict[str, Any]:
-        return await _shown(info, await service.create(actor_of(info), _attributes(info, input)))
+        return await _shown(info, await service.create(caller(info), _attributes(info, input)))
 
     return await payload("booking", run, problems)
 
@@ -153,7 +148,7 @@ async def resolve_update(_: Any, info: GraphQLResolveInfo[Any], input: dict[str,
 
     async def run() -> dict[str, Any]:
         await _owned(info, input["bookingId"])
-        found = await service.update(actor_of(info), input["bookingId"], _attributes(info, input))
+        found = await service.update(caller(info), input["bookingId"], _attributes(info, input))
         return await _shown(info, found)
 
     return await payload("booking", run, problems)
@@ -168,7 +163,7 @@ async def resolve_cancel(_: Any, info: GraphQLResolveInfo[Any], input: dict[str,
     async def run() -> dict[str, Any]:
         await _owned(info, input["bookingId"])
         found, refund[0] = await service.cancel_with_refund(
-            actor_of(info), input["bookingId"], input.get("reason")
+            caller(info), input["bookingId"], input.get("reason")
         )
         return await _shown(info, found)
 
@@ -184,7 +179,7 @@ async def watch_bookings(
 ) -> AsyncGenerator[dict[str, Any], None]:
     """Each change of the user's bookings, once; the user themself or an administrator (else
     the subscription is refused before it starts)."""
-    viewer(info).require(userId)
+    caller(info).require(userId)
     return _changes(info.context["bus"].subscribe(["bookings"]), userId)
 
 

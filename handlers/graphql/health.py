@@ -11,9 +11,9 @@ from graphql import GraphQLResolveInfo
 
 from handlers.domain.errors import NotFound
 from handlers.domain.health import HealthService
-from handlers.domain.shares import share_resource
+from handlers.domain.share_resources import share_resource
 from handlers.domain.sharing import ShareService
-from handlers.graphql.batch import batch, domain, viewer
+from handlers.graphql.batch import batch, caller, domain
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
 from kkcore.errors import InsufficientPermissions
@@ -27,7 +27,7 @@ async def resolve_health_profile(obj: Any, info: GraphQLResolveInfo[Any]) -> dic
     """The profile as the caller may see it (a practitioner: the shared record types);
     null when they may not. Each read is audited, so each is its own call."""
     try:
-        profile = await domain(info).get(HealthService).get(viewer(info), id_of(obj) or "")
+        profile = await domain(info).get(HealthService).get(caller(info), id_of(obj) or "")
     except (InsufficientPermissions, NotFound):
         return None
     return node(profile)
@@ -37,7 +37,7 @@ async def resolve_health_profile(obj: Any, info: GraphQLResolveInfo[Any]) -> dic
 async def resolve_shares(obj: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
     """The shares the user granted: theirs or an administrator's to see, else null."""
     uid = id_of(obj) or ""
-    if not viewer(info).may_act_for(uid):
+    if not caller(info).may_act_for(uid):
         return None
     service = domain(info).get(ShareService)
     limit, offset = page_args(args)
@@ -61,7 +61,7 @@ async def resolve_update_health_profile(
     service = domain(info).get(HealthService)
 
     async def run() -> dict[str, Any]:
-        return node(await service.update(viewer(info), input["userId"], changes))
+        return node(await service.update(caller(info), input["userId"], changes))
 
     problems = invalid("updateHealthProfile", "health_profile", changes)
     return await payload("healthProfile", run, problems)
@@ -73,7 +73,7 @@ async def resolve_share(_: Any, info: GraphQLResolveInfo[Any], input: dict[str, 
     service = domain(info).get(ShareService)
 
     async def run() -> dict[str, Any]:
-        return node(await service.share(viewer(info), attributes))
+        return node(await service.share(caller(info), attributes))
 
     problems = invalid("shareHealthRecords", "health_record_share", attributes)
     return await payload("share", run, problems)
@@ -84,7 +84,7 @@ async def resolve_revoke(_: Any, info: GraphQLResolveInfo[Any], input: dict[str,
     service = domain(info).get(ShareService)
 
     async def run() -> dict[str, Any]:
-        await service.revoke(viewer(info), input["shareId"])
+        await service.revoke(caller(info), input["shareId"])
         share = await service.get(input["shareId"])
         if share is None:  # deleted meanwhile
             raise NotFound(f"No health_record_share {input['shareId']}")

@@ -11,13 +11,12 @@ from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from handlers.domain.context import domain_of
 from handlers.domain.conversations import ConversationReads, cursor
 from handlers.domain.jsonapi import iso
-from handlers.domain.messages import file_url
-from handlers.domain.messaging import MessagingService, Who
-from handlers.graphql.batch import loader
+from handlers.domain.message_resources import file_url
+from handlers.domain.messaging import MessagingService
+from handlers.graphql.batch import caller, loader
 from handlers.graphql.nodes import edges_page
 from handlers.storage.models import Attachment, Conversation, Message, User
-from kkcore.errors import ApiError, AuthenticationRequired, NotFound
-from server.auth.access import callers
+from kkcore.errors import ApiError, NotFound
 
 query, mutation, subscription = QueryType(), MutationType(), SubscriptionType()
 conversation_type, message_type, file_type = (
@@ -25,14 +24,6 @@ conversation_type, message_type, file_type = (
     ObjectType("Message"),
     ObjectType("File"),
 )
-BYPASS = frozenset({"admin:users", "admin:platform"})
-
-
-def who_of(info: Any) -> Who:
-    identity = info.context.get("identity")
-    if identity is None:
-        raise AuthenticationRequired("Send a bearer token")
-    return Who(identity.subject, callers(identity), None, bool(identity.scopes & BYPASS))
 
 
 def reads(info: Any) -> ConversationReads:
@@ -79,7 +70,7 @@ async def resolve_conversation(_: Any, info: Any, id: str) -> Conversation | Non
         return (
             await domain_of(info.context["services"])
             .get(MessagingService)
-            .conversation(who_of(info), id)
+            .conversation(caller(info), id)
         )
     except NotFound:
         return None
@@ -102,7 +93,7 @@ async def resolve_send_message(_: Any, info: Any, input: dict[str, Any]) -> dict
         }
     try:
         return {
-            "message": await service.send(who_of(info), input["conversationId"], content),
+            "message": await service.send(caller(info), input["conversationId"], content),
             "errors": [],
         }
     except ApiError as e:
@@ -121,7 +112,7 @@ async def watch_messages(_: Any, info: Any, conversationId: str) -> AsyncGenerat
         await (
             domain_of(info.context["services"])
             .get(MessagingService)
-            .conversation(who_of(info), conversationId)
+            .conversation(caller(info), conversationId)
         )
     except BaseException:
         feed.close()
@@ -188,7 +179,7 @@ async def resolve_last_message(c: Any, info: Any) -> Message | None:
 
 @conversation_type.field("unreadCount")
 async def resolve_unread(c: Any, info: Any) -> int:
-    return int(await load(info, "unread", (conversation_id(c), who_of(info).ids)) or 0)
+    return int(await load(info, "unread", (conversation_id(c), caller(info).ids)) or 0)
 
 
 def _when(c: Any, name: str, attr: str) -> str | None:

@@ -12,15 +12,15 @@ from ariadne import MutationType, ObjectType, QueryType
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.gateway import Card
 from handlers.domain.jsonapi import iso
-from handlers.domain.payment_records import allowed
-from handlers.domain.payments import Payer, PaymentService
+from handlers.domain.payment_resources import allowed
+from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit, write
-from handlers.graphql.batch import loader
+from handlers.graphql.batch import caller, loader
+from handlers.graphql.payloads import user_code
 from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
-from kkcore.errors import ApiError, AuthenticationRequired
-from server.auth.access import callers
+from kkcore.errors import ApiError
 from server.graphql import FALLBACK
 
 query, mutation = QueryType(), MutationType()
@@ -29,7 +29,6 @@ intent_type, refund_type, booking_type = (
     ObjectType("Refund"),
     ObjectType("Booking"),
 )
-BYPASS = frozenset({"admin:users", "admin:platform"})
 # REST attribute -> GraphQL input field, for UserError.field.
 FIELDS = {
     "booking_id": "input.bookingId",
@@ -38,13 +37,6 @@ FIELDS = {
     "status": "input.paymentIntentId",
     "payment_method": "input.paymentMethod",
 }
-
-
-def payer_of(info: Any) -> Payer:
-    identity = info.context.get("identity")
-    if identity is None:
-        raise AuthenticationRequired("Send a bearer token")
-    return Payer(identity.subject, callers(identity), bool(identity.scopes & BYPASS))
 
 
 def domain(info: Any) -> Domain:
@@ -60,13 +52,13 @@ def user_errors(error: ApiError) -> list[dict[str, Any]]:
     for p in error.problems:
         attribute = (p.pointer or "").removeprefix("/data/attributes/").split("/")[0]
         field = FIELDS.get(attribute) or (p.parameter and f"input.{p.parameter}")
-        found.append({"field": field, "message": p.detail, "code": p.code or error.code})
+        found.append({"field": field, "message": p.detail, "code": user_code(p.code or error.code)})
     return found
 
 
 async def mutate(info: Any, key: str, work: Callable[[Unit], Awaitable[Any]]) -> dict[str, Any]:
     """Run one write unit; a domain error becomes the payload's `errors`."""
-    who = payer_of(info)
+    who = caller(info)
     try:
         async with write(domain(info), actor=who.subject) as unit:
             return {key: await work(unit), "errors": []}
@@ -76,7 +68,7 @@ async def mutate(info: Any, key: str, work: Callable[[Unit], Awaitable[Any]]) ->
 
 @query.field("paymentIntent")
 async def resolve_intent(_: Any, info: Any, id: str) -> PaymentIntent | None:
-    who = payer_of(info)
+    who = caller(info)
     intent: PaymentIntent | None = await load(info, "intent", id)
     if intent is None or not await allowed(domain(info), who, intent.id):
         return None
@@ -92,14 +84,14 @@ async def resolve_create(_: Any, info: Any, input: dict[str, Any]) -> dict[str, 
         "payment_method_types": [t.lower() for t in input.get("paymentMethodTypes") or ()],
     }
     service = domain(info).get(PaymentService)
-    return await mutate(info, "paymentIntent", lambda u: service.create(u, payer_of(info), attrs))
+    return await mutate(info, "paymentIntent", lambda u: service.create(u, caller(info), attrs))
 
 
 @mutation.field("confirmPaymentIntent")
 async def resolve_confirm(_: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     raw = input["paymentMethod"]["card"]
     card = Card(raw["number"], raw["expMonth"], raw["expYear"], raw["cvc"])
-    service, who = domain(info).get(PaymentService), payer_of(info)
+    service, who = domain(info).get(PaymentService), caller(info)
     result = await mutate(
         info, "paymentIntent", lambda u: service.confirm(u, input["paymentIntentId"], card, who)
     )
@@ -116,7 +108,7 @@ async def resolve_confirm(_: Any, info: Any, input: dict[str, Any]) -> dict[str,
 @mutation.field("refundPayment")
 async def resolve_refund(_: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     reason = input.get("reason")
-    service, who = domain(info).get(RefundService), payer_of(info)
+    service, who = domain(info).get(RefundService), caller(info)
     return await mutate(
         info,
         "refund",

@@ -14,14 +14,14 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
+from handlers.domain.caller import ADMIN_SCOPES
 from handlers.domain.conversations import ConversationReads
 from handlers.domain.jsonapi import parse_date
 from handlers.domain.preferences import PreferencesService, preferences_resource
 from handlers.domain.unit import read
 from handlers.domain.user_lists import BookingFilter, UserLists
 from handlers.domain.users import UserService, related_ids, user_resource
-from handlers.domain.viewer import ADMIN_SCOPES
-from handlers.graphql.batch import batch, domain, viewer
+from handlers.graphql.batch import batch, caller, domain
 from handlers.graphql.messaging import message_connection
 from handlers.graphql.nodes import args_key, connection, id_of, node, page_args, rest_input
 from handlers.graphql.payloads import invalid, payload
@@ -64,13 +64,13 @@ async def load_user(info: GraphQLResolveInfo[Any], user_id: str | None) -> dict[
 
 @query.field("me")
 async def resolve_me(_: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any] | None:
-    return await load_user(info, viewer(info).subject)
+    return await load_user(info, caller(info).subject)
 
 
 @query.field("user")
 async def resolve_user(_: Any, info: GraphQLResolveInfo[Any], id: str) -> dict[str, Any] | None:
     """Null unless the caller is that user or an administrator."""
-    return await load_user(info, id) if viewer(info).may_act_for(id) else None
+    return await load_user(info, id) if caller(info).may_act_for(id) else None
 
 
 # What REST shows only to the user and administrators (GET /users/{user_id} is x-owner).
@@ -87,7 +87,7 @@ async def resolve_scalar(obj: Any, info: GraphQLResolveInfo[Any]) -> Any:
     if isinstance(obj, Mapping) and name in obj:
         return obj[name]
     uid = id_of(obj)
-    if name in PRIVATE and not viewer(info).may_act_for(uid or ""):
+    if name in PRIVATE and not caller(info).may_act_for(uid or ""):
         # Whoever answers for this user below (their row, the mocks), not to others.
         if name == "email":
             raise InsufficientPermissions(
@@ -120,7 +120,7 @@ def resolve_id(obj: Any, _: GraphQLResolveInfo[Any]) -> str | None:
 @user.field("preferences")
 async def resolve_preferences(obj: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any] | None:
     uid = id_of(obj) or ""
-    viewer(info).require(uid)
+    caller(info).require(uid)
     service = domain(info).get(PreferencesService)
 
     async def fetch(ids: Sequence[str]) -> Mapping[str, dict[str, Any]]:
@@ -133,7 +133,7 @@ async def resolve_preferences(obj: Any, info: GraphQLResolveInfo[Any]) -> dict[s
 
 async def _listed(obj: Any, info: GraphQLResolveInfo[Any], args: dict[str, Any], what: str) -> Any:
     uid = id_of(obj) or ""
-    viewer(info).require(uid)
+    caller(info).require(uid)
     lists = domain(info).get(UserLists)
     limit, offset = page_args(args)
 
@@ -178,7 +178,7 @@ async def resolve_messages(
 ) -> Any:
     """The messages the user sent, newest first (the user themself or an administrator)."""
     uid = id_of(obj) or ""
-    viewer(info).require(uid)
+    caller(info).require(uid)
     size = max(1, min(first or 20, 100))
     reads = domain(info).get(ConversationReads)
 
@@ -199,7 +199,7 @@ async def resolve_update_profile(
     async def run() -> dict[str, Any]:
         # A new email only becomes pending (its token goes to that address; the sandbox
         # shows it in REST updateUser's answer): see handlers.domain.email_change.
-        updated, _pending = await service.update(viewer(info), input["userId"], changes)
+        updated, _pending = await service.update(caller(info), input["userId"], changes)
         return node(updated)
 
     return await payload("user", run, invalid("updateUser", "user", changes))
@@ -213,7 +213,7 @@ async def resolve_update_preferences(
     service = domain(info).get(PreferencesService)
 
     async def run() -> dict[str, Any]:
-        prefs = await service.update(viewer(info), input["userId"], changes)
+        prefs = await service.update(caller(info), input["userId"], changes)
         return node(preferences_resource(prefs))
 
     problems = invalid("updateUserPreferences", "user_preferences", changes)

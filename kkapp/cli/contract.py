@@ -21,7 +21,7 @@ from kkapp.factory import Built
     "\b\nA deployment of `kk serve` (staging), from a shell that has its DATABASE_URL and "
     "data directory:\n"
     "  kk seed --data-dir DIR\n"
-    "  TOKEN=$(kk keys token --data-dir DIR --user test_user_123 --all-scopes)\n"
+    "  TOKEN=$(kk keys token --data-dir DIR --user USER_ID --all-scopes)\n"
     '  kk contract --url https://staging.example --token "$TOKEN"\n'
     "(the server run with --rate-limits off or relaxed, and KK_ISSUER set as when it started)."
 )
@@ -153,4 +153,5 @@ def contract_token(built: Built) -> str | None:
     auth = built.runtime.extras.get("auth")
     if not isinstance(auth, AuthServices):
         return None
-    return auth.issue_token("test_user_123", declared_scopes(built.runtime.table))
+    user = built.runtime.table.get("sandbox_user", "contract_user")  # the spec's x-sandbox-user
+    return auth.issue_token(user, declared_scopes(built.runtime.table))

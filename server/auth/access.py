@@ -13,8 +13,9 @@ these two pipeline steps, so no handler re-implements the rule:
         - /data/attributes/practitioner_id
       bypass: [admin:users, admin:platform]   # scopes that may act on anyone's data
 
-- `user`: the caller's subject (or, for a practitioner, their practitioner id) must equal the
-  parameter; otherwise 403 INSUFFICIENT_PERMISSIONS (the URL already names the user).
+- `user`: the caller's subject (or an id in a token claim the document's `x-acts-as` names,
+  the flagship's `practitioner_id`) must equal the parameter; otherwise 403
+  INSUFFICIENT_PERMISSIONS (the URL already names the user).
 - `share`: with `user`, a caller may also read when the OwnershipSource reports a share of
   that kind from the user to the caller that has not expired (the expiry is compared here).
 - `resource` + `id`: before dispatch, the OwnershipSource names the resource's owners; a
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from kkcore.errors import InsufficientPermissions, NotFound, SpecError, StartupError
-from server.identity import Identity
+from server.identity import callers
 
 if TYPE_CHECKING:
     from server.config import Runtime
@@ -87,12 +88,6 @@ class OwnerRule:
         return rule
 
 
-def callers(identity: Identity) -> frozenset[str]:
-    """The ids the caller acts as: its subject, and its practitioner id if it has one."""
-    linked = identity.claims.get("practitioner_id")
-    return frozenset((identity.subject, linked) if isinstance(linked, str) else (identity.subject,))
-
-
 def rule_of(op: Operation) -> OwnerRule | None:
     raw = op.spec["extensions"].get("x-owner")
     return None if raw is None else OwnerRule.parse(op.spec["operation_id"], raw)
@@ -115,12 +110,13 @@ def owner(op: Operation, runtime: Runtime) -> Step | None:
     if not rule.user and not knows:
         return None
     op_id = op.spec["operation_id"]
+    acts_as = tuple(runtime.table.get("acts_as") or ())
 
     async def step(call: Call) -> None:
         identity = call.identity
         if identity is None or not identity.scopes.isdisjoint(rule.bypass):
             return
-        me = callers(identity)
+        me = callers(identity, acts_as)
         if rule.user:
             user = call.params.get(rule.user)
             if user in me or await _shared(source, rule, str(user), me):
@@ -166,6 +162,7 @@ def owner_of_reply(op: Operation, runtime: Runtime) -> Step | None:
     pointers = [f.split("/")[1:] for f in rule.fields]
     what = rule.resource or "resource"
     id_param = rule.id
+    acts_as = tuple(runtime.table.get("acts_as") or ())
 
     async def step(call: Call) -> None:
         identity, reply = call.identity, call.reply
@@ -180,7 +177,7 @@ def owner_of_reply(op: Operation, runtime: Runtime) -> Step | None:
             except orjson.JSONDecodeError:
                 body = None
         named = {_at(body, p) for p in pointers}
-        if named.isdisjoint(callers(identity)):
+        if named.isdisjoint(callers(identity, acts_as)):
             which = f" {call.params.get(id_param)}" if id_param else ""
             raise NotFound(f"No {what}{which}")
 

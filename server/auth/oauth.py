@@ -7,7 +7,7 @@
   (the access tokens too: they carry the family as `sid`).
 - Static test credentials (`add_test_code`, `add_test_refresh`): a code or refresh token
   published on purpose, like a payment provider's test tokens, that works any number of times
-  and starts a new session each time. Only the sandbox registers any (handlers/oauth.py).
+  and starts a new session each time. Only the sandbox registers any (handlers/rest/oauth.py).
 - RFC 7009 revocation, RFC 8414 metadata. Errors are RFC 6749 §5.2 (`OAuthError`) on the token
   and revocation endpoints and §4.1.2.1 (`AuthorizeError`) on the authorization endpoint.
 """

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from handlers.oauth import SANDBOX_API_KEY
+from handlers.rest.oauth import SANDBOX_API_KEY
 from kkapp.cli import main
 from kkapp.config import AppConfig
 from kkapp.factory import build

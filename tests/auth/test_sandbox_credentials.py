@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from generated.api_table import TABLE
-from handlers.oauth import (
+from handlers.rest.oauth import (
     SANDBOX_CLIENT,
     SANDBOX_CODE,
     SANDBOX_CODE_VERIFIER,

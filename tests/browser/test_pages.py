@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from generated.api_table import TABLE
-from handlers.oauth import SANDBOX_API_KEY
+from handlers.rest.oauth import SANDBOX_API_KEY
 from tests.browser.conftest import SHOTS, Sandbox
 
 pytestmark = pytest.mark.browser

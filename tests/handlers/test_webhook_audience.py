@@ -20,7 +20,7 @@ from starlette.routing import Route
 from handlers.domain.context import domain_of
 from handlers.domain.delivery import DeliveryWorker, worker_for
 from handlers.domain.unit import write
-from handlers.oauth import SANDBOX_API_KEY
+from handlers.rest.oauth import SANDBOX_API_KEY
 from handlers.storage.models import WebhookDelivery
 from kkapp.factory import Built
 from server.auth.services import auth_of

@@ -9,7 +9,7 @@ import pytest
 
 from kkapp.config import AppConfig
 from kkapp.factory import build
-from mocks.graphql_store import cursor, uncursor
+from mocks.graphql_nodes import cursor, uncursor
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from contracts.runner import serve_in_thread
-from handlers.oauth import ADMIN_SCOPES, SANDBOX_API_KEY
+from handlers.rest.oauth import ADMIN_SCOPES, SANDBOX_API_KEY
 from server.auth.services import auth_of
 from kkapp.config import AppConfig
 from kkapp.factory import build

@@ -81,7 +81,7 @@ def test_kk_routes_lists_every_operation_with_scopes_and_rate_class() -> None:
         "read:practitioners",
         "search",
     ]
-    assert "/handlers/practitioners.py:" in search.split()[5]  # answered by the handler
+    assert "/handlers/rest/practitioners.py:" in search.split()[5]  # answered by the handler
 
 
 def test_kk_routes_shows_no_mock_left_in_serve_mode() -> None:

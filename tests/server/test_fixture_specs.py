@@ -66,7 +66,12 @@ async def test_every_operation_of_both_fixture_specs_answers_within_its_contract
 
 
 @pytest.mark.parametrize("name", SPECS)
-async def test_unknown_paths_of_any_spec_get_the_json_api_404(name: str) -> None:
+async def test_unknown_paths_of_any_spec_get_a_404_in_its_own_error_format(name: str) -> None:
     async with client(APPS[name]) as c:
         r = await c.get("/definitely/not/here")
-    assert r.status_code == 404 and r.json()["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
+    assert r.status_code == 404
+    if fixture_table(name).get("error_format") == "jsonapi":
+        assert r.json()["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
+    else:  # RFC 9457, as for any error the spec does not document
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["status"] == 404

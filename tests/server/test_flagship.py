@@ -37,7 +37,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Sessions are booked by users (a booking's user_id is its creator), not by an admin.
 USER_TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_user_123", ALL_SCOPES)
 USER_AUTH = {"Authorization": f"Bearer {USER_TOKEN}"}
-# The token endpoint's example redeems the sandbox's published test code (handlers/oauth.py).
+# The token endpoint's example redeems the sandbox's published test code (handlers/rest/oauth.py).
 # The sandbox is stateful: the seeded booking_123 (the reference's) holds the slot of the
 # reference's createBooking example, so that one would be a 409 double booking.
 EXAMPLE = {"createBooking": "test_practitioner"}

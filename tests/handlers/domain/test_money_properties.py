@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.domain.bookings import Actor, BookingService
+from handlers.domain.bookings import BookingService
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain, fixed_clock
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, Charge
-from handlers.domain.payments import Payer, PaymentService
+from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import price_split
 from handlers.domain.unit import write
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.anyio
 NOW = "2024-01-01T00:00:00Z"
 COUNTER = itertools.count()
 SUCCEEDS, DECLINED, NO_FUNDS = "4242424242424242", "4000000000000002", "4000000000009995"
-ADMIN = Payer("user_admin", frozenset({"user_admin"}), admin=True)
+ADMIN = Caller("user_admin", frozenset({"user_admin"}), frozenset({"admin:platform"}))
 SLOW = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -42,7 +43,7 @@ def card(number: str = SUCCEEDS, year: int = 2030) -> Card:
 
 async def booked(
     domain: Domain, price: int = 80, hours_ahead: float = 72, policy: dict[str, Any] | None = None
-) -> tuple[Booking, Payer, Payer]:
+) -> tuple[Booking, Caller, Caller]:
     """A pending booking; (it, its patient, its practitioner) as payers."""
     n = next(COUNTER)
     user, prac = f"user_m{n}", f"prac_m{n}"
@@ -65,16 +66,16 @@ async def booked(
         session.add_all([user_row(user), practitioner_row(prac)])
         await session.flush()
         session.add(b)
-    return b, Payer(user, frozenset({user})), Payer(prac, frozenset({prac}))
+    return b, Caller(user, frozenset({user})), Caller(prac, frozenset({prac}))
 
 
-async def intent_of(domain: Domain, b: Booking, who: Payer) -> PaymentIntent:
+async def intent_of(domain: Domain, b: Booking, who: Caller) -> PaymentIntent:
     attrs = {"booking_id": b.id, "amount": b.price_amount * 100, "currency": "USD"}
     async with write(domain) as unit:
         return await domain.get(PaymentService).create(unit, who, attrs)
 
 
-async def paid(domain: Domain, b: Booking, who: Payer) -> PaymentIntent:
+async def paid(domain: Domain, b: Booking, who: Caller) -> PaymentIntent:
     intent = await intent_of(domain, b, who)
     async with write(domain) as unit:
         done = await domain.get(PaymentService).confirm(unit, intent.id, card(), who)
@@ -82,7 +83,7 @@ async def paid(domain: Domain, b: Booking, who: Payer) -> PaymentIntent:
     return done.intent
 
 
-async def refund(domain: Domain, intent_id: str, amount: int | None, who: Payer | None) -> Any:
+async def refund(domain: Domain, intent_id: str, amount: int | None, who: Caller | None) -> Any:
     async with write(domain) as unit:
         return await domain.get(RefundService).refund(unit, intent_id, amount, "duplicate", who)
 
@@ -138,7 +139,7 @@ async def test_the_payer_is_refused_and_a_stranger_sees_nothing(database: Databa
     with pytest.raises(InsufficientPermissions):
         await refund(domain, intent.id, None, patient)
     with pytest.raises(NotFound):
-        await refund(domain, intent.id, None, Payer("user_x", frozenset({"user_x"})))
+        await refund(domain, intent.id, None, Caller("user_x", frozenset({"user_x"})))
     with pytest.raises(NotFound):
         await refund(domain, "pi_nothing", None, ADMIN)
     assert (await row(domain, PaymentIntent, intent.id)).amount_refunded == 0
@@ -245,7 +246,7 @@ async def test_an_intent_is_read_by_its_people_only(database: Database) -> None:
     assert (await service.get(intent.id, practitioner)).id == intent.id
     assert (await service.get(intent.id)).id == intent.id
     with pytest.raises(NotFound):
-        await service.get(intent.id, Payer("user_x", frozenset({"user_x"})))
+        await service.get(intent.id, Caller("user_x", frozenset({"user_x"})))
 
 
 @SLOW
@@ -262,7 +263,7 @@ async def test_a_cancellation_refunds_what_the_policy_gives_back(
     b, patient, practitioner = await booked(domain, price=90, hours_ahead=hours, policy=policy)
     await paid(domain, b, patient)
     who = practitioner if by_practitioner else patient
-    actor = Actor(who.subject, who.ids)
+    actor = Caller(who.subject, who.ids)
     done, made = await domain.get(BookingService).cancel_with_refund(actor, b.id, "ill")
     fee, back = price_split(b, T0, waive=by_practitioner)
     assert (done.cancellation_fee, done.refund_amount) == (fee, back)

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain, fixed_clock
 from handlers.domain.health import HealthService
 from handlers.domain.ownership import DatabaseOwnership
-from handlers.domain.shares import RECORD_TYPES
-from handlers.domain.viewer import Viewer
+from handlers.domain.share_resources import RECORD_TYPES
 from handlers.storage.database import Database
 from handlers.storage.models import HealthProfile, HealthRecordShare
 from kkcore.errors import InsufficientPermissions
@@ -68,7 +68,7 @@ async def test_a_practitioner_reads_exactly_the_record_types_of_valid_shares(
                 )
             )
     valid = {t for hours, revoked, types in shares if hours > 0 and not revoked for t in types}
-    viewer = Viewer(prac_id, frozenset({prac_id}), frozenset({"read:health_records"}))
+    viewer = Caller(prac_id, frozenset({prac_id}), frozenset({"read:health_records"}))
     expiry = await DatabaseOwnership(domain, None).share_expiry(
         user_id, frozenset({prac_id}), "health_records"
     )

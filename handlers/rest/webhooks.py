@@ -18,7 +18,7 @@ from handlers.lifecycle import domain_group
 from kkcore.errors import AuthenticationRequired
 from server.identity import Identity
 from server.responses import Reply
-from server.webhook_audience import Audience, Grant
+from server.webhook_audience import Audience
 
 webhooks = domain_group("webhooks")
 WORKER = "webhook_worker"
@@ -88,7 +88,7 @@ async def create_webhook(request: models.CreateWebhookRequest) -> Reply:
     attrs = request.body["data"]["attributes"]
     identity = _identity(request)
     AUDIENCE.check(identity, attrs["events"])
-    grant = Grant.of(identity, AUDIENCE.bypass)
+    grant = AUDIENCE.grant(identity)
     hook, secret = await _service(request).create(
         identity.subject, request.request_id, attrs, grant
     )

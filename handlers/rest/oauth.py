@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from generated import models
+from handlers.domain.caller import ADMIN_SCOPES as BYPASS_SCOPES
 from server.auth.api_keys import ApiKey
 from server.auth.clients import Client
 from server.auth.errors import PAGE_HEADERS, AuthorizeError
@@ -38,7 +39,8 @@ USER_SCOPES = frozenset(
     }
 )
 PRACTITIONER_SCOPES = USER_SCOPES | {"write:practitioners"}
-ADMIN_SCOPES = PRACTITIONER_SCOPES | {"admin:users", "admin:platform"}
+# An administrator account: every practitioner scope and the bypass (handlers.domain.caller).
+ADMIN_SCOPES = PRACTITIONER_SCOPES | BYPASS_SCOPES
 SCOPE_TEXT = {
     "read:profile": "read your profile",
     "write:profile": "update your profile",

@@ -1,5 +1,6 @@
-"""Conversations, messages and files as rows and as JSON:API resources; who takes part in a
-conversation (its `x-owner`); the sandbox's conversations and messages loaded from the seed."""
+"""Conversations (also as a user's conversation list shows them), messages and files as rows
+and as JSON:API resources; who takes part in a conversation (its `x-owner`); the sandbox's
+conversations and messages loaded from the seed."""
 
 from __future__ import annotations
 
@@ -24,6 +25,28 @@ from handlers.storage.seed import loader
 
 PREVIEW = 200
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+def listed_conversation(
+    c: Conversation, unread: int, participants: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """`participants`: (id, type) pairs, type `user` or `practitioner`."""
+    return {
+        "id": c.id,
+        "type": "conversation",
+        "attributes": {
+            "subject": c.subject,
+            "last_message_preview": c.last_message_preview,
+            "last_message_at": iso(c.last_message_at),
+            "unread_count": unread,
+            "created_at": iso(c.created_at),
+            "updated_at": iso(c.updated_at),
+        },
+        "relationships": {
+            "participants": {"data": [{"id": i, "type": t} for i, t in participants]},
+            "booking": ref("booking", c.booking_id),
+        },
+    }
 
 
 def message_resource(m: Message) -> dict[str, Any]:

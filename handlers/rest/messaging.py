@@ -7,42 +7,22 @@ from __future__ import annotations
 from typing import Any
 
 from generated import models
+from handlers.domain.caller import Caller, caller_of
 from handlers.domain.context import domain_of
 from handlers.domain.jsonapi import page, single
-from handlers.domain.messages import chat_frame, file_resource, message_resource
-from handlers.domain.messaging import MessagingService, Who
+from handlers.domain.message_resources import chat_frame, file_resource, message_resource
+from handlers.domain.messaging import MessagingService
 from handlers.domain.realtime import RealtimeService
 from handlers.lifecycle import domain_group
-from kkcore.errors import AuthenticationRequired
-from server.auth.access import callers
 from server.responses import Reply
 from server.websocket import InboundFrame
 
 messaging = domain_group("messaging")
-BYPASS = frozenset({"admin:users", "admin:platform"})
 
 
-def who_of(request: Any) -> Who:
-    """The caller of a request (the pipeline authenticated it; x-owner checked it)."""
-    identity = request.identity
-    if identity is None:
-        raise AuthenticationRequired(
-            "Conversations belong to their participants: send a bearer token"
-        )
-    return Who(
-        identity.subject, callers(identity), request.request_id, bool(identity.scopes & BYPASS)
-    )
-
-
-def who_sent(frame: InboundFrame) -> Who:
+def who_sent(frame: InboundFrame) -> Caller:
     """The sender of a /ws frame (the connection authenticated it)."""
-    identity = frame.identity
-    return Who(
-        identity.subject,
-        callers(identity),
-        f"ws:{frame.connection}",
-        bool(identity.scopes & BYPASS),
-    )
+    return Caller.of(frame.identity, f"ws:{frame.connection}")
 
 
 def _service(request: Any) -> MessagingService:
@@ -55,7 +35,12 @@ async def list_conversation_messages(request: models.ListConversationMessagesReq
     p = request.params
     limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
     conversation_id = p["conversation_id"]
-    found, total = await _service(request).messages(who_of(request), conversation_id, limit, offset)
+    found, total = await _service(request).messages(
+        caller_of(request),
+        conversation_id,
+        limit,
+        offset,
+    )
     body = page(
         [message_resource(m) for m in found],
         total,
@@ -74,7 +59,7 @@ async def send_message(request: models.SendMessageRequest) -> Reply:
     """Store a text message; the other participants get it on /ws and GraphQL."""
     conversation_id = request.params["conversation_id"]
     content = request.body["data"]["attributes"]["content"]
-    message = await _service(request).send(who_of(request), conversation_id, content)
+    message = await _service(request).send(caller_of(request), conversation_id, content)
     body = single(
         message_resource(message), request.request_id, domain_of(request.services).clock()
     )
@@ -88,7 +73,10 @@ async def upload_conversation_file(request: models.UploadConversationFileRequest
     conversation_id = request.params["conversation_id"]
     form: Any = request.body
     attachment, _ = await _service(request).upload(
-        who_of(request), conversation_id, form.get("file"), form.get("message")
+        caller_of(request),
+        conversation_id,
+        form.get("file"),
+        form.get("message"),
     )
     body = single(
         file_resource(attachment), request.request_id, domain_of(request.services).clock()

@@ -6,29 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from generated import models
+from handlers.domain.caller import caller_of
 from handlers.domain.context import domain_of
 from handlers.domain.gateway import Card
 from handlers.domain.idempotency import idempotent
 from handlers.domain.jsonapi import single
-from handlers.domain.payment_records import intent_resource, refund_resource
-from handlers.domain.payments import Payer, PaymentService
+from handlers.domain.payment_resources import intent_resource, refund_resource
+from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit
 from handlers.lifecycle import domain_group
-from kkcore.errors import AuthenticationRequired, PaymentRequired, Problem
-from server.auth.access import callers
+from kkcore.errors import PaymentRequired, Problem
 from server.languages import language_for, localized_error_reply
 from server.responses import Reply
 
 payments = domain_group("payments")
-BYPASS = frozenset({"admin:users", "admin:platform"})
-
-
-def payer_of(request: Any) -> Payer:
-    identity = request.identity
-    if identity is None:
-        raise AuthenticationRequired("Payments belong to someone: send a bearer token")
-    return Payer(identity.subject, callers(identity), bool(identity.scopes & BYPASS))
 
 
 def _document(request: Any, data: dict[str, Any], status: int = 200, at: str = "") -> Reply:
@@ -51,7 +43,10 @@ async def decline_reply(request: Any, code: str, message: str) -> Reply:
 @payments.operation("createPaymentIntent")
 async def create_payment_intent(request: models.CreatePaymentIntentRequest) -> Reply:
     """An intent for the caller's booking, for exactly its price (409 once it is paid)."""
-    who, attrs = payer_of(request), dict(request.body["data"]["attributes"])
+    who, attrs = (
+        caller_of(request),
+        dict(request.body["data"]["attributes"]),
+    )
     service = domain_of(request.services).get(PaymentService)
 
     async def work(unit: Unit) -> Reply:
@@ -66,7 +61,7 @@ async def create_payment_intent(request: models.CreatePaymentIntentRequest) -> R
 async def get_payment_intent(request: models.GetPaymentIntentRequest) -> Reply:
     """A payment intent (x-owner: its payer and the booking's people)."""
     service = domain_of(request.services).get(PaymentService)
-    intent = await service.get(request.params["intent_id"], payer_of(request))
+    intent = await service.get(request.params["intent_id"], caller_of(request))
     return _document(request, intent_resource(intent))
 
 
@@ -75,7 +70,10 @@ async def confirm_payment_intent(request: models.ConfirmPaymentIntentRequest) ->
     """Charge the card: 200 succeeded, 402 declined (recorded), 409 if already paid."""
     raw = request.body["data"]["attributes"]["payment_method"]["card"]
     card = Card(raw["number"], raw["exp_month"], raw["exp_year"], raw["cvc"])
-    service, who = domain_of(request.services).get(PaymentService), payer_of(request)
+    service, who = (
+        domain_of(request.services).get(PaymentService),
+        caller_of(request),
+    )
 
     async def work(unit: Unit) -> Reply:
         done = await service.confirm(unit, request.params["intent_id"], card, who)
@@ -90,7 +88,10 @@ async def confirm_payment_intent(request: models.ConfirmPaymentIntentRequest) ->
 async def create_refund(request: models.CreateRefundRequest) -> Reply:
     """Refund all that is left, or `amount` of it (409 nothing left, 422 too much)."""
     attrs = request.body["data"]["attributes"]
-    service, who = domain_of(request.services).get(RefundService), payer_of(request)
+    service, who = (
+        domain_of(request.services).get(RefundService),
+        caller_of(request),
+    )
 
     async def work(unit: Unit) -> Reply:
         intent_id = request.params["intent_id"]

@@ -5,27 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from generated import models
-from handlers.domain.bookings import Actor, BookingService
+from handlers.domain.booking_resources import booking_resource
+from handlers.domain.bookings import BookingService
+from handlers.domain.caller import caller_of
 from handlers.domain.context import domain_of
 from handlers.domain.idempotency import idempotent
 from handlers.domain.jsonapi import parse_time, single
-from handlers.domain.records import booking_resource
 from handlers.domain.unit import Unit
-from handlers.domain.viewer import ADMIN_SCOPES
 from handlers.lifecycle import domain_group
-from kkcore.errors import AuthenticationRequired, Problem, Unprocessable
-from server.auth.access import callers
+from kkcore.errors import Problem, Unprocessable
 from server.responses import Reply
 
 bookings = domain_group("bookings")
-
-
-def actor_of(request: Any) -> Actor:
-    identity = request.identity
-    if identity is None:
-        raise AuthenticationRequired("Bookings belong to someone: send a bearer token")
-    admin = not ADMIN_SCOPES.isdisjoint(identity.scopes)
-    return Actor(identity.subject, callers(identity), request.request_id, admin)
 
 
 def _attributes(body: Any) -> dict[str, Any]:
@@ -51,7 +42,7 @@ async def create_booking(request: models.CreateBookingRequest) -> Reply:
     """Book a slot: 409 BOOKING_CONFLICT if taken, even by a concurrent request; a retry
     with the same `Idempotency-Key` and body replays the first 201."""
     service = domain_of(request.services).get(BookingService)
-    actor, attrs = actor_of(request), _attributes(request.body)
+    actor, attrs = caller_of(request), _attributes(request.body)
 
     async def work(unit: Unit) -> Reply:
         return _document(request, await service.create_in(unit, actor, attrs), 201)
@@ -71,7 +62,9 @@ async def update_booking(request: models.UpdateBookingRequest) -> Reply:
     """Reschedule, edit or move along the lifecycle (422 INVALID_BOOKING_STATUS otherwise)."""
     service = domain_of(request.services).get(BookingService)
     booking = await service.update(
-        actor_of(request), request.params["booking_id"], _attributes(request.body)
+        caller_of(request),
+        request.params["booking_id"],
+        _attributes(request.body),
     )
     return _document(request, booking)
 
@@ -81,5 +74,5 @@ async def cancel_booking(request: models.CancelBookingRequest) -> Reply:
     """Cancel with the booking's cancellation policy (fee and refund in the answer)."""
     service = domain_of(request.services).get(BookingService)
     p = request.params
-    booking = await service.cancel(actor_of(request), p["booking_id"], p.get("reason"))
+    booking = await service.cancel(caller_of(request), p["booking_id"], p.get("reason"))
     return _document(request, booking)

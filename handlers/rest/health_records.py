@@ -6,20 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from generated import models
+from handlers.domain.caller import caller_of
 from handlers.domain.context import domain_of
 from handlers.domain.health import HealthService
 from handlers.domain.jsonapi import page, single
-from handlers.domain.shares import share_resource
+from handlers.domain.share_resources import share_resource
 from handlers.domain.sharing import ShareService
-from handlers.domain.viewer import Viewer
 from handlers.lifecycle import domain_group
 from server.responses import Reply
 
 health_records = domain_group("health_records")
-
-
-def _viewer(request: Any) -> Viewer:
-    return Viewer.of(request.identity, request.request_id)
 
 
 def _single(request: Any, data: dict[str, Any], status: int = 200) -> Reply:
@@ -32,7 +28,7 @@ def _single(request: Any, data: dict[str, Any], status: int = 200) -> Reply:
 async def get_health_profile(request: models.GetHealthProfileRequest) -> Reply:
     """The profile in full for its user; a practitioner sees only the shared record types."""
     service = domain_of(request.services).get(HealthService)
-    profile = await service.get(_viewer(request), request.params["user_id"])
+    profile = await service.get(caller_of(request), request.params["user_id"])
     return _single(request, profile)
 
 
@@ -41,7 +37,7 @@ async def update_health_profile(request: models.UpdateHealthProfileRequest) -> R
     """Replace the sent record types."""
     service = domain_of(request.services).get(HealthService)
     changes = request.body["data"]["attributes"]
-    profile = await service.update(_viewer(request), request.params["user_id"], changes)
+    profile = await service.update(caller_of(request), request.params["user_id"], changes)
     return _single(request, profile)
 
 
@@ -49,7 +45,7 @@ async def update_health_profile(request: models.UpdateHealthProfileRequest) -> R
 async def share_health_records(request: models.ShareHealthRecordsRequest) -> Reply:
     """Let a practitioner read record types until `expires_at` (409 while one is active)."""
     service = domain_of(request.services).get(ShareService)
-    share = await service.share(_viewer(request), request.body["data"]["attributes"])
+    share = await service.share(caller_of(request), request.body["data"]["attributes"])
     return _single(request, share, 201)
 
 
@@ -60,7 +56,7 @@ async def list_health_record_shares(request: models.ListHealthRecordSharesReques
     p = request.params
     limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
     service = domain.get(ShareService)
-    found, total = await service.page(_viewer(request), p.get("status"), limit, offset)
+    found, total = await service.page(caller_of(request), p.get("status"), limit, offset)
     now = domain.clock()
     body = page(
         [share_resource(s, now) for s in found],
@@ -79,5 +75,5 @@ async def list_health_record_shares(request: models.ListHealthRecordSharesReques
 async def revoke_health_record_share(request: models.RevokeHealthRecordShareRequest) -> Reply:
     """End a share at once; it stays listed as revoked."""
     service = domain_of(request.services).get(ShareService)
-    await service.revoke(_viewer(request), request.params["share_id"])
+    await service.revoke(caller_of(request), request.params["share_id"])
     return Reply(204)

@@ -5,16 +5,16 @@ user's payment history (`payments_of_user`, for listUserPayments)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.booking_resources import people_of
+from handlers.domain.caller import Caller
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time, ref
 from handlers.domain.ownership import owns
-from handlers.domain.records import people_of
 from handlers.domain.unit import read
 from handlers.storage.models import Booking, PaymentIntent, Refund
 from handlers.storage.seed import loader
@@ -86,23 +86,13 @@ async def intent_owners(session: AsyncSession, intent_id: str) -> frozenset[str]
     return people | {intent.user_id}
 
 
-@dataclass(frozen=True)
-class Payer:
-    """Who acts: the identity's subject, the ids it acts as, and whether it may act on
-    anyone's payments (admin scopes)."""
-
-    subject: str
-    ids: frozenset[str]
-    admin: bool = False
-
-
-async def may_act(session: AsyncSession, who: Payer, intent_id: str) -> bool:
+async def may_act(session: AsyncSession, who: Caller, intent_id: str) -> bool:
     """Whether `who` may see and act on the intent (as `x-owner` decides for REST)."""
     owners = await intent_owners(session, intent_id)
     return owners is not None and (who.admin or bool(owners & who.ids))
 
 
-async def allowed(domain: Domain, who: Payer, intent_id: str) -> bool:
+async def allowed(domain: Domain, who: Caller, intent_id: str) -> bool:
     async with read(domain) as session:
         return await may_act(session, who, intent_id)
 

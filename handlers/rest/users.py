@@ -7,21 +7,17 @@ from datetime import date
 from typing import Any
 
 from generated import models
+from handlers.domain.caller import caller_of
 from handlers.domain.context import domain_of
 from handlers.domain.jsonapi import page, parse_date, single
 from handlers.domain.preferences import PreferencesService, preferences_resource
 from handlers.domain.user_lists import BookingFilter, Page, UserLists
 from handlers.domain.users import UserService
-from handlers.domain.viewer import Viewer
 from handlers.lifecycle import domain_group
 from kkcore.errors import BadRequest, Problem
 from server.responses import Reply
 
 users = domain_group("users")
-
-
-def _viewer(request: Any) -> Viewer:
-    return Viewer.of(request.identity, request.request_id)
 
 
 def _single(request: Any, data: dict[str, Any]) -> Reply:
@@ -32,7 +28,7 @@ def _single(request: Any, data: dict[str, Any]) -> Reply:
 def _owner(request: Any) -> str:
     """The user of the path, once more checked against the caller (not only by x-owner)."""
     user_id: str = request.params["user_id"]
-    _viewer(request).require(user_id)
+    caller_of(request).require(user_id)
     return user_id
 
 
@@ -68,7 +64,7 @@ def _page(request: Any, found: Page[dict[str, Any]], what: str) -> Reply:
 async def get_user(request: models.GetUserRequest) -> Reply:
     """A user's profile."""
     service = domain_of(request.services).get(UserService)
-    return _single(request, await service.get(_viewer(request), request.params["user_id"]))
+    return _single(request, await service.get(caller_of(request), request.params["user_id"]))
 
 
 @users.operation("updateUser")
@@ -77,7 +73,7 @@ async def update_user(request: models.UpdateUserRequest) -> Reply:
     verification (meta.email_verification)."""
     service = domain_of(request.services).get(UserService)
     changes = request.body["data"]["attributes"]
-    user, pending = await service.update(_viewer(request), request.params["user_id"], changes)
+    user, pending = await service.update(caller_of(request), request.params["user_id"], changes)
     reply = _single(request, user)
     if pending is not None:
         reply.body["meta"]["email_verification"] = pending.meta()
@@ -89,14 +85,14 @@ async def verify_user_email(request: models.VerifyUserEmailRequest) -> Reply:
     """The token of a pending email change makes the new address the account's."""
     service = domain_of(request.services).get(UserService)
     token = request.body["data"]["attributes"]["token"]
-    return _single(request, await service.verify_email(_viewer(request), _owner(request), token))
+    return _single(request, await service.verify_email(caller_of(request), _owner(request), token))
 
 
 @users.operation("getUserPreferences")
 async def get_user_preferences(request: models.GetUserPreferencesRequest) -> Reply:
     """A user's preferences (the defaults until first changed)."""
     service = domain_of(request.services).get(PreferencesService)
-    prefs = await service.get(_viewer(request), request.params["user_id"])
+    prefs = await service.get(caller_of(request), request.params["user_id"])
     return _single(request, preferences_resource(prefs))
 
 
@@ -105,7 +101,7 @@ async def update_user_preferences(request: models.UpdateUserPreferencesRequest) 
     """Change preferences; notifications and privacy merge key by key."""
     service = domain_of(request.services).get(PreferencesService)
     changes = request.body["data"]["attributes"]
-    prefs = await service.update(_viewer(request), request.params["user_id"], changes)
+    prefs = await service.update(caller_of(request), request.params["user_id"], changes)
     return _single(request, preferences_resource(prefs))
 
 

@@ -1,0 +1,1 @@
+"""Klear Karma's REST operations, one module per spec tag (beside `handlers.graphql`)."""
