@@ -2121,7 +2121,11 @@ TABLE: ApiTable = {
                     'cancellation_policy': {
                         'free_until_hours': 24,
                         'late_fee_percent': 50,
-                        'description': 'Free cancellation up to 24 hours before the session; 50% after that.',
+                        'tiers': [
+                            {'hours_before': 24, 'refund_percent': 100},
+                            {'hours_before': 0, 'refund_percent': 50},
+                        ],
+                        'description': 'Cancelling gives 100% back from 24 hours before; 50% back from 0 hours before; nothing later.',
                     },
                 },
                 'x-mock-unique': {
@@ -5639,7 +5643,7 @@ TABLE: ApiTable = {
         },
         'CancellationPolicy': {
             'type': 'object',
-            'description': 'What cancelling costs.',
+            'description': "What cancelling costs. `tiers` is the policy itself (earliest first): cancelling at least `hours_before` hours before the session gives back `refund_percent` of the price; later than the last tier (once the session has begun) gives back nothing. The platform's policy: 100% until 24 hours before, 50% until the start, none after. A practitioner's cancellation gives everything back. A booking keeps the policy it was booked under.",
             'properties': {
                 'free_until_hours': {
                     'type': 'integer',
@@ -5650,9 +5654,29 @@ TABLE: ApiTable = {
                     'type': 'integer',
                     'minimum': 0,
                     'maximum': 100,
-                    'description': 'Share of the price kept when cancelling later.',
+                    'description': 'Share of the price kept when cancelling later (until the start).',
                 },
+                'tiers': {'type': 'array', 'maxItems': 10, 'items': {'$ref': '#/$defs/CancellationTier'}},
                 'description': {'type': 'string'},
+            },
+        },
+        'CancellationTier': {
+            'type': 'object',
+            'description': 'One step of a cancellation policy.',
+            'required': ['hours_before', 'refund_percent'],
+            'properties': {
+                'hours_before': {
+                    'type': 'number',
+                    'description': 'Applies to a cancellation at least this many hours before the start.',
+                    'examples': [24],
+                },
+                'refund_percent': {
+                    'type': 'integer',
+                    'minimum': 0,
+                    'maximum': 100,
+                    'description': 'Share of the price given back.',
+                    'examples': [100],
+                },
             },
         },
         'Cancellation': {
@@ -5733,6 +5757,10 @@ TABLE: ApiTable = {
                 'practitioner_id': {'$ref': '#/$defs/PractitionerId'},
                 'service_id': {'$ref': '#/$defs/ServiceId'},
                 'cancellation_policy': {'$ref': '#/$defs/CancellationPolicy'},
+                'refund_if_cancelled_now': {
+                    'oneOf': [{'$ref': '#/$defs/Money'}, {'type': 'null'}],
+                    'description': 'What the patient would get back by cancelling now, by `cancellation_policy` (null once the booking can no longer be cancelled). Not in webhook events.',
+                },
                 'cancellation': {'oneOf': [{'$ref': '#/$defs/Cancellation'}, {'type': 'null'}]},
                 'created_at': {'$ref': '#/$defs/Timestamp'},
                 'updated_at': {'$ref': '#/$defs/Timestamp'},

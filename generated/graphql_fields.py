@@ -40,6 +40,7 @@ GRAPHQL: dict[str, Any] = {
             'paymentStatus',
             'paymentIntent',
             'cancellationPolicy',
+            'refundIfCancelledNow',
             'cancellation',
             'createdAt',
             'updatedAt',
@@ -48,7 +49,8 @@ GRAPHQL: dict[str, Any] = {
         'BookingEdge': ['cursor', 'node'],
         'CancelBookingPayload': ['booking', 'refund', 'errors'],
         'Cancellation': ['cancelledAt', 'cancelledBy', 'reason', 'fee', 'refund'],
-        'CancellationPolicy': ['freeUntilHours', 'lateFeePercent', 'description'],
+        'CancellationPolicy': ['freeUntilHours', 'lateFeePercent', 'tiers', 'description'],
+        'CancellationTier': ['hoursBefore', 'refundPercent'],
         'ConfirmPaymentIntentPayload': ['paymentIntent', 'errors'],
         'Conversation': [
             'id',

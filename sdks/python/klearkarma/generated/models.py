@@ -351,7 +351,13 @@ class AvailabilityDocument(TypedDict):
 class CancellationPolicy(TypedDict):
     free_until_hours: NotRequired[int]
     late_fee_percent: NotRequired[int]
+    tiers: NotRequired[list[CancellationTier]]
     description: NotRequired[str]
+
+
+class CancellationTier(TypedDict):
+    hours_before: float
+    refund_percent: int
 
 
 class Cancellation(TypedDict):
@@ -389,6 +395,7 @@ class BookingAttributes(TypedDict):
     practitioner_id: NotRequired[PractitionerId]
     service_id: NotRequired[ServiceId]
     cancellation_policy: NotRequired[CancellationPolicy]
+    refund_if_cancelled_now: NotRequired[Money | None]
     cancellation: NotRequired[Cancellation | None]
     created_at: Timestamp
     updated_at: NotRequired[Timestamp]

@@ -598,7 +598,11 @@ export interface AvailabilityDocument {
 }
 
 /**
- * What cancelling costs.
+ * What cancelling costs. `tiers` is the policy itself (earliest first): cancelling at least
+ * `hours_before` hours before the session gives back `refund_percent` of the price; later
+ * than the last tier (once the session has begun) gives back nothing. The platform's policy:
+ * 100% until 24 hours before, 50% until the start, none after. A practitioner's cancellation
+ * gives everything back. A booking keeps the policy it was booked under.
  */
 export interface CancellationPolicy {
   /**
@@ -606,10 +610,25 @@ export interface CancellationPolicy {
    */
   free_until_hours?: number;
   /**
-   * Share of the price kept when cancelling later.
+   * Share of the price kept when cancelling later (until the start).
    */
   late_fee_percent?: number;
+  tiers?: Array<CancellationTier>;
   description?: string;
+}
+
+/**
+ * One step of a cancellation policy.
+ */
+export interface CancellationTier {
+  /**
+   * Applies to a cancellation at least this many hours before the start.
+   */
+  hours_before: number;
+  /**
+   * Share of the price given back.
+   */
+  refund_percent: number;
 }
 
 /**
@@ -658,6 +677,11 @@ export interface BookingAttributes {
   practitioner_id?: PractitionerId;
   service_id?: ServiceId;
   cancellation_policy?: CancellationPolicy;
+  /**
+   * What the patient would get back by cancelling now, by `cancellation_policy` (null once
+   * the booking can no longer be cancelled). Not in webhook events.
+   */
+  refund_if_cancelled_now?: Money | null;
   cancellation?: Cancellation | null;
   created_at: Timestamp;
   updated_at?: Timestamp;
