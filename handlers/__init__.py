@@ -11,12 +11,16 @@ from handlers.graphql.bookings import BINDABLES as bookings_bindables
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.graphql.payments import BINDABLES as payments_bindables
 from handlers.graphql.practitioners import BINDABLES as practitioners_bindables
+from handlers.graphql.verification import BINDABLES as verification_bindables
 from handlers.health_records import health_records
 from handlers.messaging import messaging
 from handlers.oauth import oauth
 from handlers.payments import payments
 from handlers.practitioners import practitioners
 from handlers.users import users
+from handlers.verification import (  # noqa: F401 - binds the verification operations
+    get_practitioner_verification,
+)
 from handlers.webhooks import webhooks
 from server.binding import OperationGroup
 
@@ -37,4 +41,5 @@ BINDABLES: list[Any] = [
     *payments_bindables,
     *practitioners_bindables,
     *bookings_bindables,
+    *verification_bindables,
 ]
