@@ -493,6 +493,34 @@ _S16: Any = {
 }
 
 _S17: Any = {
+    'data': {
+        'id': 'verif_123',
+        'type': 'verification',
+        'attributes': {
+            'status': 'pending',
+            'licence': {
+                'number': 'LMT-2019-004211',
+                'issuing_authority': 'New York State Education Department',
+                'country': 'US',
+                'expires_on': '2030-06-30',
+            },
+            'documents': [
+                {
+                    'name': 'licence.pdf',
+                    'content_type': 'application/pdf',
+                    'url': 'https://files.klearkarma.com/docs/licence.pdf',
+                },
+            ],
+            'submitted_at': '2024-01-01T00:00:00Z',
+            'reviewed_at': None,
+            'rejection_reason': None,
+        },
+        'relationships': {'practitioner': {'data': {'id': 'prac_pending', 'type': 'practitioner'}}},
+    },
+    'meta': {'request_id': 'req_200', 'timestamp': '2024-01-01T00:00:00Z', 'version': '1.2.0'},
+}
+
+_S18: Any = {
     'name': 'Idempotency-Key',
     'location': 'header',
     'required': False,
@@ -506,7 +534,7 @@ _S17: Any = {
     },
 }
 
-_S18: Any = {
+_S19: Any = {
     'description': 'The slot is taken (BOOKING_CONFLICT) or the practitioner cannot be booked (PRACTITIONER_UNAVAILABLE).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -559,7 +587,7 @@ _S18: Any = {
     },
 }
 
-_S19: Any = {
+_S20: Any = {
     'name': 'booking_id',
     'location': 'path',
     'required': True,
@@ -568,7 +596,7 @@ _S19: Any = {
     'schema': {'$ref': '#/$defs/BookingId'},
 }
 
-_S20: Any = {
+_S21: Any = {
     'data': {
         'id': 'booking_123',
         'type': 'booking',
@@ -600,7 +628,7 @@ _S20: Any = {
     'meta': {'request_id': 'req_301', 'timestamp': '2024-01-01T00:10:00Z', 'version': '1.2.0'},
 }
 
-_S21: Any = {
+_S22: Any = {
     'description': 'The body breaks its schema (VALIDATION_ERROR) or asks for a status transition the booking lifecycle does not allow (INVALID_BOOKING_STATUS).',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -654,7 +682,7 @@ _S21: Any = {
     },
 }
 
-_S22: Any = {
+_S23: Any = {
     'name': 'intent_id',
     'location': 'path',
     'required': True,
@@ -663,7 +691,7 @@ _S22: Any = {
     'schema': {'$ref': '#/$defs/PaymentIntentId'},
 }
 
-_S23: Any = {
+_S24: Any = {
     'data': {
         'id': 'pi_123',
         'type': 'payment_intent',
@@ -687,7 +715,7 @@ _S23: Any = {
     'meta': {'request_id': 'req_401', 'timestamp': '2024-01-01T00:06:00Z', 'version': '1.2.0'},
 }
 
-_S24: Any = {
+_S25: Any = {
     'name': 'conversation_id',
     'location': 'path',
     'required': True,
@@ -696,7 +724,7 @@ _S24: Any = {
     'schema': {'$ref': '#/$defs/ConversationId'},
 }
 
-_S25: Any = {
+_S26: Any = {
     'data': {
         'id': 'wh_123',
         'type': 'webhook',
@@ -711,7 +739,7 @@ _S25: Any = {
     'meta': {'request_id': 'req_601', 'timestamp': '2024-01-01T00:00:00Z', 'version': '1.2.0'},
 }
 
-_S26: Any = {
+_S27: Any = {
     'name': 'webhook_id',
     'location': 'path',
     'required': True,
@@ -720,7 +748,7 @@ _S26: Any = {
     'schema': {'$ref': '#/$defs/WebhookId'},
 }
 
-_S27: Any = {
+_S28: Any = {
     'description': 'The client is unknown or the redirect URI is not registered for it, so the user is not redirected (RFC 6749 section 4.1.2.1); an HTML page explains the error.',
     'headers': {
         'X-RateLimit-Limit': {'required': False, 'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]}},
@@ -739,7 +767,7 @@ _S27: Any = {
     },
 }
 
-_S28: Any = {
+_S29: Any = {
     'description': 'The token request is invalid (RFC 6749 section 5.2 error, not an error document).',
     'headers': {
         'Cache-Control': {'required': False, 'schema': {'type': 'string', 'const': 'no-store'}},
@@ -771,7 +799,7 @@ _S28: Any = {
     },
 }
 
-_S29: Any = {
+_S30: Any = {
     'description': 'Client authentication failed (RFC 6749 `invalid_client`).',
     'headers': {
         'WWW-Authenticate': _S4,
@@ -1729,6 +1757,15 @@ TABLE: ApiTable = {
                     'filter': {'field': 'session_types', 'op': 'contains'},
                 },
                 {
+                    'name': 'verified',
+                    'location': 'query',
+                    'required': False,
+                    'style': 'form',
+                    'explode': True,
+                    'schema': {'type': 'string', 'enum': ['true', 'false', 'any'], 'default': 'true'},
+                    'filter': {'field': 'verified', 'op': 'eq', 'unfiltered': ['any']},
+                },
+                {
                     'name': 'sort',
                     'location': 'query',
                     'required': False,
@@ -2039,13 +2076,283 @@ TABLE: ApiTable = {
             'rate_limit': 'default',
             'extensions': {},
         },
+        'getPractitionerVerification': {
+            'operation_id': 'getPractitionerVerification',
+            'method': 'GET',
+            'path': '/v1/practitioners/{practitioner_id}/verification',
+            'tag': 'practitioners',
+            'summary': "Get a practitioner's verification",
+            'parameters': [
+                {
+                    'name': 'practitioner_id',
+                    'location': 'path',
+                    'required': True,
+                    'style': 'simple',
+                    'explode': False,
+                    'schema': {'$ref': '#/$defs/PractitionerId', 'examples': ['prac_pending']},
+                },
+                _S2,
+            ],
+            'responses': {
+                '200': {
+                    'description': "The practitioner's verification.",
+                    'headers': {
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/VerificationDocument'},
+                            'examples': {'pending': _S17},
+                        },
+                    },
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['read:practitioners']}, {'bearerAuth': ['read:practitioners']}],
+            'rate_limit': 'default',
+            'extensions': {},
+        },
+        'reviewPractitionerVerification': {
+            'operation_id': 'reviewPractitionerVerification',
+            'method': 'PUT',
+            'path': '/v1/practitioners/{practitioner_id}/verification',
+            'tag': 'practitioners',
+            'summary': 'Verify or reject a practitioner',
+            'parameters': [
+                {
+                    'name': 'practitioner_id',
+                    'location': 'path',
+                    'required': True,
+                    'style': 'simple',
+                    'explode': False,
+                    'schema': {'$ref': '#/$defs/PractitionerId', 'examples': ['prac_pending']},
+                },
+                _S2,
+            ],
+            'responses': {
+                '200': {
+                    'description': 'The decided verification.',
+                    'headers': {
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/VerificationDocument'},
+                            'examples': {
+                                'verified': {
+                                    'data': {
+                                        'id': 'verif_123',
+                                        'type': 'verification',
+                                        'attributes': {
+                                            'status': 'verified',
+                                            'licence': {
+                                                'number': 'LMT-2019-004211',
+                                                'issuing_authority': 'New York State Education Department',
+                                                'country': 'US',
+                                                'expires_on': '2030-06-30',
+                                            },
+                                            'documents': [
+                                                {
+                                                    'name': 'licence.pdf',
+                                                    'content_type': 'application/pdf',
+                                                    'url': 'https://files.klearkarma.com/docs/licence.pdf',
+                                                },
+                                            ],
+                                            'submitted_at': '2024-01-01T00:00:00Z',
+                                            'reviewed_at': '2024-01-01T02:00:00Z',
+                                            'rejection_reason': None,
+                                        },
+                                        'relationships': {
+                                            'practitioner': {'data': {'id': 'prac_pending', 'type': 'practitioner'}},
+                                        },
+                                    },
+                                    'meta': {
+                                        'request_id': 'req_200',
+                                        'timestamp': '2024-01-01T02:00:00Z',
+                                        'version': '1.2.0',
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '409': _S11,
+                '422': _S12,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
+            'rate_limit': 'default',
+            'extensions': {},
+            'request_body': {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': {'$ref': '#/$defs/VerificationReviewRequest'},
+                        'examples': {
+                            'verify': {'data': {'type': 'verification', 'attributes': {'status': 'verified'}}},
+                            'reject': {
+                                'data': {
+                                    'type': 'verification',
+                                    'attributes': {
+                                        'status': 'rejected',
+                                        'rejection_reason': 'The licence number is not on the state register',
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        'submitPractitionerVerification': {
+            'operation_id': 'submitPractitionerVerification',
+            'method': 'POST',
+            'path': '/v1/practitioners/{practitioner_id}/verification',
+            'tag': 'practitioners',
+            'summary': 'Submit credentials for verification',
+            'parameters': [
+                {
+                    'name': 'practitioner_id',
+                    'location': 'path',
+                    'required': True,
+                    'style': 'simple',
+                    'explode': False,
+                    'schema': {'$ref': '#/$defs/PractitionerId', 'examples': ['prac_applicant']},
+                },
+                _S2,
+            ],
+            'responses': {
+                '201': {
+                    'description': 'The submission, pending review.',
+                    'headers': {
+                        'Location': {
+                            'required': False,
+                            'schema': {
+                                'type': 'string',
+                                'format': 'uri-reference',
+                                'examples': ['/v1/bookings/booking_123'],
+                            },
+                        },
+                        'X-RateLimit-Limit': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1000]},
+                        },
+                        'X-RateLimit-Remaining': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [999]},
+                        },
+                        'X-RateLimit-Reset': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 0, 'examples': [1640995200]},
+                        },
+                        'X-RateLimit-Window': {
+                            'required': False,
+                            'schema': {'type': 'integer', 'minimum': 1, 'examples': [3600]},
+                        },
+                        'X-Request-ID': {'required': False, 'schema': {'type': 'string', 'examples': ['req_123']}},
+                    },
+                    'content': {
+                        'application/json': {
+                            'schema': {'$ref': '#/$defs/VerificationDocument'},
+                            'examples': {'pending': _S17},
+                        },
+                    },
+                },
+                '400': _S3,
+                '401': _S5,
+                '403': _S6,
+                '404': _S7,
+                '409': _S11,
+                '422': _S12,
+                '429': _S8,
+                '500': _S9,
+                '503': _S10,
+            },
+            'security': [{'oauth2': ['write:profile']}, {'bearerAuth': ['write:profile']}],
+            'rate_limit': 'default',
+            'extensions': {},
+            'request_body': {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': {'$ref': '#/$defs/VerificationSubmitRequest'},
+                        'examples': {
+                            'licence': {
+                                'data': {
+                                    'type': 'verification',
+                                    'attributes': {
+                                        'licence': {
+                                            'number': 'LMT-2019-004211',
+                                            'issuing_authority': 'New York State Education Department',
+                                            'country': 'US',
+                                            'expires_on': '2030-06-30',
+                                        },
+                                        'documents': [
+                                            {
+                                                'name': 'licence.pdf',
+                                                'content_type': 'application/pdf',
+                                                'url': 'https://files.klearkarma.com/docs/licence.pdf',
+                                            },
+                                        ],
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
         'createBooking': {
             'operation_id': 'createBooking',
             'method': 'POST',
             'path': '/v1/bookings',
             'tag': 'bookings',
             'summary': 'Create a booking',
-            'parameters': [_S2, _S17],
+            'parameters': [_S2, _S18],
             'responses': {
                 '201': {
                     'description': 'The booking was created.',
@@ -2123,7 +2430,7 @@ TABLE: ApiTable = {
                 '400': _S3,
                 '401': _S5,
                 '403': _S6,
-                '409': _S18,
+                '409': _S19,
                 '422': _S12,
                 '429': _S8,
                 '500': _S9,
@@ -2138,7 +2445,11 @@ TABLE: ApiTable = {
                     'cancellation_policy': {
                         'free_until_hours': 24,
                         'late_fee_percent': 50,
-                        'description': 'Free cancellation up to 24 hours before the session; 50% after that.',
+                        'tiers': [
+                            {'hours_before': 24, 'refund_percent': 100},
+                            {'hours_before': 0, 'refund_percent': 50},
+                        ],
+                        'description': 'Cancelling gives 100% back from 24 hours before; 50% back from 0 hours before; nothing later.',
                     },
                 },
                 'x-mock-unique': {
@@ -2190,7 +2501,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Get a booking',
-            'parameters': [_S19, _S2],
+            'parameters': [_S20, _S2],
             'responses': {
                 '200': {
                     'description': 'The booking.',
@@ -2216,7 +2527,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S20},
+                            'examples': {'confirmed': _S21},
                         },
                     },
                 },
@@ -2245,7 +2556,7 @@ TABLE: ApiTable = {
             'path': '/v1/bookings/{booking_id}',
             'tag': 'bookings',
             'summary': 'Update a booking',
-            'parameters': [_S19, _S2],
+            'parameters': [_S20, _S2],
             'responses': {
                 '200': {
                     'description': 'The updated booking.',
@@ -2271,7 +2582,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/BookingDocument'},
-                            'examples': {'confirmed': _S20},
+                            'examples': {'confirmed': _S21},
                         },
                     },
                 },
@@ -2279,8 +2590,8 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '409': _S18,
-                '422': _S21,
+                '409': _S19,
+                '422': _S22,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2323,7 +2634,7 @@ TABLE: ApiTable = {
             'tag': 'bookings',
             'summary': 'Cancel a booking',
             'parameters': [
-                _S19,
+                _S20,
                 {
                     'name': 'reason',
                     'location': 'query',
@@ -2399,7 +2710,7 @@ TABLE: ApiTable = {
                 '401': _S5,
                 '403': _S6,
                 '404': _S7,
-                '422': _S21,
+                '422': _S22,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -2431,7 +2742,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents',
             'tag': 'payments',
             'summary': 'Create a payment intent',
-            'parameters': [_S2, _S17],
+            'parameters': [_S2, _S18],
             'responses': {
                 '201': {
                     'description': 'The payment intent was created.',
@@ -2560,7 +2871,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}',
             'tag': 'payments',
             'summary': 'Get a payment intent',
-            'parameters': [_S22, _S2],
+            'parameters': [_S23, _S2],
             'responses': {
                 '200': {
                     'description': 'The payment intent.',
@@ -2586,7 +2897,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/PaymentIntentDocument'},
-                            'examples': {'succeeded': _S23},
+                            'examples': {'succeeded': _S24},
                         },
                     },
                 },
@@ -2624,7 +2935,7 @@ TABLE: ApiTable = {
                     'schema': {'$ref': '#/$defs/PaymentIntentId', 'examples': ['pi_456']},
                 },
                 _S2,
-                _S17,
+                _S18,
             ],
             'responses': {
                 '200': {
@@ -2652,7 +2963,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/PaymentIntentDocument'},
-                            'examples': {'succeeded': _S23},
+                            'examples': {'succeeded': _S24},
                         },
                     },
                 },
@@ -2915,7 +3226,7 @@ TABLE: ApiTable = {
             'path': '/v1/payments/intents/{intent_id}/refunds',
             'tag': 'payments',
             'summary': 'Refund a payment',
-            'parameters': [_S22, _S2, _S17],
+            'parameters': [_S23, _S2, _S18],
             'responses': {
                 '201': {
                     'description': 'The refund was created.',
@@ -3022,7 +3333,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/messages',
             'tag': 'messaging',
             'summary': "List a conversation's messages",
-            'parameters': [_S24, _S13, _S14, _S2],
+            'parameters': [_S25, _S13, _S14, _S2],
             'responses': {
                 '200': {
                     'description': 'A page of messages.',
@@ -3113,7 +3424,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/messages',
             'tag': 'messaging',
             'summary': 'Send a message',
-            'parameters': [_S24, _S2],
+            'parameters': [_S25, _S2],
             'responses': {
                 '201': {
                     'description': 'The message was sent.',
@@ -3226,7 +3537,7 @@ TABLE: ApiTable = {
             'path': '/v1/conversations/{conversation_id}/files',
             'tag': 'messaging',
             'summary': 'Upload a file',
-            'parameters': [_S24, _S2],
+            'parameters': [_S25, _S2],
             'responses': {
                 '201': {
                     'description': 'The file was stored and shared.',
@@ -3781,7 +4092,7 @@ TABLE: ApiTable = {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/WebhookDocument'},
                             'examples': {
-                                'created': _S25,
+                                'created': _S26,
                                 'generated_secret': {
                                     'data': {
                                         'id': 'wh_124',
@@ -3885,7 +4196,7 @@ TABLE: ApiTable = {
             'path': '/v1/webhooks/{webhook_id}',
             'tag': 'webhooks',
             'summary': 'Get a webhook',
-            'parameters': [_S26, _S2],
+            'parameters': [_S27, _S2],
             'responses': {
                 '200': {
                     'description': 'The webhook.',
@@ -3911,7 +4222,7 @@ TABLE: ApiTable = {
                     'content': {
                         'application/json': {
                             'schema': {'$ref': '#/$defs/WebhookDocument'},
-                            'examples': {'registered': _S25},
+                            'examples': {'registered': _S26},
                         },
                     },
                 },
@@ -3933,7 +4244,7 @@ TABLE: ApiTable = {
             'path': '/v1/webhooks/{webhook_id}',
             'tag': 'webhooks',
             'summary': 'Delete a webhook',
-            'parameters': [_S26, _S2],
+            'parameters': [_S27, _S2],
             'responses': {
                 '204': {
                     'description': 'The webhook was deleted.',
@@ -3977,7 +4288,7 @@ TABLE: ApiTable = {
             'tag': 'webhooks',
             'summary': "List a webhook's deliveries",
             'parameters': [
-                _S26,
+                _S27,
                 {
                     'name': 'status',
                     'location': 'query',
@@ -4084,7 +4395,7 @@ TABLE: ApiTable = {
             'tag': 'webhooks',
             'summary': 'Redeliver a webhook event',
             'parameters': [
-                _S26,
+                _S27,
                 {
                     'name': 'delivery_id',
                     'location': 'path',
@@ -4452,7 +4763,7 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S27,
+                '400': _S28,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4530,7 +4841,7 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S27,
+                '400': _S28,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4605,8 +4916,8 @@ TABLE: ApiTable = {
                         },
                     },
                 },
-                '400': _S28,
-                '401': _S29,
+                '400': _S29,
+                '401': _S30,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -4680,8 +4991,8 @@ TABLE: ApiTable = {
                     },
                     'content': {},
                 },
-                '400': _S28,
-                '401': _S29,
+                '400': _S29,
+                '401': _S30,
                 '429': _S8,
                 '500': _S9,
                 '503': _S10,
@@ -5546,6 +5857,144 @@ TABLE: ApiTable = {
                 'meta': {'$ref': '#/$defs/RequestMeta'},
             },
         },
+        'VerificationId': {
+            'type': 'string',
+            'description': 'A practitioner verification id (`verif_...`).',
+            'pattern': '^verif_[A-Za-z0-9_]+$',
+            'examples': ['verif_123'],
+        },
+        'VerificationStatus': {
+            'type': 'string',
+            'description': "Where a practitioner's verification stands.",
+            'enum': ['unverified', 'pending', 'verified', 'rejected'],
+        },
+        'Licence': {
+            'type': 'object',
+            'description': "A practitioner's professional licence.",
+            'required': ['number', 'issuing_authority', 'country'],
+            'additionalProperties': False,
+            'properties': {
+                'number': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                'issuing_authority': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                'country': {
+                    'type': 'string',
+                    'pattern': '^[A-Z]{2}$',
+                    'description': 'ISO 3166-1 alpha-2 code of the issuing country.',
+                },
+                'expires_on': {
+                    'type': 'string',
+                    'format': 'date',
+                    'description': "The licence's expiry; an expired licence is refused.",
+                },
+            },
+        },
+        'CredentialFile': {
+            'type': 'object',
+            'description': 'A document backing a verification (a scan of the licence, a certificate).',
+            'required': ['name', 'content_type', 'url'],
+            'additionalProperties': False,
+            'properties': {
+                'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+                'content_type': {'type': 'string', 'enum': ['application/pdf', 'image/jpeg', 'image/png']},
+                'url': {'type': 'string', 'format': 'uri', 'maxLength': 2048},
+            },
+        },
+        'Verification': {
+            'type': 'object',
+            'description': "A practitioner's verification and the latest submission.",
+            'required': ['id', 'type', 'attributes'],
+            'properties': {
+                'id': {'$ref': '#/$defs/VerificationId'},
+                'type': {'const': 'verification'},
+                'attributes': {
+                    'type': 'object',
+                    'required': ['status'],
+                    'properties': {
+                        'status': {'$ref': '#/$defs/VerificationStatus'},
+                        'licence': {'oneOf': [{'$ref': '#/$defs/Licence'}, {'type': 'null'}]},
+                        'documents': {'type': 'array', 'items': {'$ref': '#/$defs/CredentialFile'}},
+                        'submitted_at': {'type': ['string', 'null'], 'format': 'date-time'},
+                        'reviewed_at': {'type': ['string', 'null'], 'format': 'date-time'},
+                        'rejection_reason': {'type': ['string', 'null']},
+                    },
+                },
+                'relationships': {
+                    'type': 'object',
+                    'properties': {'practitioner': {'$ref': '#/$defs/ToOneRelationship'}},
+                },
+            },
+        },
+        'VerificationDocument': {
+            'type': 'object',
+            'description': "A practitioner's verification.",
+            'required': ['data'],
+            'properties': {'data': {'$ref': '#/$defs/Verification'}, 'meta': {'$ref': '#/$defs/DocumentMeta'}},
+        },
+        'VerificationSubmitRequest': {
+            'type': 'object',
+            'description': 'Credentials to verify.',
+            'required': ['data'],
+            'additionalProperties': False,
+            'properties': {
+                'data': {
+                    'type': 'object',
+                    'required': ['type', 'attributes'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'type': {'const': 'verification'},
+                        'attributes': {
+                            'type': 'object',
+                            'required': ['licence', 'documents'],
+                            'additionalProperties': False,
+                            'properties': {
+                                'licence': {'$ref': '#/$defs/Licence'},
+                                'documents': {
+                                    'type': 'array',
+                                    'minItems': 1,
+                                    'maxItems': 10,
+                                    'items': {'$ref': '#/$defs/CredentialFile'},
+                                },
+                            },
+                        },
+                    },
+                },
+                'meta': {'$ref': '#/$defs/RequestMeta'},
+            },
+        },
+        'VerificationReviewRequest': {
+            'type': 'object',
+            'description': "An administrator's decision.",
+            'required': ['data'],
+            'additionalProperties': False,
+            'properties': {
+                'data': {
+                    'type': 'object',
+                    'required': ['type', 'attributes'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'type': {'const': 'verification'},
+                        'attributes': {
+                            'type': 'object',
+                            'description': 'A rejection needs a `rejection_reason` (with some text).',
+                            'required': ['status'],
+                            'additionalProperties': False,
+                            'properties': {
+                                'status': {'type': 'string', 'enum': ['verified', 'rejected']},
+                                'rejection_reason': {
+                                    'type': 'string',
+                                    'minLength': 1,
+                                    'maxLength': 1000,
+                                    'pattern': '\\S',
+                                },
+                            },
+                            'if': {'properties': {'status': {'const': 'rejected'}}},
+                            'then': {'required': ['rejection_reason']},
+                        },
+                    },
+                },
+                'meta': {'$ref': '#/$defs/RequestMeta'},
+            },
+        },
         'Credential': {
             'type': 'object',
             'description': 'A professional credential of a practitioner.',
@@ -5714,7 +6163,7 @@ TABLE: ApiTable = {
         },
         'CancellationPolicy': {
             'type': 'object',
-            'description': 'What cancelling costs.',
+            'description': "What cancelling costs. `tiers` is the policy itself (earliest first): cancelling at least `hours_before` hours before the session gives back `refund_percent` of the price; later than the last tier (once the session has begun) gives back nothing. The platform's policy: 100% until 24 hours before, 50% until the start, none after. A practitioner's cancellation gives everything back. A booking keeps the policy it was booked under.",
             'properties': {
                 'free_until_hours': {
                     'type': 'integer',
@@ -5725,9 +6174,29 @@ TABLE: ApiTable = {
                     'type': 'integer',
                     'minimum': 0,
                     'maximum': 100,
-                    'description': 'Share of the price kept when cancelling later.',
+                    'description': 'Share of the price kept when cancelling later (until the start).',
                 },
+                'tiers': {'type': 'array', 'maxItems': 10, 'items': {'$ref': '#/$defs/CancellationTier'}},
                 'description': {'type': 'string'},
+            },
+        },
+        'CancellationTier': {
+            'type': 'object',
+            'description': 'One step of a cancellation policy.',
+            'required': ['hours_before', 'refund_percent'],
+            'properties': {
+                'hours_before': {
+                    'type': 'number',
+                    'description': 'Applies to a cancellation at least this many hours before the start.',
+                    'examples': [24],
+                },
+                'refund_percent': {
+                    'type': 'integer',
+                    'minimum': 0,
+                    'maximum': 100,
+                    'description': 'Share of the price given back.',
+                    'examples': [100],
+                },
             },
         },
         'Cancellation': {
@@ -5808,6 +6277,10 @@ TABLE: ApiTable = {
                 'practitioner_id': {'$ref': '#/$defs/PractitionerId'},
                 'service_id': {'$ref': '#/$defs/ServiceId'},
                 'cancellation_policy': {'$ref': '#/$defs/CancellationPolicy'},
+                'refund_if_cancelled_now': {
+                    'oneOf': [{'$ref': '#/$defs/Money'}, {'type': 'null'}],
+                    'description': 'What the patient would get back by cancelling now, by `cancellation_policy` (null once the booking can no longer be cancelled). Not in webhook events.',
+                },
                 'cancellation': {'oneOf': [{'$ref': '#/$defs/Cancellation'}, {'type': 'null'}]},
                 'created_at': {'$ref': '#/$defs/Timestamp'},
                 'updated_at': {'$ref': '#/$defs/Timestamp'},
@@ -7034,6 +7507,17 @@ TABLE: ApiTable = {
                                 'last_name': {'type': 'string'},
                                 'user_type': {'$ref': '#/$defs/UserType'},
                                 'verified': {'type': 'boolean'},
+                                'practitioner_id': {'$ref': '#/$defs/PractitionerId'},
+                                'verification': {
+                                    'type': 'object',
+                                    'description': 'The decision that verified a practitioner (user.verified only).',
+                                    'required': ['id', 'status'],
+                                    'properties': {
+                                        'id': {'$ref': '#/$defs/VerificationId'},
+                                        'status': {'$ref': '#/$defs/VerificationStatus'},
+                                        'reviewed_at': {'type': ['string', 'null'], 'format': 'date-time'},
+                                    },
+                                },
                             },
                         },
                     },

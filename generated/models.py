@@ -252,6 +252,74 @@ class HealthProfileUpdateRequest(TypedDict):
     meta: NotRequired[RequestMeta]
 
 
+class Licence(TypedDict):
+    number: str
+    issuing_authority: str
+    country: str
+    expires_on: NotRequired[str]
+
+
+class CredentialFile(TypedDict):
+    name: str
+    content_type: Literal['application/pdf', 'image/jpeg', 'image/png']
+    url: str
+
+
+class VerificationAttributes(TypedDict):
+    status: VerificationStatus
+    licence: NotRequired[Licence | None]
+    documents: NotRequired[list[CredentialFile]]
+    submitted_at: NotRequired[str | None]
+    reviewed_at: NotRequired[str | None]
+    rejection_reason: NotRequired[str | None]
+
+
+class VerificationRelationships(TypedDict):
+    practitioner: NotRequired[ToOneRelationship]
+
+
+class Verification(TypedDict):
+    id: VerificationId
+    type: Literal['verification']
+    attributes: VerificationAttributes
+    relationships: NotRequired[VerificationRelationships]
+
+
+class VerificationDocument(TypedDict):
+    data: Verification
+    meta: NotRequired[DocumentMeta]
+
+
+class VerificationSubmitRequestDataAttributes(TypedDict):
+    licence: Licence
+    documents: list[CredentialFile]
+
+
+class VerificationSubmitRequestData(TypedDict):
+    type: Literal['verification']
+    attributes: VerificationSubmitRequestDataAttributes
+
+
+class VerificationSubmitRequest(TypedDict):
+    data: VerificationSubmitRequestData
+    meta: NotRequired[RequestMeta]
+
+
+class VerificationReviewRequestDataAttributes(TypedDict):
+    status: Literal['verified', 'rejected']
+    rejection_reason: NotRequired[str]
+
+
+class VerificationReviewRequestData(TypedDict):
+    type: Literal['verification']
+    attributes: VerificationReviewRequestDataAttributes
+
+
+class VerificationReviewRequest(TypedDict):
+    data: VerificationReviewRequestData
+    meta: NotRequired[RequestMeta]
+
+
 class Credential(TypedDict):
     type: str
     institution: str
@@ -350,7 +418,13 @@ class AvailabilityDocument(TypedDict):
 class CancellationPolicy(TypedDict):
     free_until_hours: NotRequired[int]
     late_fee_percent: NotRequired[int]
+    tiers: NotRequired[list[CancellationTier]]
     description: NotRequired[str]
+
+
+class CancellationTier(TypedDict):
+    hours_before: float
+    refund_percent: int
 
 
 class Cancellation(TypedDict):
@@ -388,6 +462,7 @@ class BookingAttributes(TypedDict):
     practitioner_id: NotRequired[PractitionerId]
     service_id: NotRequired[ServiceId]
     cancellation_policy: NotRequired[CancellationPolicy]
+    refund_if_cancelled_now: NotRequired[Money | None]
     cancellation: NotRequired[Cancellation | None]
     created_at: Timestamp
     updated_at: NotRequired[Timestamp]
@@ -1009,12 +1084,20 @@ class PaymentEvent(TypedDict):
     data: PaymentEventData
 
 
+class UserEventDataAttributesVerification(TypedDict):
+    id: VerificationId
+    status: VerificationStatus
+    reviewed_at: NotRequired[str | None]
+
+
 class UserEventDataAttributes(TypedDict):
     email: str
     first_name: NotRequired[str]
     last_name: NotRequired[str]
     user_type: NotRequired[UserType]
     verified: bool
+    practitioner_id: NotRequired[PractitionerId]
+    verification: NotRequired[UserEventDataAttributesVerification]
 
 
 class UserEventData(TypedDict):
@@ -1141,6 +1224,12 @@ JsonValue: TypeAlias = 'bool | float | None | Text | list[JsonValue] | dict[str,
 ProfileVisibility: TypeAlias = "Literal['public', 'practitioners_only', 'private']"
 
 
+VerificationId: TypeAlias = 'str'
+
+
+VerificationStatus: TypeAlias = "Literal['unverified', 'pending', 'verified', 'rejected']"
+
+
 AllowedFileType: TypeAlias = "Literal['application/pdf', 'image/png', 'image/jpeg', 'text/plain']"
 
 
@@ -1183,13 +1272,22 @@ GetHealthProfileParams = TypedDict('GetHealthProfileParams', {'user_id': 'UserId
 UpdateHealthProfileParams = TypedDict('UpdateHealthProfileParams', {'user_id': 'UserId', 'X-Request-ID': 'NotRequired[str]'})
 
 
-SearchPractitionersParams = TypedDict('SearchPractitionersParams', {'specialization': 'NotRequired[str]', 'location': 'NotRequired[str]', 'available_from': 'NotRequired[str]', 'available_to': 'NotRequired[str]', 'rating_min': 'NotRequired[float]', 'price_max': 'NotRequired[int]', 'language': 'NotRequired[str]', 'session_type': 'NotRequired[SessionType]', 'sort': "NotRequired[Literal['relevance', 'rating', 'price_asc', 'price_desc', 'next_available', 'total_sessions']]", 'limit': 'NotRequired[int]', 'offset': 'NotRequired[int]', 'X-Request-ID': 'NotRequired[str]'})
+SearchPractitionersParams = TypedDict('SearchPractitionersParams', {'specialization': 'NotRequired[str]', 'location': 'NotRequired[str]', 'available_from': 'NotRequired[str]', 'available_to': 'NotRequired[str]', 'rating_min': 'NotRequired[float]', 'price_max': 'NotRequired[int]', 'language': 'NotRequired[str]', 'session_type': 'NotRequired[SessionType]', 'verified': "NotRequired[Literal['true', 'false', 'any']]", 'sort': "NotRequired[Literal['relevance', 'rating', 'price_asc', 'price_desc', 'next_available', 'total_sessions']]", 'limit': 'NotRequired[int]', 'offset': 'NotRequired[int]', 'X-Request-ID': 'NotRequired[str]'})
 
 
 GetPractitionerParams = TypedDict('GetPractitionerParams', {'practitioner_id': 'PractitionerId', 'X-Request-ID': 'NotRequired[str]'})
 
 
 GetPractitionerAvailabilityParams = TypedDict('GetPractitionerAvailabilityParams', {'practitioner_id': 'PractitionerId', 'from': 'NotRequired[str]', 'to': 'NotRequired[str]', 'X-Request-ID': 'NotRequired[str]'})
+
+
+GetPractitionerVerificationParams = TypedDict('GetPractitionerVerificationParams', {'practitioner_id': 'PractitionerId', 'X-Request-ID': 'NotRequired[str]'})
+
+
+ReviewPractitionerVerificationParams = TypedDict('ReviewPractitionerVerificationParams', {'practitioner_id': 'PractitionerId', 'X-Request-ID': 'NotRequired[str]'})
+
+
+SubmitPractitionerVerificationParams = TypedDict('SubmitPractitionerVerificationParams', {'practitioner_id': 'PractitionerId', 'X-Request-ID': 'NotRequired[str]'})
 
 
 CreateBookingParams = TypedDict('CreateBookingParams', {'X-Request-ID': 'NotRequired[str]', 'Idempotency-Key': 'NotRequired[str]'})
@@ -1310,6 +1408,15 @@ GetPractitionerRequest = OperationRequest[GetPractitionerParams, 'None']
 
 
 GetPractitionerAvailabilityRequest = OperationRequest[GetPractitionerAvailabilityParams, 'None']
+
+
+GetPractitionerVerificationRequest = OperationRequest[GetPractitionerVerificationParams, 'None']
+
+
+ReviewPractitionerVerificationRequest = OperationRequest[ReviewPractitionerVerificationParams, 'VerificationReviewRequest']
+
+
+SubmitPractitionerVerificationRequest = OperationRequest[SubmitPractitionerVerificationParams, 'VerificationSubmitRequest']
 
 
 CreateBookingRequest = OperationRequest[CreateBookingParams, 'BookingCreateRequest']

@@ -83,6 +83,18 @@ class PractitionersOperations(Protocol):
         """Get a practitioner's availability"""
         ...
 
+    async def getPractitionerVerification(self, request: models.GetPractitionerVerificationRequest) -> Reply:
+        """Get a practitioner's verification"""
+        ...
+
+    async def reviewPractitionerVerification(self, request: models.ReviewPractitionerVerificationRequest) -> Reply:
+        """Verify or reject a practitioner"""
+        ...
+
+    async def submitPractitionerVerification(self, request: models.SubmitPractitionerVerificationRequest) -> Reply:
+        """Submit credentials for verification"""
+        ...
+
 
 class BookingsOperations(Protocol):
     """Handlers of the 'bookings' tag: one method per operation."""

@@ -9,6 +9,7 @@ from handlers.graphql.bookings import BINDABLES as bookings_bindables
 from handlers.graphql.messaging import BINDABLES as messaging_bindables
 from handlers.graphql.payments import BINDABLES as payments_bindables
 from handlers.graphql.practitioners import BINDABLES as practitioners_bindables
+from handlers.graphql.verification import BINDABLES as verification_bindables
 from handlers.rest.batch import batch
 from handlers.rest.bookings import bookings
 from handlers.rest.health_records import health_records
@@ -17,6 +18,9 @@ from handlers.rest.oauth import oauth
 from handlers.rest.payments import payments
 from handlers.rest.practitioners import practitioners
 from handlers.rest.users import users
+from handlers.rest.verification import (  # noqa: F401 - binds the verification operations
+    get_practitioner_verification,
+)
 from handlers.rest.webhooks import webhooks
 from server.binding import OperationGroup
 
@@ -37,4 +41,5 @@ BINDABLES: list[Any] = [
     *payments_bindables,
     *practitioners_bindables,
     *bookings_bindables,
+    *verification_bindables,
 ]

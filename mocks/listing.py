@@ -1,7 +1,8 @@
 """List operations over the store: filters from query parameters, sorting, pages, envelopes.
 
 A query parameter filters when it carries an `x-filter: {field, op}` hint (`field` is a
-dotted path into the attributes; `op` is eq, gte, lte or contains), or when it is named after
+dotted path into the attributes; `op` is eq, gte, lte or contains; optional `unfiltered`,
+values that mean "no filter", e.g. `[any]`), or when it is named after
 an attribute (`status`), or after one with `_min`/`_max`/`_from`/`_to` (`rating_min`).
 Pagination follows the parameter names (`limit`/`per_page`, `offset`, `page`); the envelope's
 fields are filled by name (`total_count`, `per_page`, `total_pages`, `next`...).
@@ -52,6 +53,8 @@ def _equals(want: Any) -> Callable[[Any], bool]:
             return any(same(v) for v in have.values() if not isinstance(v, Mapping | list))
         if folded is not None and isinstance(have, str):
             return have.lower() == folded
+        if folded is not None and isinstance(have, bool):  # a query's text: verified=true
+            return folded == str(have).lower()
         return bool(have == want)
 
     return same
@@ -92,11 +95,16 @@ def _bounded(want: Any, op: str) -> Callable[[Any], bool]:
     return within
 
 
-def predicate(path: tuple[str, ...], op: str) -> Predicate:
-    """`(wanted value) -> (attributes -> matches)`, prepared once per request."""
+def predicate(
+    path: tuple[str, ...], op: str, unfiltered: frozenset[Any] = frozenset()
+) -> Predicate:
+    """`(wanted value) -> (attributes -> matches)`, prepared once per request; a value of
+    `unfiltered` (x-filter's, e.g. `verified=any`) matches everything."""
     make = _containing if op == "contains" else _equals
 
     def prepare(want: Any) -> Callable[[Mapping[str, Any]], bool]:
+        if isinstance(want, str | int | bool) and want in unfiltered:
+            return lambda attrs: True
         test = _bounded(want, op) if op in ("gte", "lte") else make(want)
         if len(path) == 1:
             name = path[0]
@@ -133,7 +141,8 @@ class ListPlan:
             hint = p.get("filter")
             if isinstance(hint, Mapping) and "field" in hint:
                 path = tuple(str(hint["field"]).split("."))
-                filters[name] = predicate(path, str(hint.get("op", "eq")))
+                everything = frozenset(hint.get("unfiltered") or ())
+                filters[name] = predicate(path, str(hint.get("op", "eq")), everything)
             elif name in PAGE_SIZE and size is None:
                 size = name
                 default = deref(p["schema"], defs).get("default")

@@ -14,6 +14,7 @@ from handlers.domain import (  # noqa: F401 - registers loaders and owner lookup
     share_resources,
     sharing,
     users,
+    verification,
 )
 from handlers.domain.context import Domain, domain_of
 from handlers.domain.unit import Unit, read, write

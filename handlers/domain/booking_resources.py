@@ -4,12 +4,13 @@ loader of the spec's example bookings."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.cancellation_policy import refund_if_cancelled_now, shown_policy
 from handlers.domain.jsonapi import iso, parse_time, ref
 from handlers.domain.ownership import owns
 from handlers.storage.models import Booking, Practitioner, Service
@@ -20,8 +21,9 @@ def _money(amount: int | None, currency: str) -> dict[str, Any]:
     return {"amount": amount or 0, "currency": currency}
 
 
-def booking_resource(b: Booking | Row[Any]) -> dict[str, Any]:
-    """A booking (a model instance or a Core row of its table) as a JSON:API resource."""
+def booking_resource(b: Booking | Row[Any], now: datetime | None = None) -> dict[str, Any]:
+    """A booking (a model instance or a Core row of its table) as a JSON:API resource; with
+    `now`, also what cancelling it now would give back (answers, not webhook events)."""
     cancellation = None
     if b.cancelled_at is not None:
         cancellation = {
@@ -42,7 +44,7 @@ def booking_resource(b: Booking | Row[Any]) -> dict[str, Any]:
         "payment_status": b.payment_status,
         "user_id": b.user_id,
         "practitioner_id": b.practitioner_id,
-        "cancellation_policy": dict(b.cancellation_policy or {}),
+        "cancellation_policy": shown_policy(b.cancellation_policy),
         "cancellation": cancellation,
         "created_at": iso(b.created_at),
         "updated_at": iso(b.updated_at),
@@ -51,6 +53,11 @@ def booking_resource(b: Booking | Row[Any]) -> dict[str, Any]:
         "practitioner": ref("practitioner", b.practitioner_id),
         "user": ref("user", b.user_id),
     }
+    if now is not None:
+        back = refund_if_cancelled_now(b, now)
+        attributes["refund_if_cancelled_now"] = (
+            None if back is None else _money(back, b.price_currency)
+        )
     if b.service_id:
         attributes["service_id"] = b.service_id  # (no relationship: not a ResourceType)
     if b.payment_intent_id:

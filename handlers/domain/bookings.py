@@ -8,6 +8,7 @@ unique index on active (practitioner, start) is the last line (its violation is 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
+from handlers.domain.cancellation_policy import (
+    DEFAULT_POLICY,
+    free_until_hours,
+    hours_ahead,
+    price_split,
+)
 from handlers.domain.context import Domain
 from handlers.domain.errors import (
     BookingConflict,
@@ -29,14 +36,7 @@ from handlers.domain.errors import (
 )
 from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
-from handlers.domain.transitions import (
-    ACTIVE_FOR_CHANGES,
-    check_transition,
-    free_until_hours,
-    hours_ahead,
-    price_split,
-    roles_of,
-)
+from handlers.domain.transitions import ACTIVE_FOR_CHANGES, check_transition, roles_of
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
@@ -46,11 +46,6 @@ from kkcore.errors import InsufficientPermissions, Problem
 
 # The spec's UserId: a booking's user_id is its creator, so only a user may create one.
 USER_ID = re.compile(r"^(user|test_user)_[A-Za-z0-9]+$")
-DEFAULT_POLICY = {
-    "free_until_hours": 24,
-    "late_fee_percent": 50,
-    "description": "Free cancellation up to 24 hours before the session; 50% after that.",
-}
 
 
 def audience(b: Booking, p: Practitioner | None = None) -> set[str]:
@@ -129,7 +124,7 @@ class BookingService:
             price_amount=price[0] if price else p.price_amount,
             price_currency=price[1] if price else p.price_currency,
             payment_status="pending",
-            cancellation_policy=dict(DEFAULT_POLICY),
+            cancellation_policy=copy.deepcopy(DEFAULT_POLICY),
             created_at=u.now,
             updated_at=u.now,
         )
@@ -256,12 +251,13 @@ def _roles(actor: Caller, b: Booking, p: Practitioner) -> frozenset[str]:
 def _check_reschedule(b: Booking, roles: frozenset[str], now: datetime) -> None:
     """A patient moves a session only while cancelling it would still be free: a later move
     would turn a late cancellation (fee kept) into a free one."""
-    if roles & {"practitioner", "admin"} or hours_ahead(b, now) >= free_until_hours(b):
+    free = free_until_hours(b.cancellation_policy)
+    if roles & {"practitioner", "admin"} or hours_ahead(b.scheduled_at, now) >= free:
         return
     raise InsufficientPermissions(
         problems=[
             Problem(
-                f"Within {free_until_hours(b):g} hours of the session only the practitioner "
+                f"Within {free:g} hours of the session only the practitioner "
                 "may reschedule it (the cancellation policy's free window has closed)",
                 pointer="/data/attributes/scheduled_at",
             )

@@ -1,6 +1,6 @@
 """The booking lifecycle (the spec's BookingStatus and its `x-mock-transitions`), who may
-move a booking along it (a table: role x from-status x to-status), and the cancellation
-policy's arithmetic.
+move a booking along it (a table: role x from-status x to-status). What a cancellation
+costs is handlers.domain.cancellation_policy.
 
 A caller's roles on a booking: `patient` (its user), `practitioner` (its practitioner or
 the practitioner's account), `admin` (admin scopes). A caller with several roles may do
@@ -10,7 +10,6 @@ what any of them may.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from handlers.domain.errors import InvalidBookingStatus
 from handlers.storage.models import Booking
@@ -75,20 +74,3 @@ def check_transition(current: str, wanted: str, roles: Iterable[str] | None = No
 def describe(roles: Iterable[str]) -> str:
     found = sorted(roles)
     return " and ".join(f"the {r}" for r in found) if found else "not a party"
-
-
-def hours_ahead(b: Booking, now: datetime) -> float:
-    return (b.scheduled_at - now).total_seconds() / 3600
-
-
-def free_until_hours(b: Booking) -> float:
-    return float((b.cancellation_policy or {}).get("free_until_hours", 24))
-
-
-def price_split(b: Booking, now: datetime, *, waive: bool = False) -> tuple[int, int]:
-    """(fee, refund) in major units: free at least `free_until_hours` ahead (or when the
-    practitioner cancels), else `late_fee_percent` of the price is kept."""
-    policy = b.cancellation_policy or {}
-    free = waive or hours_ahead(b, now) >= free_until_hours(b)
-    fee = 0 if free else round(b.price_amount * int(policy.get("late_fee_percent", 50)) / 100)
-    return fee, b.price_amount - fee

@@ -158,7 +158,8 @@ class UserLists:
             pages = await page_ids(session, booking_members(f), owners, limit, offset)
             ids = {i for p in pages.values() for i in p.items}
             rows = await _core_rows(session, select(*BOOKING).where(Booking.id.in_(ids)), ids)
-            return _render(pages, lambda i: booking_resource(rows[i]))
+            now = self.domain.clock()
+            return _render(pages, lambda i: booking_resource(rows[i], now))
 
     async def payments(
         self, owners: Sequence[str], limit: int, offset: int

@@ -67,9 +67,9 @@ async def booking_nodes(
         async with read(service.domain) as session:
             found = await session.scalars(select(Service).where(Service.id.in_(wanted)))
             services = {s.id: s for s in found}
-    out = {}
+    out, now = {}, service.domain.clock()
     for b in rows:
-        shown = node(booking_resource(b))
+        shown = node(booking_resource(b, now))
         shown["service"] = session_of(shown, services.get(b.service_id or ""))
         out[b.id] = shown
     return out
@@ -222,6 +222,7 @@ BOOKING_FIELDS = (
     "price",
     "paymentStatus",
     "cancellationPolicy",
+    "refundIfCancelledNow",
     "cancellation",
     "createdAt",
     "updatedAt",

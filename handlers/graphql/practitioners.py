@@ -155,9 +155,17 @@ def search_of(given: Mapping[str, Any] | None, sort: str | None) -> Search:
         session_types=tuple(
             t for t in (f.get("session_type"), timed.get("session_type")) if t is not None
         ),
-        verified=f.get("verified"),
+        verified=shown_verified(f.get("verified"), bool(f.get("include_unverified"))),
         sort=order,
     )
+
+
+def shown_verified(verified: bool | None, include_unverified: bool) -> bool | None:
+    """Which practitioners a search lists: only verified ones unless it asks (REST: the
+    `verified` parameter); None is both."""
+    if verified is not None:
+        return verified
+    return None if include_unverified else True
 
 
 @query.field("practitioners")

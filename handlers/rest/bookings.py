@@ -32,7 +32,8 @@ def _attributes(body: Any) -> dict[str, Any]:
 
 def _document(request: Any, booking: Any, status: int = 200) -> Reply:
     domain = domain_of(request.services)
-    body = single(booking_resource(booking), request.request_id, domain.clock())
+    now = domain.clock()
+    body = single(booking_resource(booking, now), request.request_id, now)
     headers = {"Location": f"/v1/bookings/{booking.id}"} if status == 201 else {}
     return Reply(status, body, headers)
 

@@ -16,6 +16,8 @@ from server.responses import Reply
 
 practitioners = domain_group("practitioners")
 BASE = "/v1/practitioners"
+# The `verified` parameter: only verified practitioners unless the search asks for others.
+VERIFIED: dict[str, bool | None] = {"true": True, "false": False, "any": None}
 
 
 def _time_param(params: Any, name: str) -> Any:
@@ -48,6 +50,7 @@ async def search_practitioners(request: models.SearchPractitionersRequest) -> Re
         price_max=p.get("price_max"),
         language=p.get("language"),
         session_types=(p["session_type"],) if p.get("session_type") else (),
+        verified=VERIFIED[p.get("verified", "true")],
         sort=p.get("sort", "relevance"),
     )
     found, total, nexts = await domain.get(PractitionerService).search(search, limit, offset)

@@ -23,6 +23,7 @@ PREFIXES = {
     "event": "evt",
     "availability": "avail",
     "batch": "batch",
+    "verification": "verif",
 }
 
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.anyio
 PETSTORE = build(AppConfig("mock", spec=str(FIXTURES / "petstore31" / "openapi.yaml"))).app
 LIBRARY = build(AppConfig("mock", spec=str(FIXTURES / "library30" / "openapi.yaml"))).app
 FLAGSHIP = build(AppConfig("mock")).app
+ANY = {"verified": "any"}  # unverified practitioners too (the default lists verified ones)
 WHISKERS = {"name": "Whiskers", "status": "available", "species": {"kind": "cat", "indoor": True}}
 HOBBIT = {
     "isbn": "9780261102217",
@@ -92,18 +93,23 @@ async def test_nested_creates_are_listed_under_their_parent() -> None:
 async def test_list_filters_follow_x_filter_hints_and_pages_follow_limit_and_offset() -> None:
     async with client(FLAGSHIP) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
-        everyone = (await c.get("/v1/practitioners", params={"limit": 100})).json()
-        assert everyone["meta"]["total_count"] == 52  # 2 from the spec's examples, 50 generated
+        # 2 from the spec's examples, 2 from sandbox.yaml, 50 generated (verified or not)
+        everyone = (await c.get("/v1/practitioners", params={"limit": 100, **ANY})).json()
+        assert everyone["meta"]["total_count"] == 54
+        verified = (await c.get("/v1/practitioners", params={"limit": 100})).json()
+        assert all(p["attributes"]["verified"] for p in verified["data"])  # the default
         rated = (await c.get("/v1/practitioners", params={"rating_min": 4.5, "limit": 100})).json()
         assert rated["data"] and all(p["attributes"]["rating"] >= 4.5 for p in rated["data"])
         cheap = (await c.get("/v1/practitioners", params={"price_max": 60, "limit": 100})).json()
         assert all(p["attributes"]["price"]["amount"] <= 60 for p in cheap["data"])
         spanish = (await c.get("/v1/practitioners", params={"language": "spanish"})).json()
         assert all("Spanish" in p["attributes"]["languages"] for p in spanish["data"])
-        page = (await c.get("/v1/practitioners", params={"limit": 10, "offset": 20})).json()
+        page = (await c.get("/v1/practitioners", params={"limit": 10, "offset": 20, **ANY})).json()
         assert len(page["data"]) == 10
-        assert page["meta"] == {"total_count": 52, "page": 3, "per_page": 10, "total_pages": 6}
-        assert page["links"]["next"] == "/v1/practitioners?sort=relevance&limit=10&offset=30"
+        assert page["meta"] == {"total_count": 54, "page": 3, "per_page": 10, "total_pages": 6}
+        assert page["links"]["next"] == (
+            "/v1/practitioners?verified=any&sort=relevance&limit=10&offset=30"
+        )
         best = (await c.get("/v1/practitioners", params={"sort": "rating", "limit": 100})).json()
         ratings = [p["attributes"]["rating"] for p in best["data"]]
         assert ratings == sorted(ratings, reverse=True)

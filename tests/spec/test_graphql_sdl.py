@@ -100,6 +100,7 @@ ROOT_FIELD_SCOPES = {
         "booking": ["read:bookings"],
         "conversation": ["read:messages"],
         "paymentIntent": ["read:bookings"],
+        "practitionerVerification": ["read:practitioners"],
     },
     "Mutation": {
         "createBooking": ["write:bookings"],
@@ -114,6 +115,8 @@ ROOT_FIELD_SCOPES = {
         "refundPayment": ["write:bookings"],
         "shareHealthRecords": ["write:health_records"],
         "revokeHealthRecordShare": ["write:health_records"],
+        "submitPractitionerVerification": ["write:profile"],
+        "reviewPractitionerVerification": ["write:profile"],
     },
     "Subscription": {
         "bookingUpdates": ["read:bookings"],

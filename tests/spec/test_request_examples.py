@@ -29,7 +29,10 @@ ACTOR: dict[tuple[str, str], str] = {
     ("createRefund", "full"): "prac_123",
     ("createRefund", "partial"): "prac_123",
     ("updateBooking", "reschedule"): "prac_123",
+    ("submitPractitionerVerification", "licence"): "prac_applicant",
 }
+# Scopes a sender holds beyond the operation's: only an administrator decides a verification.
+EXTRA_SCOPES: dict[str, list[str]] = {"reviewPractitionerVerification": ["admin:users"]}
 
 
 def _live_email_token(c: TestClient, built: Built, example: Any) -> Any:
@@ -96,6 +99,7 @@ def send(
         if p["location"] == "path":
             path = path.replace("{" + p["name"] + "}", _param_value(p["schema"]))
     scopes = {s for req in op["security"] for v in req.values() for s in v}
+    scopes |= set(EXTRA_SCOPES.get(op_id, ()))
     scopes |= _event_scopes(value)
     headers = {}
     if op["security"] and built.runtime.authenticator is not None:  # even with no scopes

@@ -34,6 +34,7 @@ from handlers.storage.models.users import (
     User,
     UserPreferences,
 )
+from handlers.storage.models.verification import PractitionerVerification
 
 __all__ = [
     "Attachment",
@@ -52,6 +53,7 @@ __all__ = [
     "PaymentIntent",
     "Practitioner",
     "PractitionerTag",
+    "PractitionerVerification",
     "Refund",
     "Review",
     "ScheduleWindow",

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from handlers.domain.bookings import BookingService
 from handlers.domain.caller import Caller
+from handlers.domain.cancellation_policy import price_split
 from handlers.domain.context import Domain, fixed_clock
 from handlers.domain.errors import NotFound, ResourceConflict, Unprocessable
 from handlers.domain.gateway import Card, Charge
 from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
-from handlers.domain.transitions import price_split
 from handlers.domain.unit import write
 from handlers.storage.database import Database
 from handlers.storage.models import Booking, PaymentIntent

@@ -253,6 +253,74 @@ class HealthProfileUpdateRequest(TypedDict):
     meta: NotRequired[RequestMeta]
 
 
+class Licence(TypedDict):
+    number: str
+    issuing_authority: str
+    country: str
+    expires_on: NotRequired[str]
+
+
+class CredentialFile(TypedDict):
+    name: str
+    content_type: Literal['application/pdf', 'image/jpeg', 'image/png']
+    url: str
+
+
+class VerificationAttributes(TypedDict):
+    status: VerificationStatus
+    licence: NotRequired[Licence | None]
+    documents: NotRequired[list[CredentialFile]]
+    submitted_at: NotRequired[str | None]
+    reviewed_at: NotRequired[str | None]
+    rejection_reason: NotRequired[str | None]
+
+
+class VerificationRelationships(TypedDict):
+    practitioner: NotRequired[ToOneRelationship]
+
+
+class Verification(TypedDict):
+    id: VerificationId
+    type: Literal['verification']
+    attributes: VerificationAttributes
+    relationships: NotRequired[VerificationRelationships]
+
+
+class VerificationDocument(TypedDict):
+    data: Verification
+    meta: NotRequired[DocumentMeta]
+
+
+class VerificationSubmitRequestDataAttributes(TypedDict):
+    licence: Licence
+    documents: list[CredentialFile]
+
+
+class VerificationSubmitRequestData(TypedDict):
+    type: Literal['verification']
+    attributes: VerificationSubmitRequestDataAttributes
+
+
+class VerificationSubmitRequest(TypedDict):
+    data: VerificationSubmitRequestData
+    meta: NotRequired[RequestMeta]
+
+
+class VerificationReviewRequestDataAttributes(TypedDict):
+    status: Literal['verified', 'rejected']
+    rejection_reason: NotRequired[str]
+
+
+class VerificationReviewRequestData(TypedDict):
+    type: Literal['verification']
+    attributes: VerificationReviewRequestDataAttributes
+
+
+class VerificationReviewRequest(TypedDict):
+    data: VerificationReviewRequestData
+    meta: NotRequired[RequestMeta]
+
+
 class Credential(TypedDict):
     type: str
     institution: str
@@ -351,7 +419,13 @@ class AvailabilityDocument(TypedDict):
 class CancellationPolicy(TypedDict):
     free_until_hours: NotRequired[int]
     late_fee_percent: NotRequired[int]
+    tiers: NotRequired[list[CancellationTier]]
     description: NotRequired[str]
+
+
+class CancellationTier(TypedDict):
+    hours_before: float
+    refund_percent: int
 
 
 class Cancellation(TypedDict):
@@ -389,6 +463,7 @@ class BookingAttributes(TypedDict):
     practitioner_id: NotRequired[PractitionerId]
     service_id: NotRequired[ServiceId]
     cancellation_policy: NotRequired[CancellationPolicy]
+    refund_if_cancelled_now: NotRequired[Money | None]
     cancellation: NotRequired[Cancellation | None]
     created_at: Timestamp
     updated_at: NotRequired[Timestamp]
@@ -1010,12 +1085,20 @@ class PaymentEvent(TypedDict):
     data: PaymentEventData
 
 
+class UserEventDataAttributesVerification(TypedDict):
+    id: VerificationId
+    status: VerificationStatus
+    reviewed_at: NotRequired[str | None]
+
+
 class UserEventDataAttributes(TypedDict):
     email: str
     first_name: NotRequired[str]
     last_name: NotRequired[str]
     user_type: NotRequired[UserType]
     verified: bool
+    practitioner_id: NotRequired[PractitionerId]
+    verification: NotRequired[UserEventDataAttributesVerification]
 
 
 class UserEventData(TypedDict):
@@ -1156,6 +1239,12 @@ JsonValue: TypeAlias = 'bool | float | None | Text | list[JsonValue] | dict[str,
 
 
 ProfileVisibility: TypeAlias = "Literal['public', 'practitioners_only', 'private']"
+
+
+VerificationId: TypeAlias = 'str'
+
+
+VerificationStatus: TypeAlias = "Literal['unverified', 'pending', 'verified', 'rejected']"
 
 
 AllowedFileType: TypeAlias = "Literal['application/pdf', 'image/png', 'image/jpeg', 'text/plain']"

@@ -396,6 +396,7 @@ class PractitionersResource(SyncResource):
         price_max: int | Omit = OMIT,
         language: str | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
+        verified: Literal['true', 'false', 'any'] | Omit = OMIT,
         sort: Literal['relevance', 'rating', 'price_asc', 'price_desc', 'next_available', 'total_sessions'] | Omit = OMIT,
         limit: int | Omit = OMIT,
         offset: int | Omit = OMIT,
@@ -406,7 +407,9 @@ class PractitionersResource(SyncResource):
         GET /practitioners
 
         Searches the practitioner directory. All filters combine with AND; `sort` orders the
-        results (by relevance unless told otherwise).
+        results (by relevance unless told otherwise). Only verified practitioners are listed
+        unless `verified` asks otherwise (see the practitioner verification process, `POST
+        /practitioners/{practitioner_id}/verification`).
         """
         return cast(
             "Page[models.Practitioner]",
@@ -420,6 +423,7 @@ class PractitionersResource(SyncResource):
                 price_max=price_max,
                 language=language,
                 session_type=session_type,
+                verified=verified,
                 sort=sort,
                 limit=limit,
                 offset=offset,
@@ -471,6 +475,108 @@ class PractitionersResource(SyncResource):
                 practitioner_id=practitioner_id,
                 from_=from_,
                 to=to,
+                request_id=request_id,
+            ),
+        )
+
+    def get_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Get a practitioner's verification.
+
+        GET /practitioners/{practitioner_id}/verification
+
+        Returns the practitioner's verification: its `status` (`unverified`, `pending`,
+        `verified` or `rejected`), the latest submitted licence and documents, and a
+        rejection's reason. Read by the practitioner (or their account) and administrators
+        (`admin:users`, `admin:platform`); anyone else is 403 `INSUFFICIENT_PERMISSIONS`.
+        """
+        return cast(
+            "models.Verification",
+            self._call(
+                "getPractitionerVerification",
+                practitioner_id=practitioner_id,
+                request_id=request_id,
+            ),
+        )
+
+    def review_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        status: Literal['verified', 'rejected'],
+        rejection_reason: str | Omit = OMIT,
+        meta: models.RequestMeta | Omit = OMIT,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Verify or reject a practitioner.
+
+        PUT /practitioners/{practitioner_id}/verification
+
+        An administrator's decision on the pending submission: `status: verified` makes the
+        practitioner `verified` (listed in searches) and sends the `user.verified` webhook
+        event; `status: rejected` needs a `rejection_reason`, which the practitioner reads
+        with `GET` and may answer by submitting again. Only an administrator decides: the
+        practitioner themself, a patient or anyone else is 403 `INSUFFICIENT_PERMISSIONS`; a
+        verification that is not `pending` is 409 `RESOURCE_CONFLICT`; a rejection without a
+        reason is 422 `VALIDATION_ERROR`.
+        """
+        return cast(
+            "models.Verification",
+            self._call(
+                "reviewPractitionerVerification",
+                practitioner_id=practitioner_id,
+                status=status,
+                rejection_reason=rejection_reason,
+                meta=meta,
+                request_id=request_id,
+            ),
+        )
+
+    def submit_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        licence: models.Licence,
+        documents: list[models.CredentialFile],
+        meta: models.RequestMeta | Omit = OMIT,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Submit credentials for verification.
+
+        POST /practitioners/{practitioner_id}/verification
+
+        The practitioner (or an administrator on their behalf) submits a licence and the
+        documents backing it. The verification becomes `pending` until an administrator
+        decides (`PUT` on this path). Until verified, the practitioner is hidden from
+        `GET /practitioners` unless the search asks for them (`verified=any`).
+
+        The verification process (who may move it where):
+
+        | from | to | practitioner | admin |
+        |---|---|---|---|
+        | `unverified` | `pending` (submit) | yes | yes |
+        | `rejected` | `pending` (submit again) | yes | yes |
+        | `pending` | `verified` | no | yes |
+        | `pending` | `rejected` (with a reason) | no | yes |
+
+        A move the caller's role may not make (anyone but the practitioner and an
+        administrator, e.g. a patient) is 403 `INSUFFICIENT_PERMISSIONS`; a move the
+        process has no place for (submitting while `pending` or once `verified`) is 409
+        `RESOURCE_CONFLICT`; a licence that has expired is 422 `VALIDATION_ERROR`. Nothing
+        is written in any of these cases.
+        """
+        return cast(
+            "models.Verification",
+            self._call(
+                "submitPractitionerVerification",
+                practitioner_id=practitioner_id,
+                licence=licence,
+                documents=documents,
+                meta=meta,
                 request_id=request_id,
             ),
         )
@@ -1452,6 +1558,7 @@ class AsyncPractitionersResource(AsyncResource):
         price_max: int | Omit = OMIT,
         language: str | Omit = OMIT,
         session_type: models.SessionType | Omit = OMIT,
+        verified: Literal['true', 'false', 'any'] | Omit = OMIT,
         sort: Literal['relevance', 'rating', 'price_asc', 'price_desc', 'next_available', 'total_sessions'] | Omit = OMIT,
         limit: int | Omit = OMIT,
         offset: int | Omit = OMIT,
@@ -1462,7 +1569,9 @@ class AsyncPractitionersResource(AsyncResource):
         GET /practitioners
 
         Searches the practitioner directory. All filters combine with AND; `sort` orders the
-        results (by relevance unless told otherwise).
+        results (by relevance unless told otherwise). Only verified practitioners are listed
+        unless `verified` asks otherwise (see the practitioner verification process, `POST
+        /practitioners/{practitioner_id}/verification`).
         """
         return cast(
             "AsyncPage[models.Practitioner]",
@@ -1476,6 +1585,7 @@ class AsyncPractitionersResource(AsyncResource):
                 price_max=price_max,
                 language=language,
                 session_type=session_type,
+                verified=verified,
                 sort=sort,
                 limit=limit,
                 offset=offset,
@@ -1527,6 +1637,108 @@ class AsyncPractitionersResource(AsyncResource):
                 practitioner_id=practitioner_id,
                 from_=from_,
                 to=to,
+                request_id=request_id,
+            ),
+        )
+
+    async def get_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Get a practitioner's verification.
+
+        GET /practitioners/{practitioner_id}/verification
+
+        Returns the practitioner's verification: its `status` (`unverified`, `pending`,
+        `verified` or `rejected`), the latest submitted licence and documents, and a
+        rejection's reason. Read by the practitioner (or their account) and administrators
+        (`admin:users`, `admin:platform`); anyone else is 403 `INSUFFICIENT_PERMISSIONS`.
+        """
+        return cast(
+            "models.Verification",
+            await self._call(
+                "getPractitionerVerification",
+                practitioner_id=practitioner_id,
+                request_id=request_id,
+            ),
+        )
+
+    async def review_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        status: Literal['verified', 'rejected'],
+        rejection_reason: str | Omit = OMIT,
+        meta: models.RequestMeta | Omit = OMIT,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Verify or reject a practitioner.
+
+        PUT /practitioners/{practitioner_id}/verification
+
+        An administrator's decision on the pending submission: `status: verified` makes the
+        practitioner `verified` (listed in searches) and sends the `user.verified` webhook
+        event; `status: rejected` needs a `rejection_reason`, which the practitioner reads
+        with `GET` and may answer by submitting again. Only an administrator decides: the
+        practitioner themself, a patient or anyone else is 403 `INSUFFICIENT_PERMISSIONS`; a
+        verification that is not `pending` is 409 `RESOURCE_CONFLICT`; a rejection without a
+        reason is 422 `VALIDATION_ERROR`.
+        """
+        return cast(
+            "models.Verification",
+            await self._call(
+                "reviewPractitionerVerification",
+                practitioner_id=practitioner_id,
+                status=status,
+                rejection_reason=rejection_reason,
+                meta=meta,
+                request_id=request_id,
+            ),
+        )
+
+    async def submit_verification(
+        self,
+        practitioner_id: models.PractitionerId,
+        *,
+        licence: models.Licence,
+        documents: list[models.CredentialFile],
+        meta: models.RequestMeta | Omit = OMIT,
+        request_id: str | Omit = OMIT,
+    ) -> models.Verification:
+        """Submit credentials for verification.
+
+        POST /practitioners/{practitioner_id}/verification
+
+        The practitioner (or an administrator on their behalf) submits a licence and the
+        documents backing it. The verification becomes `pending` until an administrator
+        decides (`PUT` on this path). Until verified, the practitioner is hidden from
+        `GET /practitioners` unless the search asks for them (`verified=any`).
+
+        The verification process (who may move it where):
+
+        | from | to | practitioner | admin |
+        |---|---|---|---|
+        | `unverified` | `pending` (submit) | yes | yes |
+        | `rejected` | `pending` (submit again) | yes | yes |
+        | `pending` | `verified` | no | yes |
+        | `pending` | `rejected` (with a reason) | no | yes |
+
+        A move the caller's role may not make (anyone but the practitioner and an
+        administrator, e.g. a patient) is 403 `INSUFFICIENT_PERMISSIONS`; a move the
+        process has no place for (submitting while `pending` or once `verified`) is 409
+        `RESOURCE_CONFLICT`; a licence that has expired is 422 `VALIDATION_ERROR`. Nothing
+        is written in any of these cases.
+        """
+        return cast(
+            "models.Verification",
+            await self._call(
+                "submitPractitionerVerification",
+                practitioner_id=practitioner_id,
+                licence=licence,
+                documents=documents,
+                meta=meta,
                 request_id=request_id,
             ),
         )

@@ -433,6 +433,10 @@ export const OPERATIONS: Record<string, Operation> = {
         "query",
         "session_type"
       ],
+      "verified": [
+        "query",
+        "verified"
+      ],
       "sort": [
         "query",
         "sort"
@@ -501,6 +505,103 @@ export const OPERATIONS: Record<string, Operation> = {
     "body": "none",
     "mediaType": null,
     "resourceType": null,
+    "result": "resource"
+  },
+  "getPractitionerVerification": {
+    "method": "GET",
+    "path": "/practitioners/{practitioner_id}/verification",
+    "inputs": {
+      "practitionerId": [
+        "path",
+        "practitioner_id"
+      ],
+      "requestId": [
+        "header",
+        "X-Request-ID"
+      ]
+    },
+    "body": "none",
+    "mediaType": null,
+    "resourceType": null,
+    "result": "resource"
+  },
+  "reviewPractitionerVerification": {
+    "method": "PUT",
+    "path": "/practitioners/{practitioner_id}/verification",
+    "inputs": {
+      "practitionerId": [
+        "path",
+        "practitioner_id"
+      ],
+      "status": [
+        "attribute",
+        "status"
+      ],
+      "rejectionReason": [
+        "attribute",
+        "rejection_reason"
+      ],
+      "meta": [
+        "meta",
+        "meta",
+        {
+          "clientVersion": "client_version"
+        }
+      ],
+      "requestId": [
+        "header",
+        "X-Request-ID"
+      ]
+    },
+    "body": "jsonapi",
+    "mediaType": "application/json",
+    "resourceType": "verification",
+    "result": "resource"
+  },
+  "submitPractitionerVerification": {
+    "method": "POST",
+    "path": "/practitioners/{practitioner_id}/verification",
+    "inputs": {
+      "practitionerId": [
+        "path",
+        "practitioner_id"
+      ],
+      "licence": [
+        "attribute",
+        "licence",
+        {
+          "issuingAuthority": "issuing_authority",
+          "expiresOn": [
+            "expires_on",
+            null,
+            "date"
+          ]
+        }
+      ],
+      "documents": [
+        "attribute",
+        "documents",
+        {
+          "[]": {
+            "contentType": "content_type"
+          }
+        }
+      ],
+      "meta": [
+        "meta",
+        "meta",
+        {
+          "clientVersion": "client_version"
+        }
+      ],
+      "requestId": [
+        "header",
+        "X-Request-ID"
+      ]
+    },
+    "body": "jsonapi",
+    "mediaType": "application/json",
+    "resourceType": "verification",
     "result": "resource"
   },
   "createBooking": {

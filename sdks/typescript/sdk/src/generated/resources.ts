@@ -8,6 +8,10 @@ export type AddressInput = { line1?: T.Text; line2?: T.Text | null; city?: T.Tex
 
 export type EmergencyContactInput = { name: T.Text; relationship?: T.Text; phoneNumber: string };
 
+export type LicenceInput = { number: string; issuingAuthority: string; country: string; expiresOn?: string | Date };
+
+export type CredentialFileInput = { name: string; contentType: "application/pdf" | "image/jpeg" | "image/png"; url: string };
+
 export type CardDetailsInput = { number: string; expMonth: number; expYear: number; cvc: string };
 
 export type BatchOperationInput = { id: string; method: "GET" | "POST" | "PUT" | "DELETE"; path: string; body?: Record<string, unknown> };
@@ -108,6 +112,7 @@ export interface PractitionersSearchParams {
   priceMax?: number;
   language?: string;
   sessionType?: T.SessionType;
+  verified?: "true" | "false" | "any";
   sort?: "relevance" | "rating" | "price_asc" | "price_desc" | "next_available" | "total_sessions";
   limit?: number;
   offset?: number;
@@ -121,6 +126,24 @@ export interface PractitionersGetParams {
 export interface PractitionersGetAvailabilityParams {
   from?: string | Date;
   to?: string | Date;
+  requestId?: string;
+}
+
+export interface PractitionersGetVerificationParams {
+  requestId?: string;
+}
+
+export interface PractitionersReviewVerificationParams {
+  status: "verified" | "rejected";
+  rejectionReason?: string;
+  meta?: T.RequestMeta;
+  requestId?: string;
+}
+
+export interface PractitionersSubmitVerificationParams {
+  licence: LicenceInput;
+  documents: Array<CredentialFileInput>;
+  meta?: T.RequestMeta;
   requestId?: string;
 }
 
@@ -431,7 +454,9 @@ export class PractitionersResource extends Resource {
    * `GET /practitioners`
    *
    * Searches the practitioner directory. All filters combine with AND; `sort` orders the
-   * results (by relevance unless told otherwise).
+   * results (by relevance unless told otherwise). Only verified practitioners are listed
+   * unless `verified` asks otherwise (see the practitioner verification process, `POST
+   * /practitioners/{practitioner_id}/verification`).
    */
   search(params: PractitionersSearchParams = {}): Promise<Page<T.Practitioner>> {
     return this.call("searchPractitioners", {}, params) as Promise<Page<T.Practitioner>>;
@@ -459,6 +484,66 @@ export class PractitionersResource extends Resource {
    */
   getAvailability(practitionerId: T.PractitionerId, params: PractitionersGetAvailabilityParams = {}): Promise<T.Availability> {
     return this.call("getPractitionerAvailability", { practitionerId: practitionerId }, params) as Promise<T.Availability>;
+  }
+
+  /**
+   * Get a practitioner's verification.
+   *
+   * `GET /practitioners/{practitioner_id}/verification`
+   *
+   * Returns the practitioner's verification: its `status` (`unverified`, `pending`,
+   * `verified` or `rejected`), the latest submitted licence and documents, and a
+   * rejection's reason. Read by the practitioner (or their account) and administrators
+   * (`admin:users`, `admin:platform`); anyone else is 403 `INSUFFICIENT_PERMISSIONS`.
+   */
+  getVerification(practitionerId: T.PractitionerId, params: PractitionersGetVerificationParams = {}): Promise<T.Verification> {
+    return this.call("getPractitionerVerification", { practitionerId: practitionerId }, params) as Promise<T.Verification>;
+  }
+
+  /**
+   * Verify or reject a practitioner.
+   *
+   * `PUT /practitioners/{practitioner_id}/verification`
+   *
+   * An administrator's decision on the pending submission: `status: verified` makes the
+   * practitioner `verified` (listed in searches) and sends the `user.verified` webhook
+   * event; `status: rejected` needs a `rejection_reason`, which the practitioner reads
+   * with `GET` and may answer by submitting again. Only an administrator decides: the
+   * practitioner themself, a patient or anyone else is 403 `INSUFFICIENT_PERMISSIONS`; a
+   * verification that is not `pending` is 409 `RESOURCE_CONFLICT`; a rejection without a
+   * reason is 422 `VALIDATION_ERROR`.
+   */
+  reviewVerification(practitionerId: T.PractitionerId, params: PractitionersReviewVerificationParams): Promise<T.Verification> {
+    return this.call("reviewPractitionerVerification", { practitionerId: practitionerId }, params) as Promise<T.Verification>;
+  }
+
+  /**
+   * Submit credentials for verification.
+   *
+   * `POST /practitioners/{practitioner_id}/verification`
+   *
+   * The practitioner (or an administrator on their behalf) submits a licence and the
+   * documents backing it. The verification becomes `pending` until an administrator
+   * decides (`PUT` on this path). Until verified, the practitioner is hidden from
+   * `GET /practitioners` unless the search asks for them (`verified=any`).
+   *
+   * The verification process (who may move it where):
+   *
+   * | from | to | practitioner | admin |
+   * |---|---|---|---|
+   * | `unverified` | `pending` (submit) | yes | yes |
+   * | `rejected` | `pending` (submit again) | yes | yes |
+   * | `pending` | `verified` | no | yes |
+   * | `pending` | `rejected` (with a reason) | no | yes |
+   *
+   * A move the caller's role may not make (anyone but the practitioner and an
+   * administrator, e.g. a patient) is 403 `INSUFFICIENT_PERMISSIONS`; a move the
+   * process has no place for (submitting while `pending` or once `verified`) is 409
+   * `RESOURCE_CONFLICT`; a licence that has expired is 422 `VALIDATION_ERROR`. Nothing
+   * is written in any of these cases.
+   */
+  submitVerification(practitionerId: T.PractitionerId, params: PractitionersSubmitVerificationParams): Promise<T.Verification> {
+    return this.call("submitPractitionerVerification", { practitionerId: practitionerId }, params) as Promise<T.Verification>;
   }
 }
 

@@ -466,6 +466,75 @@ export interface HealthProfileUpdateRequest {
 }
 
 /**
+ * A practitioner verification id (`verif_...`).
+ */
+export type VerificationId = string;
+
+/**
+ * Where a practitioner's verification stands.
+ */
+export type VerificationStatus = "unverified" | "pending" | "verified" | "rejected";
+
+/**
+ * A practitioner's professional licence.
+ */
+export interface Licence {
+  number: string;
+  issuing_authority: string;
+  /**
+   * ISO 3166-1 alpha-2 code of the issuing country.
+   */
+  country: string;
+  /**
+   * The licence's expiry; an expired licence is refused.
+   */
+  expires_on?: string;
+}
+
+/**
+ * A document backing a verification (a scan of the licence, a certificate).
+ */
+export interface CredentialFile {
+  name: string;
+  content_type: "application/pdf" | "image/jpeg" | "image/png";
+  url: string;
+}
+
+/**
+ * A practitioner's verification and the latest submission.
+ */
+export interface Verification {
+  id: VerificationId;
+  type: "verification";
+  attributes: { status: VerificationStatus; licence?: Licence | null; documents?: Array<CredentialFile>; submitted_at?: string | null; reviewed_at?: string | null; rejection_reason?: string | null };
+  relationships?: { practitioner?: ToOneRelationship };
+}
+
+/**
+ * A practitioner's verification.
+ */
+export interface VerificationDocument {
+  data: Verification;
+  meta?: DocumentMeta;
+}
+
+/**
+ * Credentials to verify.
+ */
+export interface VerificationSubmitRequest {
+  data: { type: "verification"; attributes: { licence: Licence; documents: Array<CredentialFile> } };
+  meta?: RequestMeta;
+}
+
+/**
+ * An administrator's decision.
+ */
+export interface VerificationReviewRequest {
+  data: { type: "verification"; attributes: { status: "verified" | "rejected"; rejection_reason?: string } };
+  meta?: RequestMeta;
+}
+
+/**
  * A professional credential of a practitioner.
  */
 export interface Credential {
@@ -598,7 +667,11 @@ export interface AvailabilityDocument {
 }
 
 /**
- * What cancelling costs.
+ * What cancelling costs. `tiers` is the policy itself (earliest first): cancelling at least
+ * `hours_before` hours before the session gives back `refund_percent` of the price; later
+ * than the last tier (once the session has begun) gives back nothing. The platform's policy:
+ * 100% until 24 hours before, 50% until the start, none after. A practitioner's cancellation
+ * gives everything back. A booking keeps the policy it was booked under.
  */
 export interface CancellationPolicy {
   /**
@@ -606,10 +679,25 @@ export interface CancellationPolicy {
    */
   free_until_hours?: number;
   /**
-   * Share of the price kept when cancelling later.
+   * Share of the price kept when cancelling later (until the start).
    */
   late_fee_percent?: number;
+  tiers?: Array<CancellationTier>;
   description?: string;
+}
+
+/**
+ * One step of a cancellation policy.
+ */
+export interface CancellationTier {
+  /**
+   * Applies to a cancellation at least this many hours before the start.
+   */
+  hours_before: number;
+  /**
+   * Share of the price given back.
+   */
+  refund_percent: number;
 }
 
 /**
@@ -658,6 +746,11 @@ export interface BookingAttributes {
   practitioner_id?: PractitionerId;
   service_id?: ServiceId;
   cancellation_policy?: CancellationPolicy;
+  /**
+   * What the patient would get back by cancelling now, by `cancellation_policy` (null once
+   * the booking can no longer be cancelled). Not in webhook events.
+   */
+  refund_if_cancelled_now?: Money | null;
   cancellation?: Cancellation | null;
   created_at: Timestamp;
   updated_at?: Timestamp;
@@ -1288,7 +1381,7 @@ export interface UserEvent {
   id: EventId;
   type: "user.created" | "user.verified" | "user.updated";
   created_at: Timestamp;
-  data: { id: UserId; type: "user"; attributes: { email: string; first_name?: string; last_name?: string; user_type?: UserType; verified: boolean } };
+  data: { id: UserId; type: "user"; attributes: { email: string; first_name?: string; last_name?: string; user_type?: UserType; verified: boolean; practitioner_id?: PractitionerId; verification?: { id: VerificationId; status: VerificationStatus; reviewed_at?: string | null } } };
 }
 
 /** The body of any webhook delivery. */
