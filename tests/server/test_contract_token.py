@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 
 from generated.api_table import TABLE
-from kkapp.cli import contract_token
+from kkapp.cli.contract import contract_token
 from kkcore.table import build_table
 from server.auth.services import build_auth
 
