@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import handlers.domain  # noqa: F401 - registers seed loaders and owner lookups
+from handlers.answers import answer_source
 from handlers.domain.context import Domain, domain_of, fixed_clock, system_clock
 from handlers.domain.ownership import DatabaseOwnership
 from handlers.storage import seed
@@ -69,6 +70,7 @@ def install(runtime: Any) -> None:
     if runtime.mode == "sandbox":
         domain.preparers.append(load_seed)
     extras["domain"] = domain
+    extras["answers"] = answer_source(domain)  # kept read answers (handlers.answers)
     runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
 
 

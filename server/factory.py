@@ -15,6 +15,7 @@ import orjson
 from starlette.routing import Route, WebSocketRoute
 
 from server import tracing
+from server.answer_cache import graphql_answers
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import OperationGroup, bind, bind_frames, hooks
 from server.config import Runtime
@@ -177,6 +178,8 @@ def _realtime(
         store = getattr(fallback, "bind_graphql", None)
         if not with_handlers:  # every field answered from the mock store
             bounds.data_version = getattr(store, "data_version", None)
+        else:  # the handlers' database (+ the mock store's fields): server.answer_cache
+            graphql_answers(bounds, runtime.extras.get("answers"), store)
         gql = build_graphql_app(
             files["graphql"].read_text(encoding="utf-8"),
             bindables,

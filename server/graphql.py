@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -212,7 +213,9 @@ class Bounds:
     rate_classes: dict[str, str | None] = dataclasses.field(default_factory=dict)
     # A data version every write bumps, when the store answers every field (`kk mock`): the
     # same query then gets the same answer bytes until the next write.
-    data_version: Callable[[], int] | None = None
+    data_version: Callable[[], Hashable | Awaitable[Hashable]] | None = None
+    # The clock that kept answers' `valid_until` moments are judged by (handlers' answers).
+    answer_clock: Callable[[], datetime] | None = None
 
 
 def _refusable(resolver: Callable[..., Any] | None) -> Callable[..., Any]:
@@ -322,5 +325,5 @@ def build_graphql_app(
     )
     cache = None
     if bounds.data_version is not None and rates is None:  # (a rate limit must count each)
-        cache = AnswerCache(bounds.data_version, parser.parse)
+        cache = AnswerCache(bounds.data_version, parser.parse, clock=bounds.answer_clock)
     return BodyLimit(app, bounds.body_limit, cache)

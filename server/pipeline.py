@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from starlette.datastructures import Headers
 
+from server.answer_cache import keeping
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
@@ -251,7 +252,9 @@ def body(op: Operation, runtime: Runtime) -> Step | None:
 
 
 def dispatch(op: Operation, runtime: Runtime) -> Step | None:
-    handler, spec, services = op.handler, op.spec, runtime.extras
+    spec, services = op.spec, runtime.extras
+    # kept read answers, where the app's handlers allow it (server.answer_cache)
+    handler = keeping(spec["operation_id"], spec["method"], op.source, op.handler, services)
 
     async def step(call: Call) -> None:
         request: OperationRequest[Any, Any] = OperationRequest(

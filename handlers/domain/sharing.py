@@ -22,6 +22,7 @@ from handlers.domain.user_lists import Page, page_ids
 from handlers.domain.viewer import Viewer
 from handlers.storage.ids import new_id
 from handlers.storage.models import HealthRecordShare, Practitioner
+from server.answer_cache import not_cacheable
 from server.errors import ApiError, Problem
 
 SharePage = tuple[list[HealthRecordShare], int]
@@ -55,6 +56,7 @@ class ShareService:
         self.domain = domain
 
     def now(self) -> datetime:
+        not_cacheable()  # active or expired by the clock: such an answer is never kept
         return self.domain.clock()
 
     async def share(self, viewer: Viewer, attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,9 @@ pool belongs to one loop too. `open()` (the app's lifespan start-up, or a test f
 a pool on the running loop and `close()` disposes it on the same loop; sessions on that loop
 check connections out of it (opening SQLite with its pragmas costs ~5 ms, a checkout ~0.1).
 On any other loop (an app driven without its lifespan) a session opens its own connection.
+
+Every committed `transaction()` bumps the write generation (handlers.storage.generation) after
+its commit: the read answers kept by server.answer_cache are checked against it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
 from sqlalchemy.pool import NullPool
 
+from handlers.storage.generation import Generation, generation_for
 from server.filemodes import private_file
 
 DB_FILE = "klearkarma.db"
@@ -100,20 +104,23 @@ class _Engines:
 class Database:
     """Engines and sessions of one app (`transaction()` to write, `session()` to read)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, env: Mapping[str, str] | None = None) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
-        if self.dialect == "sqlite":
-            path = make_url(url).database
-            if path and path != ":memory:":
-                private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
+        path = make_url(url).database
+        if self.dialect == "sqlite" and path and path != ":memory:":
+            private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
+            private_file(Path(path + ".gen"))
+        self.generation: Generation = generation_for(
+            url, self.dialect, path, lambda: self.engine, env
+        )
         self._unpooled = _Engines(url, self.dialect, pooled=False)
         self._pool: _Engines | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Database:
-        return cls(database_url(data_dir, env))
+        return cls(database_url(data_dir, env), env)
 
     async def open(self) -> None:
         """A connection pool on the running loop (idempotent); `close()` disposes it."""
@@ -122,6 +129,7 @@ class Database:
             return
         await self._drop_pool()
         self._pool, self._pool_loop = _Engines(self.url, self.dialect, pooled=True), loop
+        await self.generation.prepare()
 
     @property
     def has_pool(self) -> bool:
@@ -157,6 +165,7 @@ class Database:
         """One write transaction: committed when the block ends, rolled back on any exception."""
         async with self._engines().writes() as session, session.begin():
             yield session
+        await self.generation.bump()  # after the commit: see handlers.storage.generation
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -178,3 +187,4 @@ class Database:
     async def close(self) -> None:
         await self._drop_pool()
         await self._unpooled.dispose()
+        await self.generation.close()
