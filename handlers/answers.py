@@ -60,8 +60,8 @@ def wanted(options: Any) -> bool:
 
 def answer_source(domain: Domain) -> AnswerSource:
     return AnswerSource(
-        generation=domain.db.generation.current,
-        clock=domain.clock,
+        generation=lambda: domain.db.generation.current(),
+        clock=lambda: domain.clock(),  # (tests move a domain's clock)
         operations=KEPT,
         restamp=restamp,
         enabled=wanted(domain.options),

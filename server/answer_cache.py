@@ -20,6 +20,7 @@ process (`size` entries, bodies of at most `max_body` bytes when serialized).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -92,6 +93,10 @@ class AnswerSource:
     kept: OrderedDict[Hashable, tuple[Hashable, datetime | None, Reply]] = field(
         default_factory=OrderedDict
     )
+    # answers being computed, per key and generation: concurrent misses wait for one
+    pending: dict[Hashable, tuple[Hashable, asyncio.Future[Reply | None]]] = field(
+        default_factory=dict
+    )
 
 
 def caller_key(identity: Identity | None) -> Hashable:
@@ -117,26 +122,47 @@ Produce = Callable[[], Awaitable[Reply]]
 
 
 async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: Produce) -> Reply:
-    """The kept answer for `key` if still valid, else `produce()`'s (kept when it may be)."""
+    """The kept answer for `key` if still valid, else `produce()`'s (kept when it may be).
+    Requests that miss while the same answer is being computed wait for it (one computation
+    per key and generation, not one per waiting client)."""
     generation = await source.generation()
     found = source.kept.get(key)
     if found is not None:
         kept_generation, until, reply = found
         if kept_generation == generation and (until is None or source.clock() < until):
             source.kept.move_to_end(key)
-            body = source.restamp(reply.body, request_id, source.clock())
-            return Reply(reply.status, body, dict(reply.headers), reply.media_type)
+            return _restamped(source, reply, request_id)
         del source.kept[key]
-    fresh, token = watching()
+    computing = source.pending.get(key)
+    if computing is not None and computing[0] == generation:
+        shared = await asyncio.shield(computing[1])
+        if shared is not None:
+            return _restamped(source, shared, request_id)
+        return await produce()  # not keepable: each request computes its own
+    future: asyncio.Future[Reply | None] = asyncio.get_running_loop().create_future()
+    source.pending[key] = (generation, future)
     try:
-        reply = await produce()
+        fresh, token = watching()
+        try:
+            reply = await produce()
+        finally:
+            stop_watching(token)
+        if _keepable(source, reply, fresh):
+            source.kept[key] = (generation, fresh.until, reply)
+            if len(source.kept) > source.size:
+                source.kept.popitem(last=False)
+            future.set_result(reply)
+        return reply
     finally:
-        stop_watching(token)
-    if _keepable(source, reply, fresh):
-        source.kept[key] = (generation, fresh.until, reply)
-        if len(source.kept) > source.size:
-            source.kept.popitem(last=False)
-    return reply
+        if not future.done():
+            future.set_result(None)
+        if source.pending.get(key, (None, None))[1] is future:
+            del source.pending[key]
+
+
+def _restamped(source: AnswerSource, reply: Reply, request_id: str) -> Reply:
+    body = source.restamp(reply.body, request_id, source.clock())
+    return Reply(reply.status, body, dict(reply.headers), reply.media_type)
 
 
 def _keepable(source: AnswerSource, reply: Reply, fresh: Freshness) -> bool:

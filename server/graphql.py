@@ -87,18 +87,25 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
 
 def _guard(resolver: Callable[..., Any], scopes: list[str]) -> Callable[..., Any]:
     requirement = [{"bearer": scopes}]
+    needed = frozenset(scopes)
+
+    def check(identity: Identity | None) -> None:
+        # A field resolves once per object of a page: the common case is one set test;
+        # `authorize` builds the refusal (and its WWW-Authenticate) only when one is due.
+        if identity is None or not identity.scopes.issuperset(needed):
+            authorize(identity, requirement)
 
     if inspect.isasyncgenfunction(resolver):
 
         async def guarded_gen(obj: Any, info: Any, **kwargs: Any) -> Any:
-            authorize(info.context.get("identity"), requirement)
+            check(info.context.get("identity"))
             async for item in resolver(obj, info, **kwargs):
                 yield item
 
         return guarded_gen
 
     def guarded(obj: Any, info: Any, **kwargs: Any) -> Any:
-        authorize(info.context.get("identity"), requirement)
+        check(info.context.get("identity"))
         return resolver(obj, info, **kwargs)
 
     return guarded

@@ -178,7 +178,10 @@ class SequenceGeneration:
     async def current(self) -> int:
         await self._make()
         async with self.engine().connect() as conn:
-            value = await conn.scalar(text(f"SELECT last_value FROM {SEQUENCE}"))
+            # (a new sequence reads last_value 1 both before and after its first nextval)
+            value = await conn.scalar(
+                text(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {SEQUENCE}")
+            )
         return int(value or 0)
 
     async def bump(self) -> None:

@@ -122,3 +122,23 @@ def test_the_request_id_parameter_is_not_part_of_the_key() -> None:
     one = params_key({"limit": 20, "X-Request-ID": "a"})
     assert one == params_key({"X-Request-ID": "b", "limit": 20})
     assert one != params_key({"limit": 21})
+
+
+async def test_concurrent_misses_compute_the_answer_once_and_each_gets_its_own_request_id() -> None:
+    import asyncio
+
+    world = World()
+    source = world.source()
+    gate = asyncio.Event()
+
+    async def slow() -> Reply:
+        world.computed += 1
+        await gate.wait()
+        return Reply(200, {"data": 1, "meta": {"request_id": "r0", "at": T0.isoformat()}})
+
+    tasks = [asyncio.ensure_future(answer(source, "k", f"r{n}", slow)) for n in range(5)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    replies = await asyncio.gather(*tasks)
+    assert world.computed == 1
+    assert [r.body["meta"]["request_id"] for r in replies] == ["r0", "r1", "r2", "r3", "r4"]
