@@ -162,7 +162,9 @@ async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: 
 
 def _restamped(source: AnswerSource, reply: Reply, request_id: str) -> Reply:
     body = source.restamp(reply.body, request_id, source.clock())
-    return Reply(reply.status, body, dict(reply.headers), reply.media_type)
+    # Checked when its first answer passed response validation: the new id and time are
+    # values of the same kinds, so it is not checked again.
+    return Reply(reply.status, body, dict(reply.headers), reply.media_type, reply.checked)
 
 
 def _keepable(source: AnswerSource, reply: Reply, fresh: Freshness) -> bool:

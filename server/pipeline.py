@@ -287,7 +287,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
     async def step(call: Call) -> None:
         reply = call.reply
-        if reply is None or isinstance(reply.body, bytes):
+        if reply is None or reply.checked or isinstance(reply.body, bytes):
             return
         status = str(reply.status)
         # A declared response without content (a 302) maps to {}: present, nothing to check.
@@ -311,6 +311,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
                     for p in validator.problems(reply.body)
                 ],
             )
+        reply.checked = True  # a kept copy of it is not checked again (server.answer_cache)
 
     return step
 
