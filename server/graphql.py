@@ -330,7 +330,26 @@ def build_graphql_app(
         http_handler=OrjsonHTTPHandler(),
         websocket_handler=ws_handler(on_connect=on_connect),
     )
-    cache = None
-    if bounds.data_version is not None and rates is None:  # (a rate limit must count each)
-        cache = AnswerCache(bounds.data_version, parser.parse, clock=bounds.answer_clock)
+    cache = _answer_cache(bounds, parser, authenticator) if rates is None else None
     return BodyLimit(app, bounds.body_limit, cache)
+
+
+def _answer_cache(
+    bounds: Bounds, parser: CachedParser, authenticator: Authenticator | None
+) -> AnswerCache | None:
+    """Kept query answers, when the data has a version (never with rate limits: each field
+    must spend its class)."""
+    if bounds.data_version is None:
+        return None
+
+    async def credentials_ok(scope: Any) -> bool:
+        if authenticator is not None:
+            await identify_request(scope, authenticator)  # kept in the scope for the request
+        return scope.get("kk.auth_error") is None
+
+    return AnswerCache(
+        bounds.data_version,
+        parser.parse,
+        clock=bounds.answer_clock,
+        credentials_ok=credentials_ok if authenticator is not None else None,
+    )

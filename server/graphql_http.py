@@ -84,7 +84,11 @@ class AnswerCache:
         parse: Callable[[str], Any],
         size: int = 256,
         clock: Callable[[], datetime] | None = None,
+        credentials_ok: Callable[[Scope], Awaitable[bool]] | None = None,
     ):
+        # Whether the request's credentials still hold (a token may have expired or been
+        # revoked since its answer was kept): checked before a kept answer is sent.
+        self.credentials_ok = credentials_ok
         self.version = version
         self.parse = parse
         self.size = size
@@ -182,7 +186,9 @@ class BodyLimit:
         key = cache.key(scope, body)
         version = await cache.current()  # before the answer is computed: see answer_cache
         found = cache.get(key, version)
-        if found is not None:
+        if found is not None and (
+            cache.credentials_ok is None or await cache.credentials_ok(scope)
+        ):
             for message in found:  # copies: the server and outer layers may change them
                 await send(_copy(message))
             return

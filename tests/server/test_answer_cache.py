@@ -142,3 +142,53 @@ async def test_concurrent_misses_compute_the_answer_once_and_each_gets_its_own_r
     replies = await asyncio.gather(*tasks)
     assert world.computed == 1
     assert [r.body["meta"]["request_id"] for r in replies] == ["r0", "r1", "r2", "r3", "r4"]
+
+
+async def test_a_kept_graphql_answer_is_not_sent_to_credentials_that_no_longer_hold() -> None:
+    import orjson
+    from graphql import parse
+
+    from server.graphql_http import AnswerCache, BodyLimit
+
+    calls: list[int] = []
+    valid = {"ok": True}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        calls.append(1)
+        body = orjson.dumps({"data": {"n": len(calls)}})
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    async def credentials_ok(scope: Any) -> bool:
+        return valid["ok"]
+
+    async def version() -> int:
+        return 0
+
+    cache = AnswerCache(version, parse, credentials_ok=credentials_ok)
+    limited = BodyLimit(app, cache=cache)
+    request = orjson.dumps({"query": "{ n }"})
+    scope = {"type": "http", "method": "POST", "headers": [(b"authorization", b"Bearer t")]}
+
+    async def call() -> None:
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": request, "more_body": False}
+
+        async def send(message: Any) -> None:
+            return None
+
+        await limited(dict(scope), receive, send)
+
+    await call()
+    await call()
+    assert len(calls) == 1  # kept
+    valid["ok"] = False
+    await call()
+    assert len(calls) == 2  # the app answers (and refuses) an expired or revoked token
