@@ -29,8 +29,8 @@ import uvicorn  # noqa: E402
 
 from bench.load import Request, run_wrk  # noqa: E402
 from bench.scenarios import SCENARIOS  # noqa: E402
-from bench.servers import CACHE, free_port  # noqa: E402
-from kkapp.config import AppConfig
+from bench.servers import CACHE, SANDBOX_API_KEY, free_port  # noqa: E402
+from kkapp.config import AppConfig  # noqa: E402
 from kkapp.factory import build  # noqa: E402
 
 
@@ -62,7 +62,14 @@ def main() -> None:
     profiler = cProfile.Profile(time.thread_time)
     done: dict[str, float] = {}
     path = ("/v1" if scenario.rest else "") + scenario.request.path
-    request = Request(scenario.request.method, path, scenario.request.lua, body=b"")
+    token = SANDBOX_API_KEY if args.mode == "sandbox" else "bench"  # (the sandbox checks it)
+    request = Request(
+        scenario.request.method,
+        path,
+        scenario.request.lua,
+        scenario.request.headers,
+        scenario.request.body,
+    )
 
     def load() -> None:
         while not server.started:
@@ -77,7 +84,7 @@ def main() -> None:
             warmup=0,
             threads=1,
             connections=32,
-            token="bench",
+            token=token,
             expect_2xx=scenario.expect < 400,
         )  # warm-up
         loop.call_soon_threadsafe(profiler.enable)
@@ -89,7 +96,7 @@ def main() -> None:
             warmup=0,
             threads=1,
             connections=32,
-            token="bench",
+            token=token,
             expect_2xx=scenario.expect < 400,
         )
         loop.call_soon_threadsafe(profiler.disable)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import handlers.domain  # noqa: F401 - registers seed loaders and owner lookups
+from handlers.answers import answer_source
 from handlers.domain.context import Domain, domain_of, fixed_clock, system_clock
 from handlers.domain.gateway import sandbox_gateway
 from handlers.domain.gateway_timeout import timeout_of
@@ -74,6 +75,7 @@ def install(runtime: Any) -> None:
         domain.preparers.append(load_seed)
     extras["domain"] = domain
     extras["preferred_language"] = domain.get(PreferredLanguages)  # server.languages
+    extras["answers"] = answer_source(domain)  # kept read answers (handlers.answers)
     runtime.ownership = DatabaseOwnership(domain, runtime.ownership)
 
 

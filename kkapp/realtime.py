@@ -11,6 +11,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from kkapp.config import AppConfig
 from kkcore.errors import StartupError
+from server.answer_cache import graphql_answers
 from server.app import AppParts
 from server.binding import OperationGroup, bind_frames
 from server.config import Runtime
@@ -108,6 +109,8 @@ def mount_realtime(
         store = getattr(fallback, "bind_graphql", None)
         if not with_handlers:  # every field answered from the mock store
             bounds.data_version = getattr(store, "data_version", None)
+        else:  # the handlers' database (+ the mock store's fields): server.answer_cache
+            graphql_answers(bounds, runtime.extras.get("answers"), store)
         gql = build_graphql_app(
             files["graphql"].read_text(encoding="utf-8"),
             bindables,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -86,18 +87,25 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
 
 def _guard(resolver: Callable[..., Any], scopes: list[str]) -> Callable[..., Any]:
     requirement = [{"bearer": scopes}]
+    needed = frozenset(scopes)
+
+    def check(identity: Identity | None) -> None:
+        # A field resolves once per object of a page: the common case is one set test;
+        # `authorize` builds the refusal (and its WWW-Authenticate) only when one is due.
+        if identity is None or not identity.scopes.issuperset(needed):
+            authorize(identity, requirement)
 
     if inspect.isasyncgenfunction(resolver):
 
         async def guarded_gen(obj: Any, info: Any, **kwargs: Any) -> Any:
-            authorize(info.context.get("identity"), requirement)
+            check(info.context.get("identity"))
             async for item in resolver(obj, info, **kwargs):
                 yield item
 
         return guarded_gen
 
     def guarded(obj: Any, info: Any, **kwargs: Any) -> Any:
-        authorize(info.context.get("identity"), requirement)
+        check(info.context.get("identity"))
         return resolver(obj, info, **kwargs)
 
     return guarded
@@ -212,7 +220,9 @@ class Bounds:
     rate_classes: dict[str, str | None] = dataclasses.field(default_factory=dict)
     # A data version every write bumps, when the store answers every field (`kk mock`): the
     # same query then gets the same answer bytes until the next write.
-    data_version: Callable[[], int] | None = None
+    data_version: Callable[[], Hashable | Awaitable[Hashable]] | None = None
+    # The clock that kept answers' `valid_until` moments are judged by (handlers' answers).
+    answer_clock: Callable[[], datetime] | None = None
 
 
 def _refusable(resolver: Callable[..., Any] | None) -> Callable[..., Any]:
@@ -320,7 +330,26 @@ def build_graphql_app(
         http_handler=OrjsonHTTPHandler(),
         websocket_handler=ws_handler(on_connect=on_connect),
     )
-    cache = None
-    if bounds.data_version is not None and rates is None:  # (a rate limit must count each)
-        cache = AnswerCache(bounds.data_version, parser.parse)
+    cache = _answer_cache(bounds, parser, authenticator) if rates is None else None
     return BodyLimit(app, bounds.body_limit, cache)
+
+
+def _answer_cache(
+    bounds: Bounds, parser: CachedParser, authenticator: Authenticator | None
+) -> AnswerCache | None:
+    """Kept query answers, when the data has a version (never with rate limits: each field
+    must spend its class)."""
+    if bounds.data_version is None:
+        return None
+
+    async def credentials_ok(scope: Any) -> bool:
+        if authenticator is not None:
+            await identify_request(scope, authenticator)  # kept in the scope for the request
+        return scope.get("kk.auth_error") is None
+
+    return AnswerCache(
+        bounds.data_version,
+        parser.parse,
+        clock=bounds.answer_clock,
+        credentials_ok=credentials_ok if authenticator is not None else None,
+    )

@@ -6,14 +6,17 @@ by chunk, and refused (413 PAYLOAD_TOO_LARGE, a GraphQL error document) as soon 
 the limit or its Content-Length announces more, so no more than the limit is ever held.
 
 A query's answer depends on the request's bytes, its credentials and the data: with a data
-version that every write bumps (the mock store's), the same query gets the same bytes until
-the next write, as REST's mock pages do. Mutations and errors are never kept.
+version that every write bumps (the mock store's; with handlers, the database's write
+generation shared by every worker, see server.answer_cache), the same query gets the same
+bytes until the next write, as REST's pages do. Mutations and errors are never kept.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,6 +24,7 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.types import Message, Receive, Scope, Send
 
 from kkcore.errors import PayloadTooLarge
+from server.answer_cache import Freshness, stop_watching, watching
 from server.bodies import JSON_LIMIT, read_body
 
 ASGIApp = Any
@@ -70,24 +74,50 @@ def _clean(message: Message) -> bool:
 
 
 class AnswerCache:
-    """Answers to queries by (body, Authorization), valid while `version()` is unchanged."""
+    """Answers to queries by (body, Authorization), valid while `version()` is unchanged and
+    (with a `clock`) until the moment the resolvers said their answer changes
+    (server.answer_cache.valid_until; never kept after `not_cacheable`)."""
 
-    def __init__(self, version: Callable[[], int], parse: Callable[[str], Any], size: int = 256):
+    def __init__(
+        self,
+        version: Callable[[], Hashable | Awaitable[Hashable]],
+        parse: Callable[[str], Any],
+        size: int = 256,
+        clock: Callable[[], datetime] | None = None,
+        credentials_ok: Callable[[Scope], Awaitable[bool]] | None = None,
+    ):
+        # Whether the request's credentials still hold (a token may have expired or been
+        # revoked since its answer was kept): checked before a kept answer is sent.
+        self.credentials_ok = credentials_ok
         self.version = version
         self.parse = parse
         self.size = size
-        self.kept: OrderedDict[tuple[bytes, bytes], tuple[int, list[Message]]] = OrderedDict()
+        self.clock = clock
+        self.kept: OrderedDict[
+            tuple[bytes, bytes], tuple[Hashable, datetime | None, list[Message]]
+        ] = OrderedDict()
+
+    async def current(self) -> Hashable:
+        found = self.version()
+        return await found if inspect.isawaitable(found) else found
 
     @staticmethod
     def key(scope: Scope, body: bytes) -> tuple[bytes, bytes]:
         auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
         return body, auth
 
-    def get(self, key: tuple[bytes, bytes]) -> list[Message] | None:
+    def get(self, key: tuple[bytes, bytes], version: Hashable) -> list[Message] | None:
         found = self.kept.get(key)
-        if found is None or found[0] != self.version():
+        if found is None:
             return None
-        return found[1]
+        kept, until, messages = found
+        if kept != version or (until is not None and self._expired(until)):
+            del self.kept[key]
+            return None
+        return messages
+
+    def _expired(self, until: datetime) -> bool:
+        return self.clock is None or self.clock() >= until
 
     def is_query(self, body: bytes) -> bool:
         try:
@@ -104,8 +134,12 @@ class AnswerCache:
         ]
         return len(operations) == 1 and operations[0].operation is OperationType.QUERY
 
-    def keep(self, key: tuple[bytes, bytes], version: int, messages: list[Message]) -> None:
-        self.kept[key] = (version, messages)
+    def keep(
+        self, key: tuple[bytes, bytes], version: Hashable, fresh: Freshness, sent: list[Message]
+    ) -> None:
+        if fresh.never or (fresh.until is not None and self._expired(fresh.until)):
+            return
+        self.kept[key] = (version, fresh.until, sent)
         if len(self.kept) > self.size:
             self.kept.popitem(last=False)
 
@@ -150,19 +184,25 @@ class BodyLimit:
         self, cache: AnswerCache, scope: Scope, body: bytes, receive: Receive, send: Send
     ) -> None:
         key = cache.key(scope, body)
-        found = cache.get(key)
-        if found is not None:
+        version = await cache.current()  # before the answer is computed: see answer_cache
+        found = cache.get(key, version)
+        if found is not None and (
+            cache.credentials_ok is None or await cache.credentials_ok(scope)
+        ):
             for message in found:  # copies: the server and outer layers may change them
                 await send(_copy(message))
             return
-        version = cache.version()
         sent: list[Message] = []
 
         async def keep(message: Message) -> None:
             sent.append(_copy(message))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        fresh, token = watching()
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            stop_watching(token)
         ok = len(sent) == 2 and sent[0].get("status") == 200
-        if ok and version == cache.version() and _clean(sent[1]) and cache.is_query(body):
-            cache.keep(key, version, sent)
+        if ok and _clean(sent[1]) and cache.is_query(body):
+            cache.keep(key, version, fresh, sent)

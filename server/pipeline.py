@@ -13,6 +13,7 @@ from typing import Any
 
 from kkcore.errors import ApiError, InternalError, NotAcceptable, Problem
 from kkcore.types import Receive, Scope, Send
+from server.answer_cache import keeping
 from server.auth.access import owner, owner_of_reply
 from server.bodies import BodyParser
 from server.config import Runtime
@@ -167,7 +168,9 @@ def body(op: Operation, runtime: Runtime) -> Step | None:
 
 
 def dispatch(op: Operation, runtime: Runtime) -> Step | None:
-    handler, spec, services = op.handler, op.spec, runtime.extras
+    spec, services = op.spec, runtime.extras
+    # kept read answers, where the app's handlers allow it (server.answer_cache)
+    handler = keeping(spec["operation_id"], spec["method"], op.source, op.handler, services)
 
     async def step(call: Call) -> None:
         request: OperationRequest[Any, Any] = OperationRequest(
@@ -200,7 +203,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
 
     async def step(call: Call) -> None:
         reply = call.reply
-        if reply is None or isinstance(reply.body, bytes):
+        if reply is None or reply.checked or isinstance(reply.body, bytes):
             return
         status = str(reply.status)
         # A declared response without content (a 302) maps to {}: present, nothing to check.
@@ -224,6 +227,7 @@ def validate_response(op: Operation, runtime: Runtime) -> Step | None:
                     for p in validator.problems(reply.body)
                 ],
             )
+        reply.checked = True  # a kept copy of it is not checked again (server.answer_cache)
 
     return step
 

@@ -22,6 +22,8 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     media_type: str = JSON_MEDIA
+    # checked against the spec already (a kept answer: server.answer_cache)
+    checked: bool = False
 
 
 def error_reply(error: ApiError, request_id: str) -> Reply:

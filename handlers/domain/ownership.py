@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.audit import audit_denial
 from handlers.domain.context import Domain
 from handlers.storage.models import HealthRecordShare
+from server.answer_cache import not_cacheable
 from server.ports import OwnershipSource
 
 OwnerLookup = Callable[[AsyncSession, str], Awaitable[frozenset[str] | None]]
@@ -62,6 +63,7 @@ class DatabaseOwnership:
 
     def now(self) -> datetime:
         """The domain's clock (a sandbox started with `now` judges share expiry by it)."""
+        not_cacheable()  # share expiry: an answer that depends on it is never kept
         return self.domain.clock()
 
     async def denied(
@@ -74,6 +76,7 @@ class DatabaseOwnership:
         self, owner: str, grantees: frozenset[str], kind: str
     ) -> datetime | None:
         if kind in SHARE_KINDS:
+            not_cacheable()  # judged by the clock
             await self.domain.ready()
             async with self.domain.db.session() as session:
                 latest = await session.scalar(

@@ -37,9 +37,18 @@ from handlers.storage.models import Booking, Practitioner, PractitionerTag, Revi
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import LANGUAGE, SESSION_TYPE, SPECIALIZATION
 from kkcore.errors import BadRequest, Problem
+from server.answer_cache import valid_until
 
 # How far ahead `next_available_at` looks, and the availability filters at most.
 HORIZON_DAYS = 31
+
+
+def _horizon_moves(tz: str, end: datetime) -> datetime:
+    """When the horizon (now + HORIZON_DAYS) reaches the next local day, whose slots it adds."""
+    last = slots.local_today(tz, end)
+    return slots.utc_bounds(last, last, tz)[1] - timedelta(days=HORIZON_DAYS)
+
+
 EARTH_KM = 6371.0088
 
 
@@ -191,8 +200,7 @@ class PractitionerService:
         """Every match in order, where matching or order is computed here."""
         async with read(self.domain) as session:
             everyone = await practitioners(session, filtered(search).order_by(Practitioner.id))
-            after = search.available_from or self.domain.clock()
-            nexts = await self.next_free(session, everyone, after)
+            nexts = await self.next_free(session, everyone, search.available_from)
         timed = search.sort == "next_available" or search.available_from or search.available_to
         matching = [p for p in everyone if self._matches(search, p, nexts, bool(timed))]
         matching.sort(key=lambda p: self._rank_of(search, p, nexts))
@@ -305,6 +313,8 @@ class PractitionerService:
         async with read(self.domain) as session:
             p = await _one(session, practitioner_id)
             today = slots.local_today(p.timezone, self.domain.clock())
+            if first is None:  # the range starts today: the answer holds until tomorrow
+                valid_until(slots.utc_bounds(today, today, p.timezone)[1])
             if first is None and last is not None and last < today:
                 return p, []  # only `to`, and it is past: nothing left to book
             first, last = slots.range_of(first, last, p.timezone, self.domain.clock())
@@ -318,6 +328,7 @@ class PractitionerService:
         self, session: AsyncSession, found: Sequence[PractitionerRow], after: datetime | None = None
     ) -> dict[str, datetime | None]:
         """Each practitioner's first free slot starting at or after `after` (default now)."""
+        by_clock = after is None
         after = after or self.domain.clock()
         end = after + timedelta(days=HORIZON_DAYS)
         busy = await busy_times(session, [p.id for p in found], after, end)
@@ -337,6 +348,8 @@ class PractitionerService:
                 None,
             )
             result[p.id] = free
+            if by_clock:  # a kept answer holds until the clock changes this value
+                valid_until(free or _horizon_moves(p.timezone, end))
         return result
 
 

@@ -23,6 +23,7 @@ from handlers.domain.user_lists import Page, page_ids
 from handlers.storage.ids import new_id
 from handlers.storage.models import HealthRecordShare, Practitioner
 from kkcore.errors import ApiError, Problem
+from server.answer_cache import not_cacheable
 
 SharePage = tuple[list[HealthRecordShare], int]
 # A share sent without `expires_at` lasts this long (the spec says so; at most a year is allowed).
@@ -55,6 +56,7 @@ class ShareService:
         self.domain = domain
 
     def now(self) -> datetime:
+        not_cacheable()  # active or expired by the clock: such an answer is never kept
         return self.domain.clock()
 
     async def share(self, viewer: Caller, attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,10 @@ pool belongs to one loop too. `open()` (the app's lifespan start-up, or a test f
 a pool on the running loop and `close()` disposes it on the same loop; sessions on that loop
 check connections out of it (opening SQLite with its pragmas costs ~5 ms, a checkout ~0.1).
 On any other loop (an app driven without its lifespan) a session opens its own connection.
+
+Every committed `transaction()` that ran a statement other than a read bumps the write
+generation (handlers.storage.generation) after its commit: the read answers kept by
+server.answer_cache are checked against it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
 from sqlalchemy.pool import NullPool
 
+from handlers.storage.generation import Generation, generation_for
 from server.filemodes import private_file
 
 DB_FILE = "klearkarma.db"
@@ -73,6 +78,20 @@ def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
     return engine
 
 
+# Statements that change no data (anything else counts as a write, conservatively).
+READING = ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA", "SHOW", "SET")
+
+
+def count_writes(engine: AsyncEngine, seen: list[int]) -> None:
+    """Count the statements through `engine` that may change data into `seen[0]`."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def on_execute(*args: Any) -> None:
+        statement: str = args[2]
+        if not statement.lstrip()[:9].upper().startswith(READING):
+            seen[0] += 1
+
+
 class _Engines:
     """The write and read engines of one pool (or of none: a connection per session)."""
 
@@ -100,20 +119,29 @@ class _Engines:
 class Database:
     """Engines and sessions of one app (`transaction()` to write, `session()` to read)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, env: Mapping[str, str] | None = None) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
-        if self.dialect == "sqlite":
-            path = make_url(url).database
-            if path and path != ":memory:":
-                private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
-        self._unpooled = _Engines(url, self.dialect, pooled=False)
+        path = make_url(url).database
+        if self.dialect == "sqlite" and path and path != ":memory:":
+            private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
+            private_file(Path(path + ".gen"))
+        self.generation: Generation = generation_for(
+            url, self.dialect, path, lambda: self.engine, env
+        )
+        self._writes = [0]  # statements that may have changed data, through any write engine
+        self._unpooled = self._engines_for(pooled=False)
         self._pool: _Engines | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
+    def _engines_for(self, pooled: bool) -> _Engines:
+        engines = _Engines(self.url, self.dialect, pooled)
+        count_writes(engines.write, self._writes)
+        return engines
+
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Database:
-        return cls(database_url(data_dir, env))
+        return cls(database_url(data_dir, env), env)
 
     async def open(self) -> None:
         """A connection pool on the running loop (idempotent); `close()` disposes it."""
@@ -121,7 +149,8 @@ class Database:
         if self._pool is not None and self._pool_loop is loop:
             return
         await self._drop_pool()
-        self._pool, self._pool_loop = _Engines(self.url, self.dialect, pooled=True), loop
+        self._pool, self._pool_loop = self._engines_for(pooled=True), loop
+        await self.generation.prepare()
 
     @property
     def has_pool(self) -> bool:
@@ -155,8 +184,14 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any exception."""
+        seen = self._writes[0]
         async with self._engines().writes() as session, session.begin():
             yield session
+        # After the commit (see handlers.storage.generation), and only when a statement may
+        # have changed data: the webhook worker's idle rounds only read. (Another transaction
+        # writing meanwhile also counts here: one bump too many, never one too few.)
+        if self._writes[0] != seen:
+            await self.generation.bump()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -178,3 +213,4 @@ class Database:
     async def close(self) -> None:
         await self._drop_pool()
         await self._unpooled.dispose()
+        await self.generation.close()

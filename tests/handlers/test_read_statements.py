@@ -17,8 +17,10 @@ pytestmark = pytest.mark.anyio
 SCOPES = ["read:practitioners", "read:bookings"]
 
 
-async def counted(app: Built, path: str) -> tuple[int, dict[str, Any]]:
+async def counted(app: Built, path: str, kept: bool = False) -> tuple[int, dict[str, Any]]:
+    """The statements of the read path itself (kept answers off, unless `kept`)."""
     domain = await ready(app)
+    app.runtime.extras["answers"].enabled = kept
     async with client(app) as c:
         await c.get(path, headers=bearer(app, scopes=SCOPES))  # warm: identity, plans
         with statements(app, domain) as seen:
@@ -80,3 +82,14 @@ async def test_a_users_bookings_take_the_same_few_statements_however_many_there_
     many, large = await counted(sandbox, f"/v1/users/{USER}/bookings?limit=50")
     assert len(large["data"]) == len(small["data"]) + 12
     assert many == few <= 4  # (BEGIN on SQLite), counts, a page of ids, the rows
+
+
+async def test_a_repeated_read_is_answered_without_a_statement_until_a_write(
+    sandbox: Built,
+) -> None:
+    path = f"/v1/users/{USER}/bookings?limit=50"
+    seen, before = await counted(sandbox, path, kept=True)
+    assert seen <= 1  # the write generation (a sequence on PostgreSQL without Redis)
+    await add(sandbox, booking(99))
+    _, after = await counted(sandbox, path, kept=True)
+    assert before["meta"]["total_count"] + 1 == after["meta"]["total_count"]
