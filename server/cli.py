@@ -44,6 +44,7 @@ class _Commands(click.Group):
 @click.group(
     cls=_Commands, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]}
 )
+@click.version_option(package_name="klearkarma-api-kit", prog_name="kk")
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # Migration libraries narrate every step at INFO; only their warnings are news.
@@ -709,6 +710,13 @@ def contract(
     sdl: Path,
     out: Path,
 ) -> None:
+    from importlib.util import find_spec
+
+    extra = "klearkarma-api-kit[contract]"
+    missing = [name for name in ("hypothesis", "schemathesis") if find_spec(name) is None]
+    if missing:  # an extra, not a dependency of the server
+        needs = " and ".join(missing)
+        raise click.ClickException(f"kk contract needs {needs}: pip install '{extra}'")
     from contracts.runner import run_contract, serve_in_thread
 
     ws_spec = asyncapi if asyncapi.exists() else None

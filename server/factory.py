@@ -28,6 +28,7 @@ from server.graphql_limits import QueryLimits
 from server.plugins import handler_bindables, handler_groups, mock_factory
 from server.postman import postman_routes
 from server.socketguard import SocketGuard, SocketLimits
+from server.specfiles import spec_dir
 from server.types import ApiTable, Mode
 from server.websocket import WebSocketAPI
 
@@ -198,8 +199,7 @@ def _realtime(
 def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
     table_mod = importlib.import_module(f"{SKELETON}.api_table")
     protocols_mod = importlib.import_module(f"{SKELETON}.protocols")
-    root = Path(str(table_mod.__file__)).resolve().parent.parent
-    return table_mod.TABLE, protocols_mod.PROTOCOLS, root / "spec"
+    return table_mod.TABLE, protocols_mod.PROTOCOLS, spec_dir()
 
 
 def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, dict[str, Path]]:
