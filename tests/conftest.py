@@ -25,6 +25,7 @@ def starts_a_server(item: pytest.Item) -> bool:
     return any(isinstance(p, str) and p in SERVER_PARAMS for p in params)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if starts_a_server(item):
