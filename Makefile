@@ -8,7 +8,7 @@ PORT ?= 8000
 BUDGET ?= quick
 OUT_SUFFIX ?=
 
-.PHONY: sandbox test setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
+.PHONY: sandbox test check setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -54,6 +54,11 @@ regen-check: $(STAMP)
 # The unit suite in parallel (pytest-xdist, one worker per core); `pytest --lf` reruns failures.
 unit: $(STAMP) spectral sdks
 	$(BIN)/pytest -q -n auto
+
+# The inner loop: lint, types, generated/ drift, and every test that starts no server
+# (PostgreSQL, Redis, Node or Chromium: those are marked slow), in parallel; no npm needed.
+check: lint type regen-check
+	$(BIN)/pytest -q -n auto -m "not slow"
 
 # kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
 bench: $(STAMP)

@@ -18,59 +18,16 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
+from codegen.postman_contract import contract_script
+from codegen.postman_environment import collection_auth, sandbox_environment
+from codegen.postman_values import as_text, example_value, pick_example, stable_uuid, variable
 from codegen.sdk import Sdk, words
-from kkcore.loader import resolve
 from kkcore.types import ApiTable, OperationSpec
 
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-NAMESPACE = uuid.UUID("6f1c1b7e-4b8e-4e43-9a4b-6b6c0c7a1e21")
-SANDBOX_REDIRECT = "http://127.0.0.1:8765/callback"
 TOKEN_FIELDS = ("access_token", "refresh_token")
-
-
-def _uuid(*parts: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
-
-
-def _var(name: str) -> str:
-    return "{{" + name + "}}"
-
-
-def _example_value(schema: dict[str, Any], defs: dict[str, Any], prefer_test: bool) -> Any:
-    seen = 0
-    while "$ref" in schema and seen < 20:
-        schema = defs.get(str(schema["$ref"])[8:], {})
-        seen += 1
-    examples = list(schema.get("examples") or [])
-    if prefer_test:
-        for ex in examples:
-            if isinstance(ex, str) and ex.startswith("test"):
-                return ex
-    if examples:
-        return examples[0]
-    if "default" in schema:
-        return schema["default"]
-    if "enum" in schema and schema["enum"]:
-        return schema["enum"][0]
-    return ""
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def _pick_example(examples: dict[str, Any]) -> Any:
-    for name, value in examples.items():
-        if name.lower().startswith(("test", "sandbox")):
-            return value
-    return next(iter(examples.values()), None)
 
 
 class _Builder:
@@ -162,18 +119,22 @@ class _Builder:
         for p in op["parameters"]:
             if p["location"] != "query":
                 continue
-            value = self.carry(p["name"], _example_value(p["schema"], self.defs, True))
+            value = self.carry(p["name"], example_value(p["schema"], self.defs, True))
             query.append(
                 {
                     "key": p["name"],
-                    "value": _text(value),
+                    "value": as_text(value),
                     "disabled": not p["required"],
                     "description": f"{self.type_name(p['schema'])}"
                     + (" (required)" if p["required"] else ""),
                 }
             )
         variables = [
-            {"key": p["name"], "value": _var(p["name"]), "description": self.type_name(p["schema"])}
+            {
+                "key": p["name"],
+                "value": variable(p["name"]),
+                "description": self.type_name(p["schema"]),
+            }
             for p in op["parameters"]
             if p["location"] == "path"
         ]
@@ -188,7 +149,7 @@ class _Builder:
         return out
 
     def carry(self, name: str, value: Any) -> Any:
-        return _var(name) if name in self.carried else value
+        return variable(name) if name in self.carried else value
 
     def body(self, op: OperationSpec) -> tuple[dict[str, Any] | None, str | None]:
         rb = op.get("request_body")
@@ -201,13 +162,13 @@ class _Builder:
                 if any(n.lower().startswith(("test", "sandbox")) for n in m.get("examples", {})):
                     media_type, media = t, m
                     break
-        example = _pick_example(media.get("examples") or {})
+        example = pick_example(media.get("examples") or {})
         if example is None:
             example = {}
         if isinstance(example, dict):
             example = self.carry_fields(example)
         if media_type == "application/x-www-form-urlencoded" and isinstance(example, dict):
-            pairs = [{"key": k, "value": _text(v)} for k, v in example.items()]
+            pairs = [{"key": k, "value": as_text(v)} for k, v in example.items()]
             return {"mode": "urlencoded", "urlencoded": pairs}, media_type
         if media_type.startswith("multipart/") and isinstance(example, dict):
             form = []
@@ -216,9 +177,9 @@ class _Builder:
                     (self.deref(media.get("schema")).get("properties") or {}).get(k)
                 )
                 if schema.get("format") == "binary":
-                    form.append({"key": k, "type": "file", "src": [], "description": _text(v)})
+                    form.append({"key": k, "type": "file", "src": [], "description": as_text(v)})
                 else:
-                    form.append({"key": k, "value": _text(v), "type": "text"})
+                    form.append({"key": k, "value": as_text(v), "type": "text"})
             return {"mode": "formdata", "formdata": form}, None
         raw = json.dumps(example, indent=2, ensure_ascii=False)
         return {"mode": "raw", "raw": raw, "options": {"raw": {"language": "json"}}}, media_type
@@ -246,8 +207,10 @@ class _Builder:
             out.append({"key": "Content-Type", "value": media_type})
         for p in op["parameters"]:
             if p["location"] == "header":
-                value = _example_value(p["schema"], self.defs, True)
-                out.append({"key": p["name"], "value": _text(value), "disabled": not p["required"]})
+                value = example_value(p["schema"], self.defs, True)
+                out.append(
+                    {"key": p["name"], "value": as_text(value), "disabled": not p["required"]}
+                )
         return out
 
     # -- scripts --------------------------------------------------------------------------
@@ -323,7 +286,7 @@ class _Builder:
         if op["security"] == [] or all(not req for req in op["security"]):
             request["auth"] = {"type": "noauth"}
         item: dict[str, Any] = {
-            "id": _uuid("item", op_id),
+            "id": stable_uuid("item", op_id),
             "name": op["summary"] or op_id,
             "request": request,
             "response": self.saved_responses(op, request),
@@ -336,7 +299,7 @@ class _Builder:
                 {
                     "listen": "test",
                     "script": {
-                        "id": _uuid("test", op_id),
+                        "id": stable_uuid("test", op_id),
                         "type": "text/javascript",
                         "exec": script,
                     },
@@ -355,7 +318,7 @@ class _Builder:
                     body = value if isinstance(value, str) else json.dumps(value, indent=2)
                     out.append(
                         {
-                            "id": _uuid("response", op["operation_id"], code, name),
+                            "id": stable_uuid("response", op["operation_id"], code, name),
                             "name": f"{code} {name}",
                             "originalRequest": original,
                             "status": response["description"].split("\n")[0][:80],
@@ -367,50 +330,8 @@ class _Builder:
                     )
         return out
 
-    # -- collection -----------------------------------------------------------------------
-    def contract(self, ids: dict[str, str]) -> list[str]:
-        """The collection-level test: every answer is one the spec documents."""
-        operations: dict[str, Any] = {}
-        for op_id, op in self.table["operations"].items():
-            responses: dict[str, Any] = {}
-            for code, response in op["responses"].items():
-                media = {t: m.get("schema", {}) for t, m in response["content"].items()}
-                json_schema = next((s for t, s in media.items() if "json" in t), None)
-                responses[code] = {"types": sorted(media), "schema": json_schema}
-            operations[ids[op_id]] = {"id": op_id, "responses": responses}
-        defs = _strip(self.defs)
-        return [
-            "// Every answer is one the spec documents: its status, its content type and, for",
-            "// JSON, a body valid against that status's schema. Generated by kk export postman.",
-            f"const OPERATIONS = {json.dumps(operations, separators=(',', ':'))};",
-            f"const DEFS = {json.dumps(defs, separators=(',', ':'))};",
-            "(() => {",
-            "const op = OPERATIONS[pm.info.requestId];",
-            "if (op) {",
-            "  const code = String(pm.response.code);",
-            "  const documented = op.responses[code] || op.responses[code[0] + 'XX']",
-            "    || op.responses.default;",
-            "  pm.test(`${op.id}: answers a documented status (${code})`, () => {",
-            "    pm.expect(documented, `status ${code} is not documented`).to.be.ok;",
-            "  });",
-            "  const type = (pm.response.headers.get('Content-Type') || '').split(';')[0].trim();",
-            "  if (documented && type && pm.response.responseSize > 0) {",
-            "    pm.test(`${op.id}: answers a documented content type (${type})`, () => {",
-            "      pm.expect(documented.types).to.include(type);",
-            "    });",
-            "  }",
-            "  if (documented && documented.schema && type.includes('json')) {",
-            "    pm.test(`${op.id}: the body matches the spec's schema`, () => {",
-            "      const schema = Object.assign({}, documented.schema, { $defs: DEFS });",
-            "      pm.response.to.have.jsonSchema(schema);",
-            "    });",
-            "  }",
-            "}",
-            "})();",
-        ]
-
     def collection(self) -> dict[str, Any]:
-        ids = {op_id: _uuid("item", op_id) for op_id in self.table["operations"]}
+        ids = {op_id: stable_uuid("item", op_id) for op_id in self.table["operations"]}
         by_tag: dict[str, list[OperationSpec]] = {}
         for op in self.table["operations"].values():
             by_tag.setdefault(op["tag"], []).append(op)
@@ -421,7 +342,7 @@ class _Builder:
         for tag, ops in by_tag.items():
             folders.append(
                 {
-                    "id": _uuid("folder", tag),
+                    "id": stable_uuid("folder", tag),
                     "name": tag,
                     "description": tag_docs.get(tag, ""),
                     "item": [self.request(op) for op in ops],
@@ -430,21 +351,21 @@ class _Builder:
         info = self.doc.get("info") or {}
         return {
             "info": {
-                "_postman_id": _uuid("collection", self.table["title"]),
+                "_postman_id": stable_uuid("collection", self.table["title"]),
                 "name": self.table["title"],
                 "description": str(info.get("summary") or info.get("description") or "")
                 + f"\n\nVersion {self.table['version']}. Generated from the OpenAPI document by"
                 " `kk export postman`; import the sandbox environment next to it.",
                 "schema": SCHEMA_URL,
             },
-            "auth": self.auth(),
+            "auth": collection_auth(self.sdk, self.table),
             "event": [
                 {
                     "listen": "test",
                     "script": {
-                        "id": _uuid("contract"),
+                        "id": stable_uuid("contract"),
                         "type": "text/javascript",
-                        "exec": self.contract(ids),
+                        "exec": contract_script(self.table, ids),
                     },
                 }
             ],
@@ -457,103 +378,6 @@ class _Builder:
             ],
             "item": folders,
         }
-
-    def auth(self) -> dict[str, Any]:
-        flow = self.sdk.oauth
-        if not flow:
-            return {
-                "type": "bearer",
-                "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}],
-            }
-        pairs = {
-            "grant_type": "authorization_code_with_pkce",
-            "challengeAlgorithm": "S256",
-            "authUrl": "{{authUrl}}" + str(flow.get("authorizationUrl", "")),
-            "accessTokenUrl": "{{authUrl}}" + str(flow.get("tokenUrl", "")),
-            "refreshTokenUrl": "{{authUrl}}"
-            + str(flow.get("refreshUrl") or flow.get("tokenUrl", "")),
-            "clientId": "{{clientId}}",
-            "redirect_uri": "{{redirectUri}}",
-            "useBrowser": False,
-            "scope": "{{scope}}",
-            "client_authentication": "body",
-            "tokenName": self.table["title"],
-            "accessToken": "{{access_token}}",
-            "addTokenTo": "header",
-            "headerPrefix": "Bearer",
-        }
-        return {
-            "type": "oauth2",
-            "oauth2": [
-                {"key": k, "value": v, "type": "boolean" if isinstance(v, bool) else "string"}
-                for k, v in pairs.items()
-            ],
-        }
-
-    def environment(self) -> dict[str, Any]:
-        base = self.table["base_path"]
-        values: dict[str, Any] = {
-            "baseUrl": f"http://127.0.0.1:8000{base}",
-            "authUrl": "http://127.0.0.1:8000",
-            "clientId": _sandbox_client(self.doc),
-            "redirectUri": SANDBOX_REDIRECT,
-            "scope": " ".join(_everyday_scopes(self.sdk.oauth.get("scopes") or {})),
-            "access_token": "",
-        }
-        for op in self.table["operations"].values():
-            for p in op["parameters"]:
-                if p["location"] == "path" and p["name"] not in values:
-                    values[p["name"]] = _text(_example_value(p["schema"], self.defs, True))
-        return {
-            "id": _uuid("environment", "sandbox"),
-            "name": f"{self.table['title']} — local sandbox (kk sandbox)",
-            "values": [
-                {
-                    "key": k,
-                    "value": v,
-                    "type": "secret" if k == "access_token" else "default",
-                    "enabled": True,
-                }
-                for k, v in values.items()
-            ],
-            "_postman_variable_scope": "environment",
-        }
-
-
-def _everyday_scopes(scopes: dict[str, str]) -> list[str]:
-    """The scopes a sandbox sign-in asks for: all but administrative ones (`admin:...`) and
-    ones their description restricts to some users ("... (practitioners only)"), which a
-    test patient cannot be granted. The environment's `scope` can be edited in Postman."""
-    return [
-        name
-        for name, text in scopes.items()
-        if not name.startswith("admin:") and "only" not in str(text).lower()
-    ]
-
-
-def _sandbox_client(doc: dict[str, Any]) -> str:
-    """The client id the spec's authorize examples use (`kk-sandbox`), if any."""
-    params = ((doc.get("components") or {}).get("parameters") or {}).values()
-    for p in params:
-        p = resolve(doc, p)
-        if p.get("name") == "client_id":
-            for ex in (p.get("schema") or {}).get("examples") or []:
-                return str(ex)
-    return "YOUR_CLIENT_ID"
-
-
-def _strip(value: Any) -> Any:
-    """Schemas without documentation keywords (smaller scripts, same validation)."""
-    if isinstance(value, dict):
-        return {
-            k: _strip(v)
-            for k, v in value.items()
-            if k not in ("description", "examples", "x-faker", "$comment", "title")
-            or not isinstance(v, (str, list))
-        }
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
 
 
 def slug(title: str) -> str:
@@ -570,5 +394,5 @@ def render_postman(sdk: Sdk, table: ApiTable, doc: dict[str, Any]) -> dict[str, 
 
     return {
         f"{name}.postman_collection.json": dump(b.collection()),
-        f"{name}.sandbox.postman_environment.json": dump(b.environment()),
+        f"{name}.sandbox.postman_environment.json": dump(sandbox_environment(sdk, table, doc)),
     }

@@ -31,6 +31,7 @@ from server.events import make_bus
 from server.filemodes import lock_down
 from server.plugins import handler_groups, mock_factory
 from server.socketguard import SocketGuard, SocketLimits
+from server.specfiles import spec_dir
 
 if TYPE_CHECKING:  # imported where used: `kk mock` runs without identity and limits
     from server.auth.limits import RateLimits
@@ -50,8 +51,7 @@ def _skeleton() -> tuple[ApiTable, dict[str, type], Path]:
     """The flagship's generated table and Protocols, imported only when no --spec is given."""
     from generated import api_table, protocols
 
-    root = Path(str(api_table.__file__)).resolve().parent.parent
-    return api_table.TABLE, protocols.PROTOCOLS, root / "spec"
+    return api_table.TABLE, protocols.PROTOCOLS, spec_dir()
 
 
 def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, dict[str, Path]]:
@@ -69,11 +69,11 @@ def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, di
         if config.asyncapi:
             files["asyncapi"] = Path(config.asyncapi)
         return build_table(doc), None, files
-    table, protocols, spec_dir = _skeleton()
-    files = {"openapi": spec_dir / "openapi.yaml"}
+    table, protocols, spec_root = _skeleton()
+    files = {"openapi": spec_root / "openapi.yaml"}
     for key, name in (("graphql", "schema.graphql"), ("asyncapi", "asyncapi.yaml")):
-        if (spec_dir / name).exists():
-            files[key] = spec_dir / name
+        if (spec_root / name).exists():
+            files[key] = spec_root / name
     return table, protocols, files
 
 

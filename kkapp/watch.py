@@ -34,11 +34,12 @@ def run_watching(config: AppConfig, common: dict[str, Any]) -> None:
 
     from kkapp.config import export_config
     from kkcore.loader import is_url
+    from server.specfiles import spec_dir
 
     if config.spec is not None and is_url(config.spec):
         raise click.UsageError("--watch needs a spec file, not a URL")
     if config.spec is None:
-        watched = Path("spec")
+        watched = spec_dir()
     else:
         watched = Path(config.spec).resolve().parent
         config.spec = str(Path(config.spec).resolve())

@@ -1,101 +1,34 @@
 """What each kind of operation does to the store (see mocks.resources for the kinds).
 
+The kinds are here; what they read (mocks.lookups), how they change and write records
+(mocks.changes) and the singletons of a parent (mocks.singletons) are mixed in.
+
 Every answer is built from stored records that were validated against the resource schema
 when written; errors are JSON:API problems (or the spec's own error shape, see answers).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from kkcore.errors import NotFound, Problem
-from kkcore.types import OperationSpec
-from mocks.answers import SpecAnswers, problem_error
-from mocks.listing import ListPlan, envelope, page_link, sort_records
-from mocks.records import deep_merge, json_copy, replace_strings
-from mocks.resources import OpPlan, Resource, Transitions, Unique
+from kkcore.errors import NotFound
+from mocks.answers import problem_error
+from mocks.changes import Changes
+from mocks.listing import envelope, page_link, sort_records
+from mocks.operation import CrudHooks, OpContext, Request, request_path, split_body
+from mocks.records import json_copy, replace_strings
+from mocks.resources import Resource
 from mocks.rules import MISSING, Rule, render
-from mocks.shapes import deref
+from mocks.singletons import Singletons
 from mocks.state import SandboxState
 from mocks.store import Record
-from server.bodies import UploadedFile
-from server.ports import OperationRequest
 from server.responses import Reply
 
-Request = OperationRequest[Any, Any]
 
-
-@dataclass
-class OpContext:
-    """One operation's plan and the data it needs per request, prepared at startup."""
-
-    spec: OperationSpec
-    plan: OpPlan
-    answers: SpecAnswers
-    rules: list[Rule] = field(default_factory=list)
-    listing: ListPlan | None = None
-    patch: Mapping[str, Any] | None = None
-    creator: tuple[str, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    location: str | None = None
-    query_names: tuple[str, ...] = ()
-    base: Record | None = None
-    role: str | None = None
-    cache: dict[Any, Any] = field(default_factory=dict)
-    cache_version: int = -1
-
-    @property
-    def resource(self) -> Resource:
-        res = self.plan.resource
-        if res is None:
-            raise NotFound(f"{self.spec['operation_id']} has no resource")
-        return res
-
-
-def split_body(res: Resource, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(attributes, relationships) sent in a request body, JSON:API or plain or multipart."""
-    if not isinstance(body, Mapping):
-        return {}, {}
-    if res.jsonapi and isinstance(body.get("data"), Mapping):
-        data = body["data"]
-        attributes = data.get("attributes")
-        relationships = data.get("relationships")
-        return (
-            dict(attributes) if isinstance(attributes, Mapping) else {},
-            dict(relationships) if isinstance(relationships, Mapping) else {},
-        )
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if isinstance(value, UploadedFile):
-            out.update(filename=value.filename, content_type=value.content_type, size=value.size)
-        else:
-            out[key] = value
-    return out, {}
-
-
-class CrudHooks(Protocol):
-    """What the kind handlers call back into (MockEngine): events, webhook subscriptions and
-    the sandbox's rules."""
-
-    async def emit(
-        self, res: Resource, record: Record, verb: str, moved: str | None, extra: tuple[str, ...]
-    ) -> None: ...
-
-    async def on_create(
-        self, ctx: OpContext, res: Resource, record: Record, hidden: dict[str, Any], identity: Any
-    ) -> dict[str, Any]: ...
-
-    def list_owner(self, res: Resource | None, identity: Any) -> str | None: ...
-
-    def rule_answer(self, ctx: OpContext, rule: Rule, request: Request) -> Reply: ...
-
-
-class Crud:
+class Crud(Changes, Singletons):
     """The kind handlers of one engine."""
 
     def __init__(self, state: SandboxState, hooks: CrudHooks) -> None:
@@ -116,162 +49,6 @@ class Crud:
 
     def forget_indexes(self) -> None:
         self._singletons.clear()
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def context(self, request: Request, record: Record | None = None) -> dict[str, Any]:
-        identity = request.identity
-        return {
-            "now": self.records.clock(),
-            "caller": identity.subject if identity is not None else None,
-            "params": request.params,
-            "body": request.body,
-            "record": record,
-            "related": lambda name: self.related(record, name),
-        }
-
-    def related(self, record: Record | None, name: str) -> Record | None:
-        """The stored record whose id `record`'s attribute `name` holds."""
-        if record is None:
-            return None
-        attributes = record.get("attributes")
-        value = (attributes if isinstance(attributes, dict) else record).get(name)
-        hit = self.store.find(str(value)) if isinstance(value, str) else None
-        return hit[1] if hit else None
-
-    def existing(self, ctx: OpContext, request: Request) -> Record:
-        res, param = ctx.resource, ctx.plan.id_param or ""
-        rid = request.params.get(param)
-        record = self.store.get(res.key, str(rid))
-        if record is None:
-            raise _not_found(res, rid, param)
-        return record
-
-    def check_parents(self, ctx: OpContext, request: Request) -> dict[str, Any]:
-        parents = {p: request.params.get(p) for p in ctx.plan.parents}
-        for param, value in parents.items():
-            owner = self.catalog.resource_for_param(param)
-            if owner is None or owner is ctx.plan.resource:
-                continue
-            if self.store.get(owner.key, str(value)) is None:
-                raise _not_found(owner, value, param)
-        return parents
-
-    def pointer(self, res: Resource, name: str) -> str:
-        return f"/data/attributes/{name}" if res.jsonapi else f"/{name}"
-
-    def move(
-        self, res: Resource, old: Record, changes: Mapping[str, Any], *, explicit: bool
-    ) -> str | None:
-        """Check a state-machine move; the new state when it changes, else None."""
-        machine: Transitions | None = res.transitions
-        if machine is None or machine.field not in changes:
-            return None
-        before = self.records.attrs(res, old).get(machine.field)
-        after = changes[machine.field]
-        allowed = machine.check(before, after, same_is_move=explicit)
-        if allowed is not None:
-            raise problem_error(
-                machine.status,
-                machine.code,
-                f"A {before} {res.type} cannot move to {after}",
-                pointer=self.pointer(res, machine.field),
-                meta={"from": before, "to": after, "allowed": list(allowed)},
-            )
-        return str(after) if after != before else None
-
-    def check_unique(self, res: Resource, record: Record, rid: str) -> None:
-        attrs = self.records.attrs(res, record)
-        for n, rule in enumerate(res.unique):
-            values = tuple(attrs.get(f) for f in rule.fields)
-            if any(v is None for v in values):
-                continue
-            key_of = functools.partial(self.unique_key, res, rule)
-            index = self.store.index(res.key, ("unique", n), key_of)
-            if any(other != rid for other in index.holders(values)):
-                taken = ", ".join(f"{f} {v}" for f, v in zip(rule.fields, values, strict=True))
-                raise problem_error(
-                    rule.status,
-                    rule.code,
-                    f"Another {res.type} already has {taken}",
-                    pointer=self.pointer(res, rule.fields[-1]),
-                    meta=dict(zip(rule.fields, values, strict=True)),
-                )
-
-    def unique_key(self, res: Resource, rule: Unique, record: Record) -> tuple[Any, ...] | None:
-        """What a stored record holds of a unique rule; None when the rule ignores it."""
-        theirs = self.records.attrs(res, record)
-        if any(theirs.get(f) in skip for f, skip in rule.ignore.items()):
-            return None
-        return tuple(theirs.get(f) for f in rule.fields)
-
-    def changed(
-        self, res: Resource, old: Record, changes: Mapping[str, Any], merge: bool
-    ) -> Record:
-        new: Record = json_copy(old)
-        attrs = self.records.attrs(res, new)
-        merged = deep_merge(attrs, changes) if merge else {**attrs, **changes}
-        attrs.clear()
-        attrs.update(merged)
-        return new
-
-    async def write(
-        self,
-        res: Resource,
-        rid: str,
-        record: Record,
-        meta: dict[str, Any],
-        *,
-        verb: str,
-        moved: str | None = None,
-        events: tuple[str, ...] = (),
-    ) -> None:
-        self.store.put(res.key, rid, record, meta)
-        await self.store.save()
-        await self.hooks.emit(res, record, verb, moved, events)
-
-    async def apply_rule_patches(
-        self, ctx: OpContext, request: Request, rule: Rule, record: Record
-    ) -> Record:
-        """A rule's `patch` on the operation's record and `related` on records it names."""
-        res = ctx.resource
-        rid = self.records.rid(res, record)
-        context = self.context(request, record)
-        changes = self.records.declared(res, render(rule.patch, context))
-        moved = self.move(res, record, changes, explicit=True)
-        new = self.changed(res, record, changes, merge=True)
-        self.records.stamp(res, new, created=False)
-        new = self.records.complete(res, new, f"patch:{res.key}:{rid}")
-        for name, patch in rule.related.items():
-            target = self.records.attrs(res, new).get(name)
-            hit = self.store.find(str(target)) if target is not None else None
-            other = self.catalog.resources.get(hit[0]) if hit else None
-            if hit is None or other is None:
-                continue
-            more = self.records.declared(other, render(patch, context))
-            other_moved = self.move(other, hit[1], more, explicit=False)
-            updated = self.changed(other, hit[1], more, merge=True)
-            self.records.stamp(other, updated, created=False)
-            await self.write(
-                other,
-                str(target),
-                updated,
-                dict(self.store.meta_of(other.key, str(target))),
-                verb="updated",
-                moved=other_moved,
-            )
-        await self.write(
-            res,
-            rid,
-            new,
-            dict(self.store.meta_of(res.key, rid)),
-            verb="updated",
-            moved=moved,
-            events=rule.events,
-        )
-        return new
-
-    # -- kinds --------------------------------------------------------------------------------
 
     async def read(self, ctx: OpContext, request: Request, rule: Rule | None) -> Reply:
         record = self.existing(ctx, request)
@@ -455,9 +232,6 @@ class Crud:
             ctx.plan.status, self.records.document(ctx.plan, new), media_type=ctx.plan.media_type
         )
 
-    def read_only(self, res: Resource) -> set[str]:
-        return {n for n, s in res.attributes.items() if deref(s, self.catalog.defs).get("readOnly")}
-
     async def delete(self, ctx: OpContext, request: Request, rule: Rule | None) -> Reply:
         res = ctx.resource
         async with self.store.lock():
@@ -516,56 +290,3 @@ class Crud:
         return Reply(
             ctx.plan.status, self.records.document(ctx.plan, record), media_type=ctx.plan.media_type
         )
-
-    def singleton_id(self, res: Resource, param: str, value: str) -> str | None:
-        key = (res.key, param, value)
-        found = self._singletons.get(key)
-        if found is not None and self.store.get(res.key, found) is not None:
-            return found
-        for record in self.store.ordered(res.key):
-            rid = self.records.rid(res, record)
-            if (self.store.meta_of(res.key, rid).get("parents") or {}).get(param) == value:
-                self._singletons[key] = rid
-                return rid
-        return None
-
-    def singleton_record(self, res: Resource, param: str, value: str) -> Record:
-        """The one `res` of a parent; a parent that has none yet gets one, generated (the
-        same for the same parent and seed), linked to it and stored."""
-        rid = self.singleton_id(res, param, value)
-        record = self.store.get(res.key, rid) if rid else None
-        if record is not None:
-            return record
-        record = self.records.generated(res, f"singleton:{res.key}:{param}={value}")
-        rid = self.linked_id(res, param, value) or self.records.make_id(res, f"{param}={value}")
-        record[res.id_field] = rid
-        self.records.link_parents(res, record, {param: value})
-        record = self.records.complete(res, record, f"singleton:{res.key}:{param}={value}")
-        self.store.put(res.key, str(rid), record, {"parents": {param: value}, "seq": 0})
-        self.store.save_now()
-        self._singletons[(res.key, param, value)] = str(rid)
-        return record
-
-    def linked_id(self, res: Resource, param: str, value: str) -> str | None:
-        """The id the parent already points at (`relationships.availability`), if any."""
-        owner = self.catalog.resource_for_param(param)
-        parent = self.store.get(owner.key, value) if owner else None
-        rels = parent.get("relationships") if isinstance(parent, dict) else None
-        rel = rels.get(res.type) if isinstance(rels, dict) else None
-        data = rel.get("data") if isinstance(rel, dict) else None
-        rid = data.get("id") if isinstance(data, dict) else None
-        fits = res.id_prefix is None or (isinstance(rid, str) and rid.startswith(res.id_prefix))
-        if isinstance(rid, str) and fits and self.store.get(res.key, rid) is None:
-            return rid
-        return None
-
-
-def _not_found(res: Resource, value: Any, param: str) -> NotFound:
-    return NotFound(problems=[Problem(f"No {res.type} with id {value} exists", parameter=param)])
-
-
-def request_path(spec: OperationSpec, params: Mapping[str, Any]) -> str:
-    path = spec["path"]
-    for name, value in params.items():
-        path = path.replace("{" + name + "}", str(value))
-    return path

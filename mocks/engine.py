@@ -24,10 +24,11 @@ from starlette.routing import Route
 from kkcore.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from kkcore.types import ApiTable, OperationSpec
 from mocks.answers import SpecAnswers, error_class, parse_prefer, refresh_error_meta
-from mocks.crud import Crud, OpContext, Request
+from mocks.crud import Crud
 from mocks.fake import FakeData
 from mocks.graphql_store import StoreGraphQL
 from mocks.listing import ListPlan
+from mocks.operation import OpContext, Request
 from mocks.ownership import StoreOwnership
 from mocks.providers import default_registry
 from mocks.records import Records, fixed_clock, json_copy, utc_now

@@ -37,11 +37,12 @@ from graphql import (
 )
 
 from kkcore.types import OperationSpec
-from mocks.crud import Crud, OpContext
+from mocks.crud import Crud
 from mocks.graphql import GraphQLMocker, named_type
 from mocks.graphql_mutations import StoreMutations
 from mocks.graphql_nodes import Node, cursor, snake_keys, typed_args, uncursor, unwrap
 from mocks.listing import sort_records
+from mocks.operation import OpContext
 from mocks.resources import Resource, snake
 from mocks.rules import MISSING
 from mocks.state import SandboxState

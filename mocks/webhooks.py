@@ -43,7 +43,7 @@ from server.webhooks import Outcome, WebhookSettings, new_secret
 if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
     import httpx
 
-    from mocks.crud import OpContext, Request
+    from mocks.operation import OpContext, Request
     from mocks.rules import Rule
     from server.identity import Identity
 

@@ -7,6 +7,30 @@ import pytest
 
 from contracts.throwaway import RedisServer, ThrowawayError
 
+# Fixtures that start a server process (a PostgreSQL cluster, redis-server) and markers of tests
+# that drive one (Chromium): such a test is `slow`, left out of `make check`. Tests that run
+# Node tools carry the mark themselves.
+SERVER_FIXTURES = frozenset({"postgres_server", "redis_url"})
+SERVER_MARKERS = ("redis", "browser")
+SERVER_PARAMS = frozenset({"postgresql"})  # a backend parameter that asks for the cluster
+
+
+def starts_a_server(item: pytest.Item) -> bool:
+    if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    if any(item.get_closest_marker(name) for name in SERVER_MARKERS):
+        return True
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(p, str) and p in SERVER_PARAMS for p in params)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if starts_a_server(item):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def anyio_backend() -> str:

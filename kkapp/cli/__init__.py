@@ -48,6 +48,7 @@ class _Commands(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
     commands=[contract, diff, export, generate, mock, proxy, routes, sandbox, seed, serve],
 )
+@click.version_option(package_name="klearkarma-api-kit", prog_name="kk")
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # Migration libraries narrate every step at INFO; only their warnings are news.

@@ -92,6 +92,13 @@ def contract(
     sdl: Path,
     out: Path,
 ) -> None:
+    from importlib.util import find_spec
+
+    extra = "klearkarma-api-kit[contract]"
+    missing = [name for name in ("hypothesis", "schemathesis") if find_spec(name) is None]
+    if missing:  # an extra, not a dependency of the server
+        needs = " and ".join(missing)
+        raise click.ClickException(f"kk contract needs {needs}: pip install '{extra}'")
     from contracts.runner import run_contract, serve_in_thread
 
     ws_spec = asyncapi if asyncapi.exists() else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,13 @@ from mocks.answers import MAX_DELAY_MS, parse_prefer
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio
-APP = build(AppConfig("mock")).app
+
+
+@pytest.fixture(scope="module")
+def mock_app() -> Any:
+    return build(AppConfig("mock")).app
+
+
 CARDS = {
     "4242424242424242": (200, None),
     "4000000000000002": (402, "card_declined"),
@@ -44,16 +51,16 @@ async def new_intent(c: object) -> str:
     return str(r.json()["data"]["id"])
 
 
-async def test_prefer_code_answers_that_status_with_its_example() -> None:
-    async with client(APP) as c:
+async def test_prefer_code_answers_that_status_with_its_example(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         r = await c.get("/v1/bookings/booking_123", headers={"Prefer": "code=404"})
     assert r.status_code == 404
     assert r.json()["errors"][0]["detail"] == "No booking with id booking_999 exists"
     assert r.json()["meta"]["request_id"] == r.headers["x-request-id"]
 
 
-async def test_prefer_example_picks_a_named_example() -> None:
-    async with client(APP) as c:
+async def test_prefer_example_picks_a_named_example(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         r = await c.get("/v1/practitioners", headers={"Prefer": "example=empty"})
         both = await c.get(
             "/v1/payments/intents/pi_123/confirm".replace("/confirm", ""),
@@ -63,8 +70,10 @@ async def test_prefer_example_picks_a_named_example() -> None:
     assert both.json()["data"]["attributes"]["status"] == "succeeded"
 
 
-async def test_an_undeclared_code_or_unknown_example_is_a_400_naming_what_exists() -> None:
-    async with client(APP) as c:
+async def test_an_undeclared_code_or_unknown_example_is_a_400_naming_what_exists(
+    mock_app: Any,
+) -> None:
+    async with client(mock_app) as c:
         code = await c.get("/v1/practitioners", headers={"Prefer": "code=418"})
         example = await c.get("/v1/practitioners", headers={"Prefer": "example=nope"})
         garbled = await c.get("/v1/practitioners", headers={"Prefer": "code=abc"})
@@ -76,9 +85,9 @@ async def test_an_undeclared_code_or_unknown_example_is_a_400_naming_what_exists
     assert garbled.status_code == 400
 
 
-async def test_dynamic_answers_are_generated_per_request_and_deterministic() -> None:
+async def test_dynamic_answers_are_generated_per_request_and_deterministic(mock_app: Any) -> None:
     dynamic = {"Prefer": "dynamic=true"}
-    async with client(APP) as c:
+    async with client(mock_app) as c:
         a = await c.get("/v1/practitioners", params={"limit": 7}, headers=dynamic)
         b = await c.get("/v1/practitioners", params={"limit": 7}, headers=dynamic)
         other = await c.get("/v1/practitioners", params={"limit": 3}, headers=dynamic)
@@ -90,8 +99,8 @@ async def test_dynamic_answers_are_generated_per_request_and_deterministic() -> 
     assert static.json()["data"][0]["id"] == "prac_123"  # the spec's first example
 
 
-async def test_delay_waits_and_is_bounded() -> None:
-    async with client(APP) as c:
+async def test_delay_waits_and_is_bounded(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         started = time.perf_counter()
         r = await c.get("/v1/practitioners/prac_123", headers={"Prefer": "delay=150"})
     assert r.status_code == 200 and time.perf_counter() - started >= 0.15
@@ -101,9 +110,9 @@ async def test_delay_waits_and_is_bounded() -> None:
 
 
 @pytest.mark.parametrize("number", sorted(CARDS))
-async def test_test_cards_follow_the_specs_rules(number: str) -> None:
+async def test_test_cards_follow_the_specs_rules(mock_app: Any, number: str) -> None:
     status, decline = CARDS[number]
-    async with client(APP) as c:
+    async with client(mock_app) as c:
         intent = await new_intent(c)
         r = await c.post(f"/v1/payments/intents/{intent}/confirm", json=confirm(number))
         stored = (await c.get(f"/v1/payments/intents/{intent}")).json()["data"]["attributes"]
@@ -119,8 +128,10 @@ async def test_test_cards_follow_the_specs_rules(number: str) -> None:
         assert booking["payment_status"] == "failed"
 
 
-async def test_the_slow_card_succeeds_and_the_timeout_card_is_a_503_with_retry_after() -> None:
-    async with client(APP) as c:
+async def test_the_slow_card_succeeds_and_the_timeout_card_is_a_503_with_retry_after(
+    mock_app: Any,
+) -> None:
+    async with client(mock_app) as c:
         intent = await new_intent(c)
         timed_out = await c.post(
             f"/v1/payments/intents/{intent}/confirm", json=confirm("4000000000005100")
@@ -136,8 +147,8 @@ async def test_the_slow_card_succeeds_and_the_timeout_card_is_a_503_with_retry_a
     assert slow.json()["data"]["attributes"]["payment_method"]["card"]["last4"] == "3105"
 
 
-async def test_a_paid_intent_cannot_be_confirmed_again() -> None:
-    async with client(APP) as c:
+async def test_a_paid_intent_cannot_be_confirmed_again(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         intent = await new_intent(c)
         await c.post(f"/v1/payments/intents/{intent}/confirm", json=confirm("4242424242424242"))
         again = await c.post(

@@ -8,7 +8,6 @@ import hmac
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -374,45 +373,3 @@ def test_chat_reaches_the_other_party_and_graphql_but_not_outsiders() -> None:
         }
         stranger.send_json({"type": "ping"})
         assert stranger.receive_json() == {"type": "pong"}  # nothing of the chat came first
-
-
-def test_a_health_record_share_opens_the_profile_to_the_practitioner_until_revoked() -> None:
-    built = sandbox(Receiver())
-    user = bearer(built, USER, ["read:health_records", "write:health_records"])
-    token = auth_of(built.runtime.extras).issue_token(
-        "test_prac_123",
-        ["read:health_records"],
-        user_type="practitioner",
-        practitioner_id="test_prac_123",
-    )
-    practitioner = {"Authorization": f"Bearer {token}"}
-    profile = f"/v1/users/{USER}/health_profile"
-    with TestClient(built.app) as tc:
-        assert tc.get(profile, headers=practitioner).status_code == 403
-        share = tc.post(
-            "/v1/health_records/share",
-            json={
-                "data": {
-                    "type": "health_record_share",
-                    "attributes": {
-                        "practitioner_id": "test_prac_123",
-                        "record_types": ["conditions", "goals"],
-                        # at most one year ahead (the spec's rule)
-                        "expires_at": (datetime.now(UTC) + timedelta(days=30)).strftime(
-                            "%Y-%m-%dT%H:%M:%SZ"
-                        ),
-                    },
-                }
-            },
-            headers=user,
-        )
-        assert share.status_code == 201, share.text
-        data = share.json()["data"]
-        assert data["relationships"]["user"]["data"]["id"] == USER
-        assert data["relationships"]["practitioner"]["data"]["id"] == "test_prac_123"
-        assert tc.get(profile, headers=practitioner).status_code == 200
-        revoked = tc.delete(f"/v1/health_records/shares/{data['id']}", headers=user)
-        assert revoked.status_code == 204
-        listed = tc.get("/v1/health_records/shares", headers=user).json()["data"]
-        assert next(s for s in listed if s["id"] == data["id"])["attributes"]["status"] == "revoked"
-        assert tc.get(profile, headers=practitioner).status_code == 403

@@ -15,10 +15,26 @@ from mocks.store import Store
 from tests.engine import FIXTURES, client
 
 pytestmark = pytest.mark.anyio
-PETSTORE = build(AppConfig("mock", spec=str(FIXTURES / "petstore31" / "openapi.yaml"))).app
-LIBRARY = build(AppConfig("mock", spec=str(FIXTURES / "library30" / "openapi.yaml"))).app
-FLAGSHIP = build(AppConfig("mock")).app
+
+
+@pytest.fixture(scope="module")
+def petstore() -> Any:
+    return build(AppConfig("mock", spec=str(FIXTURES / "petstore31" / "openapi.yaml"))).app
+
+
+@pytest.fixture(scope="module")
+def library() -> Any:
+    return build(AppConfig("mock", spec=str(FIXTURES / "library30" / "openapi.yaml"))).app
+
+
+@pytest.fixture(scope="module")
+def flagship() -> Any:
+    return build(AppConfig("mock")).app
+
+
 ANY = {"verified": "any"}  # unverified practitioners too (the default lists verified ones)
+
+
 WHISKERS = {"name": "Whiskers", "status": "available", "species": {"kind": "cat", "indoor": True}}
 HOBBIT = {
     "isbn": "9780261102217",
@@ -28,8 +44,8 @@ HOBBIT = {
 }
 
 
-async def test_a_pet_is_created_read_listed_updated_and_deleted() -> None:
-    async with client(PETSTORE) as c:
+async def test_a_pet_is_created_read_listed_updated_and_deleted(petstore: Any) -> None:
+    async with client(petstore) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         created = await c.post("/v1/pets", json={**WHISKERS, "owner_id": "own_k2m9x4"})
         assert created.status_code == 201, created.text
@@ -51,8 +67,8 @@ async def test_a_pet_is_created_read_listed_updated_and_deleted() -> None:
         assert (await c.get("/v1/pets", params={"limit": 5})).json()["meta"]["total_count"] == 20
 
 
-async def test_a_book_keyed_by_its_isbn_goes_through_the_same_lifecycle() -> None:
-    async with client(LIBRARY) as c:
+async def test_a_book_keyed_by_its_isbn_goes_through_the_same_lifecycle(library: Any) -> None:
+    async with client(library) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         created = await c.post("/v1/books", json=HOBBIT)
         assert created.status_code == 201, created.text
@@ -73,7 +89,7 @@ async def test_a_book_keyed_by_its_isbn_goes_through_the_same_lifecycle() -> Non
         assert (await c.get("/v1/books/9780261102217")).status_code == 404
 
 
-async def test_nested_creates_are_listed_under_their_parent() -> None:
+async def test_nested_creates_are_listed_under_their_parent(library: Any) -> None:
     loan = {
         "isbn": "9780261102385",
         "member_id": "mem_a1b2c3d4",
@@ -81,7 +97,7 @@ async def test_nested_creates_are_listed_under_their_parent() -> None:
         "due_on": "2024-02-22",
         "state": {"status": "active", "renewals": 0},
     }
-    async with client(LIBRARY) as c:
+    async with client(library) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         made = await c.post("/v1/members/mem_a1b2c3d4/loans", json=loan)
         assert made.status_code == 201, made.text
@@ -90,8 +106,10 @@ async def test_nested_creates_are_listed_under_their_parent() -> None:
         assert (await c.get("/v1/members/mem_zzzzzzzz/loans")).json()["loans"] == []
 
 
-async def test_list_filters_follow_x_filter_hints_and_pages_follow_limit_and_offset() -> None:
-    async with client(FLAGSHIP) as c:
+async def test_list_filters_follow_x_filter_hints_and_pages_follow_limit_and_offset(
+    flagship: Any,
+) -> None:
+    async with client(flagship) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         # 2 from the spec's examples, 2 from sandbox.yaml, 50 generated (verified or not)
         everyone = (await c.get("/v1/practitioners", params={"limit": 100, **ANY})).json()
@@ -143,7 +161,7 @@ def test_a_state_file_of_another_spec_or_seed_is_not_loaded(tmp_path: Path) -> N
     assert not Store(path, "one").restore_file()
 
 
-async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> None:
+async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking(flagship: Any) -> None:
     body = {
         "data": {
             "type": "booking",
@@ -155,7 +173,7 @@ async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> Non
             },
         }
     }
-    async with client(FLAGSHIP) as c:
+    async with client(flagship) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         answers = await asyncio.gather(*(c.post("/v1/bookings", json=body) for _ in range(12)))
         statuses = sorted(r.status_code for r in answers)
@@ -164,8 +182,10 @@ async def test_concurrent_bookings_of_one_slot_give_exactly_one_booking() -> Non
         assert codes == {"BOOKING_CONFLICT"}
 
 
-async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event() -> None:
-    async with client(FLAGSHIP) as c:
+async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event(
+    flagship: Any,
+) -> None:
+    async with client(flagship) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         done = await c.put(
             "/v1/bookings/booking_123",
@@ -190,8 +210,8 @@ async def test_illegal_status_moves_are_422_and_legal_ones_publish_their_event()
         )
 
 
-async def test_singletons_are_made_once_per_parent_and_updates_merge() -> None:
-    async with client(FLAGSHIP) as c:
+async def test_singletons_are_made_once_per_parent_and_updates_merge(flagship: Any) -> None:
+    async with client(flagship) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         first = (await c.get("/v1/practitioners/prac_123/availability")).json()
         assert first == (await c.get("/v1/practitioners/prac_123/availability")).json()
@@ -224,9 +244,11 @@ def booking(at: str) -> dict[str, Any]:
     return {"data": {"type": "booking", "attributes": attributes}}
 
 
-async def test_a_slot_frees_when_its_booking_moves_or_is_cancelled_and_after_a_reset() -> None:
+async def test_a_slot_frees_when_its_booking_moves_or_is_cancelled_and_after_a_reset(
+    flagship: Any,
+) -> None:
     first, second, third = "2031-03-01T09:00:00Z", "2031-03-01T10:00:00Z", "2031-03-01T11:00:00Z"
-    async with client(FLAGSHIP) as c:
+    async with client(flagship) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         made = await c.post("/v1/bookings", json=booking(first))
         assert made.status_code == 201, made.text

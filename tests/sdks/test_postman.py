@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from kkcore.loader import load_document
@@ -111,6 +112,7 @@ def test_the_environments_scopes_are_granted_to_the_sandboxs_test_user(
         assert client.oauth.exchange_code(code, request).scope == env["scope"]
 
 
+@pytest.mark.slow  # Node
 def test_newman_runs_the_collection_the_sandbox_serves_with_zero_failed_assertions(
     fresh_sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -139,6 +141,7 @@ def test_newman_runs_the_collection_the_sandbox_serves_with_zero_failed_assertio
     assert sum(200 <= c < 400 for c in codes.values()) >= 28, codes
 
 
+@pytest.mark.slow  # Node
 def test_newman_fails_an_answer_that_breaks_the_spec(
     fresh_sandbox: Sandbox, tmp_path: Path
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.sdks.conftest import Sandbox
 from tests.sdks.node import TS_DIR, run, sandbox_env
 from tests.sdks.snippets import as_printed, normalized, react_hooks, typescript_usage
@@ -26,6 +28,7 @@ def test_the_react_test_holds_the_reference_hooks_snippet_as_printed() -> None:
     assert normalized(as_printed(snippet_in("react.test.tsx"))) == normalized(react_hooks())
 
 
+@pytest.mark.slow  # Node
 def test_typescript_sdk_and_react_hooks_pass_against_the_sandbox(fresh_sandbox: Sandbox) -> None:
     output = run(["npm", "test", "--silent"], sandbox_env(fresh_sandbox))
     assert re.search(r"Tests\s+\d+ passed", output), output[-3000:]

@@ -19,7 +19,13 @@ from server.graphql_limits import QueryLimits, measure
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio
-MOCK = build(AppConfig("mock")).app
+
+
+@pytest.fixture(scope="module")
+def mock_app() -> Any:
+    return build(AppConfig("mock")).app
+
+
 SDL = """
 type Query { node(first: Int): Node! }
 type Node { id: ID!  children(first: Int): [Node!]! }
@@ -64,25 +70,27 @@ async def post(app: Any, query: str, **variables: Any) -> tuple[int, dict[str, A
     return r.status_code, r.json()
 
 
-async def test_the_issues_nested_reviews_bomb_is_refused_as_too_deep_without_data() -> None:
-    status, body = await post(MOCK, reviews_bomb(25))
+async def test_the_issues_nested_reviews_bomb_is_refused_as_too_deep_without_data(
+    mock_app: Any,
+) -> None:
+    status, body = await post(mock_app, reviews_bomb(25))
     assert status == 400 and "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
 
 
-async def test_a_shallower_bomb_is_refused_by_its_cost() -> None:
-    status, body = await post(MOCK, reviews_bomb(3, page=100))  # 14 deep: within the bound
+async def test_a_shallower_bomb_is_refused_by_its_cost(mock_app: Any) -> None:
+    status, body = await post(mock_app, reviews_bomb(3, page=100))  # 14 deep: within the bound
     assert status == 400
     codes = {e["extensions"]["code"] for e in body["errors"]}
     assert codes == {"QUERY_TOO_COMPLEX"}
     assert body["errors"][0]["extensions"]["limit"]["name"] == "cost"
 
 
-async def test_two_hundred_aliased_searches_are_refused() -> None:
+async def test_two_hundred_aliased_searches_are_refused(mock_app: Any) -> None:
     aliases = " ".join(
         f"a{i}: practitioners(first: 100) {{ edges {{ node {{ id }} }} }}" for i in range(200)
     )
-    status, body = await post(MOCK, f"{{ {aliases} }}")
+    status, body = await post(mock_app, f"{{ {aliases} }}")
     assert status == 400 and "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
@@ -151,8 +159,8 @@ def test_the_reference_queries_and_introspection_are_within_the_defaults() -> No
     assert search.cost({"first": 100}) <= limits.max_cost
 
 
-async def test_the_reference_search_runs_on_the_mock() -> None:
-    status, body = await post(MOCK, SEARCH, first=20)
+async def test_the_reference_search_runs_on_the_mock(mock_app: Any) -> None:
+    status, body = await post(mock_app, SEARCH, first=20)
     assert status == 200 and len(body["data"]["practitioners"]["edges"]) == 20
 
 

@@ -16,22 +16,26 @@ from tests.engine import client
 pytestmark = pytest.mark.anyio
 MIB = 1 << 20
 INTROSPECTION = "{ __schema { queryType { name } } }"
-MOCK = build(AppConfig("mock")).app
+
+
+@pytest.fixture(scope="module")
+def mock_app() -> Any:
+    return build(AppConfig("mock")).app
 
 
 def serve(**config: Any) -> Any:
     return build(AppConfig("strict", data_dir=tempfile.mkdtemp(prefix="kk-sec-"), **config)).app
 
 
-async def test_a_body_over_one_mib_is_413_before_it_is_parsed() -> None:
+async def test_a_body_over_one_mib_is_413_before_it_is_parsed(mock_app: Any) -> None:
     big = b'{"query": "{ __typename }", "pad": "' + b"x" * (MIB + 10) + b'"}'
-    async with client(MOCK) as c:
+    async with client(mock_app) as c:
         r = await c.post("/graphql", content=big, headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_a_streamed_body_is_refused_once_it_passes_the_limit() -> None:
+async def test_a_streamed_body_is_refused_once_it_passes_the_limit(mock_app: Any) -> None:
     sent: list[int] = []
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -39,13 +43,13 @@ async def test_a_streamed_body_is_refused_once_it_passes_the_limit() -> None:
             sent.append(1)
             yield b"x" * MIB
 
-    async with client(MOCK) as c:
+    async with client(mock_app) as c:
         r = await c.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and len(sent) < 40
 
 
-async def test_a_body_within_the_limit_is_answered() -> None:
-    async with client(MOCK) as c:
+async def test_a_body_within_the_limit_is_answered(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         r = await c.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 1000})
     assert r.status_code == 200 and r.json()["data"] == {"__typename": "Query"}
 
@@ -67,8 +71,8 @@ async def test_serve_enables_them_when_asked(monkeypatch: pytest.MonkeyPatch) ->
     assert console.status_code == 200
 
 
-async def test_the_mock_keeps_introspection_and_the_console() -> None:
-    async with client(MOCK) as c:
+async def test_the_mock_keeps_introspection_and_the_console(mock_app: Any) -> None:
+    async with client(mock_app) as c:
         schema = await c.post("/graphql", json={"query": INTROSPECTION})
         console = await c.get("/graphql", headers={"Accept": "text/html"})
     assert schema.status_code == 200 and console.status_code == 200

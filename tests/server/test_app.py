@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import orjson
 import pytest
@@ -17,24 +18,30 @@ from kkapp.factory import build
 from tests.engine import ROOT, client, engine_app
 
 pytestmark = pytest.mark.anyio
-SANDBOX = build(AppConfig("sandbox")).app
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Any:
+    return build(AppConfig("sandbox")).app
+
+
 EXTERNAL = re.compile(r"""(src|href)=["']?(https?:)?//""")
 
 
-async def test_the_spec_is_served_as_yaml_and_json() -> None:
-    async with client(SANDBOX) as c:
+async def test_the_spec_is_served_as_yaml_and_json(sandbox: Any) -> None:
+    async with client(sandbox) as c:
         as_yaml = await c.get("/openapi.yaml")
         as_json = await c.get("/openapi.json")
     assert as_yaml.content == (ROOT / "spec" / "openapi.yaml").read_bytes()
     assert orjson.loads(as_json.content) == yaml.safe_load(as_yaml.content)
 
 
-async def test_sandbox_allows_browser_calls_from_localhost_origins_only() -> None:
+async def test_sandbox_allows_browser_calls_from_localhost_origins_only(sandbox: Any) -> None:
     preflight = {
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization",
     }
-    async with client(SANDBOX) as c:
+    async with client(sandbox) as c:
         local = await c.options(
             "/v1/bookings", headers={"Origin": "http://localhost:5173", **preflight}
         )

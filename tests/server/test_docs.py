@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import tomllib
+from typing import Any
 
 import pytest
 
@@ -18,16 +19,23 @@ from server.docs import STATIC
 from tests.engine import ROOT, client
 
 pytestmark = pytest.mark.anyio
-SANDBOX = build(AppConfig("sandbox")).app
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Any:
+    return build(AppConfig("sandbox")).app
+
+
 ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 MANIFEST = json.loads((STATIC / "VENDORED.json").read_text())
 
 
 @pytest.mark.parametrize("page", ["/docs", "/graphql"])
 async def test_every_script_and_stylesheet_of_a_page_is_served_by_the_server_itself(
+    sandbox: Any,
     page: str,
 ) -> None:
-    async with client(SANDBOX) as c:
+    async with client(sandbox) as c:
         html = await c.get(page, headers={"Accept": "text/html"})
         assets = [a for a in ASSET.findall(html.text) if a.endswith((".js", ".css"))]
         answers = {a: await c.get(a) for a in assets}
@@ -36,8 +44,8 @@ async def test_every_script_and_stylesheet_of_a_page_is_served_by_the_server_its
     assert {a: r.status_code for a, r in answers.items()} == dict.fromkeys(assets, 200)
 
 
-async def test_graphiql_assets_are_cacheable_and_unknown_ones_are_404() -> None:
-    async with client(SANDBOX) as c:
+async def test_graphiql_assets_are_cacheable_and_unknown_ones_are_404(sandbox: Any) -> None:
+    async with client(sandbox) as c:
         script = await c.get("/graphql/assets/graphiql.min.js")
         missing = await c.get("/graphql/assets/nothing.js")
     assert script.headers["content-type"].startswith("text/javascript")
@@ -79,9 +87,11 @@ def test_the_docs_page_links_the_pages_this_server_has() -> None:
     assert "/postman/collection.json" not in served and "/graphql" in served
 
 
-async def test_the_sandbox_serves_the_generated_postman_files_pointing_at_itself() -> None:
+async def test_the_sandbox_serves_the_generated_postman_files_pointing_at_itself(
+    sandbox: Any,
+) -> None:
     postman = ROOT / "sdks" / "postman"
-    async with client(SANDBOX) as c:
+    async with client(sandbox) as c:
         collection = await c.get("/postman/collection.json")
         environment = await c.get("/postman/environment.json", headers={"Host": "192.0.2.7:8123"})
     assert collection.status_code == 200
@@ -94,8 +104,8 @@ async def test_the_sandbox_serves_the_generated_postman_files_pointing_at_itself
     assert {v["key"] for v in committed["values"]} == set(values)
 
 
-async def test_a_missing_static_file_is_a_json_api_404_not_a_500() -> None:
-    async with client(SANDBOX) as c:
+async def test_a_missing_static_file_is_a_json_api_404_not_a_500(sandbox: Any) -> None:
+    async with client(sandbox) as c:
         missing = await c.get("/docs/static/nothing.js")
         posted = await c.post("/docs/static/swagger-ui.css")
     assert missing.status_code == 404

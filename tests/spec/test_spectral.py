@@ -49,6 +49,7 @@ def describe(finding: dict[str, Any]) -> str:
     return f"{severity} {finding['code']} line {line} {path}: {finding['message']}"
 
 
+@pytest.mark.slow  # Node
 def test_spectral_reports_no_errors_and_no_warnings_for_the_openapi_document() -> None:
     findings = [f for f in lint(SPEC) if f["severity"] <= 1]
     assert not findings, f"{len(findings)} Spectral findings:\n  " + "\n  ".join(
@@ -56,6 +57,7 @@ def test_spectral_reports_no_errors_and_no_warnings_for_the_openapi_document() -
     )
 
 
+@pytest.mark.slow  # Node
 def test_spectral_lint_catches_an_example_that_breaks_its_schema(tmp_path: Path) -> None:
     broken = tmp_path / "openapi.yaml"
     text = SPEC.read_text(encoding="utf-8")
