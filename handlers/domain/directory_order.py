@@ -4,6 +4,7 @@ descending?), the keyset condition "after this row" and opaque cursors."""
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -93,3 +94,14 @@ def weighted(p: PractitionerRow) -> float:
     """WEIGHTED_RATING of one loaded practitioner."""
     sessions = p.total_sessions
     return (p.rating * sessions + PRIOR_RATING * PRIOR_SESSIONS) / (sessions + PRIOR_SESSIONS)
+
+
+EARTH_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))

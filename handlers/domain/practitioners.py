@@ -21,6 +21,7 @@ from handlers.domain.directory_order import (
     SORTS,
     after_row,
     decode_cursor,
+    distance_km,
     encode_cursor,
 )
 from handlers.domain.errors import NotFound
@@ -47,9 +48,6 @@ def _horizon_moves(tz: str, end: datetime) -> datetime:
     """When the horizon (now + HORIZON_DAYS) reaches the next local day, whose slots it adds."""
     last = slots.local_today(tz, end)
     return slots.utc_bounds(last, last, tz)[1] - timedelta(days=HORIZON_DAYS)
-
-
-EARTH_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -85,14 +83,6 @@ class Page:
     next_free: dict[str, datetime | None]
     cursors: list[str] = field(default_factory=list)
     more: bool = False
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _tag(kind: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from handlers.domain.practitioners import distance_km
+from handlers.domain.directory_order import distance_km
 from handlers.storage.models import Practitioner, Review, User
 from kkapp.factory import Built
 from kkcore.errors import BadRequest, InsufficientPermissions
