@@ -291,8 +291,12 @@ class ParameterParser:
                 problems.append(Problem(f"Unknown query parameter {key!r}", parameter=key))
         for p in self.query:
             if p is self.loose and p.name not in grouped:
-                if loose or p.required:
+                if loose:
                     self._check(p, p.gather(loose), out, problems)
+                elif p.required:
+                    problems.append(
+                        Problem(f"Query parameter {p.name!r} is required", parameter=p.name)
+                    )
             elif p.deep:
                 if p.name in deep:
                     self._check(p, deep[p.name], out, problems)
