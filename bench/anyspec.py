@@ -144,13 +144,20 @@ def run_one(server: str, name: str) -> str:
             proc.wait(timeout=10)
 
 
+def prism_version() -> str:
+    from bench.peers import PRISM_VERSION
+
+    return PRISM_VERSION
+
+
 def table(rows: list[tuple[str, str, str]]) -> str:
     kk = sum(r[1] == "pass" for r in rows)
     prism = sum(r[2] == "pass" for r in rows)
     lines = [
         BEGIN,
         f"Schemathesis positive mode, {MAX_EXAMPLES} examples per operation, seed 1, checks "
-        f"`{CHECKS}` (bench/anyspec.py); `{PACKAGE}`:",
+        f"`{CHECKS}` (bench/anyspec.py); `{PACKAGE}`; Prism {prism_version()} (npm, "
+        "bench.peers); a failure count is Schemathesis' unique failures:",
         "",
         "| document | kk mock | Prism |",
         "|---|---|---|",
