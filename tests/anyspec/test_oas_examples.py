@@ -48,6 +48,11 @@ KNOWN_FAILURES: dict[str, str] = {
     "3.1/readme-extensions": NO_RESPONSES,
     "3.1/parameters-style": NO_RESPONSES,
     "3.1/schema-encoding-style": NO_RESPONSES,
+    # GET /status/5xx document only that 5xx: not_a_server_error cannot pass on them.
+    "3.0/http-status-codes": "operations that document only a 5xx answer can only answer one",
+    # TreeNode requires `parent`, itself a TreeNode: no finite JSON value is valid, so no
+    # answer to POST /direct can be (kk answers 500, saying no value could be generated).
+    "3.0/circular-request-bodies": "TreeNode requires a TreeNode: no finite value is valid",
 }
 ALL = [f"3.0/{n}" for n in SPECS_30] + [f"3.1/{n}" for n in SPECS_31]
 # The cases: a server URL `{scheme}://host/base/` (uspto), ids that cannot be unique
