@@ -122,6 +122,10 @@ def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
 
         def obj(values: list[str]) -> dict[str, str]:
             parts = values[-1].split(",")
+            if spec["explode"] and spec["style"] == "simple":  # exploded: `R=100,G=200`
+                if not all("=" in p for p in parts):
+                    raise CoercionError("must be a comma-separated list of key=value pairs")
+                return dict(p.split("=", 1) for p in parts)
             if len(parts) % 2:
                 raise CoercionError("must be a comma-separated list of key,value pairs")
             return dict(zip(parts[::2], parts[1::2], strict=True))

@@ -191,3 +191,18 @@ def test_an_exploded_form_object_still_refuses_what_its_schema_does() -> None:
 def test_an_operation_without_one_still_refuses_unknown_query_names() -> None:
     with pytest.raises(BadRequest):
         ParameterParser([], {}).parse({}, b"size=3", [])
+
+
+def test_an_exploded_simple_object_in_the_path_is_its_key_value_pairs() -> None:
+    spec: ParameterSpec = {
+        "name": "color",
+        "location": "path",
+        "required": True,
+        "style": "simple",
+        "explode": True,
+        "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+    }
+    parser = ParameterParser([spec], {})
+    assert parser.parse({"color": "R=100,G=200"}, b"", []) == {"color": {"R": "100", "G": "200"}}
+    with pytest.raises(BadRequest):
+        parser.parse({"color": "R=100,G"}, b"", [])
