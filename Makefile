@@ -98,7 +98,7 @@ diff: $(STAMP)
 
 # Every 3.0/3.1 document of @readme/oas-examples under kk mock + Schemathesis (make test: a smoke set)
 oas-examples: $(STAMP)
-	KK_OAS_EXAMPLES=all $(BIN)/pytest -q tests/anyspec/test_oas_examples.py -rxX
+	KK_OAS_EXAMPLES=all $(BIN)/pytest -q -n auto tests/anyspec/test_oas_examples.py -rxX
 
 test: regen-check lint type sdk-lint unit bench-smoke contract diff
 

@@ -38,6 +38,17 @@ def source_uri(source: str | Path) -> str:
     return text if is_url(text) else Path(text).resolve().as_uri()
 
 
+class JsonYamlLoader(yaml.SafeLoader):
+    """YAML as OpenAPI reads it (JSON-compatible): `2024-05-01` and `2024-05-01T12:00:00Z`
+    stay strings; PyYAML's own datetimes fit no JSON Schema and no JSON encoder."""
+
+
+JsonYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_uri(uri: str) -> Any:
     """The parsed YAML/JSON at a `file:` or `http(s):` URI (bounded in size and time)."""
     uri = urldefrag(uri)[0]
@@ -60,7 +71,7 @@ def read_uri(uri: str) -> Any:
                 text = b"".join(chunks).decode("utf-8")
         else:
             raise SpecError(f"{uri}: only files and http(s) URLs can be read")
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=JsonYamlLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, httpx.HTTPError) as e:
         raise SpecError(f"{uri}: cannot read: {e}") from e
 

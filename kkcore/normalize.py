@@ -30,6 +30,8 @@ def to_json_schema(node: Any, *, openapi30: bool) -> Any:
             out[key] = to_json_schema(value, openapi30=openapi30)
     if "example" in node and "examples" not in out:
         out["examples"] = [node["example"]]
+    if "discriminator" in node and "oneOf" in out:
+        _discriminated(out)
     if openapi30:
         _upgrade_30(out)
     elif "nullable" in out:  # a 3.0 habit kept in 3.1 documents: their clients send null
@@ -97,6 +99,17 @@ def literal_braces(pattern: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def _discriminated(schema: dict[str, Any]) -> None:
+    """A `oneOf` with a `discriminator` is the one alternative its discriminator value names
+    (OpenAPI), so a value that also fits another alternative is still valid: it validates as
+    an `anyOf` (a value that fits none is still refused)."""
+    branches = schema.pop("oneOf")
+    if "anyOf" in schema:
+        schema.setdefault("allOf", []).append({"anyOf": branches})
+    else:
+        schema["anyOf"] = branches
 
 
 def _nullable(schema: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from kkcore.loader import resolve
 from kkcore.normalize import to_json_schema
 from kkcore.types import (
     ApiTable,
+    CallbackSpec,
     HeaderSpec,
     MediaSpec,
     OperationSpec,
@@ -176,7 +177,25 @@ class _Builder:
                 "content": self.media(body.get("content") or {}),
             }
             spec["request_body"] = request_body
+        callbacks = self.callbacks(op.get("callbacks"))
+        if callbacks:
+            spec["callbacks"] = callbacks
         return spec
+
+    def callbacks(self, node: Any) -> list[CallbackSpec]:
+        out: list[CallbackSpec] = []
+        for name, raw in (node or {}).items():
+            for url, raw_item in (resolve(self.doc, raw) or {}).items():
+                item = resolve(self.doc, raw_item)
+                for method in METHODS:
+                    if not isinstance(item.get(method), dict):
+                        continue
+                    body = resolve(self.doc, item[method].get("requestBody") or {})
+                    content = self.media(body.get("content") or {})
+                    out.append(
+                        {"name": name, "url": url, "method": method.upper(), "content": content}
+                    )
+        return out
 
 
 def _base_path(servers: Any, default: str) -> str:

@@ -48,6 +48,15 @@ class ResponseSpec(TypedDict):
     links: NotRequired[dict[str, Any]]
 
 
+class CallbackSpec(TypedDict):
+    """One request of an OpenAPI `callbacks` entry: what the mock sends after a success."""
+
+    name: str
+    url: str  # the callback's key: a runtime expression template, `{$request.body#/url}`
+    method: str
+    content: dict[str, MediaSpec]
+
+
 class OperationSpec(TypedDict):
     operation_id: str
     method: str
@@ -62,6 +71,8 @@ class OperationSpec(TypedDict):
     extensions: dict[str, Any]
     # present (True) only on operations marked `deprecated: true` (server.deprecation)
     deprecated: NotRequired[bool]
+    # the operation's OpenAPI `callbacks` (mocks.callbacks fires them); absent when none
+    callbacks: NotRequired[list[CallbackSpec]]
 
 
 class WebhookSpec(TypedDict):

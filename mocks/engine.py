@@ -24,6 +24,7 @@ from starlette.routing import Route
 from kkcore.errors import ApiError, InternalError, ServiceUnavailable, SpecError
 from kkcore.types import ApiTable, OperationSpec
 from mocks.answers import SpecAnswers, error_class, parse_prefer, refresh_error_meta
+from mocks.callbacks import CallbackFirer
 from mocks.crud import Crud
 from mocks.fake import FakeData
 from mocks.graphql_store import StoreGraphQL
@@ -124,6 +125,7 @@ class MockEngine:
             Audience(table, hooks),
             {role: self.resource_of_role(role) for role in ("subscriptions", "deliveries")},
         )
+        self.callbacks = CallbackFirer(table, self.fake, self.webhooks.settings)
         self._seed_store(seed_count)
         self.bind_graphql = StoreGraphQL(shared, self)
         self.ownership = StoreOwnership(shared)
@@ -223,6 +225,7 @@ class MockEngine:
         if ctx.role == "redeliver":
             kind = self.webhooks.redeliver
         answers, rules, chaos = ctx.answers, ctx.rules, self._chaos_for(spec)
+        fire = self.callbacks.fire if spec.get("callbacks") else None
 
         async def handler(request: Request) -> Reply:
             prefer = parse_prefer(request.headers.get("prefer"))
@@ -242,7 +245,9 @@ class MockEngine:
                     raise
                 reply = answers.static()  # what the store would say is not the spec's to say
             if not documented(spec, reply.status) or not answers.fits(reply):
-                return answers.static()
+                reply = answers.static()
+            if fire is not None:
+                fire(spec, request, reply)
             return reply
 
         async def answer(request: Request) -> Reply:
@@ -390,3 +395,4 @@ class MockEngine:
         parts.routes.append(Route(RESET_PATH, self.reset_endpoint, methods=["POST"]))
         self.reset_hooks = getattr(parts, "resets", [])
         parts.shutdown.append(self.webhooks.close)
+        parts.shutdown.append(self.callbacks.close)

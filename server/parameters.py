@@ -59,6 +59,13 @@ def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return items if isinstance(items, dict) else {}
 
 
+def _object(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 16:
+        return _object(defs.get(ref[8:], {}), defs, depth + 1)
+    return schema
+
+
 def scalar(kind: str) -> Callable[[str], Any]:
     def integer(raw: str) -> int:
         if not _INT.match(raw):
@@ -115,6 +122,10 @@ def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
 
         def obj(values: list[str]) -> dict[str, str]:
             parts = values[-1].split(",")
+            if spec["explode"] and spec["style"] == "simple":  # exploded: `R=100,G=200`
+                if not all("=" in p for p in parts):
+                    raise CoercionError("must be a comma-separated list of key=value pairs")
+                return dict(p.split("=", 1) for p in parts)
             if len(parts) % 2:
                 raise CoercionError("must be a comma-separated list of key,value pairs")
             return dict(zip(parts[::2], parts[1::2], strict=True))
@@ -153,6 +164,7 @@ class _Param:
         "where",
         "required",
         "default",
+        "loose",
     )
 
     def __init__(self, spec: ParameterSpec, defs: dict[str, Any]) -> None:
@@ -165,6 +177,28 @@ class _Param:
         self.deep = spec["style"] == "deepObject"
         self.coerce = make_coercer(spec, defs)
         self.validator = CompiledSchema(standalone(spec["schema"], defs))
+        # An exploded form object (`?a=1&b=2` is {a, b}): its properties are the query's
+        # other names, each coerced to its property's type.
+        self.loose: dict[str, Callable[[str], Any]] | None = None
+        if (
+            spec["location"] == "query"
+            and spec["style"] == "form"
+            and spec["explode"]
+            and effective_type(spec["schema"], defs) == "object"
+        ):
+            props = _object(spec["schema"], defs).get("properties") or {}
+            self.loose = {k: scalar(effective_type(v, defs)) for k, v in props.items()}
+
+    def gather(self, pairs: dict[str, str]) -> dict[str, Any]:
+        """The exploded object of the query's otherwise unknown names."""
+        kinds = self.loose or {}
+        out: dict[str, Any] = {}
+        for key, raw in pairs.items():
+            try:
+                out[key] = kinds[key](raw) if key in kinds else raw
+            except CoercionError:
+                out[key] = raw  # the validator names what is wrong
+        return out
 
 
 class ParameterParser:
@@ -177,6 +211,7 @@ class ParameterParser:
         "header_names",
         "query_names",
         "deep_names",
+        "loose",
         "_cache",
         "nul",
     )
@@ -197,6 +232,7 @@ class ParameterParser:
         self.headers = [p for p in params if p.spec["location"] == "header"]
         self.query_names = frozenset(p.name for p in self.query if not p.deep) | credentials
         self.deep_names = tuple(p.name for p in self.query if p.deep)
+        self.loose = next((p for p in self.query if p.loose is not None), None)
         self.header_names = tuple(p.key.encode("latin-1") for p in self.headers)
         # Frontends, SDK suites and fuzzers repeat the same parameters: parse each once.
         self._cache: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -243,6 +279,7 @@ class ParameterParser:
             return
         grouped: dict[str, list[str]] = {}
         deep: dict[str, dict[str, str]] = {}
+        loose: dict[str, str] = {}
         for key, value in pairs:
             if key in self.query_names:
                 grouped.setdefault(key, []).append(value)
@@ -252,10 +289,19 @@ class ParameterParser:
             )
             if owner is not None:
                 deep.setdefault(owner, {})[key[len(owner) + 1 : -1]] = value
+            elif self.loose is not None:
+                loose[key] = value
             else:
                 problems.append(Problem(f"Unknown query parameter {key!r}", parameter=key))
         for p in self.query:
-            if p.deep:
+            if p is self.loose and p.name not in grouped:
+                if loose:
+                    self._check(p, p.gather(loose), out, problems)
+                elif p.required:
+                    problems.append(
+                        Problem(f"Query parameter {p.name!r} is required", parameter=p.name)
+                    )
+            elif p.deep:
                 if p.name in deep:
                     self._check(p, deep[p.name], out, problems)
                 elif p.spec["required"]:

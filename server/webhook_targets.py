@@ -204,18 +204,20 @@ async def post(
     url: str,
     payload: bytes,
     headers: dict[str, str],
+    method: str = "POST",
 ) -> httpx.Response:
-    """POST `payload` to `url` through the checked address (`policy` None: an in-process
-    transport, no network involved)."""
+    """POST (or `method`) `payload` to `url` through the checked address (`policy` None: an
+    in-process transport, no network involved)."""
     import httpx
 
     url, userinfo = credentials(url)
     auth = httpx.BasicAuth(*userinfo) if userinfo else httpx.USE_CLIENT_DEFAULT
     if policy is None:
-        return await client.post(url, content=payload, headers=headers, auth=auth)
+        return await client.request(method, url, content=payload, headers=headers, auth=auth)
     target = await policy.pin(url)
     extensions = {"sni_hostname": target.sni} if target.sni else None
-    return await client.post(
+    return await client.request(
+        method,
         target.url,
         content=payload,
         headers={**headers, "Host": target.host_header},

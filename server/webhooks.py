@@ -176,6 +176,7 @@ class WebhookSettings:
         url: str,
         payload: bytes,
         headers: dict[str, str],
+        method: str = "POST",
     ) -> Outcome:
         """Make one attempt; never raises for the target's sake."""
         import httpx
@@ -186,7 +187,7 @@ class WebhookSettings:
             return int((time.perf_counter() - clock) * 1000)
 
         try:
-            response = await post(client, self.policy, url, payload, headers)
+            response = await post(client, self.policy, url, payload, headers, method)
         except Refused as e:
             self.refused(webhook_id, url, str(e))
             return Outcome("refused", started, 0, None, f"refused: {e}")

@@ -114,3 +114,37 @@ async def test_missing_credentials_get_the_documented_401(anyspec: httpx.AsyncCl
 async def test_no_auth_turns_the_credential_check_off(tmp_path: Path) -> None:
     async with mock_client(FIXTURE, tmp_path, auth=False) as c:
         assert (await c.get("/api/secret")).status_code == 200
+
+
+def test_unquoted_dates_in_a_spec_stay_strings_as_in_json(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Dates, version: '1'}\npaths:\n  /orders:\n    get:\n"
+        "      responses:\n        '200':\n          description: An order\n          content:\n"
+        "            application/json:\n              schema:\n                type: object\n"
+        "                properties:\n                  placed: {type: string, format: date-time,"
+        " example: 2019-05-17T12:00:00Z}\n                  due: {type: string, format: date,"
+        " default: 2019-06-01}\n"
+    )
+    schema = load_document(spec)["paths"]["/orders"]["get"]["responses"]["200"]["content"]
+    props = schema["application/json"]["schema"]["properties"]
+    assert (props["placed"]["example"], props["due"]["default"]) == (
+        "2019-05-17T12:00:00Z",
+        "2019-06-01",
+    )
+    table = build_table(load_document(spec))
+    assert "get_orders" in table["operations"]
+
+
+async def test_a_spec_with_unquoted_dates_starts_and_answers(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Dates, version: '1'}\npaths:\n  /orders:\n    get:\n"
+        "      responses:\n        '200':\n          description: An order\n          content:\n"
+        "            application/json:\n              schema:\n                type: object\n"
+        "                properties:\n                  placed: {type: string, format: date-time}\n"
+        "              example: {placed: 2019-05-17T12:00:00Z}\n"
+    )
+    async with mock_client(spec, tmp_path) as c:
+        answer = await c.get("/orders")
+    assert answer.json() == {"placed": "2019-05-17T12:00:00Z"}

@@ -13,26 +13,22 @@ that starts passing must leave the list.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "@readme/oas-examples@8.2.2"
-PREFIX = ROOT / ".kk" / "oas-examples"
-EXAMPLES = PREFIX / "node_modules" / "@readme" / "oas-examples"
-BIN = Path(sys.executable).parent
-CHECKS = (
-    "status_code_conformance,content_type_conformance,response_schema_conformance,"
-    "not_a_server_error"
+from bench.anyspec import (
+    BIN,
+    document,
+    ensure_examples,
+    free_port,
+    schemathesis,
+    verdict,
+    wait_until_up,
 )
-MAX_EXAMPLES = 5
+
 SPECS_30 = """callbacks circular-paths circular-request-bodies circular complex-nesting
 discriminators file-uploads form-data http-status-codes link-example parameters-common
 parameters-cookies parameters-extreme parameters-style petstore-expanded petstore-simple-no-tags
@@ -47,11 +43,21 @@ train-travel webhooks""".split()
 # Operations that document no response at all can never pass status_code_conformance
 # (Schemathesis finds every status undocumented), whatever the server answers.
 NO_RESPONSES = "its operations document no responses: every status is undocumented"
+SERVERS = "Schemathesis ignores path-item/operation servers: it calls them at the first's base"
 KNOWN_FAILURES: dict[str, str] = {
     "3.1/schema-types": NO_RESPONSES,
     "3.1/readme-extensions": NO_RESPONSES,
     "3.1/parameters-style": NO_RESPONSES,
     "3.1/schema-encoding-style": NO_RESPONSES,
+    # GET /status/5xx document only that 5xx: not_a_server_error cannot pass on them.
+    "3.0/http-status-codes": "operations that document only a 5xx answer can only answer one",
+    # TreeNode requires `parent`, itself a TreeNode: no finite JSON value is valid, so no
+    # answer to POST /direct can be (kk answers 500, saying no value could be generated).
+    "3.0/circular-request-bodies": "TreeNode requires a TreeNode: no finite value is valid",
+    # Schemathesis sends every operation to the document's first server (/v2/...), ignoring
+    # path-item and operation `servers`; kk serves those operations at their own base path.
+    "3.0/server-path-level": SERVERS,
+    "3.0/server-variables": SERVERS,
 }
 ALL = [f"3.0/{n}" for n in SPECS_30] + [f"3.1/{n}" for n in SPECS_31]
 # The issue's cases: a server URL `{scheme}://host/base/` (uspto), ids that cannot be unique
@@ -70,21 +76,7 @@ SELECTED = ALL if os.environ.get("KK_OAS_EXAMPLES") == "all" else SMOKE
 
 @pytest.fixture(scope="session")
 def examples() -> Path:
-    if not (EXAMPLES / "package.json").exists():
-        PREFIX.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", PACKAGE],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    return EXAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return ensure_examples()
 
 
 @pytest.fixture
@@ -92,26 +84,17 @@ def mock_server(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(spec: Path) -> str:
-        port = _free_port()
-        with (tmp_path / "kk.log").open("wb") as log:  # the child keeps its own descriptor
-            proc = subprocess.Popen(
-                [str(BIN / "kk"), "mock", "--spec", str(spec), "--port", str(port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=tmp_path,
-            )
+        port, log = free_port(), tmp_path / "kk.log"
+        with log.open("wb") as out:  # the child keeps its own descriptor
+            command = [str(BIN / "kk"), "mock", "--spec", str(spec), "--port", str(port)]
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
         procs.append(proc)
         origin = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"kk mock exited: {(tmp_path / 'kk.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(origin + "/healthz", timeout=1).status_code == 200:
-                    return origin
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        pytest.fail("kk mock did not start within 60 s")
+        try:
+            wait_until_up(proc, origin + "/healthz", log, 120)
+        except RuntimeError as e:
+            pytest.fail(f"kk mock: {e}")
+        return origin
 
     yield start
     for proc in procs:
@@ -131,41 +114,8 @@ def mock_server(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
 )
 @pytest.mark.timeout(900)
 def test_the_example_document_passes_schemathesis_under_kk_mock(
-    name: str,
-    examples: Path,
-    mock_server: callable,
-    tmp_path: Path,  # type: ignore[valid-type]
+    name: str, examples: Path, mock_server: Callable[[Path], str], tmp_path: Path
 ) -> None:
-    version, stem = name.split("/")
-    spec = examples / version / "yaml" / f"{stem}.yaml"
-    origin = mock_server(spec)
-    run = subprocess.run(
-        [
-            str(BIN / "schemathesis"),
-            "run",
-            str(spec),
-            "--origin",
-            origin,
-            "--mode",
-            "positive",
-            "--checks",
-            CHECKS,
-            "--max-examples",
-            str(MAX_EXAMPLES),
-            "--phases",
-            "examples,fuzzing",
-            "--seed",
-            "1",
-            "--no-shrink",
-            "--workers",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-        env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"},
-    )
-    if "The schema defines no API operations" in run.stdout:  # webhooks only: it started
-        return
-    assert run.returncode == 0, run.stdout[-6000:]
+    spec = document(name)
+    run = schemathesis(spec, mock_server(spec), tmp_path)
+    assert verdict(run) == "pass", run.stdout[-6000:]

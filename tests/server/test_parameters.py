@@ -8,7 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kkcore.errors import BadRequest
+from kkcore.types import ParameterSpec
 from server.binding import OperationGroup
+from server.parameters import ParameterParser
 from server.ports import OperationRequest
 from server.responses import Reply
 from tests.engine import client, engine_app
@@ -155,3 +158,51 @@ async def test_an_integer_beyond_64_bits_is_a_400_not_a_crash() -> None:
     errors = await errors_of("/api/items?ids=13046955390195863090156650212641210368")
     assert errors[0]["source"] == {"parameter": "ids"}
     assert "64-bit" in errors[0]["detail"]
+
+
+def _exploded_object(required: bool = False) -> ParameterParser:
+    spec: ParameterSpec = {
+        "name": "filter",
+        "location": "query",
+        "required": required,
+        "style": "form",
+        "explode": True,
+        "schema": {
+            "type": "object",
+            "properties": {"size": {"type": "integer"}, "color": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    }
+    return ParameterParser([spec], {})
+
+
+def test_an_exploded_form_object_takes_the_querys_other_names_as_its_properties() -> None:
+    parsed = _exploded_object().parse({}, b"size=3&color=red", [])
+    assert parsed == {"filter": {"size": 3, "color": "red"}}
+
+
+def test_an_exploded_form_object_still_refuses_what_its_schema_does() -> None:
+    with pytest.raises(BadRequest):
+        _exploded_object().parse({}, b"size=big&shape=round", [])
+    with pytest.raises(BadRequest):
+        _exploded_object(required=True).parse({}, b"", [])
+
+
+def test_an_operation_without_one_still_refuses_unknown_query_names() -> None:
+    with pytest.raises(BadRequest):
+        ParameterParser([], {}).parse({}, b"size=3", [])
+
+
+def test_an_exploded_simple_object_in_the_path_is_its_key_value_pairs() -> None:
+    spec: ParameterSpec = {
+        "name": "color",
+        "location": "path",
+        "required": True,
+        "style": "simple",
+        "explode": True,
+        "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+    }
+    parser = ParameterParser([spec], {})
+    assert parser.parse({"color": "R=100,G=200"}, b"", []) == {"color": {"R": "100", "G": "200"}}
+    with pytest.raises(BadRequest):
+        parser.parse({"color": "R=100,G"}, b"", [])
