@@ -5457,6 +5457,14 @@ TABLE: ApiTable = {
                 'next': {'type': ['string', 'null'], 'format': 'uri-reference'},
             },
         },
+        'ProfileEntry': {
+            'type': 'string',
+            'minLength': 1,
+            'maxLength': 200,
+            'pattern': '^[^\\x00]*$',
+            'description': 'One entry of a health profile list (a condition, an allergy, a medication, a goal): text of 1 to 200 characters without U+0000, as `Text`. Spelled out rather than a `$ref` to `Text` with sibling bounds, which some fuzzers cannot negate.',
+            'examples': ['Reduce stress'],
+        },
         'Text': {
             'type': 'string',
             'pattern': '^[^\\x00]*$',
@@ -5832,22 +5840,22 @@ TABLE: ApiTable = {
                                 'conditions': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/ProfileEntry'},
                                 },
                                 'allergies': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/ProfileEntry'},
                                 },
                                 'medications': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/ProfileEntry'},
                                 },
                                 'goals': {
                                     'type': 'array',
                                     'maxItems': 100,
-                                    'items': {'$ref': '#/$defs/Text', 'minLength': 1, 'maxLength': 200},
+                                    'items': {'$ref': '#/$defs/ProfileEntry'},
                                 },
                                 'emergency_contact': {'oneOf': [{'$ref': '#/$defs/EmergencyContact'}, {'type': 'null'}]},
                             },

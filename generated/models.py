@@ -234,10 +234,10 @@ class HealthProfileDocument(TypedDict):
 
 
 class HealthProfileUpdateRequestDataAttributes(TypedDict):
-    conditions: NotRequired[list[Text]]
-    allergies: NotRequired[list[Text]]
-    medications: NotRequired[list[Text]]
-    goals: NotRequired[list[Text]]
+    conditions: NotRequired[list[ProfileEntry]]
+    allergies: NotRequired[list[ProfileEntry]]
+    medications: NotRequired[list[ProfileEntry]]
+    goals: NotRequired[list[ProfileEntry]]
     emergency_contact: NotRequired[EmergencyContact | None]
 
 
@@ -1213,6 +1213,9 @@ Currency: TypeAlias = 'str'
 
 
 Timestamp: TypeAlias = 'str'
+
+
+ProfileEntry: TypeAlias = 'str'
 
 
 Text: TypeAlias = 'str'

@@ -64,3 +64,27 @@ def test_the_command_line_names_no_checks(monkeypatch: pytest.MonkeyPatch, tmp_p
     )
     assert "--checks" not in seen[0]
     assert seen[0][seen[0].index("--exclude-checks") + 1] == "ignored_auth"
+
+
+def test_the_health_profile_update_can_be_negated_by_the_fuzzer() -> None:
+    # schemathesis could not negate a `$ref` to Text with sibling bounds inside array items
+    # ("Cannot generate an array with 1 demanded elements"): the fuzzing phase of the contract
+    # run errored on this operation instead of testing it (spec: ProfileEntry)
+    from hypothesis import HealthCheck, given, seed, settings
+    from schemathesis.generation import GenerationMode
+
+    spec = schemathesis.openapi.from_path(SPEC_FILE)
+    operation = spec["/users/{user_id}/health_profile"]["PUT"]
+    drawn: list[Any] = []
+
+    @seed(0)
+    @settings(max_examples=100, deadline=None, database=None, suppress_health_check=[*HealthCheck])
+    @given(operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def draw(case: Any) -> None:
+        drawn.append(case)
+
+    draw()
+    assert drawn
+
+
+SPEC_FILE = "spec/openapi.yaml"

@@ -11,7 +11,7 @@ import pytest
 from graphql import build_schema
 from starlette.testclient import TestClient
 
-from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer
+from contracts.subscriptions import PROTOCOL, SubscriptionFuzzer, _refusal
 from contracts.websocket import ContractViolation
 from kkapp.config import AppConfig
 from kkapp.factory import build
@@ -53,3 +53,35 @@ def test_a_valid_document_is_not_mistaken_for_an_invalid_one(fuzzer: Subscriptio
     fuzzer.check_valid(document)
     with pytest.raises(ContractViolation, match="got no errors"):
         fuzzer.check_invalid(document)
+
+
+def test_a_valid_subscription_the_domain_refuses_is_an_answer_not_a_rejection(
+    fuzzer: SubscriptionFuzzer,
+) -> None:
+    # a conversation that does not exist: 404 RESOURCE_NOT_FOUND at subscribe time, as REST's
+    # GET of it would answer; the document itself is valid and must not count as rejected
+    fuzzer.check_valid('subscription { messageAdded(conversationId: "conv_none") { content } }')
+
+
+@pytest.mark.parametrize(
+    ("payload", "refusal"),
+    [
+        (
+            [
+                {
+                    "message": "No conversation",
+                    "extensions": {"code": "RESOURCE_NOT_FOUND", "status": 404},
+                }
+            ],
+            True,
+        ),
+        ([{"message": "Cannot query field", "locations": [{"line": 1, "column": 3}]}], False),
+        ([{"message": "Too deep", "extensions": {"code": "QUERY_TOO_DEEP", "status": 400}}], False),
+        ([{"message": "boom", "extensions": {"code": "INTERNAL_ERROR", "status": 500}}], False),
+        ([], False),
+    ],
+)
+def test_only_domain_refusals_with_code_and_status_are_not_rejections(
+    payload: list[dict[str, Any]], refusal: bool
+) -> None:
+    assert _refusal({"type": "error", "id": "1", "payload": payload}) is refusal

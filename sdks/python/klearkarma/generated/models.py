@@ -235,10 +235,10 @@ class HealthProfileDocument(TypedDict):
 
 
 class HealthProfileUpdateRequestDataAttributes(TypedDict):
-    conditions: NotRequired[list[Text]]
-    allergies: NotRequired[list[Text]]
-    medications: NotRequired[list[Text]]
-    goals: NotRequired[list[Text]]
+    conditions: NotRequired[list[ProfileEntry]]
+    allergies: NotRequired[list[ProfileEntry]]
+    medications: NotRequired[list[ProfileEntry]]
+    goals: NotRequired[list[ProfileEntry]]
     emergency_contact: NotRequired[EmergencyContact | None]
 
 
@@ -1230,6 +1230,9 @@ Currency: TypeAlias = 'str'
 
 
 Timestamp: TypeAlias = 'str'
+
+
+ProfileEntry: TypeAlias = 'str'
 
 
 Text: TypeAlias = 'str'

@@ -75,10 +75,10 @@ export interface HealthRecordsGetHealthProfileParams {
 }
 
 export interface HealthRecordsUpdateHealthProfileParams {
-  conditions?: Array<T.Text>;
-  allergies?: Array<T.Text>;
-  medications?: Array<T.Text>;
-  goals?: Array<T.Text>;
+  conditions?: Array<T.ProfileEntry>;
+  allergies?: Array<T.ProfileEntry>;
+  medications?: Array<T.ProfileEntry>;
+  goals?: Array<T.ProfileEntry>;
   emergencyContact?: EmergencyContactInput | null;
   meta?: T.RequestMeta;
   requestId?: string;

@@ -244,6 +244,13 @@ export interface PaginationLinks {
 }
 
 /**
+ * One entry of a health profile list (a condition, an allergy, a medication, a goal): text
+ * of 1 to 200 characters without U+0000, as `Text`. Spelled out rather than a `$ref` to
+ * `Text` with sibling bounds, which some fuzzers cannot negate.
+ */
+export type ProfileEntry = string;
+
+/**
  * Text in a request: any Unicode string without the NUL character U+0000, which PostgreSQL
  * cannot store. The server refuses text with U+0000 anywhere in a request body (strings and
  * object keys, at any depth) with 400 `VALIDATION_ERROR` naming its pointer; request text
@@ -461,7 +468,7 @@ export interface HealthProfileDocument {
  * Record types of the health profile to replace.
  */
 export interface HealthProfileUpdateRequest {
-  data: { id?: HealthProfileId; type: "health_profile"; attributes: { conditions?: Array<Text>; allergies?: Array<Text>; medications?: Array<Text>; goals?: Array<Text>; emergency_contact?: EmergencyContact | null } };
+  data: { id?: HealthProfileId; type: "health_profile"; attributes: { conditions?: Array<ProfileEntry>; allergies?: Array<ProfileEntry>; medications?: Array<ProfileEntry>; goals?: Array<ProfileEntry>; emergency_contact?: EmergencyContact | null } };
   meta?: RequestMeta;
 }
 
