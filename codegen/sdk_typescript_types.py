@@ -181,7 +181,7 @@ class TsTypes:
                 return merged or None
         if schema.get("type") == "array" or "items" in schema:
             inner = self.key_map(schema.get("items"), depth + 1, seen)
-            return {"[]": inner} if inner else None
+            return {"[]": ["[]", inner]} if inner else None
         props = schema.get("properties") or {}
         out: dict[str, Any] = {}
         for prop, sub in props.items():

@@ -238,8 +238,8 @@ def test_the_readme_shows_what_kk_diff_writes(
     new["paths"]["/webhooks/{webhook_id}/deliveries"]["get"]["responses"].pop("404")
     new["paths"]["/webhooks/{webhook_id}"]["delete"].update(deprecated=True)
     new["paths"]["/webhooks/{webhook_id}"]["delete"]["x-sunset"] = "2027-06-30"
-    verified = {"name": "verified", "in": "query", "schema": {"type": "boolean"}}
-    new["paths"]["/practitioners"]["get"]["parameters"].append(verified)
+    insured = {"name": "accepts_insurance", "in": "query", "schema": {"type": "boolean"}}
+    new["paths"]["/practitioners"]["get"]["parameters"].append(insured)
     new["info"]["version"] = "1.3.0"
     write(tmp_path / "openapi-main.yaml", old)
     write(tmp_path / "openapi.yaml", new)

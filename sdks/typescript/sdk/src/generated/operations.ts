@@ -582,9 +582,12 @@ export const OPERATIONS: Record<string, Operation> = {
         "attribute",
         "documents",
         {
-          "[]": {
-            "contentType": "content_type"
-          }
+          "[]": [
+            "[]",
+            {
+              "contentType": "content_type"
+            }
+          ]
         }
       ],
       "meta": [
