@@ -51,10 +51,11 @@ def effective_type(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0)
     return "string"
 
 
-def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+def item_schema(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """An array schema's `items` (through `$ref`s), or {} when it has none."""
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return _items(defs.get(ref[8:], {}), defs)
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 16:
+        return item_schema(defs.get(ref[8:], {}), defs, depth + 1)
     items = schema.get("items")
     return items if isinstance(items, dict) else {}
 
@@ -109,7 +110,7 @@ def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
     """A function from the raw string values of one parameter to its typed value."""
     kind = effective_type(spec["schema"], defs)
     if kind == "array":
-        item = scalar(effective_type(_items(spec["schema"], defs), defs))
+        item = scalar(effective_type(item_schema(spec["schema"], defs), defs))
         delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(spec["style"], ",")
         exploded = spec["explode"] and spec["style"] == "form"
 
