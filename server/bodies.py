@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from kkcore.errors import BadRequest, PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
 from kkcore.types import MediaSpec, Receive, RequestBodySpec
 from server.jsondepth import MAX_DEPTH, too_deep
-from server.parameters import CoercionError, effective_type, scalar
+from server.parameters import CoercionError, effective_type, item_schema, scalar
 from server.schemas import directional
 from server.uploads import UploadedFile, media_type_of, parse_multipart
 from server.validation import CompiledSchema
@@ -111,7 +111,7 @@ def _matches(declared: str, actual: str) -> bool:
 
 
 class _Media:
-    __slots__ = ("media_type", "validator", "schema", "coercers", "file_types")
+    __slots__ = ("media_type", "validator", "schema", "coercers", "arrays", "file_types")
 
     def __init__(self, media_type: str, spec: MediaSpec, defs: dict[str, Any]) -> None:
         self.media_type = media_type
@@ -124,6 +124,14 @@ class _Media:
             k: _structured if kind in ("object", "array") else scalar(kind)
             for k, v in props.items()
             for kind in [effective_type(v, defs)]
+        }
+        # Array fields arrive as one part (or key) per item (OpenAPI's form encoding): each
+        # item is coerced by its own type and the repeated values gather into one list.
+        self.arrays = {
+            k: _structured if kind in ("object", "array") else scalar(kind)
+            for k, v in props.items()
+            if self.coercers[k] is _structured and effective_type(v, defs) == "array"
+            for kind in [effective_type(item_schema(v, defs), defs)]
         }
         self.file_types = {
             name: [
@@ -231,11 +239,24 @@ class BodyParser:
     def _coerce(media: _Media, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         problems: list[Problem] = []
+        items: dict[str, list[str]] = {}
         for key, value in pairs:
+            if key in media.arrays:
+                items.setdefault(key, []).append(value)
+                continue
             try:
                 out[key] = media.coercers.get(key, str)(value)
             except CoercionError as e:
                 problems.append(Problem(f"Field {key!r} {e}", pointer="/" + key))
+        for key, values in items.items():
+            whole = _structured(values[0]) if len(values) == 1 else None
+            if isinstance(whole, list):  # the whole array as one JSON part, as before
+                out[key] = whole
+                continue
+            try:
+                out[key] = [media.arrays[key](v) for v in values]
+            except CoercionError as e:
+                problems.append(Problem(f"Field {key!r} item {e}", pointer="/" + key))
         if problems:
             raise Unprocessable(problems=problems)
         return out

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from kkcore.errors import BadRequest, Problem
 from kkcore.types import ParameterSpec
+from server.paramstyles import PREFIXED, CoercionError, pieces
 from server.schemas import standalone
 from server.validation import CompiledSchema
 
@@ -23,8 +24,7 @@ INT_MIN, INT_MAX = -(2**63), 2**64 - 1
 Coercer = Callable[[list[str]], Any]
 
 
-class CoercionError(ValueError):
-    pass
+__all__ = ["CoercionError", "ParameterParser", "effective_type", "item_schema", "scalar"]
 
 
 def effective_type(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> str:
@@ -51,10 +51,11 @@ def effective_type(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0)
     return "string"
 
 
-def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+def item_schema(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """An array schema's `items` (through `$ref`s), or {} when it has none."""
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return _items(defs.get(ref[8:], {}), defs)
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 16:
+        return item_schema(defs.get(ref[8:], {}), defs, depth + 1)
     items = schema.get("items")
     return items if isinstance(items, dict) else {}
 
@@ -108,37 +109,51 @@ def scalar(kind: str) -> Callable[[str], Any]:
 def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
     """A function from the raw string values of one parameter to its typed value."""
     kind = effective_type(spec["schema"], defs)
+    style, name = spec["style"], spec["name"]
     if kind == "array":
-        item = scalar(effective_type(_items(spec["schema"], defs), defs))
-        delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(spec["style"], ",")
-        exploded = spec["explode"] and spec["style"] == "form"
+        item = scalar(effective_type(item_schema(spec["schema"], defs), defs))
+        delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
+        exploded = spec["explode"] and style == "form"
 
         def array(values: list[str]) -> list[Any]:
+            if style in PREFIXED:
+                return [item(p) for p in pieces(style, spec["explode"], name, kind, values[-1])]
             parts = values if exploded else [p for v in values for p in v.split(delimiter)]
             return [item(p) for p in parts if p != "" or not exploded]
 
         return array
     if kind == "object":
-
-        def obj(values: list[str]) -> dict[str, str]:
-            parts = values[-1].split(",")
-            if spec["explode"] and spec["style"] == "simple":  # exploded: `R=100,G=200`
-                if not all("=" in p for p in parts):
-                    raise CoercionError("must be a comma-separated list of key=value pairs")
-                return dict(p.split("=", 1) for p in parts)
-            if len(parts) % 2:
-                raise CoercionError("must be a comma-separated list of key,value pairs")
-            return dict(zip(parts[::2], parts[1::2], strict=True))
-
-        return obj
+        return _object_coercer(spec)
     one = scalar(kind)
 
     def single(values: list[str]) -> Any:
         if len(values) > 1:
             raise CoercionError(f"must be given once, got {len(values)} values")
+        if style in PREFIXED:
+            return one(pieces(style, spec["explode"], name, kind, values[0])[0])
         return one(values[0])
 
     return single
+
+
+def _object_coercer(spec: ParameterSpec) -> Coercer:
+    style, name, explode = spec["style"], spec["name"], spec["explode"]
+
+    def obj(values: list[str]) -> dict[str, str]:
+        raw = values[-1]
+        if style in PREFIXED:
+            parts = pieces(style, explode, name, "object", raw)
+        else:
+            parts = raw.split(",") if raw else []  # "" is the empty object
+        if explode and style in ("simple", *PREFIXED):  # exploded: `R=100,G=200`
+            if not all("=" in p for p in parts):
+                raise CoercionError("must be a list of key=value pairs")
+            return dict(p.split("=", 1) for p in parts)
+        if len(parts) % 2:
+            raise CoercionError("must be a comma-separated list of key,value pairs")
+        return dict(zip(parts[::2], parts[1::2], strict=True))
+
+    return obj
 
 
 _NO_DEFAULT = object()

@@ -58,6 +58,19 @@ KNOWN_FAILURES: dict[str, str] = {
     # path-item and operation `servers`; kk serves those operations at their own base path.
     "3.0/server-path-level": SERVERS,
     "3.0/server-variables": SERVERS,
+    # PUT/PATCH /anything/quirks/polymorphism: `allOf: [string, integer]` has no valid value,
+    # so Schemathesis errors out before sending anything (its every other operation passes).
+    "3.0/schema-types": "allOf of string and integer: no request body can be generated",
+    # `complex-pattern-required` has unescaped `{` (valid without the unicode flag; kk
+    # escapes it); Schemathesis drops the pattern, sends "", and kk's 400 is undocumented.
+    "3.0/schema-validation": "Schemathesis drops an unescaped-brace pattern and sends ''",
+    # A header that is an array of objects: simple style defines no form for objects in an
+    # array, and Schemathesis sends Python's repr (`{'stock': [...]}`), which kk refuses (400).
+    # Label/matrix/simple path values are read from the decoded path, so a delimiter the
+    # client percent-encoded inside a value (`%2C`, `%3B`) splits it; pipe/space-delimited
+    # query objects arrive as repeated names, a form OpenAPI does not define.
+    "3.0/parameters-style": "encoded delimiters inside styled path values split them",
+    "3.0/circular-paths": "objects in a simple-style header array arrive as Python repr",
 }
 ALL = [f"3.0/{n}" for n in SPECS_30] + [f"3.1/{n}" for n in SPECS_31]
 # The cases: a server URL `{scheme}://host/base/` (uspto), ids that cannot be unique
