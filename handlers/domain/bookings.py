@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
@@ -37,6 +38,7 @@ from handlers.domain.errors import (
 from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import ACTIVE_FOR_CHANGES, check_transition, roles_of
+from handlers.domain.turns import Turns
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
@@ -71,6 +73,8 @@ def conflict(practitioner_id: str, at: datetime, detail: str | None = None) -> B
 class BookingService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
+        # bookings of one practitioner queue here before they take a connection (turns.py)
+        self.turns = Turns()
 
     async def get(self, booking_id: str) -> Booking:
         async with read(self.domain) as session:
@@ -94,7 +98,10 @@ class BookingService:
     async def create(self, actor: Caller, attrs: dict[str, Any]) -> Booking:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator)."""
-        async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
+        async with (
+            self.turns.turn(attrs.get("practitioner_id")),
+            write(self.domain, actor=actor.subject, request_id=actor.request_id) as u,
+        ):
             return await self.create_in(u, actor, attrs)
 
     async def create_in(self, u: Unit, actor: Caller, attrs: dict[str, Any]) -> Booking:
@@ -266,12 +273,18 @@ def _check_reschedule(b: Booking, roles: frozenset[str], now: datetime) -> None:
 
 
 async def _locked_practitioner(session: AsyncSession, pid: str) -> Practitioner:
-    p = await session.get(Practitioner, pid, with_for_update=True)
+    # (its tags in one more statement: a `refresh` of them first re-selected the row's key)
+    p = await session.get(
+        Practitioner,
+        pid,
+        with_for_update=True,
+        populate_existing=True,
+        options=[selectinload(Practitioner.tags)],
+    )
     if p is None:
         raise Unprocessable(
             problems=[Problem(f"No practitioner {pid}", pointer="/data/attributes/practitioner_id")]
         )
-    await session.refresh(p, ["tags"])
     return p
 
 
