@@ -38,7 +38,6 @@ from handlers.domain.errors import (
 from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import ACTIVE_FOR_CHANGES, check_transition, roles_of
-from handlers.domain.turns import Turns
 from handlers.domain.unit import Unit, read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
@@ -73,8 +72,6 @@ def conflict(practitioner_id: str, at: datetime, detail: str | None = None) -> B
 class BookingService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
-        # bookings of one practitioner queue here before they take a connection (turns.py)
-        self.turns = Turns()
 
     async def get(self, booking_id: str) -> Booking:
         async with read(self.domain) as session:
@@ -98,10 +95,7 @@ class BookingService:
     async def create(self, actor: Caller, attrs: dict[str, Any]) -> Booking:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator)."""
-        async with (
-            self.turns.turn(attrs.get("practitioner_id")),
-            write(self.domain, actor=actor.subject, request_id=actor.request_id) as u,
-        ):
+        async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
             return await self.create_in(u, actor, attrs)
 
     async def create_in(self, u: Unit, actor: Caller, attrs: dict[str, Any]) -> Booking:

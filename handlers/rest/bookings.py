@@ -48,9 +48,7 @@ async def create_booking(request: models.CreateBookingRequest) -> Reply:
     async def work(unit: Unit) -> Reply:
         return _document(request, await service.create_in(unit, actor, attrs), 201)
 
-    # (waiting in this process, not on the row lock with a pooled connection: turns.py)
-    async with service.turns.turn(attrs.get("practitioner_id")):
-        return await idempotent(request, work)
+    return await idempotent(request, work)
 
 
 @bookings.operation("getBooking")

@@ -1,6 +1,6 @@
 """The write path of POST /v1/bookings: a bounded number of statements per booking, and a
-burst of concurrent bookings of one practitioner all answered (each waits its turn on the
-practitioner's row lock, none starves for a pooled connection meanwhile)."""
+burst of concurrent bookings of one practitioner all answered within a bound (they queue on
+the practitioner's row lock, each holding a pooled connection: the pool must not starve)."""
 
 from __future__ import annotations
 
