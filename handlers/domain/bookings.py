@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
@@ -266,12 +267,18 @@ def _check_reschedule(b: Booking, roles: frozenset[str], now: datetime) -> None:
 
 
 async def _locked_practitioner(session: AsyncSession, pid: str) -> Practitioner:
-    p = await session.get(Practitioner, pid, with_for_update=True)
+    # (its tags in one more statement: a `refresh` of them first re-selected the row's key)
+    p = await session.get(
+        Practitioner,
+        pid,
+        with_for_update=True,
+        populate_existing=True,
+        options=[selectinload(Practitioner.tags)],
+    )
     if p is None:
         raise Unprocessable(
             problems=[Problem(f"No practitioner {pid}", pointer="/data/attributes/practitioner_id")]
         )
-    await session.refresh(p, ["tags"])
     return p
 
 

@@ -88,7 +88,8 @@ async def publish(domain: Domain, events: list[Event]) -> None:
         except Exception:  # the change is committed; the outbox keeps the event
             log.exception("could not publish %s %s", event.type, event.id)
     if sent:
-        async with domain.db.transaction() as session:
+        # (no answer shows published_at: no generation bump for it, see Database.transaction)
+        async with domain.db.transaction(changes_answers=False) as session:
             await session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(sent))

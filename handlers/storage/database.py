@@ -182,15 +182,17 @@ class Database:
         return self._engines().read
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back on any exception."""
+    async def transaction(self, changes_answers: bool = True) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back on any exception.
+        `changes_answers=False` only for bookkeeping no read answer shows (the outbox's
+        published mark): no generation bump, which would drop every kept answer again."""
         seen = self._writes[0]
         async with self._engines().writes() as session, session.begin():
             yield session
         # After the commit (see handlers.storage.generation), and only when a statement may
         # have changed data: the webhook worker's idle rounds only read. (Another transaction
         # writing meanwhile also counts here: one bump too many, never one too few.)
-        if self._writes[0] != seen:
+        if changes_answers and self._writes[0] != seen:
             await self.generation.bump()
 
     @asynccontextmanager
