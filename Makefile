@@ -8,7 +8,7 @@ PORT ?= 8000
 BUDGET ?= quick
 OUT_SUFFIX ?=
 
-.PHONY: sandbox test check setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
+.PHONY: sandbox test check check-tests setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -57,8 +57,13 @@ unit: $(STAMP) spectral sdks
 
 # The inner loop: lint, types, generated/ drift, and every test that starts no server
 # (PostgreSQL, Redis, Node or Chromium: those are marked slow), in parallel; no npm needed.
-check: lint type regen-check
-	$(BIN)/pytest -q -n auto -m "not slow"
+# The four run side by side (make -j, output kept per target); pytest runs the "check"
+# hypothesis profile (20 examples a property; `make unit` and CI keep each test's own count).
+check: $(STAMP)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint type regen-check check-tests
+
+check-tests: $(STAMP)
+	HYPOTHESIS_PROFILE=check $(BIN)/pytest -q -n auto -m "not slow"
 
 # kk side by side with Prism (installs Prism and wrk on first use); writes bench/RESULTS.md.
 bench: $(STAMP)

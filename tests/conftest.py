@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from contracts.throwaway import RedisServer, ThrowawayError
+
+# Hypothesis profiles: "ci" (the default, what `make unit` and CI run) keeps every test's own
+# example count; "check" (`make check` sets HYPOTHESIS_PROFILE=check) caps each property at
+# CHECK_EXAMPLES for the inner loop. Loaded here, before any test module builds its `settings`.
+CHECK_EXAMPLES = 20
+settings.register_profile("ci", settings.get_profile("default"))
+settings.register_profile("check", max_examples=CHECK_EXAMPLES)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
 
 # Fixtures that start a server process (a PostgreSQL cluster, redis-server) and markers of tests
 # that drive one (Chromium): such a test is `slow`, left out of `make check`. Tests that run
@@ -30,6 +42,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if starts_a_server(item):
             item.add_marker(pytest.mark.slow)
+        cap_examples(item)
+
+
+def cap_examples(item: pytest.Item) -> None:
+    """Under the "check" profile, a test's own `@settings(max_examples=N)` is capped too: a
+    decorator's explicit value otherwise wins over any profile. Hypothesis reads the settings
+    from the test function when it runs, so replacing them here is enough."""
+    if PROFILE != "check":
+        return
+    obj = getattr(item, "obj", None)
+    test: Any = getattr(obj, "__func__", obj)  # a method's function carries its settings
+    own = getattr(test, "_hypothesis_internal_use_settings", None)
+    if isinstance(own, settings) and own.max_examples > CHECK_EXAMPLES:
+        test._hypothesis_internal_use_settings = settings(own, max_examples=CHECK_EXAMPLES)
 
 
 @pytest.fixture

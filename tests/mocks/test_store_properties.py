@@ -4,6 +4,7 @@ would answer 500 otherwise); the same seed gives the same bytes in two app insta
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -31,8 +32,18 @@ def app(spec: str, seed: int = 0) -> Any:
     return build(AppConfig("mock", spec=path, seed=seed, options={"now": NOW})).app
 
 
-APPS = {spec: app(spec) for spec in SPECS}
-TWINS = {spec: (app(spec, seed=5), app(spec, seed=5)) for spec in SPECS}
+# Built on first use, once per process (as the module-level dicts were), not at import: an
+# xdist worker that collects this module without running it builds no app.
+@functools.cache
+def shared_app(spec: str) -> Any:
+    return app(spec)
+
+
+@functools.cache
+def twins(spec: str) -> tuple[Any, Any]:
+    return app(spec, seed=5), app(spec, seed=5)
+
+
 CREATES = [
     (spec, op_id)
     for spec in SPECS
@@ -69,7 +80,7 @@ async def first_id(c: Any, spec: str) -> str:
 @given(seed=st.integers(min_value=0, max_value=2**32))
 async def test_any_valid_create_stores_a_valid_resource(spec: str, op_id: str, seed: int) -> None:
     url, body = create_request(spec, op_id, seed)
-    async with client(APPS[spec]) as c:
+    async with client(shared_app(spec)) as c:
         await c.post("/__sandbox/reset")
         if op_id == "createVisit":  # a visit needs an existing pet
             url = f"/v1/pets/{await first_id(c, spec)}/visits"
@@ -129,7 +140,7 @@ async def replay(c: Any, spec: str, steps: list[tuple[Any, ...]]) -> list[tuple[
 async def test_the_same_seed_gives_the_same_bytes_in_two_app_instances(
     spec: str, steps: list[tuple[Any, ...]]
 ) -> None:
-    one, two = TWINS[spec]
+    one, two = twins(spec)
     async with client(one) as a, client(two) as b:
         assert await replay(a, spec, steps) == await replay(b, spec, steps)
 
