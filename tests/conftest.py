@@ -10,6 +10,26 @@ from hypothesis import settings
 
 from contracts.throwaway import RedisServer, ThrowawayError
 
+
+def _import_anyio_parts() -> None:
+    """anyio (4.12+) imports its parts lazily, on first use. A first use inside a request runs
+    deep in the call stack, and since anyio carries a pytest plugin its modules then go through
+    pytest's assertion rewriter there, which trips CPython 3.11's AST recursion check
+    ("SystemError: AST constructor recursion depth mismatch", a static file served in
+    test_headers_and_docs). Import them all here, at a shallow depth, once."""
+    import importlib
+    import pkgutil
+
+    import anyio
+
+    for info in pkgutil.walk_packages(anyio.__path__, "anyio."):
+        if info.name.endswith(("pytest_plugin", "to_interpreter", "_trio")):
+            continue
+        importlib.import_module(info.name)
+
+
+_import_anyio_parts()
+
 # Hypothesis profiles: "ci" (the default, what `make unit` and CI run) keeps every test's own
 # example count; "check" (`make check` sets HYPOTHESIS_PROFILE=check) caps each property at
 # CHECK_EXAMPLES for the inner loop. Loaded here, before any test module builds its `settings`.
