@@ -56,8 +56,9 @@ def not_found(conversation_id: str) -> NotFound:
 
 def safe_name(name: str) -> str:
     """The last path segment of a client's file name, at most 255 characters."""
-    base = PureWindowsPath(PurePosixPath(name).name).name.strip().replace("\x00", "")
-    return (base or "upload")[-255:]
+    base = PureWindowsPath(PurePosixPath(name).name).name.strip().replace("\x00", "")[-255:]
+    # stripping can leave a bare "." or ".." (".\r"): a directory, never a file's name
+    return base if base not in ("", ".", "..") else "upload"
 
 
 class MessagingService:
