@@ -201,7 +201,7 @@ REAL_SCENARIOS: tuple[Scenario, ...] = (
         None,
         201,
         sides=REAL,
-        note="hour-long bookings an hour apart: the handlers refuse overlapping ones",
+        note="hour-long bookings an hour apart over 30 seeded practitioners (no 409s)",
     ),
 )
 SCENARIOS = SCENARIOS + REAL_SCENARIOS

@@ -1,14 +1,14 @@
 """Bookings: create without double booking (under any concurrency), read, the lifecycle of
 BookingStatus, rescheduling, and cancellation with the booking's cancellation policy.
 
-Concurrency: a write locks the practitioner's row first (`SELECT ... FOR UPDATE` on
-PostgreSQL; SQLite writers are serialized by `BEGIN IMMEDIATE`), then checks overlaps; the
-unique index on active (practitioner, start) is the last line (its violation is a 409 too).
+Concurrency: a write takes the practitioner's advisory lock first (`pg_advisory_xact_lock`
+on PostgreSQL, see handlers.domain.booking_create; SQLite writers are serialized by
+`BEGIN IMMEDIATE`), then checks overlaps; the unique index on active (practitioner, start)
+is the last line (its violation is a 409 too).
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from handlers.domain.booking_create import insert_booking, lock_practitioner
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
 from handlers.domain.cancellation_policy import (
-    DEFAULT_POLICY,
     free_until_hours,
     hours_ahead,
     price_split,
@@ -39,7 +39,6 @@ from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import ACTIVE_FOR_CHANGES, check_transition, roles_of
 from handlers.domain.unit import Unit, read, write
-from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
@@ -102,39 +101,14 @@ class BookingService:
         """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it)."""
         _check_user(actor)
         start = attrs["scheduled_at"]
-        pid = attrs["practitioner_id"]
-        p = await _locked_practitioner(u.session, pid)
-        service = await _service_of(u.session, p, attrs.get("service_id"))
-        _check_offer(p, service, attrs["session_type"])
         end = start + timedelta(minutes=attrs["duration"])
-        await _check_free(u.session, pid, start, end, None)
-        price = (service.price_amount, service.price_currency) if service else None
-        b = Booking(
-            id=new_id("booking"),
-            user_id=actor.subject,
-            practitioner_id=pid,
-            service_id=service.id if service else None,
-            scheduled_at=start,
-            ends_at=end,
-            duration=attrs["duration"],
-            timezone=p.timezone,
-            status="pending",
-            session_type=attrs["session_type"],
-            notes=attrs.get("notes"),
-            location=attrs.get("location"),
-            price_amount=price[0] if price else p.price_amount,
-            price_currency=price[1] if price else p.price_currency,
-            payment_status="pending",
-            cancellation_policy=copy.deepcopy(DEFAULT_POLICY),
-            created_at=u.now,
-            updated_at=u.now,
-        )
-        u.session.add(b)
-        try:
-            await u.session.flush()
-        except IntegrityError as e:  # the unique index: a concurrent booking won the slot
-            raise conflict(pid, start) from e
-        self._changed(u, b, p, "created", None)
+        b, p = await insert_booking(u.session, actor.subject, attrs, end, u.now)
+        if b is None:
+            raise conflict(p.id, start)
+        data = booking_resource(b)
+        who = {b.user_id, b.practitioner_id} | ({p.user_id} if p.user_id else set())
+        u.emit("booking.created", data, who)
+        u.audit("booking.created", "booking", b.id, status=b.status)
         return b
 
     async def update(self, actor: Caller, booking_id: str, attrs: dict[str, Any]) -> Booking:
@@ -267,13 +241,11 @@ def _check_reschedule(b: Booking, roles: frozenset[str], now: datetime) -> None:
 
 
 async def _locked_practitioner(session: AsyncSession, pid: str) -> Practitioner:
-    # (its tags in one more statement: a `refresh` of them first re-selected the row's key)
+    # The advisory lock creates take too (handlers.domain.booking_create), not a row lock;
+    # its tags by `selectinload` (a `refresh` of them first re-selected the row's key).
+    await lock_practitioner(session, pid)
     p = await session.get(
-        Practitioner,
-        pid,
-        with_for_update=True,
-        populate_existing=True,
-        options=[selectinload(Practitioner.tags)],
+        Practitioner, pid, populate_existing=True, options=[selectinload(Practitioner.tags)]
     )
     if p is None:
         raise Unprocessable(

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from handlers.storage.database import Database
 from server.events import EventBus
@@ -31,6 +31,19 @@ def fixed_clock(iso: str) -> Clock:
     return lambda: moment
 
 
+class PublishMarks(Protocol):
+    """What the app's webhook worker is told of the events a unit of work publishes."""
+
+    def stored(self, event_id: str) -> None:
+        """The event is in the outbox already (its bus copy needs no adopting)."""
+
+    def lost(self, event_id: str) -> None:
+        """Its publication failed: forget `stored`."""
+
+    def sent(self, event_ids: list[str]) -> None:
+        """On the bus: set their published mark in the next round."""
+
+
 @dataclass
 class Domain:
     db: Database
@@ -42,6 +55,8 @@ class Domain:
     options: Mapping[str, Any] = field(default_factory=dict)
     # Awaited once before the first use (migrate, seed); see `ready`.
     preparers: list[Callable[[Domain], Awaitable[None]]] = field(default_factory=list)
+    # Set while the webhook worker runs (handlers.domain.delivery); see handlers.domain.unit.
+    published: PublishMarks | None = None
     _services: dict[type, Any] = field(default_factory=dict)
     _ready: bool = False
     _lock: asyncio.Lock | None = None

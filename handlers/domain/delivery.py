@@ -35,12 +35,14 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
+from handlers.domain.outbox_marks import OutboxMarks
 from handlers.domain.webhooks import pending
+from handlers.storage.database import CHANGES_ANSWERS
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
 from server import metrics, tracing
 from server.events import Event
@@ -50,7 +52,23 @@ from server.webhooks import Outcome, WebhookSettings
 log = logging.getLogger("kk.webhooks")
 DEACTIVATE_AFTER = timedelta(days=3)
 BATCH = 20
+# After a wake, how long the loop waits for more events before its round: a burst of
+# bookings is dispatched (and marked published) in one round, not one round per event.
+GATHER_S = 0.02
 INTERRUPTED = "no outcome recorded: the server stopped during this attempt"
+
+
+_NOW = bindparam("now", type_=WebhookDelivery.next_retry_at.type)
+_DUE_NOW = or_(
+    and_(
+        WebhookDelivery.status == "pending",
+        or_(WebhookDelivery.next_retry_at.is_(None), WebhookDelivery.next_retry_at <= _NOW),
+    ),
+    and_(WebhookDelivery.status == "failed", WebhookDelivery.next_retry_at <= _NOW),
+)
+# What an idle round peeks at before it opens a write transaction.
+_NEW = select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)).limit(1)
+_DUE = select(WebhookDelivery.id).where(_DUE_NOW).limit(1)
 
 
 def _aware(at: datetime) -> datetime:
@@ -97,6 +115,7 @@ class DeliveryWorker:
         self.poll = poll
         self.lease = timedelta(seconds=settings.timeout * 2 + 1)
         self._wake = asyncio.Event()
+        self.marks = OutboxMarks(self.wake)
         self._tasks: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
 
@@ -105,6 +124,7 @@ class DeliveryWorker:
     def start(self) -> None:
         """Open the HTTP client and run the loop (and the bus bridge) in the background."""
         self.open()
+        self.domain.published = self.marks
         self._tasks = [asyncio.create_task(self._loop())]
         if self.domain.bus is not None:
             self._tasks.append(asyncio.create_task(self._bridge()))
@@ -114,12 +134,17 @@ class DeliveryWorker:
         self._client = self.settings.client()
 
     async def stop(self) -> None:
+        if self.domain.published is self.marks:
+            self.domain.published = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self.marks.pending:  # (best effort: the mark is bookkeeping, nothing reads it)
+            with contextlib.suppress(Exception):
+                await self.dispatch()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -129,6 +154,7 @@ class DeliveryWorker:
 
     async def _loop(self) -> None:
         while True:
+            await asyncio.sleep(GATHER_S)
             self._wake.clear()
             try:
                 await self.run_once()
@@ -150,9 +176,26 @@ class DeliveryWorker:
     # -- the three steps ----------------------------------------------------------------------
 
     async def dispatch(self) -> bool:
-        """Plan the deliveries of a batch of new outbox events; True if more may wait."""
+        """Plan the deliveries of a batch of new outbox events, and set the published mark
+        of the events this process published since the last round; True if more may wait."""
         now = datetime.now(UTC)
+        marks = self.marks.take()
+        if not marks and not await self._waiting(_NEW):
+            metrics.outbox_lag(0.0)
+            return False  # (an idle round takes no write lock: SQLite has one for all)
+        try:
+            events, planned = await self._plan(now, marks)
+        except BaseException:
+            self.marks.give_back(marks)
+            raise
+        if len(events) < 100:
+            metrics.outbox_lag(0.0)
+        return len(events) == 100
+
+    async def _plan(self, now: datetime, marks: list[str]) -> tuple[list[OutboxEvent], int]:
+        planned = 0
         async with self.domain.db.transaction() as session:
+            await self.marks.mark(session, marks, now)
             query = (
                 select(OutboxEvent)
                 .where(OutboxEvent.dispatched_at.is_(None))
@@ -165,48 +208,48 @@ class DeliveryWorker:
             # how long the oldest waiting event has waited; 0 once a round drains the outbox
             oldest = events[0].created_at if events else None
             metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
-            if not events:
-                return False
-            hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+            hooks = []
+            if events:
+                hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
             grants = {h.id: Grant.from_json(h.owner_grant) for h in hooks}
             for event in events:
+                event.dispatched_at = now
                 if event.type not in self.audience.required:
-                    event.dispatched_at = now
                     continue
                 for hook in hooks:
                     if event.type in hook.events and self.audience.receives(
                         grants[hook.id], event.type, event.audience
                     ):
                         session.add(pending(hook.id, event.id, event.type, event.created_at))
-                event.dispatched_at = now
-        if len(events) < 100:
-            metrics.outbox_lag(0.0)
-        return len(events) == 100
+                        planned += 1
+            # No read answer shows the outbox's marks; new deliveries are in the delivery log.
+            session.info[CHANGES_ANSWERS] = planned > 0
+        return events, planned
+
+    async def _waiting(self, query: Any, **params: Any) -> bool:
+        """Whether a round has anything to do (a read: no write lock when it has not)."""
+        async with self.domain.db.session() as session:
+            return (await session.execute(query, params)).first() is not None
 
     async def claim(self) -> list[Attempt]:
         """Lease a batch of due deliveries (committed before anything is posted), each with
         a `sending` attempt row; attempts a crash left `sending` become `interrupted`."""
         now = datetime.now(UTC)
-        due = or_(
-            and_(
-                WebhookDelivery.status == "pending",
-                or_(WebhookDelivery.next_retry_at.is_(None), WebhookDelivery.next_retry_at <= now),
-            ),
-            and_(WebhookDelivery.status == "failed", WebhookDelivery.next_retry_at <= now),
-        )
+        if not await self._waiting(_DUE, now=now):
+            return []
         claimed: list[Attempt] = []
         async with self.domain.db.transaction() as session:
             query = (
                 select(WebhookDelivery, Webhook, OutboxEvent)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
                 .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-                .where(due)
+                .where(_DUE_NOW)
                 .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
                 .limit(BATCH)
             )
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
-            rows = (await session.execute(query)).all()
+            rows = (await session.execute(query, {"now": now})).all()
             if rows:
                 await session.execute(
                     update(WebhookAttempt)
@@ -288,24 +331,31 @@ class DeliveryWorker:
 
     async def _bridge(self) -> None:
         """Put bus events of webhook types that are not in the outbox yet (the mock engine's)
-        into it, and wake the loop on every event."""
+        into it, and wake the loop for them. Events this process's handlers published are
+        known to be in the outbox (`marks`; their publication woke the loop already); another
+        worker's are dispatched by that worker's round (or, should it die, the next poll)."""
         if self.domain.bus is None:
             return
         subscription = self.domain.bus.subscribe(None)
         try:
             async for event in subscription:
-                if event.type in self.audience.required:
-                    with contextlib.suppress(Exception):
-                        await self._adopt(event)
-                self.wake()
+                if self.marks.known(event.id) or event.type not in self.audience.required:
+                    continue
+                with contextlib.suppress(Exception):
+                    if await self._adopt(event):
+                        self.wake()
         finally:
             subscription.close()
 
-    async def _adopt(self, event: Event) -> None:
+    async def _adopt(self, event: Event) -> bool:
+        """Whether the event was new to the outbox (a read first: most are there already)."""
+        async with self.domain.db.session() as session:
+            if await session.get(OutboxEvent, event.id) is not None:
+                return False
         try:
             async with self.domain.db.transaction() as session:
                 if await session.get(OutboxEvent, event.id) is not None:
-                    return
+                    return False
                 session.add(
                     OutboxEvent(
                         id=event.id,
@@ -318,7 +368,8 @@ class DeliveryWorker:
                     )
                 )
         except IntegrityError:  # another worker adopted it first
-            pass
+            return False
+        return True
 
 
 def worker_for(

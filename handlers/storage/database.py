@@ -49,6 +49,9 @@ def database_url(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
     return raw
 
 
+# A transaction's `session.info` key: False when what it wrote is shown by no read answer.
+CHANGES_ANSWERS = "kk_changes_answers"
+
 # Connections a pool keeps, and how many more it opens under load (per loop, per engine).
 POOL_SIZE, POOL_OVERFLOW = 8, 24
 
@@ -184,11 +187,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self, changes_answers: bool = True) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any exception.
-        `changes_answers=False` only for bookkeeping no read answer shows (the outbox's
-        published mark): no generation bump, which would drop every kept answer again."""
+        `changes_answers=False` (or `session.info[CHANGES_ANSWERS]` set in the block) only for
+        bookkeeping no read answer shows (the outbox's marks): no generation bump, which
+        would drop every kept answer again."""
         seen = self._writes[0]
         async with self._engines().writes() as session, session.begin():
             yield session
+            changes_answers = session.info.get(CHANGES_ANSWERS, changes_answers)
         # After the commit (see handlers.storage.generation), and only when a statement may
         # have changed data: the webhook worker's idle rounds only read. (Another transaction
         # writing meanwhile also counts here: one bump too many, never one too few.)

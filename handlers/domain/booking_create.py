@@ -1,0 +1,142 @@
+"""Creating a booking on Core statements (the hot write path of POST /v1/bookings).
+
+Per booking: on PostgreSQL the practitioner's advisory lock (`lock_practitioner`); one
+statement that reads the practitioner, the requested service, its session types and whether
+the slot overlaps an active booking; the booking's insert. Its outbox event and audit entry
+follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded or
+flushed: building and flushing those graphs was most of a booking's CPU.
+
+Concurrency: writers of one practitioner's bookings are serialized before the overlap check,
+on SQLite by `BEGIN IMMEDIATE` (one writer at a time), on PostgreSQL by
+`pg_advisory_xact_lock` on the practitioner (held to the commit; the check's statement starts
+after it is granted, so it sees the bookings committed before). The practitioner's row is no
+longer locked: profile edits and other practitioners' bookings do not wait. The unique index
+on active (practitioner, start) stays the last line (its violation is a 409 too).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.cancellation_policy import DEFAULT_POLICY
+from handlers.domain.errors import PractitionerUnavailable, Unprocessable
+from handlers.storage.ids import new_id
+from handlers.storage.models import Booking, Practitioner, PractitionerTag, Service
+from handlers.storage.models.bookings import RELEASED
+from handlers.storage.models.practitioners import SESSION_TYPE
+from kkcore.errors import Problem
+
+# Any constant: the namespace of the per-practitioner advisory locks (with hashtext(id)).
+BOOKING_LOCK = 0x6B6B_626B
+_LOCK = text("SELECT pg_advisory_xact_lock(:space, hashtext(:pid))")
+
+_p, _s, _t, _b = (
+    cast(Table, m.__table__) for m in (Practitioner, Service, PractitionerTag, Booking)
+)
+# One row per session type of the practitioner (at least one: outer joins), built once.
+PLAN = (
+    select(
+        _p.c.id,
+        _p.c.user_id,
+        _p.c.timezone,
+        _p.c.price_amount,
+        _p.c.price_currency,
+        _p.c.accepting_bookings,
+        _s.c.id.label("service_id"),
+        _s.c.price_amount.label("service_price_amount"),
+        _s.c.price_currency.label("service_price_currency"),
+        _s.c.session_types,
+        _t.c.value.label("session_type"),
+        exists()
+        .where(
+            _b.c.practitioner_id == _p.c.id,
+            _b.c.status.not_in(RELEASED),
+            _b.c.scheduled_at < bindparam("end", type_=_b.c.scheduled_at.type),
+            _b.c.ends_at > bindparam("start", type_=_b.c.ends_at.type),
+        )
+        .label("taken"),
+    )
+    .select_from(
+        _p.outerjoin(
+            _s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id)
+        ).outerjoin(_t, and_(_t.c.practitioner_id == _p.c.id, _t.c.kind == SESSION_TYPE))
+    )
+    .where(_p.c.id == bindparam("pid"))
+)
+INSERT = insert(_b).inline()  # (no RETURNING of its key: the caller made it)
+
+
+async def lock_practitioner(session: AsyncSession, pid: str) -> None:
+    """Serialize the booking writes of one practitioner until the commit (PostgreSQL; on
+    SQLite `BEGIN IMMEDIATE` already serializes every writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_LOCK, {"space": BOOKING_LOCK, "pid": pid})
+
+
+def _missing(field: str, detail: str) -> Unprocessable:
+    return Unprocessable(problems=[Problem(detail, pointer=f"/data/attributes/{field}")])
+
+
+def _unavailable(pid: str, field: str, detail: str) -> PractitionerUnavailable:
+    return PractitionerUnavailable(problems=[Problem(detail, pointer=f"/data/attributes/{field}")])
+
+
+def _check(rows: list[Row[Any]], pid: str, sid: str | None, session_type: str) -> Row[Any]:
+    """The practitioner's row, if it takes this booking (422 as `create` always answered)."""
+    if not rows:
+        raise _missing("practitioner_id", f"No practitioner {pid}")
+    first = rows[0]
+    if sid is not None and first.service_id is None:
+        raise _missing("service_id", f"{pid} has no service {sid}")
+    offered = first.session_types if sid is not None else [r.session_type for r in rows]
+    if not first.accepting_bookings:
+        raise _unavailable(pid, "practitioner_id", f"{pid} is not taking bookings")
+    if session_type not in set(offered or ()):
+        raise _unavailable(pid, "session_type", f"{pid} does not offer {session_type} sessions")
+    return first
+
+
+async def insert_booking(
+    session: AsyncSession, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
+) -> tuple[Booking | None, Row[Any]]:
+    """The new booking (None when the slot is taken: the caller answers 409) and the
+    practitioner's row it was checked against; the booking is not in the session."""
+    pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
+    await lock_practitioner(session, pid)
+    plan = {"pid": pid, "sid": sid, "start": start, "end": end}
+    p = _check(list(await session.execute(PLAN, plan)), pid, sid, attrs["session_type"])
+    if p.taken:
+        return None, p
+    priced = sid is not None
+    values: dict[str, Any] = {
+        "id": new_id("booking"),
+        "user_id": user_id,
+        "practitioner_id": pid,
+        "service_id": sid,
+        "payment_intent_id": None,
+        "scheduled_at": start,
+        "ends_at": end,
+        "duration": attrs["duration"],
+        "timezone": p.timezone,
+        "status": "pending",
+        "session_type": attrs["session_type"],
+        "notes": attrs.get("notes"),
+        "location": attrs.get("location"),
+        "price_amount": p.service_price_amount if priced else p.price_amount,
+        "price_currency": p.service_price_currency if priced else p.price_currency,
+        "payment_status": "pending",
+        "cancellation_policy": copy.deepcopy(DEFAULT_POLICY),
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        await session.execute(INSERT, values)
+    except IntegrityError:  # the unique index: a concurrent booking won the slot
+        return None, p
+    return Booking(**values), p
