@@ -5,6 +5,10 @@ every answer is checked (documented status, content type, body against its schem
 breaks the spec is reported in the `sl-violations` header (Prism's JSON: location, severity,
 code, message) and logged. With `errors=True` a request violation is answered 422 without
 reaching the upstream, and a response violation becomes a 502, both RFC 9457 documents.
+
+An upstream that cannot be reached (refused, reset, bad URL) is a 502 and one that does not
+answer within `timeout` seconds a 504, RFC 9457 documents too, whatever `errors` says; the
+request's own violations still go in their `sl-violations` header.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.proxy")
 MAX_BODY = 10 * 1024 * 1024
+TIMEOUT = 60.0  # seconds for the upstream to answer (connect, each read and write)
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -94,11 +99,13 @@ class ValidatingProxy:
         *,
         errors: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = TIMEOUT,
     ) -> None:
         self.table = table
         self.errors = errors
+        self.timeout = timeout
         self.client = httpx.AsyncClient(
-            base_url=upstream.rstrip("/"), transport=transport, timeout=60.0
+            base_url=upstream.rstrip("/"), transport=transport, timeout=timeout
         )
         runtime = Runtime(table=table, mode="mock")
         self.checked: dict[str, _Checked] = {}
@@ -175,16 +182,45 @@ class ValidatingProxy:
             else []
         )
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _forward(
+        self, scope: Scope, raw: bytes, violations: list[Violation]
+    ) -> httpx.Response | Reply:
+        """The upstream's answer, or the 502/504 that stands for it."""
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.decode("latin-1").lower() not in HOP_BY_HOP
+        ]
+        try:
+            return await self.client.request(
+                scope["method"],
+                scope["path"],
+                params=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
+                content=raw,
+            )
+        except httpx.TimeoutException:
+            title = f"The upstream did not answer within {self.timeout:g} s"
+            return _problem(504, title, violations)
+        except httpx.HTTPError as e:
+            log.warning("%s %s: upstream: %s", scope["method"], scope["path"], e)
+            title = f"The upstream could not be reached: {type(e).__name__}"
+            return _problem(502, title, violations)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await self.client.aclose()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         raw = b""
@@ -200,21 +236,9 @@ class ValidatingProxy:
         if violations and self.errors:
             await send_reply(send, _problem(422, "The request breaks the spec", violations))
             return
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in HOP_BY_HOP
-        ]
-        try:
-            response = await self.client.request(
-                scope["method"],
-                scope["path"],
-                params=scope.get("query_string", b"").decode("latin-1"),
-                headers=headers,
-                content=raw,
-            )
-        except httpx.HTTPError as e:
-            await send_reply(send, _problem(502, f"The upstream did not answer: {e}", violations))
+        response = await self._forward(scope, raw, violations)
+        if isinstance(response, Reply):
+            await send_reply(send, response)
             return
         if spec is not None:
             violations += self._response_violations(spec, response)
@@ -235,12 +259,15 @@ class ValidatingProxy:
         await send_reply(send, Reply(response.status_code, response.content, out, media))
 
 
-def build_proxy(spec: str, upstream: str, *, errors: bool = False) -> ValidatingProxy:
+def build_proxy(
+    spec: str, upstream: str, *, errors: bool = False, timeout: float = TIMEOUT
+) -> ValidatingProxy:
     """The proxy for a spec file or URL (raises SpecError when it does not load)."""
     from kkcore.loader import load_document
     from kkcore.table import build_table
 
-    return ValidatingProxy(build_table(load_document(spec)), upstream, errors=errors)
+    table = build_table(load_document(spec))
+    return ValidatingProxy(table, upstream, errors=errors, timeout=timeout)
 
 
 def _problem(status: int, title: str, violations: list[Violation]) -> Reply:

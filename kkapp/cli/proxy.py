@@ -19,15 +19,22 @@ from kkcore.errors import StartupError
     help="Answer a request that breaks the spec 422 (not forwarded) and an answer that breaks "
     "it 502, instead of passing them on.",
 )
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the upstream has to answer; then 504 (an unreachable upstream is 502).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=4010, show_default=True, type=int, help="TCP port.")
-def proxy(upstream: str, spec: str, errors: bool, host: str, port: int) -> None:
+def proxy(upstream: str, spec: str, errors: bool, timeout: float, host: str, port: int) -> None:
     import uvicorn
 
     from server.proxy import build_proxy
 
     try:
-        app = build_proxy(spec, upstream, errors=errors)
+        app = build_proxy(spec, upstream, errors=errors, timeout=timeout)
     except StartupError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"kk proxy: http://{host}:{port} -> {upstream} ({spec})")
