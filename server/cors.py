@@ -2,7 +2,7 @@
 
 Starlette's CORSMiddleware refuses a preflight (an origin, method or header not allowed) with
 a `text/plain` 400; a client of the served spec gets it the way the spec writes errors
-instead: the operation's documented 400 when the preflight is for one, else RFC 9457 problem
+instead: the documented 400 of the operation the preflight asks for, else RFC 9457 problem
 details (JSON:API under `x-error-format: jsonapi`).
 """
 
@@ -42,7 +42,10 @@ class SpecCors(CORSMiddleware):
             await response(scope, receive, send)
             return
         reason = bytes(response.body).decode("utf-8", "replace")  # "Disallowed CORS origin"
-        reply = self.answer(BadRequest(f"The CORS preflight was refused: {reason}"), scope)
+        error = BadRequest(f"The CORS preflight was refused: {reason}")
+        # answered for the operation the browser asked to call (its documented 400)
+        asked = {**scope, "method": headers["access-control-request-method"].upper()}
+        reply = self.answer(error, asked)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in _REPLACED}
         reply.headers = {**kept, **reply.headers}
         await send_reply(send, reply)
