@@ -12,12 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
+from kkapp.postman import postman_routes
 from server.binding import OperationGroup
 from server.ports import OperationRequest
 from server.responses import Reply
-from tests.anyspec.spec_answers import check, sandbox, spec
+from tests.anyspec.spec_answers import PROBLEM, check, sandbox, spec
 
 pytestmark = pytest.mark.anyio
 # name -> (base path, collection, one item, an operation that declares bearer security)
@@ -32,6 +35,7 @@ CASES: list[tuple[str, str, str, dict[str, str], bytes | None]] = [
     ("a path parameter of the wrong type", "GET", "{collection}/abc", {}, None),
     ("a query parameter out of its enum", "GET", "{item}?fields=all", {}, None),
     ("an unknown query parameter", "GET", "{item}?colour=red", {}, None),
+    ("an error schema shaped like JSON:API", "GET", "/v1/tags/ABC", {}, None),
     ("a body of the wrong shape", "POST", "{collection}", JSON, b'{"name": 3, "amount": "x"}'),
     ("a body that is not JSON", "POST", "{collection}", JSON, b"{nope"),
     ("a missing body", "POST", "{collection}", JSON, None),
@@ -124,3 +128,41 @@ async def test_a_handler_crash_is_the_specs_own_500_or_rfc9457(
         r = await c.get(url)
     assert r.status_code == 500 and "on fire" not in r.text
     check(spec(name), "GET", url, r)
+
+
+async def test_a_spec_the_generator_cannot_express_gets_an_rfc9457_501_for_postman(
+    tmp_path: Path,
+) -> None:
+    app = Starlette(routes=postman_routes(tmp_path / "gone.yaml", "/v1"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/postman/collection.json")
+    assert r.status_code == 501 and r.headers["content-type"] == PROBLEM
+    assert "klearkarma" not in r.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("what", "method", "path", "headers", "status"),
+    [
+        ("a refused CORS preflight", "OPTIONS", "/api/items", PREFLIGHT, 400),
+        ("the sandbox's reset without its header", "POST", "/__sandbox/reset", {}, 403),
+        ("a docs asset that does not exist", "GET", "/docs/static/nope.js", {}, 404),
+        ("the rate limit", "GET", "/api/items", {}, 429),
+    ],
+)
+async def test_a_spec_choosing_jsonapi_keeps_its_documents_for_engine_answers(
+    what: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    status: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with sandbox("minimal31", tmp_path, monkeypatch, burst=1) as c:
+        if status == 429:
+            await c.request(method, path, headers=headers)
+        r = await c.request(method, path, headers=headers)
+    assert r.status_code == status and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert body["errors"][0]["status"] == str(status)
+    assert body["meta"]["documentation_url"].startswith("https://docs.klearkarma.com/errors/")
