@@ -168,3 +168,17 @@ async def test_a_spec_choosing_jsonapi_keeps_its_documents_for_engine_answers(
     body = r.json()
     assert body["errors"][0]["status"] == str(status)
     assert body["meta"]["documentation_url"].startswith("https://docs.klearkarma.com/errors/")
+
+
+@pytest.mark.parametrize("name", SPECS)
+async def test_a_401_for_missing_credentials_says_how_to_authenticate(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with sandbox(name, tmp_path, monkeypatch) as c:
+        r = await c.get(fill(name, "{secured}"))
+        api_key = await c.get("/v1/admin")
+    if name == "errors31":  # documents no 401: answered as usual, like Prism
+        assert r.status_code == 200 and "www-authenticate" not in r.headers
+        return
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert api_key.status_code == 403 and "www-authenticate" not in api_key.headers
