@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from kkapp.postman import postman_routes
 from server.binding import OperationGroup
+from server.middleware import RequestContext
 from server.ports import OperationRequest
 from server.responses import Reply
 from tests.anyspec.spec_answers import PROBLEM, check, sandbox, spec
@@ -182,3 +183,17 @@ async def test_a_401_for_missing_credentials_says_how_to_authenticate(
         return
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert api_key.status_code == 403 and "www-authenticate" not in api_key.headers
+
+
+async def test_a_crash_whose_documented_answer_fails_too_is_still_an_rfc9457_500() -> None:
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("the handler broke")
+
+    def failing_answer(error: Any, scope: Any) -> Reply:
+        raise RuntimeError("and so did the error body")
+
+    app = RequestContext(broken, log_requests=False, answer=failing_answer)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/v1/pets/1")
+    assert r.status_code == 500 and r.headers["content-type"] == PROBLEM
+    assert "broke" not in r.text and "error body" not in r.text
