@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from kkcore.loader import load_document
 from kkcore.table import build_table
+from mocks.engine import MockEngine
 from server.proxy import ValidatingProxy
 from tests.anyspec.conftest import FIXTURE
 
@@ -145,3 +146,20 @@ async def test_a_bad_request_to_a_down_upstream_keeps_its_violations() -> None:
     found = violations(r)
     assert found[0]["location"][:3] == ["request", "body", "amount"]
     assert r.json()["validation"] == found
+
+
+async def test_with_errors_a_bad_request_gets_the_operations_documented_error() -> None:
+    table = build_table(load_document(FIXTURE))
+    app = ValidatingProxy(
+        table,
+        "http://upstream",
+        errors=True,
+        transport=httpx.ASGITransport(app=UPSTREAM),
+        error_answer=MockEngine(table).error_answer,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as c:
+        r = await c.get("/api/geo/id/PARIS.json")  # the spec documents its own 400
+    assert r.status_code == 400 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"code", "message"} and body["code"] == 400
+    assert violations(r)[0]["location"][:3] == ["request", "parameter", "place_id"]
