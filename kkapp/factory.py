@@ -27,6 +27,7 @@ from server import tracing
 from server.app import AppParts, choose_handlers, compile_operations, create_app
 from server.binding import bind, hooks
 from server.config import Runtime
+from server.documented import outside_answer
 from server.events import make_bus
 from server.filemodes import lock_down
 from server.plugins import handler_groups, mock_factory
@@ -200,7 +201,8 @@ def build(config: AppConfig) -> Built:
         extend(parts)
     mount_realtime(config, runtime, parts, fallback, bus, config.spec is not None, groups)
     if mocking:  # the sandbox's and mock's Postman files, generated from the served spec
-        parts.routes += postman_routes(files["openapi"], table["base_path"])
+        refuse = outside_answer(table)  # in the spec's error format
+        parts.routes += postman_routes(files["openapi"], table["base_path"], refuse)
     app = create_app(runtime, parts)
     runtime.extras["app"] = app  # for in-process sub-requests (a batch endpoint's)
     return Built(app, runtime, parts)

@@ -19,7 +19,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kkcore.errors import KKError, NotImplementedOperation
-from server.problems import error_body
+from server.documented import OutsideAnswer, problem_answer
+from server.responses import encode
 
 log = logging.getLogger("kk.postman")
 COLLECTION = "/postman/collection.json"
@@ -45,7 +46,10 @@ def for_origin(environment: str, origin: str, base_path: str) -> bytes:
     return json.dumps(doc, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
-def postman_routes(openapi: Path, base_path: str) -> list[BaseRoute]:
+def postman_routes(
+    openapi: Path, base_path: str, refuse: OutsideAnswer = problem_answer
+) -> list[BaseRoute]:
+    """`refuse` writes the 501 of a spec the generator cannot express (the spec's format)."""
     rendered: list[tuple[str, str] | KKError] = []
     lock = asyncio.Lock()
 
@@ -63,8 +67,8 @@ def postman_routes(openapi: Path, base_path: str) -> list[BaseRoute]:
         found = await files()
         if isinstance(found, KKError):
             error = NotImplementedOperation(f"No Postman collection for this spec: {found}")
-            body = error_body(error, request.scope.get("kk.request_id", ""))
-            return Response(body, status_code=501, media_type="application/json")
+            reply = refuse(error, request.scope.get("kk.request_id", ""))
+            return Response(encode(reply), reply.status, reply.headers, reply.media_type)
         if kind == 0:
             body = found[0].encode()
         else:

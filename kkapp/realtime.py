@@ -15,6 +15,7 @@ from server.answer_cache import graphql_answers
 from server.app import AppParts
 from server.binding import OperationGroup, bind_frames
 from server.config import Runtime
+from server.documented import outside_answer
 from server.events import EventBus
 from server.gqlsockets import GuardedTransportWS
 from server.graphiql import graphiql_routes
@@ -123,7 +124,7 @@ def mount_realtime(
             bounds=bounds,
         )
         parts.routes += [
-            *(graphiql_routes() if bounds.introspection else []),
+            *(graphiql_routes(outside_answer(runtime.table)) if bounds.introspection else []),
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ]

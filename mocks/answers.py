@@ -316,7 +316,9 @@ class SpecAnswers:
         # The richest document the spec's schema takes: RFC 9457, or a JSON:API error document.
         from server.problems import error_document
 
-        for document in (problem_document(error, status), error_document(error, request_id)):
+        jsonapi = error_document(error, request_id)
+        del jsonapi["meta"]["documentation_url"]  # the engine's docs are no page of this spec
+        for document in (problem_document(error, status), jsonapi):
             if check.is_valid(document):
                 return Reply(status, document, media_type=media.media_type)
         if media.examples:

@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kkcore.errors import NotImplementedOperation
 from kkcore.types import OperationSpec
+from server.cors import SpecCors
 from server.docs import docs_routes, page_links, route_paths
-from server.documented import outside_answer
+from server.documented import outside_answer, scoped_answer
 from server.middleware import RequestContext
 from server.pipeline import StepFactory, compile_operation
-from server.ports import Handler, Operation, OperationRequest
+from server.ports import ErrorRenderer, Handler, Operation, OperationRequest
 from server.responses import Reply
 from server.routing import OperationRouter, build_router
 from server.sandboxguard import SandboxGuard
@@ -111,17 +111,31 @@ class CorsGate:
             await self.app(scope, receive, send)
 
 
+def renderer_at(router: OperationRouter) -> Callable[[Any], ErrorRenderer | None]:
+    """The error renderer of the operation a request is for, None for no operation."""
+
+    def find(scope: Any) -> ErrorRenderer | None:
+        found = router.match(scope["path"])
+        method = found[0].methods.get(scope["method"]) if found is not None else None
+        return method[0].render_error if method is not None else None
+
+    return find
+
+
 async def healthz(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
 def create_app(runtime: Any, parts: AppParts) -> Any:
     """The ASGI app: request context -> CORS -> rate limits -> router (operations, docs...)."""
+    answer = outside_answer(runtime.table)  # 404, 405 and 500 in the spec's error format
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     openapi = runtime.spec_files.get("openapi")
     if openapi is not None:
         links = page_links(route_paths(parts.routes))
-        routes += docs_routes(openapi, runtime.table["title"], links, ui=runtime.docs)
+        routes += docs_routes(
+            openapi, runtime.table["title"], links, ui=runtime.docs, answer=answer
+        )
     routes += parts.routes
 
     @contextlib.asynccontextmanager
@@ -144,22 +158,24 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
         if runtime.extras.get("metrics_route", True):  # not with `kk serve --metrics-port`
             routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
         parts.shutdown.append(worker_exit)
-    answer = outside_answer(runtime.table)  # 404, 405 and 500 in the spec's error format
     router = build_router(routes, answer)
     router.lifespan_context = lifespan
     operations = OperationRouter(parts.operations.values(), router, answer)
+    # errors raised around an operation (limits, guards, crashes): as it documents them
+    scoped = scoped_answer(renderer_at(operations), answer)
     app: Any = operations
     if runtime.mode != "strict":  # only the sandbox and the mock have control endpoints
-        app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter)
+        app = SandboxGuard(app, runtime.authenticator, runtime.rate_limiter, scoped)
     if runtime.rate_limiter is not None:
         from server.auth.limits import RateLimitMiddleware  # `limits` only when limits are on
 
-        app = RateLimitMiddleware(app, runtime.rate_limiter, runtime.authenticator)
+        app = RateLimitMiddleware(app, runtime.rate_limiter, runtime.authenticator, scoped)
     if runtime.cors_origins or runtime.cors_origin_regex:
         app = CorsGate(
             app,
-            CORSMiddleware(
+            SpecCors(
                 app,
+                scoped,
                 allow_origins=runtime.cors_origins,
                 allow_origin_regex=runtime.cors_origin_regex,
                 allow_methods=["*"],
@@ -177,7 +193,7 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
             operations.locate,
         )
     app = RequestContext(
-        app, log_requests=runtime.access_log, trace_ids=runtime.tracing, answer=answer
+        app, log_requests=runtime.access_log, trace_ids=runtime.tracing, answer=scoped
     )
     if runtime.tracing:
         from server.tracing import instrument_app

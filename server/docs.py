@@ -18,7 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from kkcore.errors import MethodNotAllowed, NotFound
-from server.problems import error_body
+from server.documented import OutsideAnswer, problem_answer
+from server.responses import encode
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER_UI = STATIC / "swagger-ui"
@@ -27,7 +28,12 @@ SANDBOX_CLIENT = "kk-sandbox"
 
 
 class PackageFiles(StaticFiles):
-    """Files shipped in the package; a missing one is the API's JSON:API 404, not a 500."""
+    """Files shipped in the package; a missing one is a 404 in the spec's error format (RFC 9457,
+    JSON:API under `x-error-format: jsonapi`), not a 500 or Starlette's plain text."""
+
+    def __init__(self, *, directory: Path, answer: OutsideAnswer = problem_answer) -> None:
+        super().__init__(directory=directory)
+        self.answer = answer
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
@@ -38,8 +44,8 @@ class PackageFiles(StaticFiles):
                 if e.status_code == 405
                 else NotFound(f"No file {scope['path']}")
             )
-            body = error_body(error, scope.get("kk.request_id", ""))
-            return Response(body, error.status, error.headers, media_type="application/json")
+            reply = self.answer(error, scope.get("kk.request_id", ""))
+            return Response(encode(reply), reply.status, reply.headers, reply.media_type)
 
 
 def docs_page(title: str, links: list[tuple[str, str]]) -> str:
@@ -54,9 +60,14 @@ def docs_page(title: str, links: list[tuple[str, str]]) -> str:
 
 
 def docs_routes(
-    openapi_file: Path, title: str, links: list[tuple[str, str]] | None = None, ui: bool = True
+    openapi_file: Path,
+    title: str,
+    links: list[tuple[str, str]] | None = None,
+    ui: bool = True,
+    answer: OutsideAnswer = problem_answer,
 ) -> list[BaseRoute]:
-    """The spec as YAML and JSON, and with `ui` Swagger UI at /docs."""
+    """The spec as YAML and JSON, and with `ui` Swagger UI at /docs (`answer` writes the 404
+    of a missing asset)."""
     raw_yaml = openapi_file.read_bytes()
     as_json: list[bytes] = []  # built on first request: parsing the spec costs start-up time
 
@@ -91,7 +102,7 @@ def docs_routes(
         *spec,
         Route("/docs", docs, methods=["GET"]),
         Route("/docs/kk-token.js", saved_token, methods=["GET"]),
-        Mount("/docs/static", app=PackageFiles(directory=SWAGGER_UI)),
+        Mount("/docs/static", app=PackageFiles(directory=SWAGGER_UI, answer=answer)),
     ]
 
 

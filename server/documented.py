@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kkcore.errors import ApiError
-from kkcore.types import ApiTable, OperationSpec
+from kkcore.types import ApiTable, OperationSpec, Scope
 from server.responses import Reply, error_reply
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ PROBLEM_JSON = "application/problem+json"
 ErrorAnswer = Callable[[OperationSpec, str, int, ApiError, str], Reply | None]
 # (error, request id) -> the answer to an error that belongs to no operation
 OutsideAnswer = Callable[[ApiError, str], Reply]
+# (error, request scope) -> the answer to an error the engine raises around the operations
+# (rate limits, guards, a crash): the matched operation's own, else the outside answer
+ScopedAnswer = Callable[[ApiError, Scope], Reply]
 _STANDS_IN: dict[int, tuple[str, ...]] = {
     400: ("422",),
     422: ("400",),
@@ -97,3 +100,23 @@ def outside_answer(table: ApiTable | None) -> OutsideAnswer:
     if table is not None and table.get("error_format") == "jsonapi":
         return error_reply
     return problem_answer
+
+
+def scoped_answer(
+    renderer_at: Callable[[Scope], ErrorRenderer | None], outside: OutsideAnswer
+) -> ScopedAnswer:
+    """Errors raised outside an operation's steps but for its request (the account rate limit,
+    a handler crash) answered as that operation documents them (`renderer_at` finds its error
+    renderer); a request of no operation gets `outside`."""
+    from server.ports import Call  # the ports import the identity layer; only when used
+
+    async def no_body() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    def answer(error: ApiError, scope: Scope) -> Reply:
+        render = renderer_at(scope) if scope.get("type") == "http" else None
+        if render is not None:
+            return render(error, Call(scope, no_body))
+        return outside(error, scope.get("kk.request_id", ""))
+
+    return answer

@@ -15,6 +15,7 @@ from ariadne.explorer import Explorer
 from starlette.routing import BaseRoute, Mount
 
 from server.docs import PackageFiles
+from server.documented import OutsideAnswer, problem_answer
 
 STATIC = Path(__file__).parent / "static"
 
@@ -30,7 +31,9 @@ class GraphiQLPage(Explorer):
         return self.page
 
 
-def graphiql_routes() -> list[BaseRoute]:
+def graphiql_routes(answer: OutsideAnswer = problem_answer) -> list[BaseRoute]:
     """GET /graphql/assets/<file>: GraphiQL's scripts and styles (with ETag and Last-Modified;
-    read from disk per request, so a server nobody opens GraphiQL on does not hold them)."""
-    return [Mount("/graphql/assets", app=PackageFiles(directory=STATIC / "graphiql"))]
+    read from disk per request, so a server nobody opens GraphiQL on does not hold them); a
+    missing one is a 404 written by `answer` (the spec's error format)."""
+    files = PackageFiles(directory=STATIC / "graphiql", answer=answer)
+    return [Mount("/graphql/assets", app=files)]

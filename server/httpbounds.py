@@ -3,7 +3,8 @@
 uvicorn's httptools protocol accepts any number of header fields of any size and waits
 forever for a head that trickles in. This subclass answers 431 past `max_headers` fields or
 `max_header_bytes` bytes of head (request line and fields), and 408 when a head is not
-complete `header_timeout` seconds after its first byte (or after the connection opened).
+complete `header_timeout` seconds after its first byte (or after the connection opened), as
+RFC 9457 problem details.
 Limits come from the environment (`KK_HTTP_*`), so `--workers` processes read the same.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 ENV = {
@@ -133,12 +135,15 @@ class BoundedHttpTools(HttpToolsProtocol):
             super().send_400_response(msg)
             return
         status, reason = self.refusal
-        body = reason.encode("ascii", "replace")
+        # No request was read, so no operation or spec format applies: RFC 9457, which any
+        # client can read and which names no API.
+        problem = {"type": "about:blank", "title": reason, "status": status, "detail": reason}
+        body = orjson.dumps(problem)
         self.transport.write(
             b"".join(
                 [
                     STATUS_LINE[status],
-                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-type: application/problem+json\r\n",
                     b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
                     b"connection: close\r\n\r\n",
                     body,

@@ -15,8 +15,8 @@ import orjson
 
 from kkcore.errors import InternalError
 from kkcore.types import Receive, Scope, Send
-from server.documented import OutsideAnswer, problem_answer
-from server.responses import send_reply
+from server.documented import ScopedAnswer, problem_answer
+from server.responses import Reply, send_reply
 
 ASGIApp = Any
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
@@ -44,12 +44,22 @@ class RequestContext:
         *,
         log_requests: bool = True,
         trace_ids: bool = False,
-        answer: OutsideAnswer = problem_answer,
+        answer: ScopedAnswer | None = None,
     ) -> None:
         self.app = app
-        self.answer = answer  # the 500's format: the spec's (server.documented.outside_answer)
+        # the 500's format: the operation's documented one, else the spec's
+        # (server.documented.scoped_answer); RFC 9457 when not given
+        self.answer = answer
         self.log_requests = log_requests
         self.trace_ids = trace_ids  # add the OpenTelemetry trace and span id to the log line
+
+    def _crash_reply(self, error: InternalError, scope: Scope, request_id: str) -> Reply:
+        if self.answer is not None:
+            try:
+                return self.answer(error, scope)
+            except Exception:  # the documented body could not be made either: say it plainly
+                error_log.exception("error answer failed", extra={"request_id": request_id})
+        return problem_answer(error, request_id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -81,7 +91,7 @@ class RequestContext:
                 error = InternalError(
                     "An unexpected error occurred; quote the request id to support"
                 )
-                await send_reply(send_with_id, self.answer(error, request_id))
+                await send_reply(send_with_id, self._crash_reply(error, scope, request_id))
         finally:
             if self.log_requests and scope["type"] == "http":
                 line = {

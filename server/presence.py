@@ -62,6 +62,18 @@ def probe_for(scheme: Mapping[str, Any] | None) -> Probe:
     return lambda call: True
 
 
+def challenge(scheme: Mapping[str, Any] | None) -> str | None:
+    """The `WWW-Authenticate` challenge (RFC 9110 §11.6.1) of `scheme`, None for an API key
+    (no registered challenge)."""
+    scheme = scheme or {}
+    kind = scheme.get("type")
+    if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+        return 'Basic realm="*"'
+    if (kind == "http" and scheme.get("scheme")) or kind in ("oauth2", "openIdConnect"):
+        return str(scheme.get("scheme") or "Bearer").capitalize()
+    return None
+
+
 def credentials(op: Operation, runtime: Runtime) -> Step | None:
     requirements = op.spec["security"]
     if (
@@ -75,9 +87,14 @@ def credentials(op: Operation, runtime: Runtime) -> Step | None:
     schemes = runtime.table.get("security_schemes") or {}
     options = [[probe_for(schemes.get(name)) for name in r] for r in requirements]
     names = " or ".join(" + ".join(r) for r in requirements)
+    # what a 401 must say (RFC 9110): how to authenticate, as Prism says it
+    challenges = {c for r in requirements for n in r if (c := challenge(schemes.get(n)))}
+    headers = {"WWW-Authenticate": ", ".join(sorted(challenges))} if challenges else {}
 
     async def step(call: Call) -> None:
         if not any(all(probe(call) for probe in option) for option in options):
-            raise AuthenticationRequired(f"This operation needs credentials: {names}")
+            raise AuthenticationRequired(
+                f"This operation needs credentials: {names}", headers=headers
+            )
 
     return step

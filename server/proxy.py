@@ -3,13 +3,20 @@
 Every request is checked against the spec (route, parameters, body) and forwarded as sent;
 every answer is checked (documented status, content type, body against its schema). What
 breaks the spec is reported in the `sl-violations` header (Prism's JSON: location, severity,
-code, message) and logged. With `errors=True` a request violation is answered 422 without
-reaching the upstream, and a response violation becomes a 502, both RFC 9457 documents.
+code, message) and logged. With `errors=True` a request violation is answered without
+reaching the upstream the way the mock answers it: the operation's documented 400/422 (with a
+body valid against its schema when `error_answer`, the mock engine's, is given), else an RFC
+9457 422; a response violation becomes a 502 RFC 9457 document.
+
+An upstream that cannot be reached (refused, reset, bad URL) is a 502 and one that does not
+answer within `timeout` seconds a 504, RFC 9457 documents too, whatever `errors` says; the
+request's own violations still go in their `sl-violations` header.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +27,8 @@ from kkcore.errors import ApiError, BadRequest
 from kkcore.types import ApiTable, OperationSpec, Receive, Scope, Send
 from server.bodies import media_type_of
 from server.config import Runtime
-from server.documented import PROBLEM_JSON
+from server.documented import PROBLEM_JSON, ErrorAnswer
+from server.errorformats import error_renderer
 from server.pipeline import body, parameters
 from server.ports import Call, Operation
 from server.responses import Reply, send_reply
@@ -30,6 +38,7 @@ from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.proxy")
 MAX_BODY = 10 * 1024 * 1024
+TIMEOUT = 60.0  # seconds for the upstream to answer (connect, each read and write)
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -94,17 +103,21 @@ class ValidatingProxy:
         *,
         errors: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = TIMEOUT,
+        error_answer: ErrorAnswer | None = None,
     ) -> None:
         self.table = table
         self.errors = errors
+        self.timeout = timeout
         self.client = httpx.AsyncClient(
-            base_url=upstream.rstrip("/"), transport=transport, timeout=60.0
+            base_url=upstream.rstrip("/"), transport=transport, timeout=timeout
         )
-        runtime = Runtime(table=table, mode="mock")
+        extras = {"error_answer": error_answer} if error_answer is not None else {}
+        runtime = Runtime(table=table, mode="mock", extras=extras)
         self.checked: dict[str, _Checked] = {}
         ops = []
         for spec in table["operations"].values():
-            op = Operation(spec, _no_op, "proxy")
+            op = Operation(spec, _no_op, "proxy", render_error=error_renderer(spec, runtime))
             steps = [s for s in (parameters(op, runtime), body(op, runtime)) if s is not None]
             self.checked[spec["operation_id"]] = _Checked(op, steps)
             ops.append(op)
@@ -112,14 +125,18 @@ class ValidatingProxy:
 
     async def _request_violations(
         self, scope: Scope, raw: bytes
-    ) -> tuple[OperationSpec | None, list[Violation]]:
+    ) -> tuple[OperationSpec | None, list[Violation], Reply | None]:
+        """The operation called, what the request breaks, and (with `errors`) the answer the
+        operation documents for it."""
         found = self.router.match(scope["path"])
         if found is None:
-            return None, [Violation(["request", "path"], "No operation of the spec has this path")]
+            path = Violation(["request", "path"], "No operation of the spec has this path")
+            return None, [path], None
         endpoint, values = found
         method = endpoint.methods.get(scope["method"])
         if method is None:
-            return None, [Violation(["request", "method"], f"{scope['method']} is not declared")]
+            undeclared = Violation(["request", "method"], f"{scope['method']} is not declared")
+            return None, [undeclared], None
         checked = self.checked[method[0].op.spec["operation_id"]]
         scope = {**scope, "path_params": dict(zip(method[1], values, strict=False))}
         sent = False
@@ -133,12 +150,16 @@ class ValidatingProxy:
 
         call = Call(scope, receive)
         violations: list[Violation] = []
+        refusal: Reply | None = None
         for step in checked.steps:
             try:
                 await step(call)
             except ApiError as e:
                 violations += _from_error("request", e)
-        return checked.op.spec, violations
+                render = checked.op.render_error
+                if self.errors and refusal is None and render is not None:
+                    refusal = render(e, call)
+        return checked.op.spec, violations, refusal
 
     def _response_violations(
         self, spec: OperationSpec, response: httpx.Response
@@ -175,16 +196,45 @@ class ValidatingProxy:
             else []
         )
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _forward(
+        self, scope: Scope, raw: bytes, violations: list[Violation]
+    ) -> httpx.Response | Reply:
+        """The upstream's answer, or the 502/504 that stands for it."""
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.decode("latin-1").lower() not in HOP_BY_HOP
+        ]
+        try:
+            return await self.client.request(
+                scope["method"],
+                scope["path"],
+                params=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
+                content=raw,
+            )
+        except httpx.TimeoutException:
+            title = f"The upstream did not answer within {self.timeout:g} s"
+            return _problem(504, title, violations)
+        except httpx.HTTPError as e:
+            log.warning("%s %s: upstream: %s", scope["method"], scope["path"], e)
+            title = f"The upstream could not be reached: {type(e).__name__}"
+            return _problem(502, title, violations)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await self.client.aclose()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         raw = b""
@@ -196,25 +246,13 @@ class ValidatingProxy:
                 return
             if not message.get("more_body"):
                 break
-        spec, violations = await self._request_violations(scope, raw)
+        spec, violations, refusal = await self._request_violations(scope, raw)
         if violations and self.errors:
-            await send_reply(send, _problem(422, "The request breaks the spec", violations))
+            await send_reply(send, _refused(refusal, violations))
             return
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in HOP_BY_HOP
-        ]
-        try:
-            response = await self.client.request(
-                scope["method"],
-                scope["path"],
-                params=scope.get("query_string", b"").decode("latin-1"),
-                headers=headers,
-                content=raw,
-            )
-        except httpx.HTTPError as e:
-            await send_reply(send, _problem(502, f"The upstream did not answer: {e}", violations))
+        response = await self._forward(scope, raw, violations)
+        if isinstance(response, Reply):
+            await send_reply(send, response)
             return
         if spec is not None:
             violations += self._response_violations(spec, response)
@@ -235,12 +273,33 @@ class ValidatingProxy:
         await send_reply(send, Reply(response.status_code, response.content, out, media))
 
 
-def build_proxy(spec: str, upstream: str, *, errors: bool = False) -> ValidatingProxy:
-    """The proxy for a spec file or URL (raises SpecError when it does not load)."""
+def build_proxy(
+    spec: str,
+    upstream: str,
+    *,
+    errors: bool = False,
+    timeout: float = TIMEOUT,
+    error_answer: Callable[[ApiTable], ErrorAnswer] | None = None,
+) -> ValidatingProxy:
+    """The proxy for a spec file or URL (raises SpecError when it does not load);
+    `error_answer` makes the bodies of documented errors for the loaded table."""
     from kkcore.loader import load_document
     from kkcore.table import build_table
 
-    return ValidatingProxy(build_table(load_document(spec)), upstream, errors=errors)
+    table = build_table(load_document(spec))
+    fit = error_answer(table) if error_answer is not None and errors else None
+    return ValidatingProxy(table, upstream, errors=errors, timeout=timeout, error_answer=fit)
+
+
+def _refused(refusal: Reply | None, violations: list[Violation]) -> Reply:
+    """The answer to a request that breaks the spec, its violations in `sl-violations`."""
+    if refusal is None:
+        return _problem(422, "The request breaks the spec", violations)
+    found = [v.as_json() for v in violations]
+    if refusal.media_type == PROBLEM_JSON and isinstance(refusal.body, dict):
+        refusal.body["validation"] = found
+    refusal.headers["sl-violations"] = orjson.dumps(found).decode()
+    return refusal
 
 
 def _problem(status: int, title: str, violations: list[Violation]) -> Reply:

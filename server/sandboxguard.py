@@ -13,17 +13,31 @@ from typing import Any
 
 from kkcore.errors import ApiError, InsufficientPermissions
 from kkcore.types import Receive, Scope, Send
+from server.documented import ScopedAnswer
 from server.identity import Authenticator, Identity, bearer_token
-from server.responses import error_reply, send_reply
+from server.responses import Reply, error_reply, send_reply
 
 PREFIX = "/__sandbox/"
 HEADER = b"x-kk-sandbox-reset"
 RATE_CLASS = "sandbox_reset"
 
 
+def _jsonapi(error: ApiError, scope: Scope) -> Reply:
+    return error_reply(error, scope.get("kk.request_id", ""))
+
+
 class SandboxGuard:
-    def __init__(self, app: Any, authenticator: Authenticator | None, limiter: Any) -> None:
+    """`answer` writes a refusal in the served spec's error format (server.documented)."""
+
+    def __init__(
+        self,
+        app: Any,
+        authenticator: Authenticator | None,
+        limiter: Any,
+        answer: ScopedAnswer = _jsonapi,
+    ) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
+        self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -33,7 +47,7 @@ class SandboxGuard:
             identity = await self._caller(scope)
             extra = await self.limiter.hit(scope, identity, RATE_CLASS) if self.limiter else []
         except ApiError as e:
-            await send_reply(send, error_reply(e, scope.get("kk.request_id", "")))
+            await send_reply(send, self.answer(e, scope))
             return
 
         async def with_headers(message: Any) -> None:

@@ -74,6 +74,8 @@ class WebSocketAPI:
             if validate_outbound
             else {}
         )
+        # Refusals are `error` frames only where the document declares them (server.wssession).
+        self.error_frames = "error" in table["send"]
         # Bus events become `event` frames only when the AsyncAPI document declares them.
         event = table["send"].get("event")
         self.event_frame = (

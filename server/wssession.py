@@ -31,6 +31,9 @@ from server.socketguard import (
 from server.validation import CompiledSchema
 
 log = logging.getLogger("kk.ws")
+CLOSE_POLICY = 1008  # RFC 6455: a frame this endpoint refuses (no `error` frame declared)
+CLOSE_INTERNAL = 1011
+MAX_REASON = 123  # bytes of UTF-8 a close frame's reason may hold (RFC 6455 §5.5)
 PUBLIC_TYPES = frozenset({"auth", "ping"})
 
 # Decides who may receive a relayed frame: (sender identity, frame) -> audience subject ids.
@@ -54,6 +57,11 @@ class InboundFrame:
 # Answers one frame type: the frame to send back to the sender, or None; an ApiError becomes
 # an `error` frame (its code, its first problem's detail and pointer) and the connection stays.
 FrameHandler = Callable[[InboundFrame], Awaitable[dict[str, Any] | None]]
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to what a close frame carries, on a character boundary."""
+    return text.encode()[:MAX_REASON].decode("utf-8", "ignore")
 
 
 async def everyone(identity: Identity, frame: dict[str, Any]) -> tuple[str, ...]:
@@ -86,6 +94,8 @@ class SocketAPI(Protocol):
     def bus(self) -> EventBus: ...
     @property
     def relay(self) -> Relay: ...
+    @property
+    def error_frames(self) -> bool: ...
 
     def missing_scopes(
         self, kind: str, frame: dict[str, Any], identity: Identity | None
@@ -131,10 +141,12 @@ class Session:
         return await guard.inbound(len(raw.encode()), self.bucket, self.token, self.identity)
 
     async def end(self, closing: Closing) -> None:
-        """A clear error frame, then the close code (server.socketguard)."""
+        """A clear error frame (where the spec declares one), then the close code
+        (server.socketguard)."""
         self.ended = True
-        with contextlib.suppress(Exception):
-            await self.error(error_code(closing), closing[1])
+        if self.api.error_frames:
+            with contextlib.suppress(Exception):
+                await self.error(error_code(closing), closing[1])
         with contextlib.suppress(Exception):
             async with self.lock:
                 await self.ws.close(*closing)
@@ -149,6 +161,9 @@ class Session:
         if validator is not None and not validator.is_valid(frame):
             problems = "; ".join(f"{p.pointer}: {p.detail}" for p in validator.problems(frame))
             log.error("outbound %s frame breaks the AsyncAPI spec: %s", frame.get("type"), problems)
+            if not self.api.error_frames:
+                await self.end((CLOSE_INTERNAL, "server frame failed validation"))
+                return
             frame = {
                 "type": "error",
                 "code": "INTERNAL_ERROR",
@@ -160,6 +175,12 @@ class Session:
     async def error(
         self, code: str, detail: str, ref: str | None = None, pointer: str | None = None
     ) -> None:
+        """An `error` frame; where the AsyncAPI document declares none, a frame its clients do
+        not know is no answer: the socket closes with 1008 and the reason instead."""
+        if not self.api.error_frames:
+            if not self.ended:
+                await self.end((CLOSE_POLICY, close_reason(f"{code}: {detail}")))
+            return
         frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
         if pointer is not None:
             frame["pointer"] = pointer

@@ -30,6 +30,7 @@ from limits.storage import Storage, storage_from_string
 from kkcore.errors import Problem, RateLimitExceeded, StartupError
 from kkcore.types import ApiTable, Receive, Scope, Send
 from server.config import RateLimiter
+from server.documented import ScopedAnswer
 from server.identity import Authenticator, Identity, identify
 from server.problems import error_body
 from server.responses import Reply, send_reply
@@ -264,9 +265,12 @@ class RateLimitMiddleware:
         app: ASGIApp,
         limiter: RateLimiter,
         authenticator: Authenticator | None,
+        answer: ScopedAnswer | None = None,
         exempt: tuple[str, ...] = EXEMPT,
     ) -> None:
         self.app = app
+        # the 429 in the spec's error format (server.documented); JSON:API when not given
+        self.answer = answer
         self.limiter = limiter
         self.authenticator = authenticator
         self.exempt = exempt
@@ -281,6 +285,9 @@ class RateLimitMiddleware:
         try:
             headers = await self.limiter.hit(scope, identity, None)
         except RateLimitExceeded as e:
+            if self.answer is not None:
+                await send_reply(send, self.answer(e, scope))
+                return
             body = error_body(e, scope.get("kk.request_id", ""))
             await send_reply(send, Reply(429, body, dict(e.headers)))
             return

@@ -54,7 +54,8 @@ def test_more_than_100_header_fields_get_431(port: int) -> None:
     headers = [(f"X-H{i}", "v") for i in range(200)]
     r = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=headers)
     assert r.status_code == 431
-    assert "More than 100 header fields" in r.text
+    assert r.headers["content-type"] == "application/problem+json"  # no spec's own, no brand
+    assert r.json()["status"] == 431 and "More than 100 header fields" in r.json()["detail"]
 
 
 def test_an_8_mb_header_gets_431_without_being_read_whole(port: int) -> None:
@@ -72,6 +73,7 @@ def test_a_head_that_trickles_in_gets_408_and_is_closed(port: int) -> None:
         while chunk := s.recv(65_536):  # the client never finishes its head
             answer += chunk
     assert status_of(answer) == 408, answer
+    assert b"content-type: application/problem+json" in answer.lower()
     assert time.monotonic() - started < 5
 
 
