@@ -59,7 +59,10 @@ class Lifespan:
 async def measure(mode: str, n: int) -> dict[str, list[float]]:
     os.environ.setdefault("KK_ISSUER", "http://127.0.0.1:8000")
     data_dir = tempfile.mkdtemp(prefix="kk-gql-cpu-")
-    app = build(AppConfig(mode, rate_limits="off", data_dir=data_dir)).app
+    config = AppConfig(
+        "mock" if mode == "mock" else "sandbox", rate_limits="off", data_dir=data_dir
+    )
+    app = build(config).app
     headers = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
     nonces = itertools.count()
     found: dict[str, list[float]] = {"fresh": [], "kept": []}
