@@ -13,21 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
 from ariadne.explorer import ExplorerHttp405
-from graphql import (
-    Executor,
-    GraphQLError,
-    GraphQLObjectType,
-    GraphQLSchema,
-    default_field_resolver,
-)
-from graphql.pyutils import is_awaitable
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, default_field_resolver
 from starlette.responses import Response
 
 from kkcore.errors import ApiError, NotImplementedOperation
@@ -35,6 +28,7 @@ from server.bodies import JSON_LIMIT
 from server.config import RateLimiter
 from server.graphiql import GraphiQLPage
 from server.graphql_documents import CachedParser, CachedValidator
+from server.graphql_execution import LeanExecution
 from server.graphql_http import AnswerCache, BodyLimit
 from server.graphql_limits import QueryLimits, cost_refusal
 from server.graphql_rates import Refusals, RootRates
@@ -55,23 +49,6 @@ class OrjsonHTTPHandler(GraphQLHTTPHandler):
         except TypeError:
             return await super().create_json_response(request, result, success)
         return Response(body, status_code=status, media_type="application/json")
-
-
-# Values a resolver returns that are never awaitable: graphql-core asks of every field's
-# value (~1,000 times for a page of 20), and its generic test costs a failed attribute lookup.
-_PLAIN = frozenset({str, int, float, bool, dict, list, type(None)})
-
-
-def _awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
-    return type(value) not in _PLAIN and is_awaitable(value)
-
-
-class LeanExecution(Executor[Any]):
-    """graphql-core's execution with the awaitable test above."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.is_awaitable = _awaitable
 
 
 class _ClientErrors(logging.Filter):

@@ -25,10 +25,17 @@ the round trip this module shares.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from handlers.storage.generation import Generation
+
+class Generation(Protocol):  # handlers.storage.generation's (which imports this module)
+    async def prepare(self) -> None: ...
+
+    async def current(self) -> int: ...
+
+    async def bump(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class _Batch:
