@@ -194,6 +194,17 @@ REAL_SCENARIOS: tuple[Scenario, ...] = (
         note="the reference's query; the anchor mocks a page of 20 on spec/schema.graphql",
     ),
     Scenario(
+        "real_graphql_fresh",
+        "GraphQL SearchPractitioners, new variables each request",
+        post("/graphql", "graphql_fresh.lua", "graphql_search_fresh.json"),
+        "kk",
+        None,
+        200,
+        rest=False,
+        sides=(*REAL, ("graphql_tools", "graphql_tools")),
+        note="an undeclared `nonce` variable new each request: executed every time, never kept",
+    ),
+    Scenario(
         "real_post_booking",
         "POST /bookings (a new slot each request)",
         post("/bookings", "post_booking.lua", "booking_valid.json", slot_step=3600),

@@ -14,8 +14,11 @@ a new request id and time into a kept body. A kept answer is used only when:
   default date range) calls `valid_until(moment)`, or `not_cacheable()`, while it runs.
 
 Only 200 answers with a JSON body are kept; headers that vary per request (X-Request-ID, rate
-limits) are added by the pipeline outside the kept Reply. The store is a bounded LRU per
-process (`size` entries, bodies of at most `max_body` bytes when serialized).
+limits) are added by the pipeline outside the kept Reply. A kept answer is serialized once;
+a hit splices the request's `meta` (its id and time, from `restamp`) into those bytes, which
+are then the bytes an uncached answer would have (tests/handlers/test_answer_cache.py). The
+store is a bounded LRU per process (`size` entries, bodies of at most `max_body` bytes when
+serialized).
 """
 
 from __future__ import annotations
@@ -79,6 +82,19 @@ def stop_watching(token: contextvars.Token[Freshness | None]) -> None:
 Restamp = Callable[[Any, str, datetime], Any]
 
 
+@dataclass(slots=True)
+class Kept:
+    """A kept answer: its generation, its time, the Reply and its bytes split around the
+    document's `meta` member (the only part `restamp` changes), so a hit splices the new
+    meta in instead of serializing the whole document again."""
+
+    generation: Hashable
+    until: datetime | None
+    reply: Reply
+    head: bytes
+    tail: bytes | None  # None: no `meta` member, `head` is the whole body
+
+
 @dataclass
 class AnswerSource:
     """What an app's handlers tell the cache (see the module's doc)."""
@@ -90,11 +106,9 @@ class AnswerSource:
     size: int = 2048
     max_body: int = 256 * 1024
     enabled: bool = True
-    kept: OrderedDict[Hashable, tuple[Hashable, datetime | None, Reply]] = field(
-        default_factory=OrderedDict
-    )
+    kept: OrderedDict[Hashable, Kept] = field(default_factory=OrderedDict)
     # answers being computed, per key and generation: concurrent misses wait for one
-    pending: dict[Hashable, tuple[Hashable, asyncio.Future[Reply | None]]] = field(
+    pending: dict[Hashable, tuple[Hashable, asyncio.Future[Kept | None]]] = field(
         default_factory=dict
     )
 
@@ -128,10 +142,9 @@ async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: 
     generation = await source.generation()
     found = source.kept.get(key)
     if found is not None:
-        kept_generation, until, reply = found
-        if kept_generation == generation and (until is None or source.clock() < until):
+        if found.generation == generation and (found.until is None or source.clock() < found.until):
             source.kept.move_to_end(key)
-            return _restamped(source, reply, request_id)
+            return _restamped(source, found, request_id)
         del source.kept[key]
     computing = source.pending.get(key)
     if computing is not None and computing[0] == generation:
@@ -139,7 +152,7 @@ async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: 
         if shared is not None:
             return _restamped(source, shared, request_id)
         return await produce()  # not keepable: each request computes its own
-    future: asyncio.Future[Reply | None] = asyncio.get_running_loop().create_future()
+    future: asyncio.Future[Kept | None] = asyncio.get_running_loop().create_future()
     source.pending[key] = (generation, future)
     try:
         fresh, token = watching()
@@ -147,11 +160,12 @@ async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: 
             reply = await produce()
         finally:
             stop_watching(token)
-        if _keepable(source, reply, fresh):
-            source.kept[key] = (generation, fresh.until, reply)
+        kept = _keepable(source, generation, reply, fresh)
+        if kept is not None:
+            source.kept[key] = kept
             if len(source.kept) > source.size:
                 source.kept.popitem(last=False)
-            future.set_result(reply)
+            future.set_result(kept)
         return reply
     finally:
         if not future.done():
@@ -160,19 +174,44 @@ async def answer(source: AnswerSource, key: Hashable, request_id: str, produce: 
             del source.pending[key]
 
 
-def _restamped(source: AnswerSource, reply: Reply, request_id: str) -> Reply:
+def _restamped(source: AnswerSource, kept: Kept, request_id: str) -> Reply:
+    reply = kept.reply
     body = source.restamp(reply.body, request_id, source.clock())
+    if kept.tail is None:
+        encoded = kept.head
+    else:  # orjson writes a member's value alike alone or inside its document
+        encoded = kept.head + orjson.dumps(body["meta"]) + kept.tail
     # Checked when its first answer passed response validation: the new id and time are
     # values of the same kinds, so it is not checked again.
-    return Reply(reply.status, body, dict(reply.headers), reply.media_type, reply.checked)
+    return Reply(reply.status, body, dict(reply.headers), reply.media_type, reply.checked, encoded)
 
 
-def _keepable(source: AnswerSource, reply: Reply, fresh: Freshness) -> bool:
-    if fresh.never or reply.status != 200 or not isinstance(reply.body, dict):
-        return False
+# In place of `meta` while the kept document is serialized once (orjson escapes the NULs: no
+# API value looks like it; a document that holds it anyway is not kept).
+_MARK = "\x00kk:meta\x00"
+_MARK_BYTES = orjson.dumps(_MARK)
+
+
+def _keepable(
+    source: AnswerSource, generation: Hashable, reply: Reply, fresh: Freshness
+) -> Kept | None:
+    body = reply.body
+    if fresh.never or reply.status != 200 or not isinstance(body, dict):
+        return None
     if fresh.until is not None and source.clock() >= fresh.until:
-        return False
-    return len(orjson.dumps(reply.body)) <= source.max_body
+        return None
+    if "meta" not in body:
+        whole = orjson.dumps(body)
+        return _within(source, Kept(generation, fresh.until, reply, whole, None), len(whole))
+    raw = orjson.dumps({**body, "meta": _MARK})
+    head, marked, tail = raw.partition(_MARK_BYTES)
+    if not marked or _MARK_BYTES in tail:
+        return None
+    return _within(source, Kept(generation, fresh.until, reply, head, tail), len(raw))
+
+
+def _within(source: AnswerSource, kept: Kept, size: int) -> Kept | None:
+    return kept if size <= source.max_body else None
 
 
 def keeping(

@@ -28,6 +28,7 @@ from server.bodies import JSON_LIMIT
 from server.config import RateLimiter
 from server.graphiql import GraphiQLPage
 from server.graphql_documents import CachedParser, CachedValidator
+from server.graphql_execution import LeanExecution
 from server.graphql_http import AnswerCache, BodyLimit
 from server.graphql_limits import QueryLimits, cost_refusal
 from server.graphql_rates import Refusals, RootRates
@@ -287,7 +288,14 @@ def build_graphql_app(
         error = found and cost_refusal(found, variables, bounds.limits)
         if error:
             raise error
-        return await rates(context, name, variables, document) if rates is not None else None
+        if rates is None:
+            return None
+        scope = (
+            getattr(context.get("request"), "scope", None) if isinstance(context, dict) else None
+        )
+        if scope is not None and SPENT in scope:  # spent by the kept-answer check already
+            return scope[SPENT]
+        return await rates(context, name, variables, document)
 
     async def identify(token: str | None) -> Identity | None:
         if token is None or authenticator is None:
@@ -328,17 +336,45 @@ def build_graphql_app(
         # the console goes with introspection (off in kk serve unless enabled)
         explorer=GraphiQLPage(title) if bounds.introspection else ExplorerHttp405(),
         http_handler=OrjsonHTTPHandler(),
+        execution_context_class=LeanExecution,
         websocket_handler=ws_handler(on_connect=on_connect),
     )
-    cache = _answer_cache(bounds, parser, authenticator) if rates is None else None
+    cache = _answer_cache(bounds, parser, authenticator, rates)
     return BodyLimit(app, bounds.body_limit, cache)
 
 
+# The scope key of a request's rate-limit refusals, when its classes were spent before the
+# app ran (a kept answer that could not be sent: a field was over its limit).
+SPENT = "kk.graphql_spent"
+
+
+def _spender(rates: RootRates, parser: CachedParser) -> Callable[[Any, bytes], Awaitable[bool]]:
+    async def spend(scope: Any, body: bytes) -> bool:
+        data = orjson.loads(body)  # (a kept answer's body: a query that parsed before)
+        document = parser.parse(data["query"])
+        context = {"request": _Scoped(scope), "identity": scope.get("kk.identity")}
+        refused = await rates(context, data.get("operationName"), None, document)
+        scope[SPENT] = refused
+        return refused is None
+
+    return spend
+
+
+class _Scoped:
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+
 def _answer_cache(
-    bounds: Bounds, parser: CachedParser, authenticator: Authenticator | None
+    bounds: Bounds,
+    parser: CachedParser,
+    authenticator: Authenticator | None,
+    rates: RootRates | None,
 ) -> AnswerCache | None:
-    """Kept query answers, when the data has a version (never with rate limits: each field
-    must spend its class)."""
+    """Kept query answers, when the data has a version; with rate limits, a kept answer
+    spends its root fields' classes as an executed query does (server.graphql_rates)."""
     if bounds.data_version is None:
         return None
 
@@ -352,4 +388,5 @@ def _answer_cache(
         parser.parse,
         clock=bounds.answer_clock,
         credentials_ok=credentials_ok if authenticator is not None else None,
+        spend=_spender(rates, parser) if rates is not None else None,
     )

@@ -85,10 +85,15 @@ class AnswerCache:
         size: int = 256,
         clock: Callable[[], datetime] | None = None,
         credentials_ok: Callable[[Scope], Awaitable[bool]] | None = None,
+        spend: Callable[[Scope, bytes], Awaitable[bool]] | None = None,
     ):
         # Whether the request's credentials still hold (a token may have expired or been
         # revoked since its answer was kept): checked before a kept answer is sent.
         self.credentials_ok = credentials_ok
+        # With rate limits: spends the query's root-field classes before a kept answer is
+        # sent; False when a field is over its limit (the app then answers, with the
+        # refusals already decided: the classes are spent once per request, kept or not).
+        self.spend = spend
         self.version = version
         self.parse = parse
         self.size = size
@@ -186,8 +191,10 @@ class BodyLimit:
         key = cache.key(scope, body)
         version = await cache.current()  # before the answer is computed: see answer_cache
         found = cache.get(key, version)
-        if found is not None and (
-            cache.credentials_ok is None or await cache.credentials_ok(scope)
+        if (
+            found is not None
+            and (cache.credentials_ok is None or await cache.credentials_ok(scope))
+            and (cache.spend is None or await cache.spend(scope, body))
         ):
             for message in found:  # copies: the server and outer layers may change them
                 await send(_copy(message))

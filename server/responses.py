@@ -24,6 +24,8 @@ class Reply:
     media_type: str = JSON_MEDIA
     # checked against the spec already (a kept answer: server.answer_cache)
     checked: bool = False
+    # `body` already serialized (a kept answer's bytes with this request's meta spliced in)
+    encoded: bytes | None = None
 
 
 def error_reply(error: ApiError, request_id: str) -> Reply:
@@ -34,6 +36,8 @@ def error_reply(error: ApiError, request_id: str) -> Reply:
 
 
 def encode(reply: Reply) -> bytes:
+    if reply.encoded is not None:
+        return reply.encoded
     body = reply.body
     if body is None:
         return b""

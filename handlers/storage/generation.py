@@ -11,6 +11,9 @@ shared by every process that writes the same data:
 - otherwise (PostgreSQL without Redis, `:memory:` SQLite): a PostgreSQL sequence, read with one
   `SELECT last_value` per kept answer, or a counter in this process.
 
+The Redis and PostgreSQL reads are shared by the requests waiting at once
+(handlers.storage.coalesced: one round trip per batch, and why that keeps the guarantee).
+
 `bump()` runs after the commit (never before it): a reader takes the generation *before* it
 reads, so an answer read while a write commits is kept under the old generation and is never
 used after the bump.
@@ -31,6 +34,8 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from handlers.storage.coalesced import Coalesced
 
 COUNTER = struct.Struct("<Q")
 
@@ -204,9 +209,9 @@ def generation_for(
     redis = (env if env is not None else os.environ).get("REDIS_URL", "").strip()
     if redis:
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]  # one counter per database
-        return RedisGeneration(redis, f"kk:answers:generation:{digest}")
+        return Coalesced(RedisGeneration(redis, f"kk:answers:generation:{digest}"))
     if dialect == "sqlite":
         if database and database != ":memory:":
             return FileGeneration(Path(database + ".gen"))
         return LocalGeneration()
-    return SequenceGeneration(engine)
+    return Coalesced(SequenceGeneration(engine))

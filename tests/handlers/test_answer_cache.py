@@ -39,8 +39,8 @@ def _headers(r: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in r.headers.items() if k.lower() not in PER_REQUEST}
 
 
-async def _read(c: httpx.AsyncClient, app: Built, path: str) -> None:
-    rid = f"req-{next(counter)}"
+async def _read(c: httpx.AsyncClient, app: Built, path: str, rid: str) -> None:
+    rid = f"{rid}{next(counter)}"  # (a kept answer's bytes get this id spliced in)
     headers = {**bearer(app, scopes=SCOPES), "X-Request-ID": rid}
     answers = app.runtime.extras["answers"]
     kept = await c.get(path, headers=headers)
@@ -80,8 +80,14 @@ async def _write(c: httpx.AsyncClient, app: Built, kind: str, n: int) -> None:
 
 
 ACTIONS = st.one_of(
-    st.tuples(st.just("read"), st.sampled_from(READS)),
-    st.tuples(st.just("write"), st.sampled_from(["profile", "preferences", "booking"])),
+    st.tuples(
+        st.just("read"),
+        st.sampled_from(READS),
+        st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:\-]{0,98}\Z"),
+    ),
+    st.tuples(
+        st.just("write"), st.sampled_from(["profile", "preferences", "booking"]), st.just("")
+    ),
 )
 
 
@@ -92,12 +98,12 @@ ACTIONS = st.one_of(
 )
 @given(actions=st.lists(ACTIONS, min_size=1, max_size=14))
 async def test_kept_answers_are_the_bytes_of_uncached_ones_between_any_writes(
-    sandbox: Built, actions: list[tuple[str, str]]
+    sandbox: Built, actions: list[tuple[str, str, str]]
 ) -> None:
     await ready(sandbox)
     async with client(sandbox) as c:
-        for n, (kind, what) in enumerate(actions):
+        for n, (kind, what, rid) in enumerate(actions):
             if kind == "read":
-                await _read(c, sandbox, what)
+                await _read(c, sandbox, what, rid)
             else:
                 await _write(c, sandbox, what, n)

@@ -92,3 +92,45 @@ async def test_other_root_fields_are_not_held_by_a_spent_class(app: Built) -> No
     body = await post(app, '{ a: practitioner(id: "prac_123") { id } b: me { id } }')
     assert "errors" not in body
     assert body["data"] == {"a": {"id": "prac_123"}, "b": {"id": "test_user_123"}}
+
+
+async def test_a_kept_answer_still_spends_the_search_class(
+    app: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.graphql_http import AnswerCache
+
+    hits: list[bool] = []
+    get = AnswerCache.get
+
+    def counted(self: AnswerCache, key: Any, version: Any) -> Any:
+        found = get(self, key, version)
+        hits.append(found is not None)
+        return found
+
+    monkeypatch.setattr(AnswerCache, "get", counted)
+    query = {"query": "{ practitioners(first: 1) { totalCount } }"}
+    async with session(app) as c:  # one token: answers are kept per credentials
+        answers = [(await c.post("/graphql", json=query)).json() for _ in range(4)]
+    assert answers[0] == answers[1] == answers[2] and "errors" not in answers[0]
+    assert hits == [False, True, True, True]  # kept with rate limits on
+    assert refused(answers[3]) == ["practitioners"]  # the class's fourth search in its window
+
+
+async def test_kept_answers_still_count_against_the_account_budget(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tight = {"tiers": {"free": {"per_hour": 3, "burst": 3}}, "classes": {}}
+    built = sandbox(
+        str(tmp_path_factory.mktemp("gql-budget")), handlers=False, rate_limits="on", limits=tight
+    )
+    try:
+        async with session(built) as c:
+            codes = [
+                (await c.post("/graphql", json={"query": "{ me { id } }"})).status_code
+                for _ in range(4)
+            ]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        limiter = built.runtime.rate_limiter
+        if isinstance(limiter, RateLimits):
+            await limiter.close()

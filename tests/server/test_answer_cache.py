@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.answer_cache import (
     AnswerSource,
@@ -16,7 +19,7 @@ from server.answer_cache import (
     valid_until,
 )
 from server.identity import Identity
-from server.responses import Reply
+from server.responses import Reply, encode
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -107,6 +110,52 @@ async def test_errors_are_not_kept_and_the_store_is_bounded() -> None:
     for n in range(10):
         await answer(source, n, "r", world.produce("r"))
     assert len(source.kept) == 4
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False)
+    # (the marker's own text is in the alphabet too: such a document is simply not kept)
+    | st.lists(st.sampled_from(["a", "é", '"', "\\", "\x00", "kk:meta", "\u2028", "{"])).map(
+        "".join
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=12,
+)
+REQUEST_IDS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}\Z")
+
+
+@given(
+    data=st.dictionaries(st.text(max_size=5), JSON, max_size=4),
+    meta=st.dictionaries(st.text(max_size=5), JSON, max_size=3),
+    meta_first=st.booleans(),
+    ids=st.lists(REQUEST_IDS, min_size=2, max_size=3),
+)
+def test_a_kept_answers_spliced_bytes_are_the_serialized_restamped_document(
+    data: dict[str, Any], meta: dict[str, Any], meta_first: bool, ids: list[str]
+) -> None:
+    import asyncio
+
+    meta = {**meta, "request_id": ids[0], "at": T0.isoformat()}
+    body = {"meta": meta, **data} if meta_first else {**data, "meta": meta}
+    world = World()
+    source = world.source()
+
+    async def produce() -> Reply:
+        world.computed += 1
+        return Reply(200, body)
+
+    async def run() -> list[Reply]:
+        return [await answer(source, "k", rid, produce) for rid in ids]
+
+    replies = asyncio.run(run())
+    for rid, reply in zip(ids, replies, strict=True):
+        assert reply.body["meta"]["request_id"] == rid
+        assert encode(reply) == orjson.dumps(reply.body)
+    assert world.computed in (1, len(ids))  # kept, unless the document held the marker
+    assert replies[-1].encoded is not None or world.computed == len(ids)
 
 
 def test_callers_differ_by_scopes_and_claims_but_not_by_token_times() -> None:
