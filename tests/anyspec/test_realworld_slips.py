@@ -1,0 +1,96 @@
+"""Slips of real-world documents that have one obvious meaning are mended with a warning
+(kkcore/repair.py), JSON documents are read by a JSON parser (a byte-order mark skipped), and
+the slow lint of huge documents is skipped, so they start in seconds, not minutes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kkcore import loader
+from kkcore.loader import load_document, parse
+from kkcore.repair import repair
+from tests.anyspec.conftest import mock_client
+
+pytestmark = pytest.mark.anyio
+SLIPS = Path(__file__).resolve().parents[1] / "fixtures" / "realworld" / "slips.yaml"
+
+
+def test_the_slips_are_mended_with_one_warning_each(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, "kk.spec"):
+        doc = load_document(SLIPS)
+    item = doc["components"]["schemas"]["Item"]["properties"]
+    assert item["country"]["enum"] == ["GBR", "USA", "FRA"]
+    assert item["metadata"]["anyOf"][2] == {"nullable": True, "enum": [None]}
+    post = doc["paths"]["/items"]["post"]["requestBody"]["content"]["application/json"]
+    assert post["schema"] == {}
+    assert sum("schema: null" in r.message for r in caplog.records) == 1
+    assert sum("enum listing a value twice" in r.message for r in caplog.records) == 1
+
+
+async def test_a_content_query_parameter_is_decoded_as_its_media_type(tmp_path: Path) -> None:
+    async with mock_client(SLIPS, tmp_path, auth=False) as c:
+        assert (await c.get("/items", params={"filter": '{"title": "a"}'})).status_code == 200
+        wrong = await c.get("/items", params={"filter": '{"size": 3}'})
+        assert wrong.status_code == 400, wrong.text
+        broken = await c.get("/items", params={"filter": "{title"})
+        assert broken.status_code == 400
+        assert "not valid JSON" in broken.text
+
+
+async def test_an_item_with_a_null_metadata_is_a_valid_answer(tmp_path: Path) -> None:
+    async with mock_client(SLIPS, tmp_path, auth=False) as c:
+        answer = await c.post("/items", json={"country": "GBR", "metadata": None})
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_json_document_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    doc = load_document(SLIPS)
+    spec = tmp_path / "openapi.json"
+    spec.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(doc))
+    assert load_document(spec)["info"] == doc["info"]
+
+
+TEXT = st.text(max_size=8)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(TEXT, JSON, max_size=4))
+def test_json_text_parses_to_the_same_value_with_or_without_a_byte_order_mark(
+    value: dict[str, Any],
+) -> None:
+    text = orjson.dumps(value).decode()
+    assert parse(text) == value
+    assert parse("\ufeff" + text) == value
+
+
+def test_repair_leaves_examples_defaults_and_enums_as_data() -> None:
+    schema = {
+        "type": "object",
+        "example": {"type": "null", "schema": None, "enum": [1, 1]},
+        "default": {"type": "null"},
+    }
+    doc = {"openapi": "3.0.3", "components": {"schemas": {"S": schema}}}
+    assert repair(orjson.loads(orjson.dumps(doc)), "x") == doc
+
+
+def test_a_huge_document_skips_the_lint_but_not_the_meta_schema(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(loader, "LINT_MAX_BYTES", 100)
+    with caplog.at_level(logging.INFO, "kk.spec"):
+        load_document(SLIPS)
+    assert any("lint of defaults and examples is skipped" in r.message for r in caplog.records)
+    broken = SLIPS.read_text().replace('version: "1"', "")
+    with pytest.raises(loader.SpecError, match="invalid OpenAPI at /info"):
+        loader.validate(parse(broken), "broken")
