@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import orjson
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from kkcore import loader
 from kkcore.loader import load_document, parse
+from kkcore.normalize import to_json_schema
 from kkcore.repair import repair
 from tests.anyspec.conftest import mock_client
 
@@ -94,3 +96,18 @@ def test_a_huge_document_skips_the_lint_but_not_the_meta_schema(
     broken = SLIPS.read_text().replace('version: "1"', "")
     with pytest.raises(loader.SpecError, match="invalid OpenAPI at /info"):
         loader.validate(parse(broken), "broken")
+
+
+NULLABLE_ONE_OF = {
+    "nullable": True,
+    "oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/Folder"}],
+}
+FOLDER = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+
+
+@given(st.none() | st.text(max_size=5) | st.integers() | st.fixed_dictionaries({"id": TEXT}))
+def test_nullable_beside_one_of_and_no_type_also_takes_null(value: Any) -> None:
+    schema = to_json_schema(NULLABLE_ONE_OF, openapi30=True)
+    check = jsonschema_rs.validator_for({**schema, "$defs": {"Folder": FOLDER}})
+    fits = isinstance(value, (str, dict))
+    assert check.is_valid(value) is (value is None or fits)
