@@ -48,7 +48,30 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 class JsonYamlLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML as OpenAPI reads it (JSON-compatible): `2024-05-01` and `2024-05-01T12:00:00Z`
-    stay strings; PyYAML's own datetimes fit no JSON Schema and no JSON encoder."""
+    stay strings; PyYAML's own datetimes fit no JSON Schema and no JSON encoder. Keys are
+    strings, as in JSON: a response code written `200:` unquoted is "200" (an int key
+    crashed the meta-schema check with a ValueError)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)  # `<<` merge keys, as PyYAML's own does
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _json_key(self.construct_object(key_node, deep=deep))
+            if key is None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a scalar", key_node.start_mark
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _json_key(key: Any) -> str | None:
+    """The JSON text of a scalar key (1 and `true` stay apart); None for any other key."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return "true" if key is True else "false" if key is False else "null"
+    return str(key) if isinstance(key, (int, float)) else None
 
 
 JsonYamlLoader.yaml_implicit_resolvers = {

@@ -111,3 +111,28 @@ def test_nullable_beside_one_of_and_no_type_also_takes_null(value: Any) -> None:
     check = jsonschema_rs.validator_for({**schema, "$defs": {"Folder": FOLDER}})
     fits = isinstance(value, (str, dict))
     assert check.is_valid(value) is (value is None or fits)
+
+
+def test_an_unquoted_response_code_in_yaml_is_a_string_key(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+        "paths:\n  /a:\n    get:\n      responses:\n        200: {description: ok}\n"
+    )
+    assert load_document(spec)["paths"]["/a"]["get"]["responses"] == {"200": {"description": "ok"}}
+
+
+# YAML refuses control characters and lone surrogates anywhere: printable text only
+PRINTABLE = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=8)
+
+
+KEYS = st.integers(-(2**63), 2**63 - 1) | st.booleans() | st.none() | PRINTABLE
+
+
+@given(st.dictionaries(KEYS, PRINTABLE, max_size=6))
+def test_yaml_mapping_keys_read_as_their_json_text(value: dict[Any, str]) -> None:
+    text = "\n".join(
+        f"{orjson.dumps(k).decode()}: {orjson.dumps(v).decode()}" for k, v in value.items()
+    )
+    expected = {k if isinstance(k, str) else orjson.dumps(k).decode(): v for k, v in value.items()}
+    assert parse(text or "{}") == expected
