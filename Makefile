@@ -8,7 +8,7 @@ PORT ?= 8000
 BUDGET ?= quick
 OUT_SUFFIX ?=
 
-.PHONY: sandbox test check check-tests setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples clean
+.PHONY: sandbox test check check-tests setup lint type regen-check unit spectral sdks sdk-lint bench bench-smoke contract contract-serve-postgres contract-serve-sqlite contract-all fuzz diff vendor-assets oas-examples realworld clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -104,6 +104,10 @@ diff: $(STAMP)
 # Every 3.0/3.1 document of @readme/oas-examples under kk mock + Schemathesis (make test: a smoke set)
 oas-examples: $(STAMP)
 	KK_OAS_EXAMPLES=all $(BIN)/pytest -q -n auto tests/anyspec/test_oas_examples.py -rxX
+
+# Real public APIs' documents (npm, pinned: GitHub, Directus, ShipEngine...) the same way
+realworld: $(STAMP)
+	KK_REALWORLD=all $(BIN)/pytest -q -n auto tests/anyspec/test_realworld_packages.py -rxX
 
 test: regen-check lint type sdk-lint unit bench-smoke contract diff
 

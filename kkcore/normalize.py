@@ -112,6 +112,9 @@ def _discriminated(schema: dict[str, Any]) -> None:
         schema["anyOf"] = branches
 
 
+_COMPOSED = ("$ref", "oneOf", "anyOf", "allOf", "not")
+
+
 def _nullable(schema: dict[str, Any]) -> None:
     if schema.pop("nullable", False) is True:
         t = schema.get("type")
@@ -119,6 +122,11 @@ def _nullable(schema: dict[str, Any]) -> None:
             schema["type"] = [t, "null"]
         elif isinstance(t, list) and "null" not in t:
             schema["type"] = [*t, "null"]
+        elif t is None and "enum" not in schema and any(k in schema for k in _COMPOSED):
+            # `nullable` beside a `$ref`/`oneOf` and no `type` (Directus' `parent: {nullable,
+            # oneOf: [string, Folders]}`): null is one more alternative, as clients send it.
+            rest = {k: schema.pop(k) for k in _COMPOSED if k in schema}
+            schema["anyOf"] = [{"type": "null"}, rest]
         if "enum" in schema and None not in schema["enum"]:
             schema["enum"] = [*schema["enum"], None]
 

@@ -106,16 +106,21 @@ class _Builder:
         p = resolve(self.doc, node)
         location = p["in"]
         style = p.get("style", DEFAULT_STYLE[location])
-        if "schema" not in p:
-            raise SpecError(f"parameter {p['name']!r}: only `schema` parameters are supported")
+        content = p.get("content") or {}
+        if "schema" not in p and len(content) != 1:
+            raise SpecError(f"parameter {p['name']!r}: needs a `schema` or one `content` entry")
+        media, schema = (next(iter(content.items()))[0], None) if content else ("", p["schema"])
         spec: ParameterSpec = {
             "name": p["name"],
             "location": location,
             "required": bool(p.get("required", location == "path")),
             "style": style,
-            "explode": bool(p.get("explode", style == "form")),
-            "schema": self.schema(p["schema"]),
+            # a `content` parameter is one serialized value: no style explodes it
+            "explode": bool(p.get("explode", style == "form")) and not media,
+            "schema": self.schema(schema if not media else content[media].get("schema") or {}),
         }
+        if media:
+            spec["content"] = media
         if "x-filter" in p:
             spec["filter"] = p["x-filter"]
         return spec

@@ -23,6 +23,7 @@ class ParameterSpec(TypedDict):
     explode: bool
     schema: dict[str, Any]
     filter: NotRequired[dict[str, Any]]
+    content: NotRequired[str]  # the media type of a `content` parameter (one serialized value)
 
 
 class MediaSpec(TypedDict):

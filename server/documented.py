@@ -77,7 +77,7 @@ def problem(spec: OperationSpec, runtime: Runtime | None) -> ErrorRenderer:
             content = responses[key]["content"]
             if not content:
                 return Reply(status, None, headers)
-            if fit is not None and PROBLEM_JSON not in content:
+            if fit is not None:  # its own schema decides, even under problem+json
                 reply = fit(spec, key, status, error, call.request_id)
                 if reply is not None:
                     reply.headers.update(headers)

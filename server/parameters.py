@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from kkcore.errors import BadRequest, Problem
 from kkcore.types import ParameterSpec
 from server.paramstyles import PREFIXED, CoercionError, pieces
@@ -108,6 +110,8 @@ def scalar(kind: str) -> Callable[[str], Any]:
 
 def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
     """A function from the raw string values of one parameter to its typed value."""
+    if "content" in spec:
+        return _content_coercer(spec["content"])
     kind = effective_type(spec["schema"], defs)
     style, name = spec["style"], spec["name"]
     if kind == "array":
@@ -134,6 +138,23 @@ def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
         return one(values[0])
 
     return single
+
+
+def _content_coercer(media: str) -> Coercer:
+    """A `content` parameter: its one value in that media type (JSON decoded, else text)."""
+    json = media.split(";")[0].strip().lower().endswith(("/json", "+json"))
+
+    def decode(values: list[str]) -> Any:
+        if len(values) > 1:
+            raise CoercionError(f"must be given once, got {len(values)} values")
+        if not json:
+            return values[0]
+        try:
+            return orjson.loads(values[0])
+        except orjson.JSONDecodeError as e:
+            raise CoercionError(f"is not valid JSON ({media}): {e}") from e
+
+    return decode
 
 
 def _object_coercer(spec: ParameterSpec) -> Coercer:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 HERE = Path(__file__).resolve().parents[1] / "fixtures" / "realworld"
 
 
-@pytest.mark.parametrize("name", ["museum.yaml", "kratos-realworld.yaml"])
+@pytest.mark.parametrize("name", ["museum.yaml", "kratos-realworld.yaml", "blockfrost.yaml"])
 async def test_a_real_world_spec_answers_its_reads_with_documented_statuses(
     name: str, tmp_path: Path
 ) -> None:
