@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from kkapp.cli.options import mock_options, serving_options, store_options
+from kkapp.cli.options import Serving, mock_options, serving_options
 from kkapp.cli.running import run
-from kkapp.config import AppConfig
 from kkapp.serving import Network, network_options
 
 
@@ -32,18 +33,8 @@ from kkapp.serving import Network, network_options
 )
 @click.option("--watch", is_flag=True, help="Reload (and regenerate) when the spec file changes.")
 def mock(
-    host: str,
-    port: int,
-    workers: int,
-    seed: int,
-    validate_responses: bool | None,
-    log_requests: bool | None,
-    rate_limits: str | None,
-    cors_origin: tuple[str, ...],
-    state: str | None,
-    chaos: float,
-    seed_count: int | None,
-    webhook_backoff: str,
+    serving: Serving,
+    store: dict[str, Any],
     spec: str | None,
     graphql: str | None,
     network: Network,
@@ -52,16 +43,11 @@ def mock(
 ) -> None:
     from kkapp.watch import check_spec_source
 
-    config = AppConfig(
+    config = serving.config(
         "mock",
         spec=check_spec_source(spec),
         graphql=graphql,
-        seed=seed,
-        validate_responses=validate_responses,
-        access_log=log_requests,
-        rate_limits=rate_limits,
-        cors_origins=list(cors_origin),
-        options=store_options(state, chaos, seed_count, webhook_backoff),
+        options=store,
         check_credentials=not no_auth,
     )
-    run(config, host, port, workers, network, watch=watch)
+    run(config, serving.host, serving.port, serving.workers, network, watch=watch)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import click
+
+from kkapp.config import AppConfig
+from kkcore.types import Mode
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -21,6 +26,48 @@ def stacked(options: Sequence[Decorator]) -> Decorator:
     return apply
 
 
+def gathered(into: str, names: Sequence[str], make: Callable[..., Any]) -> Decorator:
+    """The command gets `into=make(**values)` in place of the options `names`, so the commands
+    sharing an option set do not each repeat its parameters and their mapping to the config."""
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)  # (keeps the options applied before, in __click_params__)
+        def command(**kwargs: Any) -> Any:
+            kwargs[into] = make(**{name: kwargs.pop(name) for name in names})
+            return fn(**kwargs)
+
+        return command
+
+    return apply
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The `serving_options` a command was given."""
+
+    host: str
+    port: int
+    workers: int
+    seed: int
+    validate_responses: bool | None
+    log_requests: bool | None
+    rate_limits: str | None
+    cors_origin: tuple[str, ...]
+
+    def config(self, mode: Mode, **more: Any) -> AppConfig:
+        """The app's config in `mode` with these options and `more` fields."""
+        return AppConfig(
+            mode,
+            seed=self.seed,
+            validate_responses=self.validate_responses,
+            access_log=self.log_requests,
+            rate_limits=self.rate_limits,
+            cors_origins=list(self.cors_origin),
+            **more,
+        )
+
+
+# The serving commands' options, handed to the command as `serving: Serving`.
 serving_options = stacked(
     [
         click.option(
@@ -56,10 +103,26 @@ serving_options = stacked(
             "LAN, http://192.168.1.20:5173, or a cloud IDE; besides the loopback origins "
             "sandbox and mock allow. KK_CORS_ORIGINS (comma-separated) adds more.",
         ),
+        gathered("serving", [f.name for f in fields(Serving)], Serving),
     ]
 )
 
-# The sandbox store's options, shared by `kk sandbox` and `kk mock`.
+
+def store_options(
+    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
+) -> dict[str, Any]:
+    """The mock engine's options from the `mock_options` a command was given."""
+    options: dict[str, Any] = {"chaos": chaos} if chaos else {}
+    options["webhook_backoff"] = webhook_backoff
+    if state:
+        options["state"] = state
+    if seed_count is not None:
+        options["seed_count"] = seed_count
+    return options
+
+
+# The sandbox store's options, shared by `kk sandbox` and `kk mock`, handed to the command as
+# `store`: the mock engine's options (`store_options`).
 mock_options = stacked(
     [
         click.option(
@@ -92,18 +155,6 @@ mock_options = stacked(
             help="When failed webhook deliveries are retried: within seconds (1, 2, 4, 8 s), or "
             "on the production schedule (1 min, 5 min, 30 min, 2 h), as `kk serve` does.",
         ),
+        gathered("store", ["state", "chaos", "seed_count", "webhook_backoff"], store_options),
     ]
 )
-
-
-def store_options(
-    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
-) -> dict[str, Any]:
-    """The mock engine's options from the `mock_options` a command was given."""
-    options: dict[str, Any] = {"chaos": chaos} if chaos else {}
-    options["webhook_backoff"] = webhook_backoff
-    if state:
-        options["state"] = state
-    if seed_count is not None:
-        options["seed_count"] = seed_count
-    return options

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from kkapp.cli.options import mock_options, serving_options, store_options
+from kkapp.cli.options import Serving, mock_options, serving_options
 from kkapp.cli.running import run
-from kkapp.config import AppConfig
 from kkapp.serving import Network, network_options
 
 
@@ -28,31 +29,11 @@ from kkapp.serving import Network, network_options
 )
 @network_options
 def sandbox(
-    host: str,
-    port: int,
-    workers: int,
-    seed: int,
-    validate_responses: bool | None,
-    log_requests: bool | None,
-    rate_limits: str | None,
-    cors_origin: tuple[str, ...],
-    state: str | None,
-    chaos: float,
-    seed_count: int | None,
-    webhook_backoff: str,
+    serving: Serving,
+    store: dict[str, Any],
     data_dir: str,
     handlers: bool,
     network: Network,
 ) -> None:
-    config = AppConfig(
-        "sandbox",
-        handlers=handlers,
-        seed=seed,
-        validate_responses=validate_responses,
-        access_log=log_requests,
-        data_dir=data_dir,
-        rate_limits=rate_limits,
-        cors_origins=list(cors_origin),
-        options=store_options(state, chaos, seed_count, webhook_backoff),
-    )
-    run(config, host, port, workers, network)
+    config = serving.config("sandbox", handlers=handlers, data_dir=data_dir, options=store)
+    run(config, serving.host, serving.port, serving.workers, network)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from kkapp.cli.options import serving_options
+from kkapp.cli.options import Serving, serving_options
 from kkapp.cli.running import run
-from kkapp.config import AppConfig
 from kkapp.serving import Network, network_options
 
 
@@ -40,29 +39,17 @@ from kkapp.serving import Network, network_options
 )
 @network_options
 def serve(
-    host: str,
-    port: int,
-    workers: int,
-    seed: int,
-    validate_responses: bool | None,
-    log_requests: bool | None,
-    rate_limits: str | None,
-    cors_origin: tuple[str, ...],
+    serving: Serving,
     data_dir: str,
     metrics: bool,
     metrics_port: int | None,
     network: Network,
 ) -> None:
-    config = AppConfig(
+    config = serving.config(
         "strict",
-        cors_origins=list(cors_origin),
         data_dir=data_dir,
-        seed=seed,
-        validate_responses=validate_responses,
-        access_log=log_requests,
-        rate_limits=rate_limits,
         # counted in any case with --metrics-port; shown on the API port only with --metrics
         metrics=metrics or metrics_port is not None,
         options={"metrics_route": metrics},
     )
-    run(config, host, port, workers, network, metrics_port=metrics_port)
+    run(config, serving.host, serving.port, serving.workers, network, metrics_port=metrics_port)

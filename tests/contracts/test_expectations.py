@@ -8,21 +8,16 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 
 from contracts import rest
 from contracts.budgets import BUDGETS
-from kkapp.config import AppConfig
-from kkapp.factory import build
-
-SCHEMA = schemathesis.openapi.from_asgi(
-    "/openapi.json", build(AppConfig("mock")).app, config=SchemathesisConfig.from_path(rest.CONFIG)
-)
+from tests.contracts.flagship import mock_schema
 
 
 def checks_for(op_id: str) -> Any:
-    operation = SCHEMA.find_operation_by_id(op_id)
-    return SCHEMA.config.checks_config_for(operation=operation)
+    schema = mock_schema()  # the served spec with contracts/schemathesis.toml
+    operation = schema.find_operation_by_id(op_id)
+    return schema.config.checks_config_for(operation=operation)
 
 
 def test_multipart_upload_skips_only_the_wrong_type_check() -> None:

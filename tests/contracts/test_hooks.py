@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema_rs
-import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import hooks
-from kkapp.config import AppConfig
-from kkapp.factory import build
+from tests.contracts.flagship import mock_schema
 
 BOOKING_ID = {"type": "string", "pattern": "^booking_[A-Za-z0-9]+$", "examples": ["booking_123"]}
 BODY = {
@@ -25,12 +23,11 @@ BODY = {
         "s2": BOOKING_ID,
     },
 }
-SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", build(AppConfig("mock")).app)
 
 
 class Ctx:
     def __init__(self, op_id: str) -> None:
-        self.operation = SCHEMA.find_operation_by_id(op_id)
+        self.operation = mock_schema().find_operation_by_id(op_id)
 
 
 @settings(max_examples=60, deadline=None)

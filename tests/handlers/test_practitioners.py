@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -10,14 +11,31 @@ from tests.engine import client
 from tests.handlers.conftest import sandbox_app
 
 pytestmark = pytest.mark.anyio
-BUILT = sandbox_app(now="2024-01-01T00:00:00Z")
-TOKEN = auth_of(BUILT.runtime.extras).issue_token(
-    "test_user_123", ["read:practitioners", "write:bookings", "read:bookings"]
-)
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def get(path: str, built: Built = BUILT, **params: Any) -> Any:
+@functools.cache
+def sandbox() -> Built:
+    """The sandbox the module's tests share, built on first use rather than at import (every
+    pytest-xdist worker imports every module, whether it runs these tests or not)."""
+    return sandbox_app(now="2024-01-01T00:00:00Z")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def built_outside_an_event_loop() -> None:
+    """Built by a sync fixture, as at import before: built inside an async test, parts of the
+    app would belong to that test's event loop and fail the TestClient tests after it."""
+    sandbox()
+
+
+def auth() -> dict[str, str]:
+    token = auth_of(sandbox().runtime.extras).issue_token(
+        "test_user_123", ["read:practitioners", "write:bookings", "read:bookings"]
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def get(path: str, built: Built | None = None, **params: Any) -> Any:
+    built = built or sandbox()
     token = auth_of(built.runtime.extras).issue_token("test_user_123", ["read:practitioners"])
     async with client(built.app) as c:
         r = await c.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
@@ -92,8 +110,8 @@ async def test_a_practitioner_is_read_with_services_and_next_free_slot() -> None
 
 
 async def test_an_unknown_practitioner_is_404() -> None:
-    async with client(BUILT.app) as c:
-        r = await c.get("/v1/practitioners/prac_nobody", headers=AUTH)
+    async with client(sandbox().app) as c:
+        r = await c.get("/v1/practitioners/prac_nobody", headers=auth())
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "RESOURCE_NOT_FOUND"
 
 
@@ -137,16 +155,16 @@ async def test_a_booked_slot_is_unavailable() -> None:
 
 
 async def test_an_availability_range_over_31_days_is_answered_for_its_first_31_days() -> None:
-    async with client(BUILT.app) as c:
+    async with client(sandbox().app) as c:
         r = await c.get(
             "/v1/practitioners/test_prac_123/availability",
             params={"from": "2024-01-01", "to": "2024-03-01"},
-            headers=AUTH,
+            headers=auth(),
         )
         past = await c.get(
             "/v1/practitioners/test_prac_123/availability",
             params={"to": "2023-06-01"},  # `from` defaults to today (2024-01-01)
-            headers=AUTH,
+            headers=auth(),
         )
     assert r.status_code == 200, r.text
     starts = [s["start_time"] for s in r.json()["data"]["attributes"]["slots"]]

@@ -3,6 +3,7 @@ write through REST's mocks."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from mocks.graphql_nodes import cursor, uncursor
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio
-APP = build(AppConfig("mock")).app
+
+
+@functools.cache
+def flagship() -> Any:
+    """The mock app the module's tests share, built on first use rather than at import (every
+    pytest-xdist worker imports every module, whether it runs these tests or not)."""
+    return build(AppConfig("mock")).app
+
 
 PRACTITIONER = """
 query($id: ID!) {
@@ -38,7 +46,7 @@ query($after: String) {
 
 
 async def gql(query: str, **variables: Any) -> dict[str, Any]:
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         r = await c.post("/graphql", json={"query": query, "variables": variables})
     body: dict[str, Any] = r.json()
     assert "errors" not in body, body
@@ -46,7 +54,7 @@ async def gql(query: str, **variables: Any) -> dict[str, Any]:
 
 
 async def test_a_practitioner_is_the_same_object_in_graphql_and_rest() -> None:
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         await c.post("/__sandbox/reset")
         rest = (await c.get("/v1/practitioners/test_prac_123")).json()["data"]["attributes"]
         slots = (await c.get("/v1/practitioners/test_prac_123/availability")).json()
@@ -86,7 +94,7 @@ async def test_nested_connections_list_what_rest_lists_under_the_parent() -> Non
       preferences { language notifications { sms } }
     } }"""
     user = (await gql(query))["user"]
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         rest = (await c.get("/v1/users/user_123/bookings")).json()
     assert user["bookings"]["totalCount"] == rest["meta"]["total_count"]
     node = user["bookings"]["edges"][0]["node"]
@@ -104,11 +112,11 @@ async def test_mutations_write_through_the_rest_mocks() -> None:
         "duration": 60,
         "sessionType": "PHONE_CALL",
     }
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         await c.post("/__sandbox/reset")
     made = (await gql(create, input=variables))["createBooking"]
     assert made["errors"] == [] and made["booking"]["type"] == "PHONE_CALL"
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         rest = (await c.get(f"/v1/bookings/{made['booking']['id']}")).json()["data"]
     assert rest["attributes"]["session_type"] == "phone_call"
     twice = (await gql(create, input=variables))["createBooking"]
@@ -138,7 +146,7 @@ async def test_a_kept_answer_holds_until_the_next_write() -> None:
     read = '{ user(id: "test_user_123") { firstName } }'
     change = """mutation($input: UpdateProfileInput!) {
       updateProfile(input: $input) { user { firstName } errors { code } } }"""
-    async with client(APP) as c:
+    async with client(flagship()) as c:
         await c.post("/__sandbox/reset")
         first = await c.post("/graphql", json={"query": read})
         again = await c.post("/graphql", json={"query": read})

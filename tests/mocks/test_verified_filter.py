@@ -3,20 +3,29 @@ text against the boolean attribute, and x-filter's `unfiltered` value (`any`) li
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 
 from kkapp.factory import AppConfig, build
 from tests.engine import client
 
 pytestmark = pytest.mark.anyio
-FLAGSHIP = build(AppConfig("mock")).app
+
+
+@functools.cache
+def flagship() -> Any:
+    """The mock app the module's tests share, built on first use rather than at import (every
+    pytest-xdist worker imports every module, whether it runs these tests or not)."""
+    return build(AppConfig("mock")).app
 
 
 async def listed(verified: str | None) -> list[dict[str, object]]:
     params: dict[str, object] = {"limit": 100}
     if verified is not None:
         params["verified"] = verified
-    async with client(FLAGSHIP) as c:
+    async with client(flagship()) as c:
         await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         r = await c.get("/v1/practitioners", params=params)
     assert r.status_code == 200, r.text

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +96,31 @@ def test_a_handler_with_the_wrong_arity_fails() -> None:
         bind([group], OPS)
 
 
+def is_generated(name: str) -> bool:
+    return name == "generated" or name.startswith("generated.")
+
+
+@contextlib.contextmanager
+def generated_from(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The package `generated` under `root` imported in place of the flagship's; afterwards the
+    flagship's `generated` modules are back in sys.modules and none of `root`'s stays there
+    (monkeypatch.delitem puts back what it deleted but leaves what was imported since: a
+    `generated.protocols` first imported here was later found by the flagship's app factory)."""
+    monkeypatch.syspath_prepend(str(root))
+    flagship = {name: sys.modules.pop(name) for name in list(sys.modules) if is_generated(name)}
+    try:
+        import generated.models
+        import generated.protocols
+
+        yield generated
+    finally:
+        for name in [name for name in sys.modules if is_generated(name)]:
+            del sys.modules[name]
+        sys.modules.update(flagship)
+
+
 @pytest.fixture
-def skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The minimal31 fixture generated into an importable package named `generated`."""
     out = tmp_path / "generated"
     out.mkdir()
@@ -103,13 +128,24 @@ def skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         SpecFiles(FIXTURES / "minimal31" / "openapi.yaml"), tmp_path
     ).items():
         (out / name).write_text(content)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for mod in [m for m in sys.modules if m == "generated" or m.startswith("generated.")]:
-        monkeypatch.delitem(sys.modules, mod)
-    import generated.models
-    import generated.protocols
+    with generated_from(tmp_path, monkeypatch) as package:
+        yield package
 
-    return generated
+
+def test_a_generated_skeleton_leaves_no_module_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "generated").mkdir()
+    for name in ("__init__", "models", "protocols"):
+        (tmp_path / "generated" / f"{name}.py").write_text("SKELETON = True\n")
+    before = {name: module for name, module in sys.modules.items() if is_generated(name)}
+    monkeypatch.delitem(sys.modules, "generated.protocols", raising=False)  # as in a fresh worker
+    with generated_from(tmp_path, monkeypatch) as package:
+        assert package.protocols.SKELETON
+    assert "generated.protocols" not in sys.modules
+    assert {name: m for name, m in sys.modules.items() if is_generated(name)} == {
+        name: m for name, m in before.items() if name != "generated.protocols"
+    }
 
 
 def test_a_handler_typed_with_the_generated_request_binds(skeleton: Any) -> None:

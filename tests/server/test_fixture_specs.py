@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -13,9 +14,13 @@ from tests.engine import client, fixture_table, mock_app
 pytestmark = pytest.mark.anyio
 FAKE = FakeData(seed=3)
 SPECS = ["petstore31", "library30"]
-MOCKS = {name: mock_app(fixture_table(name)) for name in SPECS}
-APPS = {name: app for name, (app, _, _) in MOCKS.items()}
 CASES = [(name, op_id) for name in SPECS for op_id in fixture_table(name)["operations"]]
+
+
+@functools.cache
+def mocked(name: str) -> Any:
+    """The spec's mock (app, table, engine), built on first use rather than at import."""
+    return mock_app(fixture_table(name))
 
 
 def valid_request(name: str, op_id: str) -> tuple[str, str, dict[str, Any]]:
@@ -26,7 +31,7 @@ def valid_request(name: str, op_id: str) -> tuple[str, str, dict[str, Any]]:
         if not p["required"]:
             continue
         value = FAKE.instance(standalone(p["schema"], table["defs"]), key=f"{op_id}:{p['name']}")
-        engine = MOCKS[name][2]
+        engine = mocked(name)[2]
         stored = engine.catalog.resource_for_param(p["name"], p["schema"])
         if p["location"] == "path" and stored is not None:  # the mock is stateful: a stored one
             value = next(engine.store.ids(stored.key))
@@ -57,7 +62,7 @@ async def test_every_operation_of_both_fixture_specs_answers_within_its_contract
     name: str, op_id: str
 ) -> None:
     method, url, kwargs = valid_request(name, op_id)
-    async with client(APPS[name]) as c:
+    async with client(mocked(name)[0]) as c:
         assert (
             await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         ).status_code == 200
@@ -67,7 +72,7 @@ async def test_every_operation_of_both_fixture_specs_answers_within_its_contract
 
 @pytest.mark.parametrize("name", SPECS)
 async def test_unknown_paths_of_any_spec_get_a_404_in_its_own_error_format(name: str) -> None:
-    async with client(APPS[name]) as c:
+    async with client(mocked(name)[0]) as c:
         r = await c.get("/definitely/not/here")
     assert r.status_code == 404
     if fixture_table(name).get("error_format") == "jsonapi":

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from generated import api_table
 from kkapp.config import AppConfig
-from kkapp.factory import build
+from kkapp.factory import Built, build
 from mocks.fake import FakeData
 from server.auth.services import auth_of, declared_scopes
 from server.schemas import standalone
@@ -17,26 +20,59 @@ from tests.engine import client
 from tests.spec.reference_documents import graphql_documents
 
 pytestmark = pytest.mark.anyio
-# The spec's examples are dated from 2024-01-01 (a share "until 2024-12-31" is ahead of
-# that day, and at most a year ahead): the sandbox answering them keeps its clock there.
-BUILT = build(
-    AppConfig(
-        "sandbox",
-        data_dir=tempfile.mkdtemp(prefix="kk-flagship-"),
-        options={"now": "2024-01-01T00:00:00Z"},
-    )
-)
-APP = BUILT.app
-OPERATIONS = BUILT.runtime.table["operations"]
 FAKE = FakeData(seed=7)
-# An administrator's token: every scope, so object-level rules (x-owner) let it act on the
-# example ids. tests/auth checks those rules and the scopes themselves.
-ALL_SCOPES = declared_scopes(BUILT.runtime.table)
-TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_admin_1", ALL_SCOPES, user_type="admin")
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-# Sessions are booked by users (a booking's user_id is its creator), not by an admin.
-USER_TOKEN = auth_of(BUILT.runtime.extras).issue_token("test_user_123", ALL_SCOPES)
-USER_AUTH = {"Authorization": f"Bearer {USER_TOKEN}"}
+# The operations the sandbox serves: the flagship's generated table, which its app is built from.
+OPERATIONS = api_table.TABLE["operations"]
+
+
+@dataclass(frozen=True)
+class Flagship:
+    built: Built
+    token: str  # an administrator's: every scope, so object-level rules (x-owner) let it act on
+    auth: dict[str, str]  # the example ids (tests/auth checks those rules and the scopes)
+    user_auth: dict[str, str]  # sessions are booked by users (a booking's user_id is its creator)
+
+    @property
+    def app(self) -> Any:
+        return self.built.app
+
+
+@functools.cache
+def flagship() -> Flagship:
+    """The sandbox the module's tests share, built on first use rather than at import (every
+    pytest-xdist worker imports every module, whether it runs these tests or not). The spec's
+    examples are dated from 2024-01-01 (a share "until 2024-12-31" is ahead of that day, and at
+    most a year ahead): the sandbox answering them keeps its clock there."""
+    built = build(
+        AppConfig(
+            "sandbox",
+            data_dir=tempfile.mkdtemp(prefix="kk-flagship-"),
+            options={"now": "2024-01-01T00:00:00Z"},
+        )
+    )
+    scopes = declared_scopes(built.runtime.table)
+    issuer = auth_of(built.runtime.extras)
+    token = issuer.issue_token("test_admin_1", scopes, user_type="admin")
+    user_token = issuer.issue_token("test_user_123", scopes)
+    return Flagship(
+        built,
+        token,
+        {"Authorization": f"Bearer {token}"},
+        {"Authorization": f"Bearer {user_token}"},
+    )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def built_outside_an_event_loop() -> None:
+    """Built by a sync fixture, as at import before: built inside an async test, parts of the
+    app would belong to that test's event loop and fail the TestClient tests after it."""
+    flagship()
+
+
+def test_the_parametrized_operations_are_the_ones_the_sandbox_serves() -> None:
+    assert OPERATIONS == flagship().built.runtime.table["operations"]
+
+
 # The token endpoint's example redeems the sandbox's published test code (handlers/rest/oauth.py).
 # The sandbox is stateful: the seeded booking_123 (the reference's) holds the slot of the
 # reference's createBooking example, so that one would be a 409 double booking.
@@ -65,7 +101,7 @@ def example_request(op_id: str) -> tuple[str, str, dict[str, Any]]:
     for p in spec["parameters"]:
         if not p["required"] or p["location"] == "header":
             continue
-        schema = standalone(p["schema"], BUILT.runtime.table["defs"])
+        schema = standalone(p["schema"], flagship().built.runtime.table["defs"])
         examples = schema.get("examples") or [FAKE.instance(schema, key=f"{op_id}:{p['name']}")]
         value = examples[0]
         if p["location"] == "path":
@@ -98,7 +134,7 @@ UNPAID = {"createPaymentIntent", "confirmPaymentIntent"}
 async def unpaid_intent_request(c: Any) -> dict[str, Any]:
     """createPaymentIntent's example, for a new booking of the test practitioner."""
     _, booking_url, booking = example_request("createBooking")
-    made = (await c.post(booking_url, headers=USER_AUTH, **booking)).json()["data"]
+    made = (await c.post(booking_url, headers=flagship().user_auth, **booking)).json()["data"]
     price = made["attributes"]["price"]
     body = example_request("createPaymentIntent")[2]["json"]
     attributes = {**body["data"]["attributes"], "booking_id": made["id"]}
@@ -111,7 +147,7 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
     op_id: str,
 ) -> None:
     method, url, kwargs = example_request(op_id)
-    async with client(APP) as c:
+    async with client(flagship().app) as c:
         assert (
             await c.post("/__sandbox/reset", headers={"X-KK-Sandbox-Reset": "1"})
         ).status_code == 200  # each from the seed
@@ -120,14 +156,16 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
             kwargs["json"] = await unpaid_intent_request(c)
             if op_id == "confirmPaymentIntent":
                 _, create_url, create = example_request("createPaymentIntent")
-                created = await c.post(create_url, headers=AUTH, **kwargs)
+                created = await c.post(create_url, headers=flagship().auth, **kwargs)
                 url = url.replace("pi_123", created.json()["data"]["id"])
                 kwargs["json"] = example_request(op_id)[2]["json"]
         if op_id == "createWebhook":  # one webhook per URL (409): free the seeded example's URL
-            taken = (await c.get("/v1/webhooks", headers=AUTH)).json()["data"]
+            taken = (await c.get("/v1/webhooks", headers=flagship().auth)).json()["data"]
             wanted = kwargs["json"]["data"]["attributes"]["url"]
             for hook in (h for h in taken if h["attributes"]["url"] == wanted):
-                assert (await c.delete(f"/v1/webhooks/{hook['id']}", headers=AUTH)).is_success
+                assert (
+                    await c.delete(f"/v1/webhooks/{hook['id']}", headers=flagship().auth)
+                ).is_success
         if op_id == "verifyUserEmail":  # the token of a change started now (the sandbox shows it)
             change = {
                 "data": {
@@ -136,10 +174,10 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
                     "attributes": {"email": "new@example.com"},
                 }
             }
-            started = await c.put("/v1/users/user_123", headers=AUTH, json=change)
+            started = await c.put("/v1/users/user_123", headers=flagship().auth, json=change)
             token = started.json()["meta"]["email_verification"]["token"]
             kwargs["json"]["data"]["attributes"]["token"] = token
-        who = USER_AUTH if op_id == "createBooking" else AUTH
+        who = flagship().user_auth if op_id == "createBooking" else flagship().auth
         r = await c.request(method, url, headers=who, **kwargs)
     assert r.status_code < 400, (url, r.text[:800])
     assert r.headers["x-ratelimit-limit"].isdigit()
@@ -148,9 +186,9 @@ async def test_every_operation_answers_its_own_examples_with_a_spec_valid_respon
 @pytest.mark.parametrize("name", ["GetUserProfile", "SearchPractitioners", "CreateBooking"])
 async def test_graphql_answers_the_references_documents(name: str) -> None:
     query = graphql_documents()[name]
-    async with client(APP) as c:
+    async with client(flagship().app) as c:
         r = await c.post(
-            "/graphql", json={"query": query, "variables": VARIABLES[name]}, headers=AUTH
+            "/graphql", json={"query": query, "variables": VARIABLES[name]}, headers=flagship().auth
         )
     body = r.json()
     assert r.status_code == 200 and "errors" not in body, body
@@ -159,24 +197,24 @@ async def test_graphql_answers_the_references_documents(name: str) -> None:
 
 async def test_graphql_answers_are_deterministic() -> None:
     query = graphql_documents()["SearchPractitioners"]
-    async with client(APP) as c:
+    async with client(flagship().app) as c:
         a = await c.post(
             "/graphql",
             json={"query": query, "variables": VARIABLES["SearchPractitioners"]},
-            headers=AUTH,
+            headers=flagship().auth,
         )
         b = await c.post(
             "/graphql",
             json={"query": query, "variables": VARIABLES["SearchPractitioners"]},
-            headers=AUTH,
+            headers=flagship().auth,
         )
     assert a.content == b.content
     assert len(a.json()["data"]["practitioners"]["edges"]) == 5
 
 
 async def test_a_graphql_syntax_error_carries_a_validation_code() -> None:
-    async with client(APP) as c:
-        r = await c.post("/graphql", json={"query": "{ practitioners( }"}, headers=AUTH)
+    async with client(flagship().app) as c:
+        r = await c.post("/graphql", json={"query": "{ practitioners( }"}, headers=flagship().auth)
     errors = r.json()["errors"]
     assert errors[0]["extensions"]["code"] == "VALIDATION_ERROR"
 
@@ -195,8 +233,8 @@ REFERENCE_FRAMES = [
 
 
 def test_ws_accepts_the_references_frames_after_auth() -> None:
-    with TestClient(APP) as tc, tc.websocket_connect("/ws") as ws:
-        ws.send_json({"type": "auth", "token": TOKEN})
+    with TestClient(flagship().app) as tc, tc.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "auth", "token": flagship().token})
         assert ws.receive_json()["type"] == "auth_ok"
         ws.send_json(REFERENCE_FRAMES[0])
         assert ws.receive_json() == {"type": "subscribed", "channel": "bookings"}
@@ -210,7 +248,7 @@ def test_ws_accepts_the_references_frames_after_auth() -> None:
 
 
 def test_ws_answers_an_invalid_frame_with_an_error_and_stays_open() -> None:
-    with TestClient(APP) as tc, tc.websocket_connect("/ws") as ws:
+    with TestClient(flagship().app) as tc, tc.websocket_connect("/ws") as ws:
         ws.send_text("not json")
         assert ws.receive_json()["code"] == "VALIDATION_ERROR"
         ws.send_json({"type": "subscribe", "channel": "bookings"})
@@ -226,12 +264,12 @@ def test_ws_answers_an_invalid_frame_with_an_error_and_stays_open() -> None:
 
 def test_ws_relays_chat_to_other_subscribers_of_the_conversation() -> None:
     with (
-        TestClient(APP) as tc,
+        TestClient(flagship().app) as tc,
         tc.websocket_connect("/ws") as alice,
         tc.websocket_connect("/ws") as bob,
     ):
         for ws in (alice, bob):
-            ws.send_json({"type": "auth", "token": TOKEN})
+            ws.send_json({"type": "auth", "token": flagship().token})
             ws.receive_json()
         bob.send_json({"type": "subscribe", "channel": "messages", "conversation_id": "conv_123"})
         assert bob.receive_json()["type"] == "subscribed"
