@@ -24,7 +24,7 @@ from server.documented import PROBLEM_JSON
 from server.pipeline import body, parameters
 from server.ports import Call, Operation
 from server.responses import Reply, send_reply
-from server.routing import OperationRouter
+from server.routing import OperationRouter, raw_path
 from server.schemas import directional
 from server.validation import CompiledSchema
 
@@ -113,7 +113,7 @@ class ValidatingProxy:
     async def _request_violations(
         self, scope: Scope, raw: bytes
     ) -> tuple[OperationSpec | None, list[Violation]]:
-        found = self.router.match(scope["path"])
+        found = self.router.match(raw_path(scope))
         if found is None:
             return None, [Violation(["request", "path"], "No operation of the spec has this path")]
         endpoint, values = found
