@@ -51,13 +51,14 @@ DECODERS: dict[str, Decode] = {
 }
 
 
-def _split(style: str, raw: str) -> list[str]:
-    """A list by its delimiter as written; a value with none but escaped ones (`1%2C2`) is a
-    list encoded whole, as URLSearchParams and httpx write a joined string."""
+def _split(style: str, raw: str, structural: str = "") -> list[str]:
+    """A list by its delimiter as written; a value with none (nor any other `structural`
+    character) but escaped ones (`1%2C2`) is a list encoded whole, as URLSearchParams and
+    httpx write a joined string."""
     if style == "spaceDelimited":
         return _SPACES.split(raw)
     delimiter = _DELIMITER.get(style, ",")
-    if delimiter in raw or "%" not in raw:
+    if delimiter in raw or "%" not in raw or any(c in raw for c in structural):
         return raw.split(delimiter)
     return _ESCAPED[delimiter].split(raw)
 
@@ -116,7 +117,7 @@ def pairs(style: str, explode: bool, name: str, raw: str, decode: Decode) -> lis
         if style == "label" and explode:
             parts = _rejoined(parts)
     else:
-        parts = _split(style, raw)
+        parts = _split(style, raw, "=" if explode else "")
     if explode:  # `R=100,G=200`
         return [_pair(p, decode) for p in parts]
     if len(parts) % 2:
