@@ -125,13 +125,31 @@ class OperationRouter:
     ) -> None:
         self.fallback = fallback
         self.root = _Node()
+        operations = list(operations)
         for op in operations:
-            node, names = self.root, list[str]()
-            for segment in op.spec["path"].strip("/").split("/"):
-                node = node.child(segment, names)
-            if node.endpoint is None:
-                node.endpoint = PathEndpoint(answer)
-            node.endpoint.add(op, tuple(names))
+            self._add(op, op.spec["path"], answer)
+        # Prism-like leniency for clients that ignore path-item/operation `servers` (as
+        # Schemathesis does): such an operation also answers under the document's first
+        # server, unless a route of the document already answers that method and path.
+        for op in operations:
+            alias = op.spec.get("fallback_path")
+            if alias is not None and not self._answers(op.spec["method"], alias):
+                log.info("%s %s is also served at %s", op.spec["method"], op.spec["path"], alias)
+                self._add(op, alias, answer)
+
+    def _add(self, op: Operation, path: str, answer: OutsideAnswer) -> None:
+        node, names = self.root, list[str]()
+        for segment in path.strip("/").split("/"):
+            node = node.child(segment, names)
+        if node.endpoint is None:
+            node.endpoint = PathEndpoint(answer)
+        node.endpoint.add(op, tuple(names))
+
+    def _answers(self, method: str, template: str) -> bool:
+        """Whether a route answers `method` at `template` taken as a concrete path (its
+        `{name}` parts as text, which any parameter segment matches)."""
+        found = self.match(template)
+        return found is not None and method in found[0].methods
 
     def match(self, path: str) -> tuple[PathEndpoint, tuple[str, ...]] | None:
         """The endpoint of a path as sent (percent-escapes kept, see `raw_path`) and its
