@@ -84,7 +84,7 @@ def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path, seconds: f
     raise RuntimeError(f"the server did not start within {seconds:.0f} s")
 
 
-def schemathesis(spec: Path, origin: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def schemathesis(spec: Path | str, origin: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The harness: positive mode, the checks above, a small seeded budget, no shrinking."""
     command = [
         str(BIN / "schemathesis"),
