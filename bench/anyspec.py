@@ -86,7 +86,7 @@ def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path, seconds: f
 
 
 def schemathesis(
-    spec: Path, origin: str, cwd: Path, extra: Sequence[str] = ()
+    spec: Path | str, origin: str, cwd: Path, extra: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
     """The harness: positive mode, the checks above, a small seeded budget, no shrinking;
     `extra` options (Schemathesis' --include-* filters) narrow a huge document."""

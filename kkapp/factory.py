@@ -69,7 +69,7 @@ def _spec_table(config: AppConfig) -> tuple[ApiTable, dict[str, type] | None, di
             files["graphql"] = Path(config.graphql)
         if config.asyncapi:
             files["asyncapi"] = Path(config.asyncapi)
-        return build_table(doc), None, files
+        return build_table(doc, server_fallbacks=True), None, files
     table, protocols, spec_root = _skeleton()
     files = {"openapi": spec_root / "openapi.yaml"}
     for key, name in (("graphql", "schema.graphql"), ("asyncapi", "asyncapi.yaml")):

@@ -1,5 +1,5 @@
 """Load and validate an OpenAPI 3.0/3.1 document (a file or a URL, split over any number of
-files); resolve local `$ref`s on demand."""
+files; Swagger 2.0 converted on load); resolve local `$ref`s on demand."""
 
 from __future__ import annotations
 
@@ -19,16 +19,13 @@ from kkcore.bundle import bundle
 from kkcore.errors import SpecError
 from kkcore.normalize import upgrade_dialects
 from kkcore.repair import repair
+from kkcore.swagger2 import convert
 
 log = logging.getLogger("kk.spec")
 
 MAX_SPEC_BYTES = 50 * 1024 * 1024
 LINT_MAX_BYTES = 2 * 1024 * 1024
 FETCH_TIMEOUT = 30.0
-SWAGGER2 = (
-    "is Swagger 2.0; kk reads OpenAPI 3.0 and 3.1. Convert it first, e.g. "
-    "`npx swagger2openapi {src} -o openapi.yaml`, and pass the result to --spec"
-)
 
 
 def is_url(source: str) -> bool:
@@ -125,15 +122,18 @@ def load_document(source: str | Path) -> dict[str, Any]:
 
 
 def load_spec(source: str | Path) -> tuple[dict[str, Any], bool]:
-    """The document and whether it came from more than that one file (URL refs, other files)."""
+    """The document and whether it is more than that one file (URL refs, other files, a
+    Swagger 2.0 document converted on load: kkcore.swagger2)."""
     uri = source_uri(source)
     doc = read_uri(uri)
-    if isinstance(doc, dict) and "swagger" in doc:
-        raise SpecError(f"{source} " + SWAGGER2.format(src=source))
+    converted = isinstance(doc, dict) and str(doc.get("swagger", "")).startswith("2.")
+    if converted:
+        doc = convert(doc, str(source), uri)
     if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith(("3.0", "3.1")):
-        raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 document")
+        raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 (or Swagger 2.0) document")
     bundled = bundle(doc, uri, read_uri)
-    several, doc = bundled is not doc, repair(bundled, source)
+    # a converted document is served as what it became, not as the file it came from
+    several, doc = bundled is not doc or converted, repair(bundled, source)
     doc = upgrade_dialects(doc, bounds=not doc["openapi"].startswith("3.0"))
     validate(doc, source)
     return cast(dict[str, Any], doc), several

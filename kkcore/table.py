@@ -219,8 +219,12 @@ def _unique(op_id: str, taken: dict[str, OperationSpec]) -> str:
     return f"{op_id}_{n}"
 
 
-def build_table(doc: dict[str, Any]) -> ApiTable:
-    """The whole runtime table of one OpenAPI document; deterministic for a given document."""
+def build_table(doc: dict[str, Any], *, server_fallbacks: bool = False) -> ApiTable:
+    """The whole runtime table of one OpenAPI document; deterministic for a given document.
+
+    `server_fallbacks` (`kk mock --spec`): an operation with path-item or operation `servers`
+    of another base path also names its path under the document's first server
+    (`fallback_path`), where clients that ignore those servers call it (server.routing)."""
     b = _Builder(doc)
     base = _base_path(doc.get("servers"), "")
     operations: dict[str, OperationSpec] = {}
@@ -232,6 +236,8 @@ def build_table(doc: dict[str, Any]) -> ApiTable:
                 continue
             op = item[method]
             spec = b.operation(path, method, item, op, _base_path(op.get("servers"), item_base))
+            if server_fallbacks and spec["path"] != base + path:
+                spec["fallback_path"] = base + path
             spec["operation_id"] = _unique(spec["operation_id"], operations)
             operations[spec["operation_id"]] = spec
     defs = {

@@ -74,6 +74,9 @@ class OperationSpec(TypedDict):
     deprecated: NotRequired[bool]
     # the operation's OpenAPI `callbacks` (mocks.callbacks fires them); absent when none
     callbacks: NotRequired[list[CallbackSpec]]
+    # the path under the document's first server, for an operation with `servers` of its own
+    # (only under `kk mock --spec`; server.routing serves it there when no route clashes)
+    fallback_path: NotRequired[str]
 
 
 class WebhookSpec(TypedDict):

@@ -11,13 +11,15 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
-
-import orjson
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from kkcore.errors import BadRequest, Problem
 from kkcore.types import ParameterSpec
-from server.paramstyles import PREFIXED, CoercionError, pieces
+from server.deepobject import Shaper, insert, key_path
+from server.paramcontent import content_coercer
+from server.paramstyles import DECODERS, CoercionError, primitive
+from server.paramstyles import array as styled_array
+from server.paramstyles import pairs as styled_pairs
 from server.schemas import standalone
 from server.validation import CompiledSchema
 
@@ -109,72 +111,51 @@ def scalar(kind: str) -> Callable[[str], Any]:
 
 
 def make_coercer(spec: ParameterSpec, defs: dict[str, Any]) -> Coercer:
-    """A function from the raw string values of one parameter to its typed value."""
+    """A function from the raw values of one parameter (path and query values still
+    percent-encoded: server.paramstyles splits them first) to its typed value."""
     if "content" in spec:
-        return _content_coercer(spec["content"])
+        return content_coercer(spec["content"], DECODERS[spec["location"]])
     kind = effective_type(spec["schema"], defs)
-    style, name = spec["style"], spec["name"]
+    style, name, explode = spec["style"], spec["name"], spec["explode"]
+    decode = DECODERS[spec["location"]]
     if kind == "array":
         item = scalar(effective_type(item_schema(spec["schema"], defs), defs))
-        delimiter = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
-        exploded = spec["explode"] and style == "form"
+        exploded = explode and style == "form"
 
         def array(values: list[str]) -> list[Any]:
-            if style in PREFIXED:
-                return [item(p) for p in pieces(style, spec["explode"], name, kind, values[-1])]
-            parts = values if exploded else [p for v in values for p in v.split(delimiter)]
-            return [item(p) for p in parts if p != "" or not exploded]
+            if exploded:  # `?x=a&x=b`; an empty `x=` adds no item
+                return [item(decode(v)) for v in values if v != ""]
+            return [item(p) for v in values for p in styled_array(style, explode, name, v, decode)]
 
         return array
     if kind == "object":
-        return _object_coercer(spec)
+        props = _object(spec["schema"], defs).get("properties") or {}
+        kinds = {k: scalar(effective_type(v, defs)) for k, v in props.items()}
+
+        def obj(values: list[str]) -> dict[str, Any]:
+            found = styled_pairs(style, explode, name, values[-1], decode)
+            return {k: _loosely(kinds.get(k), v) for k, v in found}
+
+        return obj
     one = scalar(kind)
 
     def single(values: list[str]) -> Any:
         if len(values) > 1:
             raise CoercionError(f"must be given once, got {len(values)} values")
-        if style in PREFIXED:
-            return one(pieces(style, spec["explode"], name, kind, values[0])[0])
-        return one(values[0])
+        return one(primitive(style, name, values[0], decode))
 
     return single
 
 
-def _content_coercer(media: str) -> Coercer:
-    """A `content` parameter: its one value in that media type (JSON decoded, else text)."""
-    json = media.split(";")[0].strip().lower().endswith(("/json", "+json"))
-
-    def decode(values: list[str]) -> Any:
-        if len(values) > 1:
-            raise CoercionError(f"must be given once, got {len(values)} values")
-        if not json:
-            return values[0]
-        try:
-            return orjson.loads(values[0])
-        except orjson.JSONDecodeError as e:
-            raise CoercionError(f"is not valid JSON ({media}): {e}") from e
-
-    return decode
-
-
-def _object_coercer(spec: ParameterSpec) -> Coercer:
-    style, name, explode = spec["style"], spec["name"], spec["explode"]
-
-    def obj(values: list[str]) -> dict[str, str]:
-        raw = values[-1]
-        if style in PREFIXED:
-            parts = pieces(style, explode, name, "object", raw)
-        else:
-            parts = raw.split(",") if raw else []  # "" is the empty object
-        if explode and style in ("simple", *PREFIXED):  # exploded: `R=100,G=200`
-            if not all("=" in p for p in parts):
-                raise CoercionError("must be a list of key=value pairs")
-            return dict(p.split("=", 1) for p in parts)
-        if len(parts) % 2:
-            raise CoercionError("must be a comma-separated list of key,value pairs")
-        return dict(zip(parts[::2], parts[1::2], strict=True))
-
-    return obj
+def _loosely(coerce: Callable[[str], Any] | None, raw: str) -> Any:
+    """A property's typed value, or its text when it is not of its type (the validator names
+    what is wrong)."""
+    if coerce is None:
+        return raw
+    try:
+        return coerce(raw)
+    except CoercionError:
+        return raw
 
 
 _NO_DEFAULT = object()
@@ -201,6 +182,7 @@ class _Param:
         "required",
         "default",
         "loose",
+        "shape",
     )
 
     def __init__(self, spec: ParameterSpec, defs: dict[str, Any]) -> None:
@@ -211,6 +193,7 @@ class _Param:
         self.default = spec["schema"].get("default", _NO_DEFAULT)
         self.key = self.name.lower() if spec["location"] == "header" else self.name
         self.deep = spec["style"] == "deepObject"
+        self.shape = Shaper(lambda s: effective_type(s, defs), lambda s: _object(s, defs), scalar)
         self.coerce = make_coercer(spec, defs)
         self.validator = CompiledSchema(standalone(spec["schema"], defs))
         # An exploded form object (`?a=1&b=2` is {a, b}): its properties are the query's
@@ -309,24 +292,35 @@ class ParameterParser:
         self, query_string: bytes, out: dict[str, Any], problems: list[Problem]
     ) -> None:
         try:
-            pairs = parse_qsl(query_string.decode("ascii"), keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
+            text = query_string.decode("ascii")
+            unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
+            # Values stay percent-encoded until their style has split them (paramstyles).
+            raw = [(unquote_plus(k, errors="strict"), v) for k, _, v in _fields(text)]
+        except UnicodeDecodeError:
             problems.append(Problem("The query string is not valid UTF-8", parameter=""))
             return
         grouped: dict[str, list[str]] = {}
-        deep: dict[str, dict[str, str]] = {}
+        deep: dict[str, dict[str, Any]] = {}
+        broken: dict[str, str] = {}
         loose: dict[str, str] = {}
-        for key, value in pairs:
+        for key, value in raw:
             if key in self.query_names:
                 grouped.setdefault(key, []).append(value)
                 continue
-            owner = next(
-                (n for n in self.deep_names if key.startswith(n + "[") and key[-1] == "]"), None
+            owner, path = next(
+                ((n, k) for n in self.deep_names if (k := key_path(n, key)) is not None),
+                (None, None),
             )
-            if owner is not None:
-                deep.setdefault(owner, {})[key[len(owner) + 1 : -1]] = value
+            if owner is not None and path is not None:
+                try:
+                    decoded = DECODERS["query"](value)
+                    if self.nul and "\x00" in key + decoded:
+                        raise CoercionError("may not contain the NUL character (U+0000)")
+                    insert(deep.setdefault(owner, {}), path, decoded)
+                except CoercionError as e:
+                    broken[owner] = str(e)
             elif self.loose is not None:
-                loose[key] = value
+                loose[key] = DECODERS["query"](value)
             else:
                 problems.append(Problem(f"Unknown query parameter {key!r}", parameter=key))
         for p in self.query:
@@ -338,14 +332,24 @@ class ParameterParser:
                         Problem(f"Query parameter {p.name!r} is required", parameter=p.name)
                     )
             elif p.deep:
-                if p.name in deep:
-                    self._check(p, deep[p.name], out, problems)
-                elif p.spec["required"]:
-                    problems.append(
-                        Problem(f"Query parameter {p.name!r} is required", parameter=p.name)
-                    )
+                self._deep(p, deep.get(p.name), broken.get(p.name), out, problems)
             else:
                 self._take(p, grouped.get(p.name, []), out, problems)
+
+    def _deep(
+        self,
+        p: _Param,
+        tree: dict[str, Any] | None,
+        broken: str | None,
+        out: dict[str, Any],
+        problems: list[Problem],
+    ) -> None:
+        if broken is not None:
+            problems.append(Problem(f"Query parameter {p.name!r} {broken}", parameter=p.name))
+        elif tree is not None:
+            self._check(p, p.shape(tree, p.spec["schema"]), out, problems)
+        elif p.required:
+            problems.append(Problem(f"Query parameter {p.name!r} is required", parameter=p.name))
 
     def _take(
         self, p: _Param, values: list[str], out: dict[str, Any], problems: list[Problem]
@@ -359,13 +363,9 @@ class ParameterParser:
             elif p.default is not _NO_DEFAULT:
                 out[p.name] = p.default
             return
-        if self.nul and any("\x00" in v for v in values):  # as in bodies (server.bodies.refuse_nul)
-            problems.append(
-                Problem(
-                    f"{where} parameter {p.name!r} may not contain the NUL character (U+0000)",
-                    parameter=p.name,
-                )
-            )
+        # as in bodies (server.bodies.refuse_nul); `%00` is a NUL once decoded
+        if self.nul and any("\x00" in v or "%00" in v for v in values):
+            problems.append(Problem(_nul(p), parameter=p.name))
             return
         try:
             value = p.coerce(values)
@@ -388,3 +388,12 @@ class ParameterParser:
                     meta={**problem.meta, "field": p.name},
                 )
             )
+
+
+def _nul(p: _Param) -> str:
+    return f"{p.where} parameter {p.name!r} may not contain the NUL character (U+0000)"
+
+
+def _fields(text: str) -> list[tuple[str, str, str]]:
+    """`a=1&b&c=` → key, `=`, value triples; values are kept as they were sent."""
+    return [field.partition("=") for field in text.split("&") if field]

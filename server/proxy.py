@@ -32,7 +32,7 @@ from server.errorformats import error_renderer
 from server.pipeline import body, parameters
 from server.ports import Call, Operation
 from server.responses import Reply, send_reply
-from server.routing import OperationRouter
+from server.routing import OperationRouter, raw_path
 from server.schemas import directional
 from server.validation import CompiledSchema
 
@@ -128,7 +128,7 @@ class ValidatingProxy:
     ) -> tuple[OperationSpec | None, list[Violation], Reply | None]:
         """The operation called, what the request breaks, and (with `errors`) the answer the
         operation documents for it."""
-        found = self.router.match(scope["path"])
+        found = self.router.match(raw_path(scope))
         if found is None:
             path = Violation(["request", "path"], "No operation of the spec has this path")
             return None, [path], None

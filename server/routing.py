@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, unquote
 
 from starlette.routing import BaseRoute, Router
 
@@ -18,6 +19,7 @@ from server.responses import send_reply
 
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 ASGIApp = Any
+_SAFE = ":@!$&'()*+,;="  # RFC 3986 sub-delims and pchar: kept as they are when re-encoding
 log = logging.getLogger("kk.routing")
 
 
@@ -123,15 +125,35 @@ class OperationRouter:
     ) -> None:
         self.fallback = fallback
         self.root = _Node()
+        operations = list(operations)
         for op in operations:
-            node, names = self.root, list[str]()
-            for segment in op.spec["path"].strip("/").split("/"):
-                node = node.child(segment, names)
-            if node.endpoint is None:
-                node.endpoint = PathEndpoint(answer)
-            node.endpoint.add(op, tuple(names))
+            self._add(op, op.spec["path"], answer)
+        # Prism-like leniency for clients that ignore path-item/operation `servers` (as
+        # Schemathesis does): such an operation also answers under the document's first
+        # server, unless a route of the document already answers that method and path.
+        for op in operations:
+            alias = op.spec.get("fallback_path")
+            if alias is not None and not self._answers(op.spec["method"], alias):
+                log.info("%s %s is also served at %s", op.spec["method"], op.spec["path"], alias)
+                self._add(op, alias, answer)
+
+    def _add(self, op: Operation, path: str, answer: OutsideAnswer) -> None:
+        node, names = self.root, list[str]()
+        for segment in path.strip("/").split("/"):
+            node = node.child(segment, names)
+        if node.endpoint is None:
+            node.endpoint = PathEndpoint(answer)
+        node.endpoint.add(op, tuple(names))
+
+    def _answers(self, method: str, template: str) -> bool:
+        """Whether a route answers `method` at `template` taken as a concrete path (its
+        `{name}` parts as text, which any parameter segment matches)."""
+        found = self.match(template)
+        return found is not None and method in found[0].methods
 
     def match(self, path: str) -> tuple[PathEndpoint, tuple[str, ...]] | None:
+        """The endpoint of a path as sent (percent-escapes kept, see `raw_path`) and its
+        parameters' values, still encoded: their style splits them before they are decoded."""
         return _walk(self.root, path.strip("/").split("/"), 0, ())
 
     def locate(self, method: str, path: str) -> str | None:
@@ -141,12 +163,42 @@ class OperationRouter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            found = self.match(scope["path"])
+            found = self.match(raw_path(scope))
             if found is not None:
                 scope["kk.path"] = found[0]  # for what observes the request (server.metrics)
                 await found[0](scope, receive, send, found[1])
                 return
         await self.fallback(scope, receive, send)
+
+
+def raw_path(scope: Scope) -> str:
+    """The request path as the client wrote it: `%2C` inside a value is not a delimiter.
+
+    ASGI's `path` is decoded; `raw_path` (when the server gives it, and it is the same path)
+    keeps the escapes. Without it, the decoded path is re-encoded: the best that can be done.
+    """
+    path: str = scope["path"]
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes):
+        text = raw.split(b"?", 1)[0].decode("latin-1")
+        if text == path or ("%" in text and unquote(text) == path):
+            return text
+    return quote(path, safe="/" + _SAFE)
+
+
+def _decoded(segment: str) -> str:
+    return unquote(segment) if "%" in segment else segment
+
+
+def _captured(regex: re.Pattern[str], segment: str) -> tuple[str, ...] | None:
+    """The parameters of a segment with text around them, kept encoded; the text may be
+    written as it is or escaped (`%3Aundelete`)."""
+    m = regex.fullmatch(segment)
+    if m is not None:
+        return m.groups() if all(m.groups()) else None
+    if "%" not in segment or (m := regex.fullmatch(unquote(segment))) is None:
+        return None
+    return tuple(quote(g, safe=_SAFE) for g in m.groups()) if all(m.groups()) else None
 
 
 def _walk(
@@ -155,15 +207,15 @@ def _walk(
     if i == len(parts):
         return (node.endpoint, values) if node.endpoint is not None else None
     segment = parts[i]
-    child = node.literal.get(segment)
+    child = node.literal.get(_decoded(segment))
     if child is not None:
         found = _walk(child, parts, i + 1, values)
         if found is not None:
             return found
     for regex, pattern_child in node.patterns.values():
-        m = regex.fullmatch(segment)
-        if m is not None and all(m.groups()):
-            found = _walk(pattern_child, parts, i + 1, values + m.groups())
+        groups = _captured(regex, segment)
+        if groups is not None:
+            found = _walk(pattern_child, parts, i + 1, values + groups)
             if found is not None:
                 return found
     if node.param is not None and segment:

@@ -19,7 +19,8 @@ from kkapp.serving import Network, network_options
 @click.option(
     "--spec",
     help="OpenAPI 3.0/3.1 document to mock: a file or an http(s) URL; its `$ref`s may point "
-    "to other files or URLs.",
+    "to other files or URLs. Swagger 2.0 is converted on load when swagger2openapi is "
+    "installed (npm install --prefix .kk/swagger2openapi swagger2openapi@7.0.8).",
 )
 @click.option(
     "--graphql", type=click.Path(exists=True, dir_okay=False), help="GraphQL SDL to mock."

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kkcore.errors import SpecError
 from kkcore.loader import load_document
 from kkcore.table import build_table, derived_operation_id, server_path
 from tests.anyspec.conftest import FIXTURE, mock_client
@@ -36,11 +35,6 @@ def test_operations_without_an_id_get_one_from_method_and_path() -> None:
 )
 def test_every_server_url_form_gives_its_path(url: str, variables: dict, path: str) -> None:
     assert server_path({"url": url, "variables": variables}) == path
-
-
-def test_a_swagger_2_document_is_refused_with_how_to_convert_it() -> None:
-    with pytest.raises(SpecError, match="Swagger 2.0.*swagger2openapi"):
-        load_document(FIXTURE.with_name("swagger.yaml"))
 
 
 def test_refs_to_other_files_are_bundled_as_components() -> None:
