@@ -37,12 +37,13 @@ class Flagship:
         return self.built.app
 
 
-@functools.cache
-def flagship() -> Flagship:
-    """The sandbox the module's tests share, built on first use rather than at import (every
-    pytest-xdist worker imports every module, whether it runs these tests or not). The spec's
-    examples are dated from 2024-01-01 (a share "until 2024-12-31" is ahead of that day, and at
-    most a year ahead): the sandbox answering them keeps its clock there."""
+def fresh_flagship() -> Flagship:
+    """A sandbox of its own. The spec's examples are dated from 2024-01-01 (a share "until
+    2024-12-31" is ahead of that day, and at most a year ahead): the sandbox answering them
+    keeps its clock there. The /ws tests each take one: a TestClient runs the app's lifespan on
+    a loop of its own, and the shared app's pool, bus and webhook worker have served other
+    loops before (the async tests', earlier TestClients'); once in a full `make check` run its
+    shutdown then never finished (pytest-timeout after 300 s)."""
     built = build(
         AppConfig(
             "sandbox",
@@ -60,6 +61,13 @@ def flagship() -> Flagship:
         {"Authorization": f"Bearer {token}"},
         {"Authorization": f"Bearer {user_token}"},
     )
+
+
+@functools.cache
+def flagship() -> Flagship:
+    """The sandbox the module's tests share, built on first use rather than at import (every
+    pytest-xdist worker imports every module, whether it runs these tests or not)."""
+    return fresh_flagship()
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -233,8 +241,9 @@ REFERENCE_FRAMES = [
 
 
 def test_ws_accepts_the_references_frames_after_auth() -> None:
-    with TestClient(flagship().app) as tc, tc.websocket_connect("/ws") as ws:
-        ws.send_json({"type": "auth", "token": flagship().token})
+    sandbox = fresh_flagship()
+    with TestClient(sandbox.app) as tc, tc.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "auth", "token": sandbox.token})
         assert ws.receive_json()["type"] == "auth_ok"
         ws.send_json(REFERENCE_FRAMES[0])
         assert ws.receive_json() == {"type": "subscribed", "channel": "bookings"}
@@ -248,7 +257,7 @@ def test_ws_accepts_the_references_frames_after_auth() -> None:
 
 
 def test_ws_answers_an_invalid_frame_with_an_error_and_stays_open() -> None:
-    with TestClient(flagship().app) as tc, tc.websocket_connect("/ws") as ws:
+    with TestClient(fresh_flagship().app) as tc, tc.websocket_connect("/ws") as ws:
         ws.send_text("not json")
         assert ws.receive_json()["code"] == "VALIDATION_ERROR"
         ws.send_json({"type": "subscribe", "channel": "bookings"})
@@ -263,13 +272,14 @@ def test_ws_answers_an_invalid_frame_with_an_error_and_stays_open() -> None:
 
 
 def test_ws_relays_chat_to_other_subscribers_of_the_conversation() -> None:
+    sandbox = fresh_flagship()
     with (
-        TestClient(flagship().app) as tc,
+        TestClient(sandbox.app) as tc,
         tc.websocket_connect("/ws") as alice,
         tc.websocket_connect("/ws") as bob,
     ):
         for ws in (alice, bob):
-            ws.send_json({"type": "auth", "token": flagship().token})
+            ws.send_json({"type": "auth", "token": sandbox.token})
             ws.receive_json()
         bob.send_json({"type": "subscribe", "channel": "messages", "conversation_id": "conv_123"})
         assert bob.receive_json()["type"] == "subscribed"
