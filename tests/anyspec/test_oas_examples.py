@@ -29,6 +29,7 @@ from bench.anyspec import (
     verdict,
     wait_until_up,
 )
+from tests.anyspec.conftest import with_known_failures
 
 SPECS_30 = """callbacks circular-paths circular-request-bodies circular complex-nesting
 discriminators file-uploads form-data http-status-codes link-example parameters-common
@@ -114,12 +115,7 @@ def mock_server(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[n], strict=True))
-        if n in KNOWN_FAILURES
-        else n
-        for n in SELECTED
-    ],
+    with_known_failures(SELECTED, KNOWN_FAILURES),
 )
 @pytest.mark.timeout(900)
 def test_the_example_document_passes_schemathesis_under_kk_mock(

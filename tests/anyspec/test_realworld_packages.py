@@ -12,6 +12,7 @@ import os
 import pytest
 
 from bench.realworld import SPECS, run_one
+from tests.anyspec.conftest import with_known_failures
 
 KNOWN_FAILURES: dict[str, str] = {
     # PaginatedResource<T> through $dynamicAnchor/$dynamicRef: the generator does not bind
@@ -35,12 +36,7 @@ SELECTED = list(SPECS) if os.environ.get("KK_REALWORLD") == "all" else SMOKE
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[n], strict=True))
-        if n in KNOWN_FAILURES
-        else n
-        for n in SELECTED
-    ],
+    with_known_failures(SELECTED, KNOWN_FAILURES),
 )
 @pytest.mark.timeout(1200)
 def test_the_real_world_document_passes_schemathesis_under_kk_mock(name: str) -> None:
