@@ -28,7 +28,9 @@ import asyncio
 from typing import Protocol
 
 
-class Generation(Protocol):  # handlers.storage.generation's (which imports this module)
+class Generation(Protocol):
+    """A write generation (the kinds are in handlers.storage.generation, which imports this)."""
+
     async def prepare(self) -> None: ...
 
     async def current(self) -> int: ...

@@ -29,25 +29,17 @@ import os
 import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from handlers.storage.coalesced import Coalesced
+from handlers.storage.coalesced import Coalesced, Generation
+
+__all__ = ["Generation", "generation_for"]
 
 COUNTER = struct.Struct("<Q")
-
-
-class Generation(Protocol):
-    async def prepare(self) -> None: ...
-
-    async def current(self) -> int: ...
-
-    async def bump(self) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 class LocalGeneration:
