@@ -20,6 +20,7 @@ from server.paramcontent import content_coercer
 from server.paramstyles import DECODERS, CoercionError, primitive
 from server.paramstyles import array as styled_array
 from server.paramstyles import pairs as styled_pairs
+from server.paramunion import coercer_for
 from server.schemas import standalone
 from server.validation import CompiledSchema
 
@@ -194,8 +195,8 @@ class _Param:
         self.key = self.name.lower() if spec["location"] == "header" else self.name
         self.deep = spec["style"] == "deepObject"
         self.shape = Shaper(lambda s: effective_type(s, defs), lambda s: _object(s, defs), scalar)
-        self.coerce = make_coercer(spec, defs)
         self.validator = CompiledSchema(standalone(spec["schema"], defs))
+        self.coerce = coercer_for(spec, defs, make_coercer, effective_type, self.validator.is_valid)
         # An exploded form object (`?a=1&b=2` is {a, b}): its properties are the query's
         # other names, each coerced to its property's type.
         self.loose: dict[str, Callable[[str], Any]] | None = None

@@ -25,8 +25,6 @@ KNOWN_FAILURES: dict[str, str] = {
     # value fits (a request body: Schemathesis' own error; GET /v1/carriers' 200: kk's 500),
     # and documented 204s that list content types.
     "shipengine": "allOf of closed objects: no valid value; 204s with content types",
-    # `meta` is `oneOf: [string, array]` (form): `meta=` is read as the array [""].
-    "directus": "a string-or-array query parameter is read as the array",
 }
 
 SMOKE = ["github", "ideal-postcodes"]
