@@ -250,8 +250,9 @@ class Database:
         elif loop is not None and loop.is_running():
             # Its connections are closed on their own loop when it can.
             asyncio.run_coroutine_threadsafe(pool.dispose(), loop)
-        else:  # no loop will run their close again
-            pool.terminate()
+        else:  # no loop will run their close again; (in a thread without a loop: aiosqlite
+            # would otherwise answer on this one, which may be closed by the time it does)
+            await asyncio.to_thread(pool.terminate)
 
     async def close(self) -> None:
         await self._drop_pool()
