@@ -28,14 +28,13 @@ import orjson
 from kkcore.types import ApiTable, CallbackSpec, OperationSpec
 from mocks.fake import FakeData
 from mocks.fake.errors import GenerationError
+from mocks.loop_clients import LoopClients
 from mocks.rules import MISSING, at_pointer
 from server.responses import Reply
 from server.schemas import directional
 from server.webhooks import WebhookSettings
 
 if TYPE_CHECKING:
-    import httpx
-
     from mocks.operation import Request
 
 log = logging.getLogger("kk.callbacks")
@@ -107,7 +106,7 @@ class CallbackFirer:
         self.fake = fake
         self.settings = settings
         self.tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
+        self.clients = LoopClients(settings.client)
 
     def fire(self, spec: OperationSpec, request: Request, reply: Reply) -> None:
         """Start every callback of `spec` (only after a 2xx answer)."""
@@ -153,12 +152,11 @@ class CallbackFirer:
         self, callback: CallbackSpec, url: str, media_type: str, body: bytes
     ) -> None:
         s, method = self.settings, callback["method"]
-        if self._client is None:
-            self._client = s.client()
         headers = {"Content-Type": media_type, "User-Agent": "kk-mock-callbacks"}
         name = f"callback {callback['name']}"
         for attempt in range(1, s.attempts + 1):
-            outcome = await s.send(self._client, name, url, body, headers, method)
+            async with self.clients.client() as client:
+                outcome = await s.send(client, name, url, body, headers, method)
             log.info(
                 "%s: %s %s attempt %d: %s%s",
                 name,
@@ -175,7 +173,4 @@ class CallbackFirer:
     async def close(self) -> None:
         for task in list(self.tasks):
             task.cancel()
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        await self.clients.close()

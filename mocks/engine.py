@@ -394,5 +394,6 @@ class MockEngine:
         """Add the sandbox's routes and lifecycle hooks to an app being assembled."""
         parts.routes.append(Route(RESET_PATH, self.reset_endpoint, methods=["POST"]))
         self.reset_hooks = getattr(parts, "resets", [])
+        parts.startup += [self.webhooks.open, self.callbacks.clients.open]
         parts.shutdown.append(self.webhooks.close)
         parts.shutdown.append(self.callbacks.close)

@@ -20,7 +20,6 @@ every attempt is kept in its `attempts`. Only event types of the spec's `webhook
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from kkcore.errors import NotFound, Problem
+from mocks.loop_clients import LoopClients
 from mocks.resources import Resource
 from mocks.state import SandboxState
 from mocks.store import Record
@@ -40,9 +40,7 @@ from server.webhook_audience import Audience, Grant
 from server.webhook_targets import redact
 from server.webhooks import Outcome, WebhookSettings, new_secret
 
-if TYPE_CHECKING:  # httpx (~10 MB with its TLS stack) is imported when a webhook is sent
-    import httpx
-
+if TYPE_CHECKING:
     from mocks.operation import OpContext, Request
     from mocks.rules import Rule
     from server.identity import Identity
@@ -83,7 +81,7 @@ class WebhookDispatcher:
         self.subscriptions = roles.get("subscriptions")
         self.deliveries = roles.get("deliveries")
         self.tasks: dict[str, set[asyncio.Task[None]]] = {}
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self.clients = LoopClients(settings.client)
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -168,13 +166,6 @@ class WebhookDispatcher:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
-        loop = id(asyncio.get_running_loop())
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = self.settings.client()
-        return client
-
     async def _run(
         self, wid: str, did: str, event_id: str, payload: bytes, event_type: str
     ) -> None:
@@ -193,7 +184,8 @@ class WebhookDispatcher:
             headers = s.headers(str(hidden.get("secret", "")), payload, event_type, did, event_id)
             # a task started by the request: the span joins its trace through the context
             with tracing.delivery_span(event_id, event_type, url, attempt) as span:
-                outcome = await s.send(self._client(), wid, url, payload, headers)
+                async with self.clients.client() as client:
+                    outcome = await s.send(client, wid, url, payload, headers)
                 tracing.record_outcome(span, outcome.status, outcome.response_status)
             metrics.webhook_attempt(event_type, attempt, outcome.ok)
             retry = outcome.status == "failed" and attempt < s.attempts
@@ -271,9 +263,10 @@ class WebhookDispatcher:
         for wid in list(self.tasks):
             self.forget(wid)
 
+    def open(self) -> None:
+        """Keep an HTTP client on the app's loop (its start-up)."""
+        self.clients.open()
+
     async def close(self) -> None:
         self.forget_all()
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        await self.clients.close()

@@ -10,6 +10,10 @@ pool belongs to one loop too. `open()` (the app's lifespan start-up, or a test f
 a pool on the running loop and `close()` disposes it on the same loop; sessions on that loop
 check connections out of it (opening SQLite with its pragmas costs ~5 ms, a checkout ~0.1).
 On any other loop (an app driven without its lifespan) a session opens its own connection.
+A pool whose loop has stopped (a test client's portal, `asyncio.run` that returned) cannot be
+disposed on it: `open()` on a new loop and `close()` then terminate its connections without a
+loop (the driver's own way: aiosqlite stops its thread, asyncpg aborts its socket), rather
+than leave them to the garbage collector.
 
 Every committed `transaction()` that ran a statement other than a read bumps the write
 generation (handlers.storage.generation) after its commit: the read answers kept by
@@ -19,6 +23,7 @@ server.answer_cache are checked against it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -95,6 +100,22 @@ def count_writes(engine: AsyncEngine, seen: list[int]) -> None:
             seen[0] += 1
 
 
+def track_connections(engine: AsyncEngine, into: dict[int, Any]) -> None:
+    """Keep in `into` every DBAPI connection `engine`'s pool holds open."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def opened(dbapi_conn: Any, _record: Any) -> None:
+        into[id(dbapi_conn)] = dbapi_conn
+
+    @event.listens_for(engine.sync_engine, "close")
+    def closed(dbapi_conn: Any, _record: Any) -> None:
+        into.pop(id(dbapi_conn), None)
+
+    @event.listens_for(engine.sync_engine, "close_detached")
+    def detached(dbapi_conn: Any) -> None:
+        into.pop(id(dbapi_conn), None)
+
+
 class _Engines:
     """The write and read engines of one pool (or of none: a connection per session)."""
 
@@ -112,11 +133,24 @@ class _Engines:
             self.read = self.write
         self.writes = async_sessionmaker(self.write, expire_on_commit=False)
         self.reads = async_sessionmaker(self.read, expire_on_commit=False)
+        self.connections: dict[int, Any] = {}
+        if pooled:
+            for engine in {self.write, self.read}:
+                track_connections(engine, self.connections)
 
     async def dispose(self) -> None:
         await self.write.dispose()
         if self.read is not self.write:
             await self.read.dispose()
+
+    def terminate(self) -> None:
+        """Close every pooled connection without an event loop (theirs has stopped)."""
+        for conn in list(self.connections.values()):
+            with contextlib.suppress(Exception):  # (one that fails is left to the collector)
+                conn.terminate()
+        self.connections.clear()
+        for engine in {self.write, self.read}:
+            engine.sync_engine.dispose(close=False)  # a new, empty pool; the old one let go
 
 
 class Database:
@@ -214,8 +248,11 @@ class Database:
         if loop is asyncio.get_running_loop():
             await pool.dispose()
         elif loop is not None and loop.is_running():
-            # Its connections can only be closed on their own loop.
+            # Its connections are closed on their own loop when it can.
             asyncio.run_coroutine_threadsafe(pool.dispose(), loop)
+        else:  # no loop will run their close again; (in a thread without a loop: aiosqlite
+            # would otherwise answer on this one, which may be closed by the time it does)
+            await asyncio.to_thread(pool.terminate)
 
     async def close(self) -> None:
         await self._drop_pool()
