@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from handlers.storage import sqlite
 from handlers.storage.generation import Generation, generation_for
+from handlers.storage.jsoncolumns import CODEC
 from handlers.storage.sqlite import BUSY_TIMEOUT_MS
 from handlers.storage.writer import Writer
 from server.filemodes import private_file
@@ -60,7 +61,7 @@ POOL_SIZE, POOL_OVERFLOW = 8, 24
 
 
 def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
-    args: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    args: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}, **CODEC}
     if pooled:
         args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     else:
@@ -89,10 +90,14 @@ class _Engines:
         else:
             if pooled:  # (pre-ping: a connection the server dropped is replaced, not used)
                 self.write = _create(
-                    url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+                    url,
+                    pool_size=POOL_SIZE,
+                    max_overflow=POOL_OVERFLOW,
+                    pool_pre_ping=True,
+                    **CODEC,
                 )
             else:
-                self.write = _create(url, poolclass=NullPool)
+                self.write = _create(url, poolclass=NullPool, **CODEC)
             self.read = self.write
         self.writes = async_sessionmaker(self.write, expire_on_commit=False)
         self.reads = async_sessionmaker(self.read, expire_on_commit=False)

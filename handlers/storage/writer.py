@@ -20,18 +20,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 
-from handlers.storage import sqlite
+from handlers.storage import jsoncolumns, sqlite
 
 T = TypeVar("T")
-
-
-def dumps(value: Any) -> str:
-    """JSON columns' text (orjson: ~10x the stdlib encoder; int keys as strings, as json does)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Writer:
@@ -42,8 +36,7 @@ class Writer:
             make_url(url).set(drivername="sqlite+pysqlite"),
             pool_size=1,
             max_overflow=0,
-            json_serializer=dumps,
-            json_deserializer=orjson.loads,
+            **jsoncolumns.CODEC,
             # (made, used and closed on the writer's thread; a new thread after close() may
             # reopen it)
             connect_args={"timeout": sqlite.BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
