@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import Connection, Row, Table, and_, select, update
@@ -44,6 +44,7 @@ TTL = timedelta(hours=24)
 # Answer headers worth replaying (rate-limit and request-id headers are the new request's).
 KEPT_HEADERS = ("Location",)
 Work = Callable[[Unit], Awaitable[Reply]]
+R = TypeVar("R")
 
 
 def fingerprint(request: Any) -> str:
@@ -73,13 +74,17 @@ async def idempotent(request: Any, work: Work) -> Reply:
         return reply
 
 
-async def idempotent_once(request: Any, work: Callable[[SyncUnit], Reply]) -> Reply:
+async def idempotent_once(
+    request: Any, work: Callable[[SyncUnit], R], render: Callable[[R], Reply]
+) -> Reply:
     """`idempotent` for a synchronous `work`: the claim, the work, the stored answer and the
-    commit as one call (`write_once`: on SQLite one hop to the database's writer thread)."""
+    commit as one call (`write_once`: on SQLite one hop to the database's writer thread).
+    `render` makes the answer of what `work` made: in the unit when a key stores it, else
+    after the commit, out of the writer's queue."""
     domain = domain_of(request.services)
     actor, key = _caller(request)
     if key is None:
-        return await write_once(domain, work, actor=actor, request_id=request.request_id)
+        return render(await write_once(domain, work, actor=actor, request_id=request.request_id))
     scope = (actor or "anonymous", request.operation["operation_id"], key)
     digest = fingerprint(request)
 
@@ -87,7 +92,7 @@ async def idempotent_once(request: Any, work: Callable[[SyncUnit], Reply]) -> Re
         stored = claim(unit.conn, scope, digest, unit.now)
         if stored is not None:
             return replay(stored)
-        reply = work(unit)
+        reply = render(work(unit))
         remember(unit.conn, scope, reply)
         return reply
 
