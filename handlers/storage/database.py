@@ -11,9 +11,13 @@ a pool on the running loop and `close()` disposes it on the same loop; sessions 
 check connections out of it (opening SQLite with its pragmas costs ~5 ms, a checkout ~0.1).
 On any other loop (an app driven without its lifespan) a session opens its own connection.
 
-Every committed `transaction()` that ran a statement other than a read bumps the write
-generation (handlers.storage.generation) after its commit: the read answers kept by
-server.answer_cache are checked against it.
+`run_unit(fn)` runs a whole write unit written as one synchronous function: on a SQLite file
+in one hop to the Database's writer thread (handlers.storage.writer), elsewhere through
+`run_sync` on the async connection.
+
+Every committed `transaction()` (and `run_unit`) that ran a statement other than a read
+bumps the write generation (handlers.storage.generation) after its commit: the read answers
+kept by server.answer_cache are checked against it.
 """
 
 from __future__ import annotations
