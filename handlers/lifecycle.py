@@ -68,7 +68,10 @@ def install(runtime: Any) -> None:
     )
     instrument = extras.get("instrument_engine")  # OpenTelemetry spans (server.tracing)
     if instrument is not None:
-        for engine in {domain.db.engine, domain.db.read_engine}:
+        engines: set[Any] = {domain.db.engine, domain.db.read_engine}
+        if domain.db.writer is not None:  # (SQLite's write units: handlers.storage.writer)
+            engines.add(domain.db.writer.engine)
+        for engine in engines:
             instrument(engine)
     domain.preparers.append(migrate)
     if runtime.mode == "sandbox":

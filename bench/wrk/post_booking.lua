@@ -5,9 +5,7 @@
 -- video calls (bench/wrk/bodies/booking_practitioners.txt, each with one of its services), so
 -- the scenario measures the write path's throughput rather than one practitioner's lock:
 -- every request is a valid booking (201), with the same body shape as the mock's POST valid.
-local file = assert(io.open("bench/wrk/bodies/booking_valid.json", "rb"))
-local template = file:read("*a")
-file:close()
+local template = dofile("bench/wrk/common.lua")("bodies/booking_valid.json")
 local targets = {}
 for line in io.lines("bench/wrk/bodies/booking_practitioners.txt") do
   local practitioner, service = line:match("^(%S+)%s+(%S+)$")
@@ -16,17 +14,6 @@ for line in io.lines("bench/wrk/bodies/booking_practitioners.txt") do
   end
 end
 assert(#targets > 0, "no practitioners in bench/wrk/bodies/booking_practitioners.txt")
-wrk.method = "POST"
-wrk.body = template
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. (os.getenv("KK_TOKEN") or "bench")
-
-local threads = 0
-function setup(thread)
-  thread:set("index", threads)
-  threads = threads + 1
-end
 
 local first = math.floor(tonumber(os.getenv("BENCH_SLOT_BASE") or "0") / 100)
 local sent = 0

@@ -2,20 +2,7 @@
 -- is read from bench/wrk/bodies/). Every request books another slot: scheduled_at becomes
 -- 2030-01-01 + BENCH_SLOT_BASE + thread * 10^6 + n seconds, since the sandbox's store answers
 -- 409 BOOKING_CONFLICT to a (practitioner, time) already taken.
-local file = assert(io.open("bench/wrk/bodies/booking_valid.json", "rb"))
-local template = file:read("*a")
-file:close()
-wrk.method = "POST"
-wrk.body = template
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. (os.getenv("KK_TOKEN") or "bench")
-
-local threads = 0
-function setup(thread)
-  thread:set("index", threads)
-  threads = threads + 1
-end
+local template = dofile("bench/wrk/common.lua")("bodies/booking_valid.json")
 
 local base = 1893456000 + tonumber(os.getenv("BENCH_SLOT_BASE") or "0")
 local sent = 0

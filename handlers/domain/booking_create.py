@@ -4,7 +4,9 @@ Per booking: on PostgreSQL the practitioner's advisory lock (`lock_practitioner`
 statement that reads the practitioner, the requested service, its session types and whether
 the slot overlaps an active booking; the booking's insert. Its outbox event and audit entry
 follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded or
-flushed: building and flushing those graphs was most of a booking's CPU.
+flushed: building and flushing those graphs was most of a booking's CPU. The functions are
+synchronous on a Core connection: the whole unit runs in one call (handlers.domain.unit
+`write_once`, on SQLite one hop to the database's writer thread).
 
 Concurrency: writers of one practitioner's bookings are serialized before the overlap check,
 on SQLite by `BEGIN IMMEDIATE` (one writer at a time), on PostgreSQL by
@@ -20,7 +22,7 @@ import copy
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy import Connection, Row, Table, and_, bindparam, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +81,12 @@ async def lock_practitioner(session: AsyncSession, pid: str) -> None:
         await session.execute(_LOCK, {"space": BOOKING_LOCK, "pid": pid})
 
 
+def _lock(conn: Connection, pid: str) -> None:
+    """`lock_practitioner` on a synchronous connection."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"space": BOOKING_LOCK, "pid": pid})
+
+
 def _missing(field: str, detail: str) -> Unprocessable:
     return Unprocessable(problems=[Problem(detail, pointer=f"/data/attributes/{field}")])
 
@@ -102,15 +110,15 @@ def _check(rows: list[Row[Any]], pid: str, sid: str | None, session_type: str) -
     return first
 
 
-async def insert_booking(
-    session: AsyncSession, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
+def insert_booking(
+    conn: Connection, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
 ) -> tuple[Booking | None, Row[Any]]:
     """The new booking (None when the slot is taken: the caller answers 409) and the
-    practitioner's row it was checked against; the booking is not in the session."""
+    practitioner's row it was checked against; the booking is in no session."""
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
-    await lock_practitioner(session, pid)
+    _lock(conn, pid)
     plan = {"pid": pid, "sid": sid, "start": start, "end": end}
-    p = _check(list(await session.execute(PLAN, plan)), pid, sid, attrs["session_type"])
+    p = _check(list(conn.execute(PLAN, plan)), pid, sid, attrs["session_type"])
     if p.taken:
         return None, p
     priced = sid is not None
@@ -136,7 +144,7 @@ async def insert_booking(
         "updated_at": now,
     }
     try:
-        await session.execute(INSERT, values)
+        conn.execute(INSERT, values)
     except IntegrityError:  # the unique index: a concurrent booking won the slot
         return None, p
     return Booking(**values), p

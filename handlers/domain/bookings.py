@@ -38,7 +38,7 @@ from handlers.domain.errors import (
 from handlers.domain.payment_resources import minor_units
 from handlers.domain.refunds import RefundService
 from handlers.domain.transitions import ACTIVE_FOR_CHANGES, check_transition, roles_of
-from handlers.domain.unit import Unit, read, write
+from handlers.domain.unit import SyncUnit, Unit, read, write, write_once
 from handlers.storage.models import Booking, PaymentIntent, Practitioner, Refund, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
@@ -94,15 +94,20 @@ class BookingService:
     async def create(self, actor: Caller, attrs: dict[str, Any]) -> Booking:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator)."""
-        async with write(self.domain, actor=actor.subject, request_id=actor.request_id) as u:
-            return await self.create_in(u, actor, attrs)
+        return await write_once(
+            self.domain,
+            lambda u: self.book(u, actor, attrs),
+            actor=actor.subject,
+            request_id=actor.request_id,
+        )
 
-    async def create_in(self, u: Unit, actor: Caller, attrs: dict[str, Any]) -> Booking:
-        """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it)."""
+    def book(self, u: SyncUnit, actor: Caller, attrs: dict[str, Any]) -> Booking:
+        """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it),
+        synchronous: the whole unit is one call on the database's writer."""
         _check_user(actor)
         start = attrs["scheduled_at"]
         end = start + timedelta(minutes=attrs["duration"])
-        b, p = await insert_booking(u.session, actor.subject, attrs, end, u.now)
+        b, p = insert_booking(u.conn, actor.subject, attrs, end, u.now)
         if b is None:
             raise conflict(p.id, start)
         data = booking_resource(b)

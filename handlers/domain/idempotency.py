@@ -25,16 +25,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, Table, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import domain_of
-from handlers.domain.unit import Unit, write
+from handlers.domain.unit import SyncUnit, Unit, write, write_once
 from handlers.storage.models import IdempotencyKey
 from kkcore.errors import Conflict, Problem
 from server.responses import Reply
@@ -45,6 +44,7 @@ TTL = timedelta(hours=24)
 # Answer headers worth replaying (rate-limit and request-id headers are the new request's).
 KEPT_HEADERS = ("Location",)
 Work = Callable[[Unit], Awaitable[Reply]]
+R = TypeVar("R")
 
 
 def fingerprint(request: Any) -> str:
@@ -58,30 +58,66 @@ def fingerprint(request: Any) -> str:
 async def idempotent(request: Any, work: Work) -> Reply:
     """Run `work` in one write unit, once per `Idempotency-Key` (see the module)."""
     domain = domain_of(request.services)
-    identity = request.identity
-    actor = identity.subject if identity is not None else None
-    key = request.headers.get(HEADER.lower())
+    actor, key = _caller(request)
     async with write(domain, actor=actor, request_id=request.request_id) as unit:
         if key is None:
             return await work(unit)
         scope = (actor or "anonymous", request.operation["operation_id"], key)
-        stored = await claim(unit.session, scope, fingerprint(request), unit.now)
+        digest = fingerprint(request)
+        stored = await unit.session.run_sync(
+            lambda s: claim(s.connection(), scope, digest, unit.now)
+        )
         if stored is not None:
             return replay(stored)
         reply = await work(unit)
-        await remember(unit.session, scope, reply)
+        await unit.session.run_sync(lambda s: remember(s.connection(), scope, reply))
         return reply
 
 
-async def claim(
-    session: AsyncSession, scope: tuple[str, str, str], digest: str, now: datetime
-) -> IdempotencyKey | None:
+async def idempotent_once(
+    request: Any, work: Callable[[SyncUnit], R], render: Callable[[R], Reply]
+) -> Reply:
+    """`idempotent` for a synchronous `work`: the claim, the work, the stored answer and the
+    commit as one call (`write_once`: on SQLite one hop to the database's writer thread).
+    `render` makes the answer of what `work` made: in the unit when a key stores it, else
+    after the commit, out of the writer's queue."""
+    domain = domain_of(request.services)
+    actor, key = _caller(request)
+    if key is None:
+        return render(await write_once(domain, work, actor=actor, request_id=request.request_id))
+    scope = (actor or "anonymous", request.operation["operation_id"], key)
+    digest = fingerprint(request)
+
+    def once(unit: SyncUnit) -> Reply:
+        stored = claim(unit.conn, scope, digest, unit.now)
+        if stored is not None:
+            return replay(stored)
+        reply = render(work(unit))
+        remember(unit.conn, scope, reply)
+        return reply
+
+    return await write_once(domain, once, actor=actor, request_id=request.request_id)
+
+
+def _caller(request: Any) -> tuple[str | None, str | None]:
+    identity = request.identity
+    return identity.subject if identity is not None else None, request.headers.get(HEADER.lower())
+
+
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_SCOPE = ("owner", "operation", "key")
+
+
+def _in(scope: tuple[str, str, str]) -> Any:
+    return and_(*(_KEYS.c[name] == value for name, value in zip(_SCOPE, scope, strict=True)))
+
+
+def claim(
+    conn: Connection, scope: tuple[str, str, str], digest: str, now: datetime
+) -> Row[Any] | None:
     """None when this request holds the key now; else the stored answer to replay."""
-    owner, operation, key = scope
     values: dict[str, Any] = {
-        "owner": owner,
-        "operation": operation,
-        "key": key,
+        **dict(zip(_SCOPE, scope, strict=True)),
         "request_hash": digest,
         "response_status": None,
         "response_body": None,
@@ -89,22 +125,19 @@ async def claim(
         "created_at": now,
         "expires_at": now + TTL,
     }
-    postgres = session.get_bind().dialect.name == "postgresql"
-    dialect_insert = pg_insert if postgres else sqlite_insert
-    statement = dialect_insert(IdempotencyKey).values(**values)
-    statement = statement.on_conflict_do_nothing(index_elements=["owner", "operation", "key"])
-    if (await session.execute(statement)).rowcount == 1:  # type: ignore[attr-defined]
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(_KEYS).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=list(_SCOPE))
+    if conn.execute(statement).rowcount == 1:
         return None
-    row = await _stored(session, scope)
+    row = _stored(conn, scope)
     if row.expires_at <= now:  # an expired key is free again (one taker wins the update)
-        taken = await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == row.id, IdempotencyKey.expires_at <= now)
-            .values(**values)
+        taken = conn.execute(
+            update(_KEYS).where(_KEYS.c.id == row.id, _KEYS.c.expires_at <= now).values(**values)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        if taken.rowcount == 1:
             return None
-        row = await _stored(session, scope)
+        row = _stored(conn, scope)
     if row.request_hash != digest:
         raise Conflict(
             problems=[
@@ -117,32 +150,18 @@ async def claim(
     return row
 
 
-async def _stored(session: AsyncSession, scope: tuple[str, str, str]) -> IdempotencyKey:
-    owner, operation, key = scope
-    found = await session.scalar(
-        select(IdempotencyKey)
-        .where(
-            IdempotencyKey.owner == owner,
-            IdempotencyKey.operation == operation,
-            IdempotencyKey.key == key,
-        )
-        .execution_options(populate_existing=True)
-    )
+def _stored(conn: Connection, scope: tuple[str, str, str]) -> Row[Any]:
+    found = conn.execute(select(_KEYS).where(_in(scope))).first()
     if found is None or found.response_status is None:
         # Claims commit together with their answer, so neither can be seen here.
         raise Conflict(problems=[Problem("This request is still in progress", parameter=HEADER)])
     return found
 
 
-async def remember(session: AsyncSession, scope: tuple[str, str, str], reply: Reply) -> None:
-    owner, operation, key = scope
-    await session.execute(
-        update(IdempotencyKey)
-        .where(
-            IdempotencyKey.owner == owner,
-            IdempotencyKey.operation == operation,
-            IdempotencyKey.key == key,
-        )
+def remember(conn: Connection, scope: tuple[str, str, str], reply: Reply) -> None:
+    conn.execute(
+        update(_KEYS)
+        .where(_in(scope))
         .values(
             response_status=reply.status,
             # error replies come serialized (server.problems); stored as JSON all the same
@@ -152,7 +171,7 @@ async def remember(session: AsyncSession, scope: tuple[str, str, str], reply: Re
     )
 
 
-def replay(row: IdempotencyKey) -> Reply:
+def replay(row: Row[Any]) -> Reply:
     headers = {str(k): str(v) for k, v in (row.response_headers or {}).items()}
     headers[REPLAYED] = "true"
     return Reply(int(row.response_status or 200), row.response_body, headers)

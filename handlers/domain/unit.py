@@ -11,17 +11,24 @@ audit rows are Core inserts, one statement per table (executemany), run when the
 ends. The outbox's published mark is set by the app's webhook worker in its next round
 (`Domain.published`, one statement for a batch of events); without a worker, here, in a
 transaction of its own.
+
+    booking = await write_once(domain, lambda unit: book(unit.conn, ...), actor="user_1")
+
+`write_once` runs a unit written as one synchronous function on a Core connection: on SQLite
+the whole unit is one hop to the database's writer thread (handlers.storage.writer), no
+per-statement hand-offs; on PostgreSQL the same function runs through `run_sync`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Connection, Insert, Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
@@ -30,6 +37,7 @@ from server import tracing
 from server.events import Event
 
 log = logging.getLogger("kk.handlers")
+T = TypeVar("T")
 _OUTBOX = insert(cast(Table, OutboxEvent.__table__)).inline()  # (no RETURNING of keys)
 _AUDIT = insert(cast(Table, AuditEntry.__table__)).inline()
 
@@ -39,12 +47,11 @@ def channel_of(event_type: str) -> str:
     return event_type.split(".", 1)[0] + "s"
 
 
-class Unit:
-    def __init__(
-        self, domain: Domain, session: AsyncSession, actor: str | None, request_id: str | None
-    ) -> None:
+class Records:
+    """A unit's events and audit entries, written with its other changes."""
+
+    def __init__(self, domain: Domain, actor: str | None, request_id: str | None) -> None:
         self.domain = domain
-        self.session = session
         self.actor = actor
         self.request_id = request_id
         self.now: datetime = domain.clock()
@@ -84,14 +91,36 @@ class Unit:
             }
         )
 
+    def _rows(self) -> list[tuple[Insert, list[dict[str, Any]]]]:
+        """The statements that write the unit's outbox and audit rows (once)."""
+        rows = [(s, r) for s, r in ((_OUTBOX, self._outbox), (_AUDIT, self._audits)) if r]
+        self._outbox, self._audits = [], []
+        return rows
+
+
+class Unit(Records):
+    """A unit of work on an async session (`write`)."""
+
+    def __init__(
+        self, domain: Domain, session: AsyncSession, actor: str | None, request_id: str | None
+    ) -> None:
+        super().__init__(domain, actor, request_id)
+        self.session = session
+
     async def write_records(self) -> None:
         """The unit's outbox and audit rows (at the end of its transaction)."""
-        if self._outbox:
-            await self.session.execute(_OUTBOX, self._outbox)
-            self._outbox = []
-        if self._audits:
-            await self.session.execute(_AUDIT, self._audits)
-            self._audits = []
+        for statement, rows in self._rows():
+            await self.session.execute(statement, rows)
+
+
+class SyncUnit(Records):
+    """A unit of work as one synchronous function on a Core connection (`write_once`)."""
+
+    conn: Connection
+
+    def write_records(self) -> None:
+        for statement, rows in self._rows():
+            self.conn.execute(statement, rows)
 
 
 async def publish(domain: Domain, events: list[Event]) -> None:
@@ -134,6 +163,33 @@ async def write(
         yield unit
         await unit.write_records()
     await publish(domain, unit.events)
+
+
+async def write_once(
+    domain: Domain,
+    work: Callable[[SyncUnit], T],
+    *,
+    actor: str | None = None,
+    request_id: str | None = None,
+) -> T:
+    """`work` as one write transaction in one call (`Database.run_unit`: on SQLite a single
+    hop to the writer's thread); its events published after the commit. The commit and the
+    publishing finish even if the caller is cancelled meanwhile (a client gone)."""
+    await domain.ready()
+    unit = SyncUnit(domain, actor, request_id)
+
+    def body(conn: Connection) -> T:
+        unit.conn = conn
+        result = work(unit)
+        unit.write_records()
+        return result
+
+    async def commit_and_publish() -> T:
+        result = await domain.db.run_unit(body)
+        await publish(domain, unit.events)
+        return result
+
+    return await asyncio.shield(commit_and_publish())
 
 
 @asynccontextmanager

@@ -9,10 +9,11 @@ from handlers.domain.booking_resources import booking_resource
 from handlers.domain.bookings import BookingService
 from handlers.domain.caller import caller_of
 from handlers.domain.context import domain_of
-from handlers.domain.idempotency import idempotent
+from handlers.domain.idempotency import idempotent_once
 from handlers.domain.jsonapi import parse_time, single
-from handlers.domain.unit import Unit
+from handlers.domain.unit import SyncUnit
 from handlers.lifecycle import domain_group
+from handlers.storage.models import Booking
 from kkcore.errors import Problem, Unprocessable
 from server.responses import Reply
 
@@ -45,10 +46,10 @@ async def create_booking(request: models.CreateBookingRequest) -> Reply:
     service = domain_of(request.services).get(BookingService)
     actor, attrs = caller_of(request), _attributes(request.body)
 
-    async def work(unit: Unit) -> Reply:
-        return _document(request, await service.create_in(unit, actor, attrs), 201)
+    def work(unit: SyncUnit) -> Booking:  # (the whole unit is one call on the db's writer)
+        return service.book(unit, actor, attrs)
 
-    return await idempotent(request, work)
+    return await idempotent_once(request, work, lambda b: _document(request, b, 201))
 
 
 @bookings.operation("getBooking")

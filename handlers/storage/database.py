@@ -15,9 +15,13 @@ disposed on it: `open()` on a new loop and `close()` then terminate its connecti
 loop (the driver's own way: aiosqlite stops its thread, asyncpg aborts its socket), rather
 than leave them to the garbage collector.
 
-Every committed `transaction()` that ran a statement other than a read bumps the write
-generation (handlers.storage.generation) after its commit: the read answers kept by
-server.answer_cache are checked against it.
+`run_unit(fn)` runs a whole write unit written as one synchronous function: on a SQLite file
+in one hop to the Database's writer thread (handlers.storage.writer), elsewhere through
+`run_sync` on the async connection.
+
+Every committed `transaction()` (and `run_unit`) that ran a statement other than a read
+bumps the write generation (handlers.storage.generation) after its commit: the read answers
+kept by server.answer_cache are checked against it.
 """
 
 from __future__ import annotations
@@ -25,22 +29,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
 from sqlalchemy.pool import NullPool
 
+from handlers.storage import sqlite
 from handlers.storage.generation import Generation, generation_for
+from handlers.storage.jsoncolumns import CODEC
+from handlers.storage.sqlite import BUSY_TIMEOUT_MS
+from handlers.storage.writer import Writer
 from server.filemodes import private_file
 
 DB_FILE = "klearkarma.db"
-BUSY_TIMEOUT_MS = 15_000
+T = TypeVar("T")
 
 
 def database_url(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
@@ -62,32 +70,14 @@ POOL_SIZE, POOL_OVERFLOW = 8, 24
 
 
 def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
-    args: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    args: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}, **CODEC}
     if pooled:
         args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     else:
         args["poolclass"] = NullPool
     engine = _create(url, **args)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+    sqlite.configure(engine.sync_engine, immediate)
     return engine
-
-
-# Statements that change no data (anything else counts as a write, conservatively).
-READING = ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA", "SHOW", "SET")
 
 
 def count_writes(engine: AsyncEngine, seen: list[int]) -> None:
@@ -95,8 +85,7 @@ def count_writes(engine: AsyncEngine, seen: list[int]) -> None:
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def on_execute(*args: Any) -> None:
-        statement: str = args[2]
-        if not statement.lstrip()[:9].upper().startswith(READING):
+        if sqlite.writes(args[2]):
             seen[0] += 1
 
 
@@ -126,10 +115,14 @@ class _Engines:
         else:
             if pooled:  # (pre-ping: a connection the server dropped is replaced, not used)
                 self.write = _create(
-                    url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+                    url,
+                    pool_size=POOL_SIZE,
+                    max_overflow=POOL_OVERFLOW,
+                    pool_pre_ping=True,
+                    **CODEC,
                 )
             else:
-                self.write = _create(url, poolclass=NullPool)
+                self.write = _create(url, poolclass=NullPool, **CODEC)
             self.read = self.write
         self.writes = async_sessionmaker(self.write, expire_on_commit=False)
         self.reads = async_sessionmaker(self.read, expire_on_commit=False)
@@ -163,6 +156,10 @@ class Database:
         if self.dialect == "sqlite" and path and path != ":memory:":
             private_file(Path(path))  # 0600 before SQLite opens it (server.filemodes)
             private_file(Path(path + ".gen"))
+        # Whole write units in one thread hop (handlers.storage.writer): a file's only.
+        self.writer = (
+            Writer(url) if self.dialect == "sqlite" and path not in (None, "", ":memory:") else None
+        )
         self.generation: Generation = generation_for(
             url, self.dialect, path, lambda: self.engine, env
         )
@@ -234,6 +231,18 @@ class Database:
         if changes_answers and self._writes[0] != seen:
             await self.generation.bump()
 
+    async def run_unit(self, fn: Callable[[Connection], T]) -> T:
+        """`fn` as one write transaction on a synchronous connection (Core statements):
+        on SQLite the writer's thread, in one hop; elsewhere the async connection through
+        `run_sync`. The write generation is bumped after the commit as `transaction()` does."""
+        if self.writer is None:
+            async with self.transaction() as session:
+                return await session.run_sync(lambda sync: fn(sync.connection()))
+        result, wrote = await self.writer.run(fn)
+        if wrote:
+            await self.generation.bump()
+        return result
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (its transaction is rolled back at the end)."""
@@ -258,3 +267,5 @@ class Database:
         await self._drop_pool()
         await self._unpooled.dispose()
         await self.generation.close()
+        if self.writer is not None:
+            await self.writer.close()

@@ -52,6 +52,8 @@ def statements(app: Built, domain: Any) -> Iterator[list[str]]:
         seen.append(statement)
 
     engines = {domain.db.engine.sync_engine, domain.db.read_engine.sync_engine}
+    if domain.db.writer is not None:  # (SQLite's whole write units: handlers.storage.writer)
+        engines.add(domain.db.writer.engine)
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:
