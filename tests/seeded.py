@@ -1,15 +1,16 @@
 """A seeded sandbox database made once per test process, copied into each fresh data dir.
 
 A `kk sandbox` app migrates and seeds its SQLite database on first use: about a second of CPU
-per app, and the tests build some hundred sandbox apps. `seed_data_dir` puts a copy of a
+per app, and many tests build sandbox apps of their own. `seed_data_dir` puts a copy of a
 database that the same code migrated and seeded (`Domain.ready()`, as an app's lifespan runs
 it) into a data dir that has none yet, so each test still gets a database of its own, in the
 state a fresh sandbox starts from (but for the time its rows were stored and the random
 secret of the seeded webhook: tests/test_seeded_template.py). The template is built per
-process, on first use, from the code and spec of this run (nothing is cached across runs, so it cannot go stale). Apps whose
-seed would differ (another spec, seed or seed count, or PostgreSQL) are left to seed
-themselves, and so are the tests of migrating and seeding (tests/handlers/test_lifecycle.py,
-test_seed_cli.py, test_file_modes.py build their apps the plain way).
+process, on first use, from the code and spec of this run: nothing is cached across runs, so
+it cannot go stale. Apps whose seed would differ (another spec, seed or seed count, or
+PostgreSQL) seed themselves, and so do the tests of migrating and seeding
+(tests/handlers/test_lifecycle.py, test_seed_cli.py, test_file_modes.py build their apps the
+plain way).
 """
 
 from __future__ import annotations
