@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,30 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Validated fixture documents by their files' content: the meta-schema validation costs about
+# 0.15 s a document and the fixture specs are loaded some hundred times a run (at collection in
+# every xdist worker, then per app); each caller gets its own copy to build a table from.
+_DOCUMENTS: dict[str, dict[str, Any]] = {}
+
+
+def content_key(folder: Path) -> str:
+    """A hash of every file under `folder` (a spec may $ref its neighbours), names included."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def fixture_document(name: str) -> dict[str, Any]:
+    """The fixture spec `name`, parsed and validated once per content, as a fresh copy."""
+    key = content_key(FIXTURES / name)
+    if key not in _DOCUMENTS:
+        _DOCUMENTS[key] = load_document(FIXTURES / name / "openapi.yaml")
+    return copy.deepcopy(_DOCUMENTS[key])
+
+
 def fixture_table(name: str) -> ApiTable:
-    return build_table(load_document(FIXTURES / name / "openapi.yaml"))
+    return build_table(fixture_document(name))
 
 
 def engine_app(

@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from kkapp.config import AppConfig
-from kkapp.factory import Built, build
+from kkapp.factory import Built
 from server.auth.services import AuthServices, auth_of
+from tests.seeded import seeded_build
 
 BASE = "http://testserver"
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -25,7 +26,7 @@ PASSWORD = "TestPassword123!"
 
 def sandbox(data_dir: str, **config: Any) -> Built:
     config.setdefault("rate_limits", "relaxed")
-    return build(AppConfig("sandbox", data_dir=data_dir, **config))
+    return seeded_build(AppConfig("sandbox", data_dir=data_dir, **config))
 
 
 def auth(built: Built) -> AuthServices:

@@ -44,16 +44,23 @@ def twins(spec: str) -> tuple[Any, Any]:
     return app(spec, seed=5), app(spec, seed=5)
 
 
+@functools.cache
+def table_of(spec: str) -> Any:
+    """The fixture's table, built once per process: only read here (each example and step
+    used to build it again)."""
+    return fixture_table(spec)
+
+
 CREATES = [
     (spec, op_id)
     for spec in SPECS
-    for op_id, op in fixture_table(spec)["operations"].items()
+    for op_id, op in table_of(spec)["operations"].items()
     if op["method"] == "POST"
 ]
 
 
 def create_request(spec: str, op_id: str, seed: int) -> tuple[str, Any]:
-    table = fixture_table(spec)
+    table = table_of(spec)
     op = table["operations"][op_id]
     schema = next(iter(op["request_body"]["content"].values()))["schema"]
     body = FakeData(seed).instance(

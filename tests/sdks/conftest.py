@@ -21,7 +21,7 @@ from contracts.runner import serve_in_thread
 from handlers.rest.oauth import ADMIN_SCOPES, SANDBOX_API_KEY
 from server.auth.services import auth_of
 from kkapp.config import AppConfig
-from kkapp.factory import build
+from tests.seeded import seeded_build
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_SDK = ROOT / "sdks" / "python"
@@ -58,7 +58,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     data_dir = tmp_path_factory.mktemp("sandbox")
     # The clock at the spec examples' date: the collection's and SDKs' requests are the
     # examples (a health-record share "until 2024-12-31" must be ahead, at most a year).
-    built = build(
+    built = seeded_build(
         AppConfig(
             "sandbox",
             data_dir=str(data_dir),

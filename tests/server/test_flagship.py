@@ -12,11 +12,12 @@ from starlette.testclient import TestClient
 
 from generated import api_table
 from kkapp.config import AppConfig
-from kkapp.factory import Built, build
+from kkapp.factory import Built
 from mocks.fake import FakeData
 from server.auth.services import auth_of, declared_scopes
 from server.schemas import standalone
 from tests.engine import client
+from tests.seeded import seeded_build
 from tests.spec.reference_documents import graphql_documents
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +45,7 @@ def fresh_flagship() -> Flagship:
     a loop of its own, and the shared app's pool, bus and webhook worker have served other
     loops before (the async tests', earlier TestClients'); once in a full `make check` run its
     shutdown then never finished (pytest-timeout after 300 s)."""
-    built = build(
+    built = seeded_build(  # from the seeded template: a database of its own
         AppConfig(
             "sandbox",
             data_dir=tempfile.mkdtemp(prefix="kk-flagship-"),

@@ -153,7 +153,7 @@ GRAPHQL_ENUMS = {  # REST enum schema -> GraphQL enum of spec/schema.graphql (up
 
 @cache
 def doc() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.load(SPEC.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     return loaded
 
 

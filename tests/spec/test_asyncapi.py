@@ -39,7 +39,7 @@ UNAUTHENTICATED = {"auth", "ping"}
 
 @cache
 def document() -> dict[str, Any]:
-    loaded = yaml.safe_load(ASYNCAPI_PATH.read_text(encoding="utf-8"))
+    loaded = yaml.load(ASYNCAPI_PATH.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     assert isinstance(loaded, dict)
     return loaded
 

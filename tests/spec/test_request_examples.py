@@ -17,8 +17,9 @@ from starlette.testclient import TestClient
 
 from generated.api_table import TABLE
 from kkapp.config import AppConfig
-from kkapp.factory import Built, build
+from kkapp.factory import Built
 from server.auth.services import auth_of
+from tests.seeded import seeded_build
 
 SUBJECT = "user_123"
 DEFS = TABLE["defs"]
@@ -123,7 +124,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     data_dir = str(tmp_path_factory.mktemp(f"examples-{request.param}"))
     # the payment test cards of a slow and of a silent provider answer within a second
     fast = {"payment_timeout": 0.5, "payment_slow_seconds": 0.1}
-    built = build(AppConfig(request.param, data_dir=data_dir, rate_limits="off", options=fast))
+    config = AppConfig(request.param, data_dir=data_dir, rate_limits="off", options=fast)
+    built = seeded_build(config)  # the sandbox from the seeded template
     with TestClient(built.app) as c:
         yield request.param, built, c
 
