@@ -131,6 +131,8 @@ def load_spec(source: str | Path) -> tuple[dict[str, Any], bool]:
         doc = convert(doc, str(source), uri)
     if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith(("3.0", "3.1")):
         raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 (or Swagger 2.0) document")
+    if not isinstance(doc["openapi"], str):  # `openapi: 3.1` unquoted: YAML reads a number
+        raise SpecError(f'{source}: `openapi` must be a string such as "3.1.0" (quote it)')
     bundled = bundle(doc, uri, read_uri)
     # a converted document is served as what it became, not as the file it came from
     several, doc = bundled is not doc or converted, repair(bundled, source)

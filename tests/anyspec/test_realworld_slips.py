@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kkcore import loader
+from kkcore.errors import SpecError
 from kkcore.loader import load_document, parse
 from kkcore.normalize import to_json_schema
 from kkcore.repair import repair
@@ -136,3 +137,13 @@ def test_yaml_mapping_keys_read_as_their_json_text(value: dict[Any, str]) -> Non
     )
     expected = {k if isinstance(k, str) else orjson.dumps(k).decode(): v for k, v in value.items()}
     assert parse(text or "{}") == expected
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_an_unquoted_version_number_is_refused_with_a_clear_error(
+    tmp_path: Path, version: str
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(f"openapi: {version}\ninfo: {{title: T, version: '1'}}\npaths: {{}}\n")
+    with pytest.raises(SpecError, match="must be a string such as"):
+        load_document(spec)
