@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from kkcore.errors import SpecError
 
 COMPONENT_PREFIX = "#/components/schemas/"
+LITERALS = frozenset({"const", "enum", "examples", "default"})
 
 
 def to_json_schema(node: Any, *, openapi30: bool) -> Any:
@@ -24,8 +26,12 @@ def to_json_schema(node: Any, *, openapi30: bool) -> Any:
             out["$ref"] = "#/$defs/" + value[len(COMPONENT_PREFIX) :]
         elif key in ("properties", "patternProperties", "$defs", "dependentSchemas"):
             out[key] = {k: to_json_schema(v, openapi30=openapi30) for k, v in value.items()}
-        elif key in ("example", "discriminator", "xml", "externalDocs"):
+        elif key in ("example", "discriminator", "xml", "externalDocs", "$id"):
+            # `$id` would make the `#/$defs/` refs under it relative to another resource: the
+            # table is one resource (dynamic references are resolved in kkcore.dynamic).
             continue
+        elif key in LITERALS:  # values, not schemas: a `$ref` key in an example is data
+            out[key] = copy.deepcopy(value)
         else:
             out[key] = to_json_schema(value, openapi30=openapi30)
     if "example" in node and "examples" not in out:

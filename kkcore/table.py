@@ -7,6 +7,7 @@ import re
 from typing import Any, cast
 from urllib.parse import urlparse
 
+from kkcore.dynamic import resolve_dynamic_refs
 from kkcore.errors import SpecError
 from kkcore.loader import resolve
 from kkcore.normalize import to_json_schema
@@ -272,6 +273,7 @@ def build_table(doc: dict[str, Any], *, server_fallbacks: bool = False) -> ApiTa
             for name, scheme in ((doc.get("components") or {}).get("securitySchemes") or {}).items()
         },
     }
+    resolve_dynamic_refs(table)
     if isinstance(doc.get("x-error-format"), str):
         table["error_format"] = doc["x-error-format"]
     if doc.get("x-refuse-nul") is True:

@@ -15,9 +15,6 @@ from bench.realworld import SPECS, run_one
 from tests.anyspec.conftest import with_known_failures
 
 KNOWN_FAILURES: dict[str, str] = {
-    # PaginatedResource<T> through $dynamicAnchor/$dynamicRef: the generator does not bind
-    # dynamic anchors, so GET /planets finds no value (500).
-    "scalar-galaxy": "$dynamicRef generics are not generated",
     # Schemathesis sends `accept-Language: null` for a nullable object header; simple style
     # has no null, and kk refuses it (400, undocumented); its problem+json answers now fit.
     "dialogporten": "a nullable object header sent as the text `null`",
