@@ -7,6 +7,11 @@ coercion (the first non-string type, server.parameters.effective_type) reads `me
 it. Here each type the schema allows gets its own coercer; a value is read as the first
 of them (structured types before string, as before) whose result the whole schema accepts,
 else as the first that could read it at all (its validator then names what is wrong).
+
+A parameter whose schema accepts null reads the text `null` as null when no other type of the
+schema takes it (styles have no null; clients such as Schemathesis send `null`, e.g.
+Dialogporten's nullable object header `accept-Language`). A `[string, null]` parameter still
+reads `null` as the string.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ Coercer = Callable[[list[str]], Any]
 MakeCoercer = Callable[[ParameterSpec, dict[str, Any]], Coercer]
 KindOf = Callable[[dict[str, Any], dict[str, Any]], str]  # server.parameters.effective_type
 MAX_DEPTH = 16
+NULL = "null"
 
 
 def _resolved(schema: Any, defs: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -50,6 +56,30 @@ def coercer_for(
     valid: Callable[[Any], bool],
 ) -> Coercer:
     """`make(spec, defs)`, or for a union of types the coercer described above."""
+    coerce = _by_type(spec, defs, make, kind_of, valid)
+    return _or_null(coerce, valid) if "schema" in spec and valid(None) else coerce
+
+
+def _or_null(coerce: Coercer, valid: Callable[[Any], bool]) -> Coercer:
+    def read(values: list[str]) -> Any:
+        if values != [NULL]:
+            return coerce(values)
+        try:
+            value = coerce(values)
+        except CoercionError:
+            return None
+        return value if valid(value) else None
+
+    return read
+
+
+def _by_type(
+    spec: ParameterSpec,
+    defs: dict[str, Any],
+    make: MakeCoercer,
+    kind_of: KindOf,
+    valid: Callable[[Any], bool],
+) -> Coercer:
     if "content" in spec or "schema" not in spec:
         return make(spec, defs)
     by_kind: dict[str, dict[str, Any]] = {}
@@ -57,7 +87,8 @@ def coercer_for(
         by_kind.setdefault(kind_of(branch, defs), branch)
     if len(by_kind) < 2:
         return make(spec, defs)
-    order = sorted(by_kind, key=lambda kind: kind == "string")  # (stable: spec order)
+    # structured types, then string, then null (stable: spec order)
+    order = sorted(by_kind, key=lambda kind: (kind == NULL, kind == "string"))
     each = [make(cast(ParameterSpec, {**spec, "schema": by_kind[k]}), defs) for k in order]
 
     def union(values: list[str]) -> Any:

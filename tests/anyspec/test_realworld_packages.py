@@ -15,9 +15,10 @@ from bench.realworld import SPECS, run_one
 from tests.anyspec.conftest import with_known_failures
 
 KNOWN_FAILURES: dict[str, str] = {
-    # Schemathesis sends `accept-Language: null` for a nullable object header; simple style
-    # has no null, and kk refuses it (400, undocumented); its problem+json answers now fit.
-    "dialogporten": "a nullable object header sent as the text `null`",
+    # Schemathesis sends the nullable object header `accept-Language` as Python's repr of a
+    # dict (`{'acceptedLanguage': None}`), which no style reads; kk refuses it (400, which the
+    # document does not list). Its `null` is read as null (server.paramunion).
+    "dialogporten": "an object header sent as Python's repr of a dict",
     # `allOf` of closed objects (`additionalProperties: false`) with disjoint `required`: no
     # value fits (a request body: Schemathesis' own error; GET /v1/carriers' 200: kk's 500),
     # and documented 204s that list content types.

@@ -74,3 +74,44 @@ def test_any_text_but_nul_is_taken_when_the_schema_allows_any_string(value: str)
 def test_exploded_repeats_of_the_arrays_values_are_read_as_the_array(values: list[str]) -> None:
     query = "&".join(f"meta={v}" for v in values).encode()
     assert _parser(META, explode=True).parse({}, query, []) == {"meta": values}
+
+
+LANGUAGES = {"type": "object", "additionalProperties": False, "properties": {"lang": {}}}
+NULLABLE_OBJECT = {"anyOf": [{"type": "null"}, LANGUAGES]}  # Dialogporten's accept-Language
+
+
+def _header(schema: dict[str, Any]) -> ParameterParser:
+    spec: ParameterSpec = {
+        "name": "accept-language",
+        "location": "header",
+        "required": False,
+        "style": "simple",
+        "explode": False,
+        "schema": schema,
+    }
+    return ParameterParser([spec], {})
+
+
+def test_the_text_null_is_null_where_the_schema_takes_null_and_nothing_else_reads_it() -> None:
+    parse = _header(NULLABLE_OBJECT).parse
+    assert parse({}, b"", [(b"accept-language", b"null")]) == {"accept-language": None}
+    assert parse({}, b"", [(b"accept-language", b"lang,nb")]) == {"accept-language": {"lang": "nb"}}
+    with pytest.raises(BadRequest):  # without null in the schema, `null` is still refused
+        _header(LANGUAGES).parse({}, b"", [(b"accept-language", b"null")])
+
+
+@given(
+    st.sampled_from(
+        [{"type": ["string", "null"]}, {"anyOf": [{"type": "string"}, {"type": "null"}]}]
+    )
+)
+def test_a_nullable_string_keeps_the_text_null_as_a_string(schema: dict[str, Any]) -> None:
+    parsed = _header(schema).parse({}, b"", [(b"accept-language", b"null")])
+    assert parsed == {"accept-language": "null"}
+
+
+@given(st.sampled_from(["integer", "number", "boolean", "array"]))
+def test_the_text_null_is_null_for_any_nullable_type_that_cannot_read_it(kind: str) -> None:
+    schema = {"type": [kind, "null"], "items": {"type": "integer"}}
+    parsed = _header(schema).parse({}, b"", [(b"accept-language", b"null")])
+    assert parsed == {"accept-language": None}
