@@ -21,7 +21,7 @@ from handlers.domain.ownership import DatabaseOwnership
 from handlers.storage import seed
 from handlers.storage.database import Database
 from handlers.storage.migrate import upgrade
-from handlers.storage.reseed import KeptSeed, reseed
+from handlers.storage.reseed import reseed
 from server.binding import OperationGroup
 
 
@@ -111,11 +111,11 @@ async def stop(runtime: Any) -> None:
 
 async def reset(runtime: Any) -> None:
     """Back to the seed: every table emptied, then loaded again, in one transaction (from
-    the rows the first reset stored, see handlers.storage.reseed)."""
+    the rows the process's first reset stored, see handlers.storage.reseed)."""
     domain = domain_of(runtime.extras)
     await domain.ready()
     if runtime.mode == "sandbox":
-        await reseed(domain.db, _plan(domain), _rng_seed(domain), domain.get(KeptSeed))
+        await reseed(domain.db, _plan(domain), _rng_seed(domain))
     else:
         await seed.wipe(domain.db)
     sandbox_gateway(domain).forget()  # the seeded intents are unpaid again

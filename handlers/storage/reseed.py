@@ -3,10 +3,10 @@
 Loading the seed through the domain's loaders (ORM objects, a lookup before each insert) costs
 about half a second of CPU for some 80 records and the rows they make: thousands of statements,
 each a hop to the database driver's thread. The seed of one plan is the same every time but for
-two things, so a reset keeps the rows the first reload stored (read back in the same
-transaction) and later resets write those rows again with one bulk insert per table (Core
-executemany, one write unit: on SQLite one hop to the writer thread). What differs from one
-seeding to the next is renewed as a fresh load would make it:
+two things, so the process keeps the rows its first reset of a plan stored (read back in the
+same transaction) and later resets, of any app, write those rows again with one bulk insert
+per table (Core executemany, one write unit: on SQLite one hop to the writer thread). What
+differs from one seeding to the next is renewed as a fresh load would make it:
 
 - the time rows were stored (`created_at` defaults, a loader's `utc_now()`): every stored time
   inside the first load's window moves by the time since, keeping their order;
@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,12 +57,10 @@ class _Kept:
     finished: datetime
 
 
-@dataclass
-class KeptSeed:
-    """The kept rows of an app's database, by plan (a Domain service: `domain.get(KeptSeed)`)."""
-
-    owner: Any = None
-    by_plan: dict[str, _Kept] = field(default_factory=dict)
+# The kept rows by (plan fingerprint, dialect), shared by the apps of the process: a load into
+# emptied tables stores the same rows whatever the database. A few plans at most.
+_KEPT: dict[tuple[str, str], _Kept] = {}
+KEEP_PLANS = 4
 
 
 def fingerprint(plan: seed.SeedPlan, rng_seed: int) -> str:
@@ -71,10 +69,10 @@ def fingerprint(plan: seed.SeedPlan, rng_seed: int) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-async def reseed(db: Database, plan: seed.SeedPlan, rng_seed: int, kept: KeptSeed) -> None:
+async def reseed(db: Database, plan: seed.SeedPlan, rng_seed: int) -> None:
     """Every table emptied, then the plan's seed stored, in one transaction."""
-    key = fingerprint(plan, rng_seed)
-    found = kept.by_plan.get(key)
+    key = (fingerprint(plan, rng_seed), db.dialect)
+    found = _KEPT.get(key)
     if found is not None:
         await db.run_unit(lambda conn: _replay(conn, db.dialect, found))
         return
@@ -84,7 +82,9 @@ async def reseed(db: Database, plan: seed.SeedPlan, rng_seed: int, kept: KeptSee
         await _delete_all(session)
         await seed.load_into(session, plan, rng_seed)
         rows = await _read_all(session, db.dialect)
-    kept.by_plan = {key: _Kept(rows, started, utc_now())}
+    while len(_KEPT) >= KEEP_PLANS:
+        _KEPT.pop(next(iter(_KEPT)))
+    _KEPT[key] = _Kept(rows, started, utc_now())
 
 
 async def _delete_all(session: AsyncSession) -> None:
