@@ -6,22 +6,26 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from handlers import lifecycle
 from handlers.domain.context import domain_of
+from handlers.storage import reseed as reseed_module
 from handlers.storage import seed
-from handlers.storage.database import DB_FILE
+from handlers.storage.database import DB_FILE, Database
+from handlers.storage.migrate import upgrade
+from handlers.storage.models import Base
 from kkapp.config import AppConfig
 from kkapp.factory import Built
 from tests.seeded import seeded_build, template
-from tests.test_seeded_template import rows
+from tests.test_seeded_template import rows, seed_time_free
 
 
 def _columns() -> dict[str, list[tuple[str, str]]]:
@@ -167,3 +171,40 @@ def test_a_changed_seed_is_loaded_through_the_loaders_again(sandbox: Sandbox) ->
     sandbox.domain.options = options
     sandbox.reset()
     assert rows(sandbox.file) == rows(template())
+
+
+@pytest.mark.anyio
+async def test_on_either_database_a_kept_reset_stores_what_the_loaders_stored(
+    backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reseed_module, "_KEPT", {})  # this process's first reset of the plan
+    db = Database(backend_url)
+    try:
+        await db.open()
+        await upgrade(db)
+        plan = seed.plan(Path("spec/openapi.yaml"))
+        await reseed_module.reseed(db, plan, 0)  # through the loaders
+        loaded = await contents(db)
+        await reseed_module.reseed(db, plan, 0)  # from the kept rows
+        assert await contents(db) == loaded
+        assert len(loaded["practitioners"]) > 50
+    finally:
+        await db.close()
+
+
+async def contents(db: Database) -> dict[str, list[str]]:
+    """Every table's rows, stored times and drawn secrets masked (tests/test_seeded_template)."""
+    found = {}
+    async with db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            result = await session.execute(select(table))
+            found[table.name] = sorted(
+                repr(tuple(seed_time_free(masked(v)) for v in row)) for row in result
+            )
+    return found
+
+
+def masked(value: object) -> object:
+    if isinstance(value, datetime) and abs(datetime.now(UTC) - value) < timedelta(hours=1):
+        return "<seeded at>"
+    return value
