@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import hypothesis
+from schemathesis.core import NOT_SET
 from schemathesis.generation.case import Case
 from schemathesis.generation.hypothesis import builder
 from schemathesis.schemas import APIOperation
@@ -31,6 +32,7 @@ from schemathesis.schemas import APIOperation
 from contracts import rest
 
 PROFILE_THAT_KEEPS = "check"
+FORMAT = "2"  # of the kept files: a change here builds every operation's cases again
 
 
 def key(operation: APIOperation) -> str:
@@ -39,6 +41,7 @@ def key(operation: APIOperation) -> str:
         Path(rest.CONFIG).read_text(encoding="utf-8") if rest.CONFIG else "",
         operation.label,
         version("schemathesis"),
+        FORMAT,
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -52,9 +55,12 @@ def _case(slots: dict[str, Any]) -> Case:
 
 
 class _Pickler(pickle.Pickler):
-    """Cases refer to their operation (and through it the whole schema): kept by label."""
+    """Cases refer to their operation (and through it the whole schema): kept by label; and
+    to Schemathesis' NOT_SET (no body), which is compared by identity."""
 
     def persistent_id(self, obj: Any) -> Any:
+        if obj is NOT_SET:
+            return ("not set",)
         return ("operation", obj.label) if isinstance(obj, APIOperation) else None
 
     def reducer_override(self, obj: Any) -> Any:
@@ -70,6 +76,8 @@ class _Unpickler(pickle.Unpickler):
         self.operation = operation
 
     def persistent_load(self, pid: Any) -> Any:
+        if pid == ("not set",):
+            return NOT_SET
         if pid != ("operation", self.operation.label):
             raise pickle.UnpicklingError(f"cases of another operation: {pid!r}")
         return self.operation
