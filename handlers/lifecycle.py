@@ -21,6 +21,7 @@ from handlers.domain.ownership import DatabaseOwnership
 from handlers.storage import seed
 from handlers.storage.database import Database
 from handlers.storage.migrate import upgrade
+from handlers.storage.reseed import reseed
 from server.binding import OperationGroup
 
 
@@ -43,11 +44,18 @@ async def load_seed(domain: Domain) -> None:
     await _load_seed(domain)
 
 
-async def _load_seed(domain: Domain) -> int:
+def _plan(domain: Domain) -> seed.SeedPlan:
     count = domain.options.get("seed_count")
     spec = domain.spec_files.get("openapi")
-    plan = seed.plan(Path(spec) if spec else None, int(count) if count is not None else None)
-    return await seed.load(domain.db, plan, int(domain.options.get("seed", 0) or 0))
+    return seed.plan(Path(spec) if spec else None, int(count) if count is not None else None)
+
+
+def _rng_seed(domain: Domain) -> int:
+    return int(domain.options.get("seed", 0) or 0)
+
+
+async def _load_seed(domain: Domain) -> int:
+    return await seed.load(domain.db, _plan(domain), _rng_seed(domain))
 
 
 def install(runtime: Any) -> None:
@@ -102,10 +110,12 @@ async def stop(runtime: Any) -> None:
 
 
 async def reset(runtime: Any) -> None:
-    """Back to the seed: every table emptied, then loaded again."""
+    """Back to the seed: every table emptied, then loaded again, in one transaction (from
+    the rows the process's first reset stored, see handlers.storage.reseed)."""
     domain = domain_of(runtime.extras)
     await domain.ready()
-    await seed.wipe(domain.db)
-    sandbox_gateway(domain).forget()  # the seeded intents are unpaid again
     if runtime.mode == "sandbox":
-        await load_seed(domain)
+        await reseed(domain.db, _plan(domain), _rng_seed(domain))
+    else:
+        await seed.wipe(domain.db)
+    sandbox_gateway(domain).forget()  # the seeded intents are unpaid again

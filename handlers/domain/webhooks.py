@@ -26,6 +26,7 @@ from handlers.domain.ownership import owns
 from handlers.domain.unit import read, write
 from handlers.storage.ids import new_id
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
+from handlers.storage.reseed import renewed
 from handlers.storage.seed import loader
 from kkcore.errors import Conflict, NotFound, Problem
 from server.webhook_audience import Grant
@@ -268,6 +269,9 @@ async def load_webhook(session: AsyncSession, record: Mapping[str, Any], _: Any)
     )
     await session.flush()
     return True
+
+
+renewed(Webhook.__table__.c.secret, new_secret)  # a sandbox reset draws a new one, as above
 
 
 @loader("webhook_delivery", order=45)

@@ -148,7 +148,7 @@ def plan(spec_file: Path | None, seed_count: int | None = None) -> SeedPlan:
     return found
 
 
-async def _exclusive(db: Database, session: AsyncSession) -> None:
+async def exclusive(db: Database, session: AsyncSession) -> None:
     """Workers starting together seed one at a time (SQLite: BEGIN IMMEDIATE already does)."""
     if db.dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK})
@@ -156,27 +156,32 @@ async def _exclusive(db: Database, session: AsyncSession) -> None:
 
 async def load(db: Database, seed: SeedPlan, rng_seed: int = 0) -> int:
     """Store the plan's records (types without a loader are skipped); returns rows added."""
-    added = 0
     async with db.transaction() as session:
-        await _exclusive(db, session)
-        for kind, record, parents in sorted(seed.records, key=lambda e: ORDER.get(e[0], 50)):
-            load_one = LOADERS.get(kind)
-            if load_one is not None and await load_one(session, record, parents):
+        await exclusive(db, session)
+        return await load_into(session, seed, rng_seed)
+
+
+async def load_into(session: AsyncSession, seed: SeedPlan, rng_seed: int = 0) -> int:
+    """`load` in the caller's transaction."""
+    added = 0
+    for kind, record, parents in sorted(seed.records, key=lambda e: ORDER.get(e[0], 50)):
+        load_one = LOADERS.get(kind)
+        if load_one is not None and await load_one(session, record, parents):
+            added += 1
+    for kind, count in sorted(seed.generate.items(), key=lambda e: ORDER.get(e[0], 50)):
+        make, load_one = GENERATORS.get(kind), LOADERS.get(kind)
+        if make is None or load_one is None:
+            continue
+        rng = random.Random(f"{rng_seed}:{kind}")
+        for i in range(count):
+            if await load_one(session, make(rng, i, seed.vocabularies), {}):
                 added += 1
-        for kind, count in sorted(seed.generate.items(), key=lambda e: ORDER.get(e[0], 50)):
-            make, load_one = GENERATORS.get(kind), LOADERS.get(kind)
-            if make is None or load_one is None:
-                continue
-            rng = random.Random(f"{rng_seed}:{kind}")
-            for i in range(count):
-                if await load_one(session, make(rng, i, seed.vocabularies), {}):
-                    added += 1
     return added
 
 
 async def wipe(db: Database) -> None:
-    """Delete every row of every table (the sandbox reset, before loading the seed again)."""
+    """Delete every row of every table (a reset outside the sandbox: no seed to load again)."""
     async with db.transaction() as session:
-        await _exclusive(db, session)
+        await exclusive(db, session)
         for table in reversed(Base.metadata.sorted_tables):
             await session.execute(delete(table))

@@ -20,6 +20,7 @@ from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
+from tests.contracts.coverage_cache import kept_coverage
 from tests.contracts.flagship import mock_schema, operation_labels
 
 # Mock mode accepts any caller (like Prism's default); authentication is fuzzed in sandbox mode.
@@ -36,18 +37,20 @@ def keeps_its_contract(case: schemathesis.Case) -> None:
 
 
 @pytest.mark.parametrize("label", LABELS)
-def test_every_operation_keeps_its_contract(label: str) -> None:
+def test_every_operation_keeps_its_contract(label: str, pytestconfig: pytest.Config) -> None:
     method, path = label.split(" ", 1)
     schema = mock_schema()  # the served one, with contracts/schemathesis.toml
     load_all_checks()
-    test = build_operation_test(
-        config=schema.config,
-        operation=schema[path][method],
-        test_func=keeps_its_contract,
-        explicit_settings=SETTINGS,
-        given_kwargs={},
-        feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
-    )
+    assert pytestconfig.cache is not None
+    with kept_coverage(pytestconfig.cache.mkdir("kk-coverage-cases")):  # `make check` only
+        test = build_operation_test(
+            config=schema.config,
+            operation=schema[path][method],
+            test_func=keeps_its_contract,
+            explicit_settings=SETTINGS,
+            given_kwargs={},
+            feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
+        )
     test()
 
 
