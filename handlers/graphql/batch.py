@@ -3,6 +3,11 @@ ask for in one tick of the event loop are fetched with one call, and remembered 
 rest of the request.
 
     user = await batch(info, "users", fetch_users).load("user_1")
+
+A fetch runs in a task of its own (no one field owns it), tracked as the execution's work
+(`info.async_helpers.track`): the request is answered only once it has ended, even when
+the fields that waited for it were cancelled (server.graphql_execution), so its database
+session is always closed by then.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
 
 
 class Batch(Generic[K, V]):
-    def __init__(self, fetch: Fetch[K, V]) -> None:
+    def __init__(self, fetch: Fetch[K, V], track: Callable[[Sequence[Any]], None]) -> None:
         self.fetch = fetch
+        self.track = track
         self.cache: dict[K, asyncio.Future[V | None]] = {}
         self.pending: list[K] = []
 
@@ -36,10 +42,11 @@ class Batch(Generic[K, V]):
         self.cache[key] = future
         self.pending.append(key)
         if len(self.pending) == 1:  # the first key of this tick schedules the fetch
-            loop.call_soon(lambda: asyncio.ensure_future(self._dispatch()))
+            self.track([loop.create_task(self._dispatch())])
         return future
 
     async def _dispatch(self) -> None:
+        await asyncio.sleep(0)  # (the keys the other fields ask for in this tick join it)
         keys, self.pending = self.pending, []
         try:
             found = await self.fetch(keys)
@@ -55,7 +62,11 @@ class Batch(Generic[K, V]):
 
 def batch(info: GraphQLResolveInfo[Any], name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:
     """The request's batch loader called `name` (created with `fetch` on first use)."""
-    return loader(info.context, name, fetch)
+    loaders: dict[Hashable, Batch[Any, Any]] = info.context.setdefault("kk.batches", {})
+    found = loaders.get(name)
+    if found is None:
+        found = loaders[name] = Batch(fetch, info.async_helpers.track)
+    return found
 
 
 def domain(info: GraphQLResolveInfo[Any]) -> Domain:
@@ -67,13 +78,3 @@ def caller(info: GraphQLResolveInfo[Any]) -> Caller:
     request = info.context.get("request")
     request_id = request.scope.get("kk.request_id") if request is not None else None
     return Caller.of(info.context.get("identity"), request_id)
-
-
-def loader(context: Any, name: Hashable, fetch: Fetch[Any, Any]) -> Batch[Any, Any]:
-    """The request's batch loader called `name`, from the GraphQL context (for resolvers that
-    hold the context rather than `info`)."""
-    loaders: dict[Hashable, Batch[Any, Any]] = context.setdefault("kk.batches", {})
-    found = loaders.get(name)
-    if found is None:
-        found = loaders[name] = Batch(fetch)
-    return found

@@ -13,7 +13,7 @@ from handlers.domain.conversations import ConversationReads, cursor
 from handlers.domain.jsonapi import iso
 from handlers.domain.message_resources import file_url
 from handlers.domain.messaging import MessagingService
-from handlers.graphql.batch import caller, loader
+from handlers.graphql.batch import batch, caller
 from handlers.graphql.nodes import edges_page
 from handlers.storage.models import Attachment, Conversation, Message, User
 from kkcore.errors import ApiError, NotFound
@@ -41,7 +41,7 @@ def load(info: Any, name: str, key: Any) -> Any:
         "latest": r.latest,
         "unread": r.unread,
     }[name]
-    return loader(info.context, name, fetch).load(key)
+    return batch(info, name, fetch).load(key)
 
 
 def person(user_id: str, row: User | None) -> dict[str, Any]:

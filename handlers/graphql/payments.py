@@ -16,7 +16,7 @@ from handlers.domain.payment_resources import allowed
 from handlers.domain.payments import PaymentService
 from handlers.domain.refunds import RefundService
 from handlers.domain.unit import Unit, write
-from handlers.graphql.batch import caller, loader
+from handlers.graphql.batch import batch, caller
 from handlers.graphql.payloads import user_code
 from handlers.graphql.payment_loads import LOADS
 from handlers.storage.models import PaymentIntent, Refund
@@ -44,7 +44,7 @@ def domain(info: Any) -> Domain:
 
 
 def load(info: Any, name: str, key: Any) -> Any:
-    return loader(info.context, name, lambda keys: LOADS[name](domain(info), list(keys))).load(key)
+    return batch(info, name, lambda keys: LOADS[name](domain(info), list(keys))).load(key)
 
 
 def user_errors(error: ApiError) -> list[dict[str, Any]]:

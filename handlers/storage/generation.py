@@ -27,7 +27,8 @@ import hashlib
 import mmap
 import os
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,40 +114,77 @@ class _locked:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
+class _Kept:
+    """A client kept on `loop`, closed on that loop by a task of its own: when `close()` asks,
+    or when the loop shuts down without it (`asyncio.run` returning, a test's runner ending:
+    they cancel the loop's tasks before closing it), instead of being left to the garbage
+    collector with its open socket."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, client: Any) -> None:
+        self.loop, self.client = loop, client
+        self.done = asyncio.Event()
+        self.keeper = loop.create_task(self._keep())
+
+    async def _keep(self) -> None:
+        try:
+            await self.done.wait()
+        finally:
+            await self.client.aclose()
+
+    async def close(self) -> None:
+        if self.loop is asyncio.get_running_loop():
+            self.done.set()
+            await self.keeper
+        elif not self.loop.is_closed():  # closed on its own loop, which is still serving
+            self.loop.call_soon_threadsafe(self.done.set)
+
+
 class RedisGeneration:
-    """A Redis counter; a client per event loop (a redis-py connection belongs to its loop)."""
+    """A Redis counter. A redis-py connection belongs to the loop that opened it, and a loop
+    may stop without telling anyone (a test client's portal, `asyncio.run` returning): a
+    client kept per loop was dropped unclosed once its loop had closed. So a client is kept
+    only on the loop `prepare()` ran on (the app's lifespan, through `Database.open()`),
+    closed by `close()` or when that loop shuts down (`_Kept`); on any other loop each call
+    opens a client and closes it after the call (an app driven without its lifespan)."""
 
     def __init__(self, url: str, key: str) -> None:
         self.url = url
         self.key = key
-        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._kept: _Kept | None = None
 
-    def _client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            import redis.asyncio as aioredis
+    def _new_client(self) -> Any:
+        import redis.asyncio as aioredis
 
-            for old in [stale for stale in self._clients if stale.is_closed()]:
-                del self._clients[old]
-            client = self._clients[loop] = aioredis.from_url(self.url)
-        return client
+        return aioredis.from_url(self.url)
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[Any]:
+        kept = self._kept
+        if kept is not None and kept.loop is asyncio.get_running_loop():
+            yield kept.client
+            return
+        async with self._new_client() as client:  # (closed when the call ends)
+            yield client
 
     async def prepare(self) -> None:
-        return None
+        loop = asyncio.get_running_loop()
+        if self._kept is None or self._kept.loop is not loop:
+            await self.close()
+            self._kept = _Kept(loop, self._new_client())
 
     async def current(self) -> int:
-        raw = await self._client().get(self.key)
+        async with self._client() as client:
+            raw = await client.get(self.key)
         return int(raw or 0)
 
     async def bump(self) -> None:
-        await self._client().incr(self.key)
+        async with self._client() as client:
+            await client.incr(self.key)
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            await kept.close()
 
 
 SEQUENCE = "kk_answer_generation"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from handlers.domain.context import domain_of
 from kkapp.factory import Built
 from tests.handlers.people import USER, admin_bearer, bearer, client, closing
 
@@ -45,6 +46,16 @@ async def test_another_participants_email_is_refused(app: Built) -> None:
     codes = {e["extensions"]["code"] for e in body.get("errors", [])}
     assert codes == {"INSUFFICIENT_PERMISSIONS"}  # (a non-null field: its parents are null)
     assert "@" not in str(body["data"])
+
+
+async def test_no_connection_is_still_out_once_a_refused_email_is_answered(app: Built) -> None:
+    """The error leaves sibling fields running (server.graphql_execution): the answer waits for
+    them, so closing the database next closes every connection (issue 18)."""
+    query = f'{{ conversation(id: "{CONV}") {{ participants {{ id email }} }} }}'
+    await graphql(app, query, bearer(app, USER, SCOPES))
+    db = domain_of(app.runtime.extras).db
+    assert db.pooled
+    assert {db.engine.pool.checkedout(), db.read_engine.pool.checkedout()} == {0}  # type: ignore[attr-defined]
 
 
 async def test_an_administrator_sees_the_contact_details(app: Built) -> None:
