@@ -49,4 +49,3 @@ def test_an_app_served_without_the_wrapper_leaves_the_heap_alone(unfrozen: None)
     with TestClient(_app([])) as client:
         assert client.get("/").text == "hi"
         assert gc.get_freeze_count() == 0
-
