@@ -3,8 +3,9 @@
 Per booking: on PostgreSQL the practitioner's advisory lock (`lock_practitioner`); one
 statement that reads the practitioner, the requested service, its session types and whether
 the slot overlaps an active booking; the booking's insert. Its outbox event and audit entry
-follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded or
-flushed: building and flushing those graphs was most of a booking's CPU. The functions are
+follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded,
+flushed or even built: the booking is a `BookingRow` of the values it inserted. On SQLite's
+writer the statements run as plain DB-API calls (handlers.storage.plain). The functions are
 synchronous on a Core connection: the whole unit runs in one call (handlers.domain.unit
 `write_once`, on SQLite one hop to the database's writer thread).
 
@@ -18,11 +19,11 @@ on active (practitioner, start) stays the last line (its violation is a 409 too)
 
 from __future__ import annotations
 
-import copy
+from collections import namedtuple
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, Practitioner, PractitionerTag, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
+from handlers.storage.plain import Plain
 from kkcore.errors import Problem
 
 # Any constant: the namespace of the per-practitioner advisory locks (with hashtext(id)).
@@ -71,7 +73,21 @@ PLAN = (
     )
     .where(_p.c.id == bindparam("pid"))
 )
+# The columns a new booking is inserted with, in order (the others start NULL).
+INSERTED = (
+    *("id", "user_id", "practitioner_id", "service_id", "payment_intent_id", "scheduled_at"),
+    *("ends_at", "duration", "timezone", "status", "session_type", "notes", "location"),
+    *("price_amount", "price_currency", "payment_status", "cancellation_policy"),
+    *("created_at", "updated_at"),
+)
 INSERT = insert(_b).inline()  # (no RETURNING of its key: the caller made it)
+_PLAN, _INSERT = Plain(PLAN), Plain(INSERT, keys=INSERTED)
+# A booking as its table's row (what `booking_resource` reads), without an ORM object.
+BookingRow = namedtuple(  # type: ignore[misc]
+    "BookingRow",
+    [c.key for c in _b.columns],
+    defaults=[None] * len(_b.columns),  # type: ignore[misc]
+)
 
 
 async def lock_practitioner(session: AsyncSession, pid: str) -> None:
@@ -95,7 +111,7 @@ def _unavailable(pid: str, field: str, detail: str) -> PractitionerUnavailable:
     return PractitionerUnavailable(problems=[Problem(detail, pointer=f"/data/attributes/{field}")])
 
 
-def _check(rows: list[Row[Any]], pid: str, sid: str | None, session_type: str) -> Row[Any]:
+def _check(rows: list[Any], pid: str, sid: str | None, session_type: str) -> Any:
     """The practitioner's row, if it takes this booking (422 as `create` always answered)."""
     if not rows:
         raise _missing("practitioner_id", f"No practitioner {pid}")
@@ -112,13 +128,13 @@ def _check(rows: list[Row[Any]], pid: str, sid: str | None, session_type: str) -
 
 def insert_booking(
     conn: Connection, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
-) -> tuple[Booking | None, Row[Any]]:
-    """The new booking (None when the slot is taken: the caller answers 409) and the
-    practitioner's row it was checked against; the booking is in no session."""
+) -> tuple[Any, Any]:
+    """The new booking, a `BookingRow` (None when the slot is taken: the caller answers 409),
+    and the practitioner's row it was checked against."""
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
     _lock(conn, pid)
     plan = {"pid": pid, "sid": sid, "start": start, "end": end}
-    p = _check(list(conn.execute(PLAN, plan)), pid, sid, attrs["session_type"])
+    p = _check(_PLAN.rows(conn, plan), pid, sid, attrs["session_type"])
     if p.taken:
         return None, p
     priced = sid is not None
@@ -139,12 +155,12 @@ def insert_booking(
         "price_amount": p.service_price_amount if priced else p.price_amount,
         "price_currency": p.service_price_currency if priced else p.price_currency,
         "payment_status": "pending",
-        "cancellation_policy": copy.deepcopy(DEFAULT_POLICY),
+        "cancellation_policy": DEFAULT_POLICY,  # (read-only: stored as JSON, never mutated)
         "created_at": now,
         "updated_at": now,
     }
     try:
-        conn.execute(INSERT, values)
+        _INSERT.run(conn, values)
     except IntegrityError:  # the unique index: a concurrent booking won the slot
         return None, p
-    return Booking(**values), p
+    return BookingRow(**values), p
