@@ -68,6 +68,20 @@ _DUE_NOW = or_(
 )
 # What an idle round peeks at before it opens a write transaction.
 _NEW = select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)).limit(1)
+# A round's batch of new events: the columns planning reads, as rows (no ORM objects, no
+# decoding of their data), marked dispatched with one UPDATE (profiled under wrk -c32, the
+# ORM batch and its per-object flush were ~20 % of the sandbox's GIL time).
+_WAITING = (
+    select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.audience, OutboxEvent.created_at)
+    .where(OutboxEvent.dispatched_at.is_(None))
+    .order_by(OutboxEvent.created_at, OutboxEvent.id)
+    .limit(100)
+)
+_DISPATCHED = (
+    update(OutboxEvent)
+    .where(OutboxEvent.id.in_(bindparam("ids", expanding=True)))
+    .values(dispatched_at=bindparam("at", type_=OutboxEvent.dispatched_at.type))
+)
 _DUE = select(WebhookDelivery.id).where(_DUE_NOW).limit(1)
 
 
@@ -192,28 +206,23 @@ class DeliveryWorker:
             metrics.outbox_lag(0.0)
         return len(events) == 100
 
-    async def _plan(self, now: datetime, marks: list[str]) -> tuple[list[OutboxEvent], int]:
+    async def _plan(self, now: datetime, marks: list[str]) -> tuple[list[Any], int]:
         planned = 0
         async with self.domain.db.transaction() as session:
             await self.marks.mark(session, marks, now)
-            query = (
-                select(OutboxEvent)
-                .where(OutboxEvent.dispatched_at.is_(None))
-                .order_by(OutboxEvent.created_at, OutboxEvent.id)
-                .limit(100)
-            )
+            query = _WAITING
             if self.domain.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            events = list(await session.scalars(query))
+            events = list((await session.execute(query)).all())
             # how long the oldest waiting event has waited; 0 once a round drains the outbox
             oldest = events[0].created_at if events else None
             metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
             hooks = []
             if events:
+                await session.execute(_DISPATCHED, {"ids": [e.id for e in events], "at": now})
                 hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
             grants = {h.id: Grant.from_json(h.owner_grant) for h in hooks}
             for event in events:
-                event.dispatched_at = now
                 if event.type not in self.audience.required:
                     continue
                 for hook in hooks:
