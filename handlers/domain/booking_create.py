@@ -43,7 +43,9 @@ _LOCK = text("SELECT pg_advisory_xact_lock(:space, hashtext(:pid))")
 _p, _s, _t, _b = (
     cast(Table, m.__table__) for m in (Practitioner, Service, PractitionerTag, Booking)
 )
-# One row per session type of the practitioner (at least one: outer joins), built once.
+# One row (an outer join to the service); whether the practitioner offers the session type
+# is a subquery, not a row per type: on SQLite's writer each row is a step of the driver, and
+# each step gives the GIL away and waits to win it back from the busy event loop.
 PLAN = (
     select(
         _p.c.id,
@@ -56,7 +58,13 @@ PLAN = (
         _s.c.price_amount.label("service_price_amount"),
         _s.c.price_currency.label("service_price_currency"),
         _s.c.session_types,
-        _t.c.value.label("session_type"),
+        exists()
+        .where(
+            _t.c.practitioner_id == _p.c.id,
+            _t.c.kind == SESSION_TYPE,
+            _t.c.value == bindparam("session_type", type_=_t.c.value.type),
+        )
+        .label("offers"),
         exists()
         .where(
             _b.c.practitioner_id == _p.c.id,
@@ -67,9 +75,7 @@ PLAN = (
         .label("taken"),
     )
     .select_from(
-        _p.outerjoin(
-            _s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id)
-        ).outerjoin(_t, and_(_t.c.practitioner_id == _p.c.id, _t.c.kind == SESSION_TYPE))
+        _p.outerjoin(_s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id))
     )
     .where(_p.c.id == bindparam("pid"))
 )
@@ -118,10 +124,13 @@ def _check(rows: list[Any], pid: str, sid: str | None, session_type: str) -> Any
     first = rows[0]
     if sid is not None and first.service_id is None:
         raise _missing("service_id", f"{pid} has no service {sid}")
-    offered = first.session_types if sid is not None else [r.session_type for r in rows]
+    if sid is not None:
+        offered = session_type in set(first.session_types or ())
+    else:
+        offered = bool(first.offers)
     if not first.accepting_bookings:
         raise _unavailable(pid, "practitioner_id", f"{pid} is not taking bookings")
-    if session_type not in set(offered or ()):
+    if not offered:
         raise _unavailable(pid, "session_type", f"{pid} does not offer {session_type} sessions")
     return first
 
@@ -133,7 +142,13 @@ def insert_booking(
     and the practitioner's row it was checked against."""
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
     _lock(conn, pid)
-    plan = {"pid": pid, "sid": sid, "start": start, "end": end}
+    plan = {
+        "pid": pid,
+        "sid": sid,
+        "start": start,
+        "end": end,
+        "session_type": attrs["session_type"],
+    }
     p = _check(_PLAN.rows(conn, plan), pid, sid, attrs["session_type"])
     if p.taken:
         return None, p
