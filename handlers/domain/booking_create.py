@@ -3,8 +3,9 @@
 Per booking: on PostgreSQL the practitioner's advisory lock (`lock_practitioner`); one
 statement that reads the practitioner, the requested service, its session types and whether
 the slot overlaps an active booking; the booking's insert. Its outbox event and audit entry
-follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded or
-flushed: building and flushing those graphs was most of a booking's CPU. The functions are
+follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded,
+flushed or even built: the booking is a `BookingRow` of the values it inserted. On SQLite's
+writer the statements run as plain DB-API calls (handlers.storage.plain). The functions are
 synchronous on a Core connection: the whole unit runs in one call (handlers.domain.unit
 `write_once`, on SQLite one hop to the database's writer thread).
 
@@ -18,11 +19,11 @@ on active (practitioner, start) stays the last line (its violation is a 409 too)
 
 from __future__ import annotations
 
-import copy
+from collections import namedtuple
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, Practitioner, PractitionerTag, Service
 from handlers.storage.models.bookings import RELEASED
 from handlers.storage.models.practitioners import SESSION_TYPE
+from handlers.storage.plain import Plain
 from kkcore.errors import Problem
 
 # Any constant: the namespace of the per-practitioner advisory locks (with hashtext(id)).
@@ -41,7 +43,9 @@ _LOCK = text("SELECT pg_advisory_xact_lock(:space, hashtext(:pid))")
 _p, _s, _t, _b = (
     cast(Table, m.__table__) for m in (Practitioner, Service, PractitionerTag, Booking)
 )
-# One row per session type of the practitioner (at least one: outer joins), built once.
+# One row (an outer join to the service); whether the practitioner offers the session type
+# is a subquery, not a row per type: on SQLite's writer each row is a step of the driver, and
+# each step gives the GIL away and waits to win it back from the busy event loop.
 PLAN = (
     select(
         _p.c.id,
@@ -54,7 +58,13 @@ PLAN = (
         _s.c.price_amount.label("service_price_amount"),
         _s.c.price_currency.label("service_price_currency"),
         _s.c.session_types,
-        _t.c.value.label("session_type"),
+        exists()
+        .where(
+            _t.c.practitioner_id == _p.c.id,
+            _t.c.kind == SESSION_TYPE,
+            _t.c.value == bindparam("session_type", type_=_t.c.value.type),
+        )
+        .label("offers"),
         exists()
         .where(
             _b.c.practitioner_id == _p.c.id,
@@ -65,13 +75,25 @@ PLAN = (
         .label("taken"),
     )
     .select_from(
-        _p.outerjoin(
-            _s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id)
-        ).outerjoin(_t, and_(_t.c.practitioner_id == _p.c.id, _t.c.kind == SESSION_TYPE))
+        _p.outerjoin(_s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id))
     )
     .where(_p.c.id == bindparam("pid"))
 )
+# The columns a new booking is inserted with, in order (the others start NULL).
+INSERTED = (
+    *("id", "user_id", "practitioner_id", "service_id", "payment_intent_id", "scheduled_at"),
+    *("ends_at", "duration", "timezone", "status", "session_type", "notes", "location"),
+    *("price_amount", "price_currency", "payment_status", "cancellation_policy"),
+    *("created_at", "updated_at"),
+)
 INSERT = insert(_b).inline()  # (no RETURNING of its key: the caller made it)
+_PLAN, _INSERT = Plain(PLAN), Plain(INSERT, keys=INSERTED)
+# A booking as its table's row (what `booking_resource` reads), without an ORM object.
+BookingRow = namedtuple(  # type: ignore[misc]
+    "BookingRow",
+    [c.key for c in _b.columns],
+    defaults=[None] * len(_b.columns),  # type: ignore[misc]
+)
 
 
 async def lock_practitioner(session: AsyncSession, pid: str) -> None:
@@ -95,30 +117,39 @@ def _unavailable(pid: str, field: str, detail: str) -> PractitionerUnavailable:
     return PractitionerUnavailable(problems=[Problem(detail, pointer=f"/data/attributes/{field}")])
 
 
-def _check(rows: list[Row[Any]], pid: str, sid: str | None, session_type: str) -> Row[Any]:
+def _check(rows: list[Any], pid: str, sid: str | None, session_type: str) -> Any:
     """The practitioner's row, if it takes this booking (422 as `create` always answered)."""
     if not rows:
         raise _missing("practitioner_id", f"No practitioner {pid}")
     first = rows[0]
     if sid is not None and first.service_id is None:
         raise _missing("service_id", f"{pid} has no service {sid}")
-    offered = first.session_types if sid is not None else [r.session_type for r in rows]
+    if sid is not None:
+        offered = session_type in set(first.session_types or ())
+    else:
+        offered = bool(first.offers)
     if not first.accepting_bookings:
         raise _unavailable(pid, "practitioner_id", f"{pid} is not taking bookings")
-    if session_type not in set(offered or ()):
+    if not offered:
         raise _unavailable(pid, "session_type", f"{pid} does not offer {session_type} sessions")
     return first
 
 
 def insert_booking(
     conn: Connection, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
-) -> tuple[Booking | None, Row[Any]]:
-    """The new booking (None when the slot is taken: the caller answers 409) and the
-    practitioner's row it was checked against; the booking is in no session."""
+) -> tuple[Any, Any]:
+    """The new booking, a `BookingRow` (None when the slot is taken: the caller answers 409),
+    and the practitioner's row it was checked against."""
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
     _lock(conn, pid)
-    plan = {"pid": pid, "sid": sid, "start": start, "end": end}
-    p = _check(list(conn.execute(PLAN, plan)), pid, sid, attrs["session_type"])
+    plan = {
+        "pid": pid,
+        "sid": sid,
+        "start": start,
+        "end": end,
+        "session_type": attrs["session_type"],
+    }
+    p = _check(_PLAN.rows(conn, plan), pid, sid, attrs["session_type"])
     if p.taken:
         return None, p
     priced = sid is not None
@@ -139,12 +170,12 @@ def insert_booking(
         "price_amount": p.service_price_amount if priced else p.price_amount,
         "price_currency": p.service_price_currency if priced else p.price_currency,
         "payment_status": "pending",
-        "cancellation_policy": copy.deepcopy(DEFAULT_POLICY),
+        "cancellation_policy": DEFAULT_POLICY,  # (read-only: stored as JSON, never mutated)
         "created_at": now,
         "updated_at": now,
     }
     try:
-        conn.execute(INSERT, values)
+        _INSERT.run(conn, values)
     except IntegrityError:  # the unique index: a concurrent booking won the slot
         return None, p
-    return Booking(**values), p
+    return BookingRow(**values), p

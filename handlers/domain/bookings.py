@@ -91,9 +91,9 @@ class BookingService:
             owners = await booking_owners(session, booking_id)
         return owners is not None and (actor.admin or bool(owners & actor.ids))
 
-    async def create(self, actor: Caller, attrs: dict[str, Any]) -> Booking:
+    async def create(self, actor: Caller, attrs: dict[str, Any]) -> Any:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
-        request; only a user books (a booking's user_id is its creator)."""
+        request; only a user books (a booking's user_id is its creator). A `BookingRow`."""
         return await write_once(
             self.domain,
             lambda u: self.book(u, actor, attrs),
@@ -101,9 +101,10 @@ class BookingService:
             request_id=actor.request_id,
         )
 
-    def book(self, u: SyncUnit, actor: Caller, attrs: dict[str, Any]) -> Booking:
+    def book(self, u: SyncUnit, actor: Caller, attrs: dict[str, Any]) -> Any:
         """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it),
-        synchronous: the whole unit is one call on the database's writer."""
+        synchronous: the whole unit is one call on the database's writer. The booking is the
+        row it inserted, a `BookingRow` (no ORM object)."""
         _check_user(actor)
         start = attrs["scheduled_at"]
         end = start + timedelta(minutes=attrs["duration"])

@@ -64,6 +64,12 @@ DEFAULT_POLICY = document(DEFAULT_TIERS)
 def tiers_of(policy: Mapping[str, Any] | None) -> tuple[Tier, ...]:
     """A stored policy's tiers, earliest first. Bookings stored before tiers existed carry
     only `free_until_hours` and `late_fee_percent`: free until then, the fee until the start."""
+    if policy is DEFAULT_POLICY:  # (a new booking's, read twice per booking: worked out once)
+        return _DEFAULT_TIERS
+    return _tiers(policy)
+
+
+def _tiers(policy: Mapping[str, Any] | None) -> tuple[Tier, ...]:
     policy = policy or {}
     listed = policy.get("tiers")
     if listed:
@@ -78,10 +84,22 @@ def tiers_of(policy: Mapping[str, Any] | None) -> tuple[Tier, ...]:
 
 def shown_policy(policy: Mapping[str, Any] | None) -> dict[str, Any]:
     """A stored policy as answers show it: always with its tiers (older rows lack them)."""
+    if policy is DEFAULT_POLICY:  # (a copy: each answer and event owns its document)
+        return {**_DEFAULT_SHOWN, "tiers": [dict(t) for t in _DEFAULT_SHOWN["tiers"]]}
+    return _shown(policy)
+
+
+def _shown(policy: Mapping[str, Any] | None) -> dict[str, Any]:
     tiers = tiers_of(policy)
     shown = {**document(tiers), **(policy or {})}
     shown["tiers"] = _listed(tiers)
     return shown
+
+
+# New bookings share DEFAULT_POLICY itself (handlers.domain.booking_create): its tiers and
+# shown form, worked out once (the same as for any copy of it: tests/handlers).
+_DEFAULT_TIERS = _tiers(DEFAULT_POLICY)
+_DEFAULT_SHOWN = _shown(DEFAULT_POLICY)
 
 
 def refund_percent(tiers: Sequence[Tier], hours_ahead: float) -> int:

@@ -29,20 +29,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handlers.domain.context import Domain
 from handlers.domain.jsonapi import iso, parse_time
-from handlers.domain.outbox_marks import OutboxMarks
-from handlers.domain.webhooks import pending
-from handlers.storage.database import CHANGES_ANSWERS
+from handlers.domain.outbox_marks import DISPATCHED, HOOKS, MARK, PENDING, WAITING, OutboxMarks
+from handlers.domain.webhooks import pending_row
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
 from server import metrics, tracing
 from server.events import Event
@@ -192,39 +192,41 @@ class DeliveryWorker:
             metrics.outbox_lag(0.0)
         return len(events) == 100
 
-    async def _plan(self, now: datetime, marks: list[str]) -> tuple[list[OutboxEvent], int]:
-        planned = 0
-        async with self.domain.db.transaction() as session:
-            await self.marks.mark(session, marks, now)
-            query = (
-                select(OutboxEvent)
-                .where(OutboxEvent.dispatched_at.is_(None))
-                .order_by(OutboxEvent.created_at, OutboxEvent.id)
-                .limit(100)
-            )
-            if self.domain.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            events = list(await session.scalars(query))
-            # how long the oldest waiting event has waited; 0 once a round drains the outbox
-            oldest = events[0].created_at if events else None
-            metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
-            hooks = []
-            if events:
-                hooks = list(await session.scalars(select(Webhook).where(Webhook.active.is_(True))))
-            grants = {h.id: Grant.from_json(h.owner_grant) for h in hooks}
-            for event in events:
-                event.dispatched_at = now
-                if event.type not in self.audience.required:
-                    continue
-                for hook in hooks:
-                    if event.type in hook.events and self.audience.receives(
-                        grants[hook.id], event.type, event.audience
-                    ):
-                        session.add(pending(hook.id, event.id, event.type, event.created_at))
-                        planned += 1
-            # No read answer shows the outbox's marks; new deliveries are in the delivery log.
-            session.info[CHANGES_ANSWERS] = planned > 0
+    async def _plan(self, now: datetime, marks: list[str]) -> tuple[list[Any], int]:
+        """One call on SQLite's writer: never the write lock held across the loop's turns
+        while the bookings' writer waits (40 % of its time under wrk -c32, profiled)."""
+        waiting = WAITING
+        if self.domain.db.dialect == "postgresql":
+            waiting = waiting.with_for_update(skip_locked=True)
+
+        def unit(conn: Connection) -> tuple[list[Any], int]:
+            if marks:
+                conn.execute(MARK, {"ids": marks, "at": now})
+            events = list(conn.execute(waiting).all())
+            if not events:
+                return events, 0
+            conn.execute(DISPATCHED, {"ids": [e.id for e in events], "at": now})
+            rows = self._deliveries(events, conn.execute(HOOKS).all())
+            if rows:
+                conn.execute(PENDING, rows)
+            return events, len(rows)
+
+        events, planned = await self.domain.db.run_unit(unit, lambda done: done[1] > 0)
+        # how long the oldest waiting event has waited; 0 once a round drains the outbox
+        oldest = events[0].created_at if events else None
+        metrics.outbox_lag((now - _aware(oldest)).total_seconds() if oldest else 0.0)
         return events, planned
+
+    def _deliveries(self, events: list[Any], hooks: Sequence[Any]) -> list[dict[str, Any]]:
+        grants = {h.id: Grant.from_json(h.owner_grant) for h in hooks}
+        return [
+            pending_row(hook.id, event.id, event.type, event.created_at)
+            for event in events
+            if event.type in self.audience.required
+            for hook in hooks
+            if event.type in hook.events
+            and self.audience.receives(grants[hook.id], event.type, event.audience)
+        ]
 
     async def _waiting(self, query: Any, **params: Any) -> bool:
         """Whether a round has anything to do (a read: no write lock when it has not)."""

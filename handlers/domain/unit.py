@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.storage.models import AuditEntry, OutboxEvent
+from handlers.storage.plain import Plain
 from server import tracing
 from server.events import Event
 
@@ -40,6 +41,13 @@ log = logging.getLogger("kk.handlers")
 T = TypeVar("T")
 _OUTBOX = insert(cast(Table, OutboxEvent.__table__)).inline()  # (no RETURNING of keys)
 _AUDIT = insert(cast(Table, AuditEntry.__table__)).inline()
+_OUTBOX_KEYS = (
+    *("id", "type", "channel", "data", "audience", "created_at", "published_at"),
+    "dispatched_at",
+)
+_AUDIT_KEYS = ("at", "actor", "action", "resource_type", "resource_id", "request_id", "details")
+# (SQLite's writer: plain DB-API executemany, handlers.storage.plain)
+_PLAIN = {_OUTBOX: Plain(_OUTBOX, keys=_OUTBOX_KEYS), _AUDIT: Plain(_AUDIT, keys=_AUDIT_KEYS)}
 
 
 def channel_of(event_type: str) -> str:
@@ -120,7 +128,7 @@ class SyncUnit(Records):
 
     def write_records(self) -> None:
         for statement, rows in self._rows():
-            self.conn.execute(statement, rows)
+            _PLAIN[statement].run(self.conn, rows)
 
 
 async def publish(domain: Domain, events: list[Event]) -> None:

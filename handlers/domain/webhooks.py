@@ -236,15 +236,20 @@ class WebhookService:
 
 def pending(webhook_id: str, event_id: str, event_type: str, now: datetime) -> WebhookDelivery:
     """A delivery to make: first attempt, due now."""
-    return WebhookDelivery(
-        id=new_id("webhook_delivery"),
-        webhook_id=webhook_id,
-        event_id=event_id,
-        event_type=event_type,
-        status="pending",
-        attempt=1,
-        created_at=now,
-    )
+    return WebhookDelivery(**pending_row(webhook_id, event_id, event_type, now))
+
+
+def pending_row(webhook_id: str, event_id: str, event_type: str, now: datetime) -> dict[str, Any]:
+    """`pending` as the values of a Core insert."""
+    return {
+        "id": new_id("webhook_delivery"),
+        "webhook_id": webhook_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "status": "pending",
+        "attempt": 1,
+        "created_at": now,
+    }
 
 
 # -- the sandbox's webhooks and delivery log --------------------------------------------------

@@ -231,15 +231,21 @@ class Database:
         if changes_answers and self._writes[0] != seen:
             await self.generation.bump()
 
-    async def run_unit(self, fn: Callable[[Connection], T]) -> T:
+    async def run_unit(
+        self, fn: Callable[[Connection], T], changes_answers: Callable[[T], bool] | None = None
+    ) -> T:
         """`fn` as one write transaction on a synchronous connection (Core statements):
         on SQLite the writer's thread, in one hop; elsewhere the async connection through
-        `run_sync`. The write generation is bumped after the commit as `transaction()` does."""
+        `run_sync`. The write generation is bumped after the commit as `transaction()` does
+        (unless `changes_answers` says, of `fn`'s result, that no read answer shows it)."""
         if self.writer is None:
             async with self.transaction() as session:
-                return await session.run_sync(lambda sync: fn(sync.connection()))
+                result = await session.run_sync(lambda sync: fn(sync.connection()))
+                if changes_answers is not None:
+                    session.info[CHANGES_ANSWERS] = changes_answers(result)
+                return result
         result, wrote = await self.writer.run(fn)
-        if wrote:
+        if wrote and (changes_answers is None or changes_answers(result)):
             await self.generation.bump()
         return result
 

@@ -2,9 +2,12 @@
 
 Through aiosqlite, every statement is about four hand-offs between the event loop and the
 connection's thread, and SQLAlchemy's asyncio layer adds a greenlet switch to each: profiled
-under 32 concurrent bookings, those hand-offs were ~45 % of a booking's handler CPU. A
+under 32 concurrent bookings, those hand-offs were ~60 % of a booking's handler CPU
+(bench/RESULTS.md, "POST on one writer thread"). A
 `Writer` runs a whole unit of work (its checks, inserts and the commit) as one synchronous
-function on a pysqlite connection in one thread: one hop there, one back.
+function on a pysqlite connection in one thread: one hop there, one back. The connection
+stays checked out for the writer's life (no pool checkout, reset and return per unit), and
+the hot statements run on it as plain DB-API calls (handlers.storage.plain).
 
 Its single thread takes units first come, first served, so the process's writers queue
 fairly instead of polling SQLite's busy handler (which sleeps and retries: under -c32 some
@@ -44,6 +47,7 @@ class Writer:
         sqlite.configure(self.engine, immediate=True)
         self._writes = 0
         self._thread: ThreadPoolExecutor | None = None
+        self._conn: Connection | None = None  # (only touched on the writer's thread)
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def on_execute(*args: Any) -> None:
@@ -61,13 +65,22 @@ class Writer:
 
     def _unit(self, fn: Callable[[Connection], T]) -> tuple[T, bool]:
         seen = self._writes
-        with self.engine.begin() as conn:
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.engine.connect()
+        with conn.begin():
             result = fn(conn)
         return result, self._writes != seen
+
+    def _dispose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        self.engine.dispose()
 
     async def close(self) -> None:
         """Close the connection on its own thread, then let the thread end."""
         thread, self._thread = self._thread, None
         if thread is not None:
-            await asyncio.get_running_loop().run_in_executor(thread, self.engine.dispose)
+            await asyncio.get_running_loop().run_in_executor(thread, self._dispose)
             thread.shutdown(wait=False)

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from handlers.domain.delivery import worker_for
 from handlers.storage.models import OutboxEvent
@@ -83,3 +83,27 @@ async def test_a_booking_takes_a_fixed_few_statements(sandbox: Built) -> None:
     assert marked.published_at is not None and marked.dispatched_at is not None
     # one write transaction marks every event published since the last round, and plans
     assert sum(s.lstrip().upper().startswith("UPDATE OUTBOX_EVENTS") for s in round_) == 2
+
+
+async def test_the_webhook_round_writes_on_the_bookings_writer_when_there_is_one(
+    sandbox: Built,
+) -> None:
+    domain = await ready(sandbox)
+    worker = worker_for(domain, sandbox.runtime.table, sandbox.runtime.extras)
+    domain.published = worker.marks
+    async with client(sandbox.app) as c:
+        r = await c.post(
+            "/v1/bookings", json=booking(at(5)), headers=bearer(sandbox, "test_user_123")
+        )
+    assert r.status_code == 201, r.text
+    on_writer: list[str] = []
+    if domain.db.writer is not None:  # SQLite: one writer, no second one holding the lock
+        event.listen(
+            domain.db.writer.engine, "before_cursor_execute", lambda *a: on_writer.append(a[2])
+        )
+    with statements(sandbox, domain) as round_:
+        await worker.run_once()
+    updates = [s for s in round_ if s.lstrip().upper().startswith("UPDATE OUTBOX_EVENTS")]
+    assert len(updates) == 2  # the published marks and the dispatched mark, one each
+    if domain.db.writer is not None:
+        assert [s for s in on_writer if s in updates] == updates

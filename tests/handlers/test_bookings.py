@@ -4,10 +4,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from handlers.domain.context import domain_of
-from handlers.storage.models import OutboxEvent
+from handlers.storage.models import OutboxEvent, PractitionerTag
+from handlers.storage.models.practitioners import SESSION_TYPE
 from kkapp.factory import Built
 from server.auth.services import auth_of
 from tests.engine import client
@@ -95,6 +96,26 @@ async def test_a_session_type_the_practitioner_does_not_offer_is_unavailable(bui
     r = await create(built, booking(service_id="service_test124", session_type="chat"))
     assert r.status_code == 409
     assert r.json()["errors"][0]["code"] == "PRACTITIONER_UNAVAILABLE"
+
+
+async def test_without_a_service_the_practitioners_own_session_types_decide(built: Built) -> None:
+    domain = domain_of(built.runtime.extras)
+    await domain.ready()
+    async with domain.db.transaction() as session:  # test_prac_123 stops offering chat
+        await session.execute(
+            delete(PractitionerTag).where(
+                PractitionerTag.practitioner_id == "test_prac_123",
+                PractitionerTag.kind == SESSION_TYPE,
+                PractitionerTag.value == "chat",
+            )
+        )
+    refused = await create(built, booking(session_type="chat"))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["code"] == "PRACTITIONER_UNAVAILABLE"
+    assert refused.json()["errors"][0]["source"]["pointer"] == "/data/attributes/session_type"
+    for hour, offered in enumerate(("video_call", "phone_call", "in_person")):
+        r = await create(built, booking(f"2024-01-0{hour + 3}T15:00:00Z", session_type=offered))
+        assert r.status_code == 201, r.text
 
 
 async def test_an_unknown_practitioner_is_unprocessable(built: Built) -> None:

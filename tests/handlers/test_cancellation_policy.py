@@ -4,8 +4,11 @@ once the session has begun)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
+from handlers.domain.cancellation_policy import DEFAULT_POLICY, shown_policy, tiers_of
 from kkapp.factory import Built
 from tests.security.domain.support import booking, client, paid, refunds_of, row, token
 
@@ -65,3 +68,14 @@ async def test_a_late_cancellation_refunds_what_the_booking_showed(sandbox: Buil
     promised = shown.json()["data"]["attributes"]["refund_if_cancelled_now"]["amount"]
     assert r.json()["data"]["attributes"]["cancellation"]["refund"]["amount"] == promised == 40
     assert [x.amount for x in await refunds_of(sandbox, intent_id)] == [promised * 100]
+
+
+def test_the_default_policy_shows_as_any_copy_of_it_and_each_caller_owns_its_document() -> None:
+    stored = copy.deepcopy(DEFAULT_POLICY)  # (as a booking read back from its row has it)
+    assert tiers_of(DEFAULT_POLICY) == tiers_of(stored)
+    assert shown_policy(DEFAULT_POLICY) == shown_policy(stored)
+    first = shown_policy(DEFAULT_POLICY)
+    first["tiers"][0]["refund_percent"] = 0
+    first["description"] = "changed by one answer"
+    assert shown_policy(DEFAULT_POLICY) == shown_policy(stored)
+    assert DEFAULT_POLICY == stored

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
 from handlers.storage.writer import Writer
 
@@ -80,3 +80,29 @@ def test_a_unit_that_only_reads_says_it_wrote_nothing() -> None:
                 await writer.close()
 
     assert asyncio.run(go()) == (1, False)
+
+
+def test_the_writer_keeps_one_connection_and_replaces_an_invalidated_one() -> None:
+    async def go() -> tuple[list[int], list[int]]:
+        with tempfile.TemporaryDirectory() as tmp:
+            writer = Writer(f"sqlite+aiosqlite:///{Path(tmp) / 'c.db'}")
+            checkouts: list[int] = []
+            event.listen(writer.engine, "checkout", lambda *a: checkouts.append(1))
+
+            def broken(conn: Connection) -> None:
+                conn.invalidate()  # (as a disk or driver failure would leave it)
+                raise Refused("broken")
+
+            try:
+                for _ in range(5):
+                    await writer.run(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+                before = list(checkouts)
+                await asyncio.gather(writer.run(broken), return_exceptions=True)
+                after, _ = await writer.run(lambda c: c.execute(text("SELECT 2")).scalar_one())
+            finally:
+                await writer.close()
+            return before, [len(checkouts), after]
+
+    before, after = asyncio.run(go())
+    assert len(before) == 1  # one checkout for five units: no pool round trip per unit
+    assert after == [2, 2]  # a new connection after the invalidated one, and it works
