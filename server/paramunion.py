@@ -56,8 +56,18 @@ def coercer_for(
     valid: Callable[[Any], bool],
 ) -> Coercer:
     """`make(spec, defs)`, or for a union of types the coercer described above."""
-    coerce = _by_type(spec, defs, make, kind_of, valid)
-    return _or_null(coerce, valid) if "schema" in spec and valid(None) else coerce
+    if "content" in spec or "schema" not in spec:
+        return make(spec, defs)
+    by_kind: dict[str, dict[str, Any]] = {}
+    for branch in branches(spec["schema"], defs):
+        by_kind.setdefault(kind_of(branch, defs), branch)
+    if len(by_kind) < 2:
+        coerce = make(spec, defs)
+    else:  # structured types, then string, then null (stable: spec order)
+        order = sorted(by_kind, key=lambda kind: (kind == NULL, kind == "string"))
+        each = [make(cast(ParameterSpec, {**spec, "schema": by_kind[k]}), defs) for k in order]
+        coerce = _union(each, valid)
+    return _or_null(coerce, valid) if valid(None) else coerce
 
 
 def _or_null(coerce: Coercer, valid: Callable[[Any], bool]) -> Coercer:
@@ -73,24 +83,7 @@ def _or_null(coerce: Coercer, valid: Callable[[Any], bool]) -> Coercer:
     return read
 
 
-def _by_type(
-    spec: ParameterSpec,
-    defs: dict[str, Any],
-    make: MakeCoercer,
-    kind_of: KindOf,
-    valid: Callable[[Any], bool],
-) -> Coercer:
-    if "content" in spec or "schema" not in spec:
-        return make(spec, defs)
-    by_kind: dict[str, dict[str, Any]] = {}
-    for branch in branches(spec["schema"], defs):
-        by_kind.setdefault(kind_of(branch, defs), branch)
-    if len(by_kind) < 2:
-        return make(spec, defs)
-    # structured types, then string, then null (stable: spec order)
-    order = sorted(by_kind, key=lambda kind: (kind == NULL, kind == "string"))
-    each = [make(cast(ParameterSpec, {**spec, "schema": by_kind[k]}), defs) for k in order]
-
+def _union(each: list[Coercer], valid: Callable[[Any], bool]) -> Coercer:
     def union(values: list[str]) -> Any:
         read: list[Any] = []
         failure: CoercionError | None = None
