@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Table, delete, null, select, text
+from sqlalchemy import JSON, Column, Connection, Table, null, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage import seed
@@ -79,17 +79,13 @@ async def reseed(db: Database, plan: seed.SeedPlan, rng_seed: int) -> None:
     started = utc_now()
     async with db.transaction() as session:
         await seed.exclusive(db, session)
-        await _delete_all(session)
+        for statement in seed.emptying():
+            await session.execute(statement)
         await seed.load_into(session, plan, rng_seed)
         rows = await _read_all(session, db.dialect)
     while len(_KEPT) >= KEEP_PLANS:
         _KEPT.pop(next(iter(_KEPT)))
     _KEPT[key] = _Kept(rows, started, utc_now())
-
-
-async def _delete_all(session: AsyncSession) -> None:
-    for table in reversed(Base.metadata.sorted_tables):
-        await session.execute(delete(table))
 
 
 async def _read_all(session: AsyncSession, dialect: str) -> list[tuple[Table, list[Kept]]]:
@@ -111,9 +107,9 @@ async def _read_all(session: AsyncSession, dialect: str) -> list[tuple[Table, li
 
 def _replay(conn: Connection, dialect: str, kept: _Kept) -> None:
     if dialect == "postgresql":  # (as seed.load: one seeding at a time across workers)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": seed.SEED_LOCK})
-    for table in reversed(Base.metadata.sorted_tables):
-        conn.execute(delete(table))
+        conn.execute(seed.EXCLUSIVE)
+    for statement in seed.emptying():
+        conn.execute(statement)
     shift = utc_now() - kept.started
     for table, rows in kept.rows:
         # in the order they were stored, a run of rows with the same SQL NULLs per statement

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, text
+from sqlalchemy import Delete, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage.database import Database
@@ -36,6 +36,8 @@ Loader = Callable[[AsyncSession, Record, Mapping[str, Any]], Awaitable[bool]]
 Generator = Callable[[random.Random, int, Mapping[str, list[str]]], Record]
 # Any constant: the PostgreSQL advisory lock that serializes seeding across workers.
 SEED_LOCK = 0x6B6B_7365
+# (PostgreSQL) one seeding at a time across workers, for the transaction's length
+EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=SEED_LOCK)
 LOADERS: dict[str, Loader] = {}
 GENERATORS: dict[str, Generator] = {}
 # Load order of types (lower first), so rows exist before rows that reference them.
@@ -151,7 +153,7 @@ def plan(spec_file: Path | None, seed_count: int | None = None) -> SeedPlan:
 async def exclusive(db: Database, session: AsyncSession) -> None:
     """Workers starting together seed one at a time (SQLite: BEGIN IMMEDIATE already does)."""
     if db.dialect == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK})
+        await session.execute(EXCLUSIVE)
 
 
 async def load(db: Database, seed: SeedPlan, rng_seed: int = 0) -> int:
@@ -183,5 +185,10 @@ async def wipe(db: Database) -> None:
     """Delete every row of every table (a reset outside the sandbox: no seed to load again)."""
     async with db.transaction() as session:
         await exclusive(db, session)
-        for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(delete(table))
+        for statement in emptying():
+            await session.execute(statement)
+
+
+def emptying() -> list[Delete]:
+    """A DELETE of every table, children first."""
+    return [delete(table) for table in reversed(Base.metadata.sorted_tables)]
