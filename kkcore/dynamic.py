@@ -36,10 +36,17 @@ def resolve_dynamic_refs(table: ApiTable) -> None:
         return
     binder = _Binder(defs)
     for name in list(defs):
-        defs[name] = binder.bind(defs[name], {})
-    for holder, key in _schema_slots(table):
-        holder[key] = binder.bind(holder[key], {})
+        defs[name] = _bound(binder, defs[name], f"schema {name!r}")
+    for where, holder, key in _schema_slots(table):
+        holder[key] = _bound(binder, holder[key], where)
     defs.update(binder.specialized)
+
+
+def _bound(binder: _Binder, schema: Any, where: str) -> Any:
+    try:
+        return binder.bind(schema, {})
+    except SpecError as e:
+        raise SpecError(f"{e} (in {where})") from None
 
 
 class _Binder:
@@ -136,11 +143,13 @@ def _mentions(node: Any, keyword: str) -> bool:
     return any(keyword in n for n in _walk(node))
 
 
-def _schema_slots(table: ApiTable) -> Iterator[tuple[dict[str, Any], str]]:
-    for op in table["operations"].values():
-        yield from _slots(op)
-    for hook in table["webhooks"].values():
-        yield cast(dict[str, Any], hook), "schema"
+def _schema_slots(table: ApiTable) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(where, holder, "schema") for every schema outside the components, `where` for errors."""
+    for op_id, op in table["operations"].items():
+        for holder, key in _slots(op):
+            yield f"operation {op_id!r}", holder, key
+    for name, hook in table["webhooks"].items():
+        yield f"webhook {name!r}", cast(dict[str, Any], hook), "schema"
 
 
 def _slots(node: Any) -> Iterator[tuple[dict[str, Any], str]]:
@@ -157,5 +166,5 @@ def _slots(node: Any) -> Iterator[tuple[dict[str, Any], str]]:
 
 
 def _operation_schemas(table: ApiTable) -> Iterator[Any]:
-    for holder, key in _schema_slots(table):
+    for _where, holder, key in _schema_slots(table):
         yield holder[key]

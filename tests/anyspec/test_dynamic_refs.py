@@ -134,7 +134,15 @@ def test_the_mock_generates_a_page_of_the_bound_item_type(path: str) -> None:
 def test_a_dynamic_ref_that_names_no_anchor_is_a_spec_error() -> None:
     doc = document()
     doc["components"]["schemas"]["Page"]["properties"]["data"]["items"] = {"$dynamicRef": "#nope"}
-    with pytest.raises(SpecError, match="#nope"):
+    with pytest.raises(SpecError, match="'#nope' names no \\$dynamicAnchor .*in schema 'Page'"):
+        build_table(doc)
+
+
+def test_a_dynamic_ref_without_anchor_in_an_operation_names_the_operation() -> None:
+    doc = document()
+    body = {"content": {"application/json": {"schema": {"$dynamicRef": "#nope"}}}}
+    doc["paths"]["/pets"]["get"]["requestBody"] = body
+    with pytest.raises(SpecError, match="in operation '"):
         build_table(doc)
 
 
