@@ -4,7 +4,12 @@ before the OpenAPI meta-schema sees them (Prism and most tools accept them as we
 - `schema: null` in a media type or parameter (Directus): any value, `{}`;
 - `type: "null"` in an OpenAPI 3.0 schema (Blockfrost's `anyOf: [..., {type: "null"}]`):
   3.0 spells it `nullable: true` with `enum: [null]`;
-- an `enum` that lists a value twice (Ideal Postcodes' country codes): the first of each.
+- an `enum` that lists a value twice (Ideal Postcodes' country codes): the first of each;
+- an `allOf` whose members close themselves (`additionalProperties: false`) against the
+  properties the other members declare (ShipEngine's `list body` + `error body`): no object
+  can satisfy it (a property one member requires, another refuses); it is read as one object
+  closed over every member's properties, the members opened (a `$ref`'d member is copied, so
+  the component stays closed where it is used alone).
 
 Examples, defaults and enum members are data, never walked as schemas."""
 
@@ -19,10 +24,15 @@ DATA_KEYS = frozenset({"example", "examples", "default", "const", "enum", "x-exa
 SHOWN = 3  # places named per kind of slip; the rest are counted
 
 
+CLOSED_ALLOF = "an allOf whose members refuse each other's properties, read as one closed object"
+
+
 def repair(doc: dict[str, Any], source: object) -> dict[str, Any]:
     """`doc` with the slips above mended in place; one warning per kind of slip."""
     found: dict[str, list[str]] = {}
     _walk(doc, "", str(doc.get("openapi", "")).startswith("3.0"), found)
+    for where in _close_over_members(doc):
+        found.setdefault(CLOSED_ALLOF, []).append(where)
     for slip, places in found.items():
         more = f" and {len(places) - SHOWN} more" if len(places) > SHOWN else ""
         log.warning("%s: %s at %s%s", source, slip, ", ".join(places[:SHOWN]), more)
@@ -71,3 +81,87 @@ def _unique(values: list[Any]) -> list[Any]:
 
 def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
+
+
+def _close_over_members(doc: dict[str, Any]) -> list[str]:
+    """Mend every `allOf` of closed members (see the module); the places mended."""
+    mended: list[str] = []
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{where}/{i}") for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if _refuses_its_members(doc, node):
+            _merge_closed(doc, node)
+            mended.append(where)
+        stack.extend(
+            (value, f"{where}/{_escape(str(key))}")
+            for key, value in node.items()
+            if key not in DATA_KEYS
+        )
+    return sorted(mended)
+
+
+def _refuses_its_members(doc: dict[str, Any], node: dict[str, Any]) -> bool:
+    members = node.get("allOf")
+    if not isinstance(members, list) or not members:
+        return False
+    schemas = [node, *(_resolved(doc, m) for m in members)]
+    if not all(isinstance(s, dict) and "patternProperties" not in s for s in schemas):
+        return False
+    every = set().union(*(_declared(doc, s, set()) for s in schemas))
+    # `additionalProperties` sees only the properties beside it, not those of its own allOf
+    return any(
+        s.get("additionalProperties") is False and not every <= set(s.get("properties") or ())
+        for s in schemas
+    )
+
+
+def _merge_closed(doc: dict[str, Any], node: dict[str, Any]) -> None:
+    """The members opened and the node closed over all their properties (an empty schema
+    each: the members still say what each property holds)."""
+    opened = []
+    for member in node["allOf"]:
+        schema = _resolved(doc, member)
+        if schema.get("additionalProperties") is False:
+            member = {k: v for k, v in schema.items() if k != "additionalProperties"}
+        opened.append(member)
+    names = set().union(*(_declared(doc, s, set()) for s in [node, *opened]))
+    node["allOf"] = opened
+    properties = node.setdefault("properties", {})
+    for name in sorted(names - set(properties)):
+        properties[name] = {}
+    node["additionalProperties"] = False
+
+
+def _declared(doc: dict[str, Any], schema: Any, seen: set[int]) -> set[str]:
+    """The property names `schema` and its `allOf` members (through local refs) declare."""
+    schema = _resolved(doc, schema)
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return set()
+    seen.add(id(schema))
+    names = set(schema.get("properties") or ())
+    for member in schema.get("allOf") or ():
+        names |= _declared(doc, member, seen)
+    return names
+
+
+def _resolved(doc: dict[str, Any], schema: Any) -> Any:
+    """A local `$ref` followed (to its end; a cycle or a ref outside the document: as is)."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return schema
+        seen.add(ref)
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                return schema
+            target = target[part]
+        schema = target
+    return schema
