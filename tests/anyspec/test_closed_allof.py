@@ -110,7 +110,7 @@ def test_an_allof_is_mended_exactly_when_a_closed_member_refuses_another_members
     parts: list[dict[str, Any]], node_closed: bool
 ) -> None:
     node: dict[str, Any] = {"allOf": parts, **({CLOSED: False} if node_closed else {})}
-    doc = {"openapi": "3.0.3", "components": {"schemas": {"S": node}}}
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {"S": node}}}
     before = copy.deepcopy(doc)
     every = set().union(*(p["properties"] for p in parts))
     conflict = any(
