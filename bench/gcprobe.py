@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 _started: list[float] = []
+_walks: list[int] = []  # objects in the generations each full collection walks
 _pauses: list[tuple[int, float, float]] = []  # generation, at, seconds
 _t0 = time.perf_counter()  # at_s: seconds since this epoch
 EPOCH = time.time()
@@ -28,7 +29,9 @@ EPOCH = time.time()
 def _probe(phase: str, info: dict[str, Any]) -> None:
     now = time.perf_counter()
     if phase == "start":
-        _started.append(now)
+        if info["generation"] == 2:  # what it will walk (counted before its clock starts)
+            _walks.append(sum(len(gc.get_objects(g)) for g in (0, 1, 2)))
+        _started.append(time.perf_counter())
         return
     if not _started:
         return
@@ -52,8 +55,10 @@ def _report() -> None:
     summary["longest"] = [
         {"generation": g, "at_s": round(at, 1), "ms": round(s * 1000, 1)} for g, at, s in longest
     ]
+    full = [(at, s) for g, at, s in _pauses if g == 2]
     summary["full"] = [
-        {"at_s": round(at, 1), "ms": round(s * 1000, 1)} for g, at, s in _pauses if g == 2
+        {"at_s": round(at, 1), "ms": round(s * 1000, 1), "walked": walked}
+        for (at, s), walked in zip(full, _walks, strict=False)
     ]
     summary["frozen"] = gc.get_freeze_count()
     kinds = collections.Counter(type(o).__name__ for o in gc.get_objects())
