@@ -37,7 +37,7 @@ from mocks.resources import Catalog, Resource
 from mocks.rules import Rule, first_match, parse_rules
 from mocks.seeding import SANDBOX_FILE, SandboxData, Seeder, add_vocabularies, seed_counts
 from mocks.state import SandboxState
-from mocks.store import Record, Store
+from mocks.store import LIMIT, Record, Store
 from mocks.webhooks import WebhookDispatcher
 from server.events import Event, EventBus
 from server.ports import Handler
@@ -69,10 +69,10 @@ class MockEngine:
 
     Options (AppConfig.options, `kk sandbox|mock` flags): `state` (file the store persists
     to), `chaos` (rate of injected 500/503), `seed_count` (generated records per seeded
-    collection), `now` (a fixed clock for created/updated timestamps), `sandbox` (the
-    sandbox file; default `sandbox.yaml` next to the spec), `webhook_transport` (an httpx
-    transport, for tests), `webhook_backoff` (sandbox | production), `webhook_retry_base`
-    (seconds before the first retry in the sandbox); see server.webhooks.
+    collection), `max_records` (created records kept per collection, 0: no bound; see
+    mocks.store), `now` (a fixed clock for timestamps), `sandbox` (the sandbox file; default
+    `sandbox.yaml` next to the spec), `webhook_transport`, `webhook_backoff` and
+    `webhook_retry_base` (server.webhooks).
     """
 
     def __init__(
@@ -87,6 +87,7 @@ class MockEngine:
         seed_count: int | None = None,
         now: str | None = None,
         sandbox: str | None = None,
+        max_records: int = LIMIT,
         **options: Any,
     ) -> None:
         self.table = table
@@ -106,7 +107,7 @@ class MockEngine:
         fingerprint = hashlib.sha256(
             f"{table['title']}|{table['version']}|{seed}|{seed_count}".encode()
         ).hexdigest()[:16]
-        self.store = Store(Path(state) if state else None, fingerprint)
+        self.store = Store(Path(state) if state else None, fingerprint, max_records or None)
         self.records = Records(
             self.catalog, self.store, self.fake, fixed_clock(now) if now else utc_now
         )

@@ -5,6 +5,13 @@ check-then-write (uniqueness, state machines) and the file write that follows ru
 store's asyncio lock, so concurrent requests never interleave inside one. The file is written
 whole, to a temporary file that then replaces the old one (`os.replace`), so a crash leaves
 either the old state or the new one, never half of each.
+
+Bounded: each collection keeps at most `limit` created records (those a request wrote after
+the seed; `meta["seq"] > 0`). Creating one more evicts the oldest created record as a delete
+would: its meta, its index entries and its place in the order go with it, and a read of its
+id answers 404. The seeded records (examples, sandbox file, generated ones; singletons made on
+first use) are never evicted and do not count. Evictions publish no event; the store's
+`evicted` callbacks hear of each (the webhook dispatcher drops a subscription's retries).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +31,28 @@ from mocks.indexes import KeyIndex, KeyOf, Ordering
 
 log = logging.getLogger("kk.mocks")
 FORMAT = 1
+LIMIT = 10_000  # created records kept per collection (`kk mock --max-records`)
 
 Record = dict[str, Any]
+Evicted = Callable[[str, str, Record], None]
 
 
 class Store:
     """collection key -> id -> record, with per-record hidden meta (parents, creator, secrets)."""
 
-    def __init__(self, path: Path | None = None, fingerprint: str = "") -> None:
+    def __init__(
+        self, path: Path | None = None, fingerprint: str = "", limit: int | None = LIMIT
+    ) -> None:
         self.path = path
         self.fingerprint = fingerprint
+        self.limit = limit  # None: unbounded
+        self.evicted: list[Evicted] = []
         self.records: dict[str, dict[str, Record]] = {}
         self.meta: dict[str, dict[str, dict[str, Any]]] = {}
         self.counters: dict[str, int] = {}
         self._order: dict[str, Ordering] = {}
         self._indexes: dict[str, dict[Hashable, KeyIndex]] = {}
+        self._created: dict[str, dict[str, None]] = {}  # created ids, oldest first
         self._seed: bytes | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
@@ -82,7 +96,8 @@ class Store:
     def put(self, key: str, rid: str, record: Record, meta: dict[str, Any] | None = None) -> None:
         records = self.records.setdefault(key, {})
         metas = self.meta.setdefault(key, {})
-        if rid not in records and meta is not None and "seq" not in meta and self._seed:
+        new = rid not in records
+        if new and meta is not None and "seq" not in meta and self._seed:
             self.counters["__seq__"] = self.counters.get("__seq__", 0) + 1
             meta["seq"] = self.counters["__seq__"]
         records[rid] = record
@@ -95,10 +110,28 @@ class Store:
         if order is not None and not order.put(rid, record, metas.get(rid, {}).get("seq", 0)):
             del self._order[key]
         self.version += 1
+        if new and metas.get(rid, {}).get("seq", 0) > 0:
+            self._created.setdefault(key, {})[rid] = None
+            self._evict(key)
+
+    def _evict(self, key: str) -> None:
+        """Remove the oldest created records of `key` beyond the limit."""
+        created = self._created.get(key)
+        while created and self.limit is not None and len(created) > self.limit:
+            oldest = next(iter(created))
+            record = self.remove(key, oldest)
+            if record is not None:
+                for hear in self.evicted:
+                    hear(key, oldest, record)
+
+    def created(self, key: str) -> list[str]:
+        """Ids of the created records of a collection, oldest first (the next evicted first)."""
+        return list(self._created.get(key, ()))
 
     def remove(self, key: str, rid: str) -> Record | None:
         record = self.records.get(key, {}).pop(rid, None)
         self.meta.get(key, {}).pop(rid, None)
+        self._created.get(key, {}).pop(rid, None)
         for index in self._indexes.get(key, {}).values():
             index.discard(rid)
         order = self._order.get(key)
@@ -147,6 +180,11 @@ class Store:
         self.counters = dict(data.get("counters") or {})
         self._order.clear()
         self._indexes.clear()  # rebuilt on their next use
+        self._created = {}
+        for key, metas in self.meta.items():
+            seqs = sorted((m.get("seq", 0), rid) for rid, m in metas.items() if m.get("seq", 0) > 0)
+            self._created[key] = {rid: None for _, rid in seqs}
+            self._evict(key)  # a file saved under a larger limit
         self.version += 1
 
     def seal_seed(self) -> None:

@@ -82,6 +82,7 @@ class WebhookDispatcher:
         self.deliveries = roles.get("deliveries")
         self.tasks: dict[str, set[asyncio.Task[None]]] = {}
         self.clients = LoopClients(settings.client)
+        state.store.evicted.append(self._evicted)
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -258,6 +259,11 @@ class WebhookDispatcher:
         """Drop the pending retries of a deleted webhook."""
         for task in self.tasks.pop(wid, set()):
             task.cancel()
+
+    def _evicted(self, key: str, rid: str, record: Record) -> None:
+        """A subscription the store's bound evicted is gone as a deleted one is."""
+        if self.subscriptions is not None and key == self.subscriptions.key:
+            self.forget(rid)
 
     def forget_all(self) -> None:
         for wid in list(self.tasks):

@@ -109,7 +109,11 @@ serving_options = stacked(
 
 
 def store_options(
-    state: str | None, chaos: float, seed_count: int | None, webhook_backoff: str = "sandbox"
+    state: str | None,
+    chaos: float,
+    seed_count: int | None,
+    max_records: int | None = None,
+    webhook_backoff: str = "sandbox",
 ) -> dict[str, Any]:
     """The mock engine's options from the `mock_options` a command was given."""
     options: dict[str, Any] = {"chaos": chaos} if chaos else {}
@@ -118,6 +122,8 @@ def store_options(
         options["state"] = state
     if seed_count is not None:
         options["seed_count"] = seed_count
+    if max_records is not None:
+        options["max_records"] = max_records
     return options
 
 
@@ -148,6 +154,16 @@ mock_options = stacked(
             "the counts of spec/sandbox.yaml, 50 practitioners; 20 per collection without it).",
         ),
         click.option(
+            "--max-records",
+            type=click.IntRange(min=0),
+            default=None,
+            envvar="KK_MAX_RECORDS",
+            show_envvar=True,
+            help="Created records kept per collection: one more evicts the oldest created one "
+            "(seeded records stay); 0 for no bound (default: 10000). Keeps a long-running "
+            "mock's memory flat.",
+        ),
+        click.option(
             "--webhook-backoff",
             type=click.Choice(["sandbox", "production"]),
             default="sandbox",
@@ -155,6 +171,10 @@ mock_options = stacked(
             help="When failed webhook deliveries are retried: within seconds (1, 2, 4, 8 s), or "
             "on the production schedule (1 min, 5 min, 30 min, 2 h), as `kk serve` does.",
         ),
-        gathered("store", ["state", "chaos", "seed_count", "webhook_backoff"], store_options),
+        gathered(
+            "store",
+            ["state", "chaos", "seed_count", "max_records", "webhook_backoff"],
+            store_options,
+        ),
     ]
 )

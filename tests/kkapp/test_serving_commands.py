@@ -16,7 +16,10 @@ SHARED = [
     *("--no-validate-responses", "--log-requests", "--rate-limits", "relaxed"),
     *("--cors-origin", "http://a.test", "--cors-origin", "http://b.test"),
 ]
-STORE = ["--chaos", "0.25", "--seed-count", "5", "--webhook-backoff", "production"]
+STORE = [
+    *("--chaos", "0.25", "--seed-count", "5", "--max-records", "300"),
+    *("--webhook-backoff", "production"),
+]
 
 
 def started(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[Any, tuple[Any, ...]]:
@@ -48,7 +51,23 @@ def test_the_store_options_reach_the_mock_engine(
     monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     config, _ = started(monkeypatch, [command, *STORE])
-    assert config.options == {"chaos": 0.25, "seed_count": 5, "webhook_backoff": "production"}
+    assert config.options == {
+        "chaos": 0.25,
+        "seed_count": 5,
+        "max_records": 300,
+        "webhook_backoff": "production",
+    }
+
+
+@pytest.mark.parametrize("command", ["sandbox", "mock"])
+def test_the_store_bound_comes_from_the_environment_too(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("KK_MAX_RECORDS", "0")
+    config, _ = started(monkeypatch, [command])
+    assert config.options["max_records"] == 0
+    config, _ = started(monkeypatch, [command, "--max-records", "7"])
+    assert config.options["max_records"] == 7
 
 
 def test_without_store_options_the_engine_gets_the_sandbox_backoff_only(

@@ -20,9 +20,11 @@ from starlette.testclient import TestClient
 
 from kkapp.config import AppConfig
 from kkapp.factory import Built, build
+from mocks.webhooks import WebhookDispatcher
 from tests.mocks.test_sandbox_flow import USER, USER_SCOPES, bearer, book, wait_for
 
 TEST_KEY = {"Authorization": "Bearer kk_test_sandbox_key_for_local_development_only"}
+CLOSE = WebhookDispatcher.close
 
 
 class Endpoints:
@@ -188,6 +190,25 @@ def test_deleting_a_webhook_drops_its_pending_retries() -> None:
         book(tc, TEST_KEY, "2024-01-02T09:00:00Z")
         wait_for(lambda: endpoints.got.get("gone"))
         assert tc.delete(f"/v1/webhooks/{wid}", headers=TEST_KEY).status_code == 204
+        sent = len(endpoints.got["gone"])
+        time.sleep(1.6)  # past the next retry (0.5 s, then 1 s after the one before)
+    assert len(endpoints.got["gone"]) == sent
+
+
+def test_a_webhook_the_stores_bound_evicts_drops_its_pending_retries_too() -> None:
+    endpoints = Endpoints(*([503] * 10))
+    built = app(endpoints, webhook_retry_base=0.5, max_records=1)
+    with TestClient(built.app) as tc:
+        wid = register(tc, "gone", TEST_KEY, "booking.created").json()["data"]["id"]
+        book(tc, TEST_KEY, "2024-01-02T09:00:00Z")
+        wait_for(lambda: endpoints.got.get("gone"))
+        dispatcher = next(
+            f.__self__ for f in built.parts.shutdown if getattr(f, "__func__", None) is CLOSE
+        )
+        assert dispatcher.tasks.get(wid)  # a retry waits
+        assert register(tc, "next", TEST_KEY, "payment.completed").status_code == 201
+        assert tc.get(f"/v1/webhooks/{wid}", headers=TEST_KEY).status_code == 404
+        assert not dispatcher.tasks.get(wid)  # dropped with it, not left to wake up
         sent = len(endpoints.got["gone"])
         time.sleep(1.6)  # past the next retry (0.5 s, then 1 s after the one before)
     assert len(endpoints.got["gone"]) == sent
