@@ -65,6 +65,7 @@ class Writer:
         self._lock = threading.Lock()  # (the queue and whether a drain is on its way)
         self._queue: list[_Job] = []
         self._draining = False
+        self.batch = BATCH
         self.batches: list[int] | None = None  # (a test's: the size of each batch)
 
         @event.listens_for(self.engine, "before_cursor_execute")
@@ -87,11 +88,16 @@ class Writer:
                 self._thread.submit(self._drain)
         return cast(tuple[T, bool], await job.future)
 
+    @property
+    def queued(self) -> int:
+        """Units waiting for the writer's thread (not the batch it is running)."""
+        return len(self._queue)
+
     def _drain(self) -> None:
         """Every unit queued, a batch at a time, until the queue is empty."""
         while True:
             with self._lock:
-                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+                batch, self._queue = self._queue[: self.batch], self._queue[self.batch :]
                 if not batch:
                     self._draining = False
                     return
@@ -118,9 +124,23 @@ class Writer:
                         outcomes.append(self._savepointed(conn, job))
         except BaseException as e:  # (BEGIN, COMMIT, a lost transaction, or a unit's own
             # failure when alone): nothing of the batch was committed
+            self._abandon()
             failed = [(job, False, e) for job in jobs[len(outcomes) :]]
             return [(j, False, r if not ok else e) for j, ok, r in outcomes] + failed
         return outcomes
+
+    def _abandon(self) -> None:
+        """After a failed batch: no transaction left open on the connection (a `COMMIT` that
+        failed, SQLITE_BUSY or a full disk, leaves it open), or a new connection next time."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            return
+        dbapi = conn.connection.driver_connection
+        try:
+            if dbapi is not None and dbapi.in_transaction:
+                dbapi.rollback()
+        except Exception:
+            conn.invalidate()
 
     def _one(self, conn: Connection, job: _Job) -> tuple[Any, bool]:
         seen = self._writes
