@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -17,13 +16,15 @@ from typing import Any, Protocol
 import orjson
 
 from server.problems import now_iso
+from server.randomhex import token_hex
 
 log = logging.getLogger("kk.events")
 QUEUE_SIZE = 1000
 
 
 def new_event_id() -> str:
-    return "evt_" + uuid.uuid4().hex[:24]
+    """`evt_` and 24 random hex digits (no system call an id: server.randomhex)."""
+    return "evt_" + token_hex(12)
 
 
 @dataclass(frozen=True, slots=True)
