@@ -153,7 +153,7 @@ class RedisBus(MemoryBus):
                 except (ValueError, TypeError):
                     log.warning("dropped a malformed event from Redis")
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
 
     async def close(self) -> None:
         await super().close()
