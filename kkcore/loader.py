@@ -3,6 +3,7 @@ files; Swagger 2.0 converted on load); resolve local `$ref`s on demand."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, cast
@@ -145,17 +146,35 @@ def validate(doc: dict[str, Any], source: object) -> None:
     """The OpenAPI meta-schema decides (SpecError at the first breach); openapi-spec-validator's
     deeper lint (defaults and examples against their schemas, required names without a
     property, duplicate operationIds) only warns, and is skipped above LINT_MAX_BYTES: its walk
-    is quadratic (measured 40 s for an 8.6 MB document, 104 s for GitHub's 13 MB)."""
+    is quadratic (measured 40 s for an 8.6 MB document, 104 s for GitHub's 13 MB). A document
+    found valid before in this process is not walked again: its notes are logged as then."""
+    try:
+        body: bytes | None = orjson.dumps(doc)
+    except TypeError:  # keys YAML read as numbers: the meta-schema names them below
+        body = None
+    key = (hashlib.sha256(body).digest(), LINT_MAX_BYTES) if body is not None else None
+    notes = _VALID.get(key) if key is not None else None
+    if notes is None:
+        notes = _walk(doc, source, body)
+        if key is not None:
+            _VALID[key] = notes
+    for level, message in notes:
+        log.log(level, "%s: %s", source, message)
+
+
+# (sha256 of a valid document's JSON, the lint's size limit) -> what validating it logged
+_VALID: dict[tuple[bytes, int], tuple[tuple[int, str], ...]] = {}
+
+
+def _walk(doc: dict[str, Any], source: object, body: bytes | None) -> tuple[tuple[int, str], ...]:
     validator = get_validator_cls(doc)(SchemaPath.from_dict(doc))
     for e in validator.schema_validator.iter_errors(doc):
         where = "/" + "/".join(str(p) for p in e.absolute_path)
         raise SpecError(f"{source}: invalid OpenAPI at {where}: {_short(e.message)}") from e
-    size = len(orjson.dumps(doc))
+    size = len(body if body is not None else orjson.dumps(doc))
     if size > LINT_MAX_BYTES:
-        log.info("%s: %d bytes; the lint of defaults and examples is skipped", source, size)
-        return
-    for e in validator.iter_errors():
-        log.warning("%s: %s", source, _short(e.message))
+        return ((logging.INFO, f"{size} bytes; the lint of defaults and examples is skipped"),)
+    return tuple((logging.WARNING, _short(e.message)) for e in validator.iter_errors())
 
 
 def _short(message: str) -> str:

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
 from ariadne.explorer import ExplorerHttp405
@@ -32,6 +31,7 @@ from server.graphql_execution import LeanExecution
 from server.graphql_http import AnswerCache, BodyLimit
 from server.graphql_limits import QueryLimits, cost_refusal
 from server.graphql_rates import Refusals, RootRates
+from server.graphql_sdl import executable_schema
 from server.identity import Authenticator, Identity, authorize, bearer_token
 from server.identity import identify as identify_request
 
@@ -265,7 +265,7 @@ def build_graphql_app(
 ) -> Any:
     """The /graphql ASGI app (HTTP and graphql-transport-ws), bounded by `bounds`."""
     bounds = bounds or Bounds()
-    schema = make_executable_schema(sdl, *bindables)
+    schema = executable_schema(sdl, *bindables)
     if mock is not None:
         bound = _bound_fields(schema)
         _keep_fallbacks(schema, bound, mock)
