@@ -24,6 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from jwt.algorithms import RSAAlgorithm
 
 KEY_BITS = 2048
@@ -64,6 +65,21 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+# Keys this process generated or already loaded, by the SHA-256 of their PEM file. OpenSSL's
+# RSA consistency check costs ~45 ms of CPU a key; it runs once per file content a process
+# reads from elsewhere (another process, `kk keys`, an operator's copy), never on a key
+# generated here, and every app build of a process (tests build hundreds) reuses the result.
+_KNOWN: dict[bytes, PrivateKeyTypes] = {}
+
+
+def _loaded(pem: bytes) -> PrivateKeyTypes:
+    digest = hashlib.sha256(pem).digest()
+    known = _KNOWN.get(digest)
+    if known is None:
+        known = _KNOWN[digest] = serialization.load_pem_private_key(pem, password=None)
+    return known
+
+
 class KeyRing:
     """The signing keys of one data directory, newest last."""
 
@@ -91,6 +107,7 @@ class KeyRing:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        _KNOWN[hashlib.sha256(pem).digest()] = private
         kid = thumbprint(private.public_key())
         # Names sort by creation time; the kid is in the name for people reading the folder.
         path = self.directory / f"{time.time_ns():020d}-{kid}.pem"
@@ -103,12 +120,7 @@ class KeyRing:
         keys: list[SigningKey] = []
         files = self._files()
         for path in files[-KEEP:]:
-            # The files are this kit's own (generated here or by `kk keys`, 0600 in a 0700
-            # folder), so OpenSSL's RSA consistency check, 45 ms of CPU per key at every app
-            # start and every rotation seen, checks nothing an attacker controls.
-            private = serialization.load_pem_private_key(
-                path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
-            )
+            private = _loaded(path.read_bytes())
             if not isinstance(private, rsa.RSAPrivateKey):
                 continue
             public = private.public_key()

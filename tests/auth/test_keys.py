@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -120,3 +121,41 @@ async def test_the_published_sandbox_key_exists_only_in_the_sandbox(tmp_path: Pa
         s = await c.get(ME, headers=bearer(SANDBOX_API_KEY))
     assert r.status_code == 200
     assert s.status_code == 401
+
+
+def test_a_key_file_from_elsewhere_is_checked_a_key_made_here_is_not_checked_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    # An RSA key whose CRT exponent does not match it signs with faults that leak its factors;
+    # OpenSSL's consistency check refuses it, and the ring must not skip that check for a file
+    # it did not make itself.
+    good = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+    broken = rsa.RSAPrivateNumbers(
+        good.p, good.q, good.d, good.dmp1 + 2, good.dmq1, good.iqmp, good.public_numbers
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    (folder / "00000000000000000001-foreign.pem").write_bytes(
+        broken.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(ValueError):
+        KeyRing(folder)
+
+    loads: list[bytes] = []
+    real = serialization.load_pem_private_key
+
+    def counted(data: bytes, **kw: Any) -> Any:
+        loads.append(data)
+        return real(data, **kw)
+
+    monkeypatch.setattr(serialization, "load_pem_private_key", counted)
+    fresh = KeyRing(tmp_path / "fresh")  # generated here: known, not parsed again
+    KeyRing(tmp_path / "fresh")
+    assert fresh.current.private is not None and loads == []
