@@ -97,14 +97,6 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    """One client for every request and poll of a test: `httpx.get` builds a client, and with
-    it an SSL context (about 30 ms of CPU), per call, 20 times a second while polling."""
-    with httpx.Client() as client:
-        yield client
-
-
-@pytest.fixture
 def data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     yield Path(tempfile.mkdtemp(prefix="kk-crash-"))

@@ -42,14 +42,6 @@ def until(check: Callable[[], Any], what: str, limit: float = 60.0) -> Any:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    """One client for every request and poll of a test: `httpx.get` builds a client, and with
-    it an SSL context (about 30 ms of CPU), per call, 20 times a second while polling."""
-    with httpx.Client() as client:
-        yield client
-
-
-@pytest.fixture
 def sandbox_url(http: httpx.Client) -> Iterator[str]:
     """`kk sandbox` as a user starts it, on a free port and a fresh data dir."""
     port = free_port()
