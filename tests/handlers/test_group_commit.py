@@ -138,22 +138,27 @@ def test_each_unit_of_a_batch_gets_its_own_answer_and_only_the_successful_ones_s
     assert commits == 1 + sum(len(c) > 1 or c == ["ok"] for c in chunks)
 
 
-def test_a_crash_in_the_middle_of_a_batch_commits_none_of_it_and_the_writer_goes_on() -> None:
-    async def go() -> tuple[list[Any], tuple[list[int], list[int]], Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            writer = Writer(f"sqlite:///{Path(tmp) / 'c.db'}")
-            try:
-                await writer.run(_create)
-                kinds = ["ok", "refused", "ok", "crash", "ok"]
-                units = [_unit(n, k) for n, k in enumerate(kinds, 1)]
-                results = await _batched(writer, units, _nothing)
-                rows = await _rows(writer)
-                after = await writer.run(_unit(9, "ok"))
-            finally:
-                await writer.close()
-            return results, rows, after
+async def _on_fresh_writer(
+    then: Callable[[Writer], Awaitable[Any]], prepare: Callable[[Writer], None] = lambda w: None
+) -> Any:
+    """`then(writer)` on a writer of a new database holding `_create`'s tables, closed after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = Writer(f"sqlite:///{Path(tmp) / 'w.db'}")
+        prepare(writer)
+        try:
+            await writer.run(_create)
+            return await then(writer)
+        finally:
+            await writer.close()
 
-    results, rows, after = asyncio.run(go())
+
+def test_a_crash_in_the_middle_of_a_batch_commits_none_of_it_and_the_writer_goes_on() -> None:
+    async def go(writer: Writer) -> tuple[list[Any], tuple[list[int], list[int]], Any]:
+        kinds = ["ok", "refused", "ok", "crash", "ok"]
+        results = await _batched(writer, [_unit(n, k) for n, k in enumerate(kinds, 1)], _nothing)
+        return results, await _rows(writer), await writer.run(_unit(9, "ok"))
+
+    results, rows, after = asyncio.run(_on_fresh_writer(go))
     assert isinstance(results[1], Refused)  # its own failure
     assert [type(r) for i, r in enumerate(results) if i != 1] == [Crash] * 4  # none committed
     assert rows == ([], [])
@@ -161,51 +166,36 @@ def test_a_crash_in_the_middle_of_a_batch_commits_none_of_it_and_the_writer_goes
 
 
 def test_a_batch_whose_commit_fails_answers_every_caller_with_the_failure() -> None:
-    async def go() -> tuple[list[Any], tuple[list[int], list[int]]]:
-        with tempfile.TemporaryDirectory() as tmp:
-            writer = Writer(f"sqlite:///{Path(tmp) / 'f.db'}")
-            commits: list[int] = []
+    commits: list[int] = []
 
-            def on_commit(conn: Any) -> None:
-                commits.append(1)
-                if len(commits) == 3:  # _create's, the holding unit's, then the batch's
-                    raise OSError("disk full")
+    def on_commit(conn: Any) -> None:
+        commits.append(1)
+        if len(commits) == 3:  # _create's, the holding unit's, then the batch's
+            raise OSError("disk full")
 
-            event.listen(writer.engine, "commit", on_commit)
-            try:
-                await writer.run(_create)
-                units = [_unit(n, k) for n, k in enumerate(["ok", "refused", "ok"], 1)]
-                results = await _batched(writer, units, _nothing)
-                rows = await _rows(writer)
-            finally:
-                await writer.close()
-            return results, rows
+    async def go(writer: Writer) -> tuple[list[Any], tuple[list[int], list[int]]]:
+        units = [_unit(n, k) for n, k in enumerate(["ok", "refused", "ok"], 1)]
+        return await _batched(writer, units, _nothing), await _rows(writer)
 
-    results, rows = asyncio.run(go())
+    def prepare(writer: Writer) -> None:
+        event.listen(writer.engine, "commit", on_commit)
+
+    results, rows = asyncio.run(_on_fresh_writer(go, prepare))
     assert isinstance(results[0], OSError) and isinstance(results[2], OSError)
     assert isinstance(results[1], Refused)  # (rolled back either way: its own answer)
     assert rows == ([], [])
 
 
 def test_a_caller_gone_before_its_batch_runs_has_nothing_written() -> None:
-    async def go() -> tuple[list[Any], tuple[list[int], list[int]]]:
-        with tempfile.TemporaryDirectory() as tmp:
-            writer = Writer(f"sqlite:///{Path(tmp) / 'x.db'}")
-            try:
-                await writer.run(_create)
-                units = [_unit(n, "ok") for n in (1, 2, 3)]
+    async def cancel_the_second(tasks: list[asyncio.Future[Any]]) -> None:
+        tasks[1].cancel()
+        await asyncio.sleep(0)
 
-                async def cancel_the_second(tasks: list[asyncio.Future[Any]]) -> None:
-                    tasks[1].cancel()
-                    await asyncio.sleep(0)
+    async def go(writer: Writer) -> tuple[list[Any], tuple[list[int], list[int]]]:
+        units = [_unit(n, "ok") for n in (1, 2, 3)]
+        return await _batched(writer, units, cancel_the_second), await _rows(writer)
 
-                results = await _batched(writer, units, cancel_the_second)
-                rows = await _rows(writer)
-            finally:
-                await writer.close()
-            return results, rows
-
-    results, rows = asyncio.run(go())
+    results, rows = asyncio.run(_on_fresh_writer(go))
     assert results[0] == (1, True) and results[2] == (2, True)
     assert isinstance(results[1], asyncio.CancelledError)
     assert rows == ([1, 3], [1, 3])
