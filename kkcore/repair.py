@@ -30,19 +30,19 @@ CLOSED_ALLOF = "an allOf whose members refuse each other's properties, read as o
 def repair(doc: dict[str, Any], source: object) -> dict[str, Any]:
     """`doc` with the slips above mended in place; one warning per kind of slip."""
     found: dict[str, list[str]] = {}
-    _walk(doc, "", str(doc.get("openapi", "")).startswith("3.0"), found)
-    for where in _close_over_members(doc):
-        found.setdefault(CLOSED_ALLOF, []).append(where)
+    _walk(doc, doc, "", str(doc.get("openapi", "")).startswith("3.0"), found)
     for slip, places in found.items():
         more = f" and {len(places) - SHOWN} more" if len(places) > SHOWN else ""
         log.warning("%s: %s at %s%s", source, slip, ", ".join(places[:SHOWN]), more)
     return doc
 
 
-def _walk(node: Any, where: str, openapi30: bool, found: dict[str, list[str]]) -> None:
+def _walk(
+    doc: dict[str, Any], node: Any, where: str, openapi30: bool, found: dict[str, list[str]]
+) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
-            _walk(item, f"{where}/{i}", openapi30, found)
+            _walk(doc, item, f"{where}/{i}", openapi30, found)
         return
     if not isinstance(node, dict):
         return
@@ -62,9 +62,12 @@ def _walk(node: Any, where: str, openapi30: bool, found: dict[str, list[str]]) -
         if len(unique) < len(enum):
             node["enum"] = unique
             found.setdefault("an enum listing a value twice, kept once", []).append(where)
+    if _refuses_its_members(doc, node):
+        _merge_closed(doc, node)
+        found.setdefault(CLOSED_ALLOF, []).append(where)
     for key, value in node.items():
         if key not in DATA_KEYS:
-            _walk(value, f"{where}/{_escape(str(key))}", openapi30, found)
+            _walk(doc, value, f"{where}/{_escape(str(key))}", openapi30, found)
 
 
 def _unique(values: list[Any]) -> list[Any]:
@@ -81,28 +84,6 @@ def _unique(values: list[Any]) -> list[Any]:
 
 def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
-
-
-def _close_over_members(doc: dict[str, Any]) -> list[str]:
-    """Mend every `allOf` of closed members (see the module); the places mended."""
-    mended: list[str] = []
-    stack: list[tuple[Any, str]] = [(doc, "")]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, list):
-            stack.extend((item, f"{where}/{i}") for i, item in enumerate(node))
-            continue
-        if not isinstance(node, dict):
-            continue
-        if _refuses_its_members(doc, node):
-            _merge_closed(doc, node)
-            mended.append(where)
-        stack.extend(
-            (value, f"{where}/{_escape(str(key))}")
-            for key, value in node.items()
-            if key not in DATA_KEYS
-        )
-    return sorted(mended)
 
 
 def _refuses_its_members(doc: dict[str, Any], node: dict[str, Any]) -> bool:
