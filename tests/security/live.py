@@ -16,13 +16,21 @@ from server.httpbounds import ENV
 from tests.conftest import free_port
 
 
+def undo_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head bounds `uvicorn_options` exports into the environment, removed again when
+    `monkeypatch` is undone. (`delenv` of a variable that is not set records nothing to
+    undo, so an export after it would outlive the test: set it first, then delete it.)"""
+    for name in ENV.values():
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 @contextlib.contextmanager
 def served(
     app: Any, monkeypatch: pytest.MonkeyPatch, network: Network | None = None
 ) -> Iterator[int]:
     """`app` on a free loopback port under uvicorn with the options `kk serve` uses."""
-    for name in ENV.values():
-        monkeypatch.delenv(name, raising=False)  # restored after the test
+    undo_exports(monkeypatch)
     options = uvicorn_options(network or Network())
     port = free_port()
     config = uvicorn.Config(

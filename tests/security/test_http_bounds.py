@@ -5,6 +5,7 @@ connection is closed; an ordinary request is untouched. Also: `--limit-concurren
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 
 from kkapp.serving import Network, uvicorn_options
 from server.httpbounds import ENV, HttpLimits
-from tests.security.live import served
+from tests.security.live import served, undo_exports
 from tests.security.support import sandbox
 
 NETWORK = Network(http=HttpLimits(max_headers=100, max_header_bytes=32 * 1024, header_timeout=1.0))
@@ -83,8 +84,20 @@ def test_a_connection_that_sends_nothing_is_closed_too(port: int) -> None:
 
 
 def test_concurrency_and_keep_alive_limits_reach_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV.values():
-        monkeypatch.delenv(name, raising=False)  # uvicorn_options exports the head bounds
+    undo_exports(monkeypatch)  # uvicorn_options exports the head bounds
     options = uvicorn_options(Network(limit_concurrency=7, timeout_keep_alive=3, ws_max_size=4096))
     assert (options["limit_concurrency"], options["timeout_keep_alive"]) == (7, 3)
     assert options["ws_max_size"] == 4096
+
+
+def test_the_exported_head_bounds_do_not_outlive_the_test() -> None:
+    """Other tests in the same worker read `KK_HTTP_*` (the CLI's defaults): an export here
+    must be undone with the test's monkeypatch, even when the variables were not set."""
+    with pytest.MonkeyPatch.context() as clean:
+        for name in ENV.values():
+            clean.delenv(name, raising=False)
+        with pytest.MonkeyPatch.context() as mp:
+            undo_exports(mp)
+            uvicorn_options(NETWORK)
+            assert all(name in os.environ for name in ENV.values())
+        assert [name for name in ENV.values() if name in os.environ] == []
