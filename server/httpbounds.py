@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol with bounded request heads.
+"""uvicorn's httptools protocol with bounded request heads (and each response's head written
+with its body: server.onewrite).
 
 uvicorn's httptools protocol accepts any number of header fields of any size and waits
 forever for a head that trickles in. This subclass answers 431 past `max_headers` fields or
@@ -18,6 +19,8 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from server.onewrite import HeadWithBody
 
 ENV = {
     "max_headers": "KK_HTTP_MAX_HEADERS",
@@ -124,7 +127,10 @@ class BoundedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.head_open = False
         self._disarm()
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before:  # a request to answer (not an upgrade): its task waits
+            HeadWithBody.attach(self.cycle)
 
     def on_message_complete(self) -> None:
         self.head_open, self.head_bytes = True, 0
