@@ -8,8 +8,11 @@ request (bench/RESULTS.md, "Per-request CPU (session 10, branch loop10)"). `Head
 the transport one request's cycle writes through: it keeps the head back until the first body
 write and sends both as one. The bytes on the wire are the same, in the same order.
 
-The head goes out on its own when nothing follows it: an answer to HEAD (uvicorn writes no
-body), the cycle closing the connection (a crash after the head), or the response completing.
+Only the head of an answer with a `Content-Length` is kept back (its body is at hand: every
+answer of the pipeline's `send_reply`); a streamed (chunked) answer's head goes out at once,
+as before, so a stream that waits for its first chunk never holds its status back. A kept
+head goes out on its own when nothing follows it: an answer to HEAD (uvicorn writes no body),
+the cycle closing the connection (a crash after the head), or the response completing.
 Anything written before the response starts (`100 Continue`) goes through at once.
 """
 
@@ -43,8 +46,13 @@ class HeadWithBody:
     def write(self, data: bytes) -> None:
         if self.done or not self.cycle.response_started:
             self.transport.write(data)
-        elif self.head is None:  # uvicorn's first write once started: the status and headers
+        elif self.head is None and self.cycle.chunked_encoding is False:
+            # uvicorn's first write once started, the status and headers, of an answer whose
+            # length is known (its body is at hand); a streamed one's head goes out at once
             self.head = data
+        elif self.head is None:
+            self.done = True
+            self.transport.write(data)
         else:
             self.done = True
             head, self.head = self.head, None

@@ -1,6 +1,7 @@
-"""server.onewrite through the protocol `kk` serves with (BoundedHttpTools): a response's head
+"""server.onewrite through the protocol `kk` serves with (BoundedHttpTools): an answer's head
 and body leave in one transport write, with the same bytes as before; a head with no body
-after it (HEAD, a crash after the start, a streamed answer) still goes out, in order."""
+after it (HEAD, a crash after the start) still goes out, and a streamed answer's head goes
+out at once."""
 
 from __future__ import annotations
 
@@ -40,11 +41,11 @@ class Wire:
     def resume_reading(self) -> None: ...
 
 
-async def exchange(app: Any, request: bytes) -> Wire:
+async def exchange(app: Any, request: bytes, wire: Wire | None = None) -> Wire:
     config = Config(app, lifespan="off", log_level="critical", server_header=False)
     config.load()
     protocol = BoundedHttpTools(config, ServerState(), {}, asyncio.get_running_loop())
-    wire = Wire()
+    wire = wire or Wire()
     protocol.connection_made(wire)  # type: ignore[arg-type]
     protocol.data_received(request)
     for _ in range(20):
@@ -88,25 +89,31 @@ async def test_a_head_request_gets_its_head_without_a_body() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_streamed_answer_sends_the_head_with_the_first_chunk() -> None:
+async def test_a_streamed_answer_sends_its_head_at_once() -> None:
+    wire = Wire()
+    heads_seen: list[int] = []
+
     async def streamed(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
+        heads_seen.append(len(wire.writes))  # before any chunk: the head is out
         await send({"type": "http.response.body", "body": b"ab", "more_body": True})
         await send({"type": "http.response.body", "body": b"cd"})
 
-    wire = await exchange(streamed, GET)
+    await exchange(streamed, GET, wire)
     head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
-    assert wire.writes == [head + b"2\r\nab\r\n", b"2\r\ncd\r\n0\r\n\r\n"]
+    assert heads_seen == [1]
+    assert wire.writes == [head, b"2\r\nab\r\n", b"2\r\ncd\r\n0\r\n\r\n"]
 
 
 @pytest.mark.anyio
 async def test_a_crash_after_the_start_still_sends_the_head_then_closes() -> None:
     async def crashing(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        start = {"type": "http.response.start", "status": 200}
+        await send({**start, "headers": [(b"content-length", b"5")]})
         raise RuntimeError("boom")
 
     wire = await exchange(crashing, GET)
-    assert wire.writes == [b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"]
+    assert wire.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"]
     assert wire.closed
 
 
@@ -114,12 +121,13 @@ async def test_a_crash_after_the_start_still_sends_the_head_then_closes() -> Non
 async def test_100_continue_goes_out_before_the_answer() -> None:
     async def reads_body(scope: Any, receive: Any, send: Any) -> None:
         message = await receive()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        length = str(len(message["body"])).encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", length)]}
+        )
         await send({"type": "http.response.body", "body": message["body"]})
 
     request = b"POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"
     wire = await exchange(reads_body, request)
     assert wire.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
-    assert wire.writes[1:] == [
-        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"
-    ]
+    assert wire.writes[1:] == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"]
