@@ -184,16 +184,23 @@ def create_app(runtime: Any, parts: AppParts) -> Any:
                 expose_headers=EXPOSED_HEADERS,
             ),
         )
+    observe = None
     if runtime.metrics:
         from server.metrics import MetricsMiddleware
 
-        app = MetricsMiddleware(
+        app = metrics = MetricsMiddleware(
             app,
             [(o.spec["method"], op_id) for op_id, o in parts.operations.items()],
             operations.locate,
+            timed_outside=True,  # RequestContext times HTTP requests for it
         )
+        observe = metrics.observe
     app = RequestContext(
-        app, log_requests=runtime.access_log, trace_ids=runtime.tracing, answer=scoped
+        app,
+        log_requests=runtime.access_log,
+        trace_ids=runtime.tracing,
+        answer=scoped,
+        observe=observe,
     )
     if runtime.tracing:
         from server.tracing import instrument_app

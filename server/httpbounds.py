@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol with bounded request heads.
+"""uvicorn's httptools protocol with bounded request heads (and each response's head written
+with its body: server.onewrite).
 
 uvicorn's httptools protocol accepts any number of header fields of any size and waits
 forever for a head that trickles in. This subclass answers 431 past `max_headers` fields or
@@ -18,6 +19,8 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from server.onewrite import HeadWithBody
 
 ENV = {
     "max_headers": "KK_HTTP_MAX_HEADERS",
@@ -62,6 +65,7 @@ class BoundedHttpTools(HttpToolsProtocol):
         self.head_bytes = 0  # bytes received while the head is open (bounds a trickle)
         self.field_bytes = 0  # exact size of the completed request line and fields
         self.field_count = 0
+        self.in_head = False  # between a request's first byte and the end of its head
         self.refusal: tuple[int, str] | None = None
         self.head_timer: asyncio.TimerHandle | None = None
 
@@ -101,10 +105,14 @@ class BoundedHttpTools(HttpToolsProtocol):
         if self.head_open and self.head_bytes > limit and not self.transport.is_closing():
             self._refuse(431, f"The request head is over {limit} bytes")
             self.send_400_response("")
+        elif self.in_head and not self.transport.is_closing():
+            # a head begun and not complete: the clock runs. Not armed per request: a head
+            # read whole in one piece (nearly all of them) never needs a timer.
+            self._arm()
 
     def on_message_begin(self) -> None:
         self.head_open, self.head_bytes, self.field_bytes, self.field_count = True, 0, 0, 0
-        self._arm()
+        self.in_head = True
         super().on_message_begin()
 
     def on_url(self, url: bytes) -> None:
@@ -122,9 +130,12 @@ class BoundedHttpTools(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self.head_open = False
+        self.head_open = self.in_head = False
         self._disarm()
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before:  # a request to answer (not an upgrade): its task waits
+            HeadWithBody.attach(self.cycle)
 
     def on_message_complete(self) -> None:
         self.head_open, self.head_bytes = True, 0

@@ -160,6 +160,10 @@ class _Bound:
 class MetricsMiddleware:
     """Counts and times every HTTP request; tracks open WebSocket connections.
 
+    With `timed_outside=True` an outer layer that already sees every request's status and
+    duration (server.middleware.RequestContext) calls `observe` itself, and HTTP requests
+    pass through here without a send wrapper and a clock of their own.
+
     `operations` are (method, operationId) pairs. The operation router leaves the matched
     path's endpoints in `scope["kk.path"]` (its `operation_id(method)` names the operation),
     so nothing is routed twice; other routes are labelled by
@@ -172,9 +176,12 @@ class MetricsMiddleware:
         app: Any,
         operations: Iterable[tuple[str, str]],
         locate: Callable[[str, str], str | None] | None = None,
+        *,
+        timed_outside: bool = False,
     ) -> None:
         self.app = app
         self.locate = locate
+        self.timed_outside = timed_outside
         self.bound = {(m, op_id): _Bound(op_id, m) for m, op_id in operations}
         self.others: dict[tuple[str, str], _Bound] = {}
 
@@ -182,7 +189,7 @@ class MetricsMiddleware:
         if scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
             return
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.timed_outside:
             await self.app(scope, receive, send)
             return
         status = 500
@@ -197,7 +204,11 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            self._bound(scope, status).observe(status, time.perf_counter() - started)
+            self.observe(scope, status, time.perf_counter() - started)
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count one HTTP request answered `status` (500 for none) after `seconds`."""
+        self._bound(scope, status).observe(status, seconds)
 
     def _bound(self, scope: Scope, status: int) -> _Bound:
         method = scope["method"]

@@ -5,10 +5,9 @@ no-store` on API answers that set no caching of their own, not on the static doc
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import orjson
@@ -16,6 +15,7 @@ import orjson
 from kkcore.errors import InternalError
 from kkcore.types import Receive, Scope, Send
 from server.documented import ScopedAnswer, problem_answer
+from server.randomhex import token_hex
 from server.responses import Reply, send_reply
 
 ASGIApp = Any
@@ -32,7 +32,7 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
     for k, v in headers:
         if k == b"x-request-id" and _VALID_ID.match(v):
             return v.decode("ascii")
-    return "req_" + os.urandom(16).hex()
+    return "req_" + token_hex(16)  # as unpredictable as os.urandom, without its system call
 
 
 class RequestContext:
@@ -45,8 +45,12 @@ class RequestContext:
         log_requests: bool = True,
         trace_ids: bool = False,
         answer: ScopedAnswer | None = None,
+        observe: Callable[[Scope, int, float], None] | None = None,
     ) -> None:
         self.app = app
+        # metrics of every HTTP request: (scope, status (500 for none sent), seconds)
+        # (server.metrics.MetricsMiddleware.observe; this layer already has both)
+        self.observe = observe
         # the 500's format: the operation's documented one, else the spec's
         # (server.documented.scoped_answer); RFC 9457 when not given
         self.answer = answer
@@ -93,6 +97,8 @@ class RequestContext:
                 )
                 await send_reply(send_with_id, self._crash_reply(error, scope, request_id))
         finally:
+            if self.observe is not None and scope["type"] == "http":
+                self.observe(scope, status or 500, time.perf_counter() - started)
             if self.log_requests and scope["type"] == "http":
                 line = {
                     "request_id": request_id,

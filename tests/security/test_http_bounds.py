@@ -78,6 +78,22 @@ def test_a_head_that_trickles_in_gets_408_and_is_closed(port: int) -> None:
     assert time.monotonic() - started < 5
 
 
+def test_a_second_head_that_trickles_in_on_a_kept_connection_gets_408(port: int) -> None:
+    # the first request's head is read whole (no timer runs for it); the clock starts with
+    # the second head's first byte
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = s.recv(65_536)
+        assert status_of(first) == 200 and first.endswith(b'{"status":"ok"}')
+        started = time.monotonic()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        while chunk := s.recv(65_536):
+            answer += chunk
+    assert status_of(answer) == 408, answer
+    assert 0.9 < time.monotonic() - started < 5
+
+
 def test_a_connection_that_sends_nothing_is_closed_too(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         assert status_of(s.recv(65_536)) == 408

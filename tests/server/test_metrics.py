@@ -165,3 +165,24 @@ def test_two_worker_processes_sharing_the_multiprocess_directory_are_summed(
     assert value(found, "kk_http_requests_total", status="200", **listed) == 7
     assert value(found, "kk_http_request_duration_seconds_count", **listed) == 7
     assert len(list(tmp_path.glob("*.db"))) >= 2  # one file set per process
+
+
+async def test_a_crash_is_counted_as_a_500_once() -> None:
+    # RequestContext times and counts for MetricsMiddleware (one send wrapper, not two): the
+    # crash it turns into a 500 is counted as that 500, exactly once
+    from prometheus_client import generate_latest
+
+    from server.metrics import REGISTRY, MetricsMiddleware
+    from server.middleware import RequestContext
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    metrics = MetricsMiddleware(broken, [], timed_outside=True)
+    app = RequestContext(metrics, log_requests=False, observe=metrics.observe)
+    crashed = dict(operation="unmatched", method="other", status="500")
+    before = value(samples(generate_latest(REGISTRY).decode()), "kk_http_requests_total", **crashed)
+    async with client(app) as c:
+        assert (await c.get("/boom")).status_code == 500
+    after = value(samples(generate_latest(REGISTRY).decode()), "kk_http_requests_total", **crashed)
+    assert after - before == 1
