@@ -37,10 +37,10 @@ from typing import Any
 import httpx
 import orjson
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
+from handlers.domain.adopt import adopt_all
 from handlers.domain.context import Domain
-from handlers.domain.jsonapi import iso, parse_time
+from handlers.domain.jsonapi import iso
 from handlers.domain.outbox_marks import DISPATCHED, HOOKS, MARK, PENDING, WAITING, OutboxMarks
 from handlers.domain.webhooks import pending_row
 from handlers.storage.models import OutboxEvent, Webhook, WebhookAttempt, WebhookDelivery
@@ -339,39 +339,28 @@ class DeliveryWorker:
         if self.domain.bus is None:
             return
         subscription = self.domain.bus.subscribe(None)
+        pending: list[Event] = []  # (checked together: handlers.domain.adopt)
+        adopting: asyncio.Task[None] | None = None
         try:
             async for event in subscription:
                 if self.marks.known(event.id) or event.type not in self.audience.required:
                     continue
-                with contextlib.suppress(Exception):
-                    if await self._adopt(event):
-                        self.wake()
+                pending.append(event)
+                if adopting is None or adopting.done():
+                    adopting = asyncio.create_task(self._adopt(pending))
         finally:
             subscription.close()
+            if adopting is not None:
+                adopting.cancel()
 
-    async def _adopt(self, event: Event) -> bool:
-        """Whether the event was new to the outbox (a read first: most are there already)."""
-        async with self.domain.db.session() as session:
-            if await session.get(OutboxEvent, event.id) is not None:
-                return False
-        try:
-            async with self.domain.db.transaction() as session:
-                if await session.get(OutboxEvent, event.id) is not None:
-                    return False
-                session.add(
-                    OutboxEvent(
-                        id=event.id,
-                        type=event.type,
-                        channel=event.channel,
-                        data=dict(event.data),
-                        audience=list(event.audience),
-                        created_at=parse_time(event.created_at),
-                        published_at=datetime.now(UTC),
-                    )
-                )
-        except IntegrityError:  # another worker adopted it first
-            return False
-        return True
+    async def _adopt(self, pending: list[Event]) -> None:
+        """The events queued, a batch at a time (those arriving meanwhile: the next)."""
+        while pending:
+            batch = pending[:]
+            pending.clear()
+            with contextlib.suppress(Exception):
+                if await adopt_all(self.domain, batch):
+                    self.wake()
 
 
 def worker_for(
