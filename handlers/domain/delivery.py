@@ -55,6 +55,7 @@ BATCH = 20
 # After a wake, how long the loop waits for more events before its round: a burst of
 # bookings is dispatched (and marked published) in one round, not one round per event.
 GATHER_S = 0.02
+ADOPT_BATCH = 500  # bus events checked against the outbox in one read (handlers.domain.adopt)
 INTERRUPTED = "no outcome recorded: the server stopped during this attempt"
 
 
@@ -355,9 +356,9 @@ class DeliveryWorker:
 
     async def _adopt(self, pending: list[Event]) -> None:
         """The events queued, a batch at a time (those arriving meanwhile: the next)."""
-        while pending:
-            batch = pending[:]
-            pending.clear()
+        while pending:  # (at most ADOPT_BATCH ids in one `IN`: drivers bound parameters)
+            batch = pending[:ADOPT_BATCH]
+            del pending[:ADOPT_BATCH]
             with contextlib.suppress(Exception):
                 if await adopt_all(self.domain, batch):
                     self.wake()
