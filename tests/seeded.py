@@ -5,12 +5,15 @@ per app, and many tests build sandbox apps of their own. `seed_data_dir` puts a 
 database that the same code migrated and seeded (`Domain.ready()`, as an app's lifespan runs
 it) into a data dir that has none yet, so each test still gets a database of its own, in the
 state a fresh sandbox starts from (but for the time its rows were stored and the random
-secret of the seeded webhook: tests/test_seeded_template.py). The template is built per
-process, on first use, from the code and spec of this run: nothing is cached across runs, so
-it cannot go stale. Apps whose seed would differ (another spec, seed or seed count, or
-PostgreSQL) seed themselves, and so do the tests of migrating and seeding
-(tests/handlers/test_lifecycle.py, test_seed_cli.py, test_file_modes.py build their apps the
-plain way).
+secret of the seeded webhook: tests/test_seeded_template.py). A fresh data dir (no database,
+no signing keys) gets the template app's keys too (generating a 2048-bit RSA key costs ~65 ms
+of CPU): the seeded apps of one process sign with the same key, as workers sharing a data dir
+do, while their databases, revocations and clients stay their own; tests of keys and tokens
+across data dirs build their apps the plain way. The template is built per process, on first
+use, from the code and spec of this run: nothing is cached across runs, so it cannot go stale.
+Apps whose seed would differ (another spec, seed or seed count, or PostgreSQL) seed themselves,
+and so do the tests of migrating and seeding (tests/handlers/test_lifecycle.py,
+test_seed_cli.py, test_file_modes.py build their apps the plain way).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from kkapp.factory import build
 
 # What changes the seed: an app given any of these builds its own.
 SEED_INPUTS = ("seed", "seed_count")
+KEYS = "keys"  # server/auth/services.py: `<data_dir>/keys`
 _template: Path | None = None
 _lock = threading.Lock()
 
@@ -57,6 +61,11 @@ def _build_template() -> Path:
     source.close()
     copy.close()
     return target
+
+
+def template_keys() -> Path:
+    """The signing keys of the app that seeded the template."""
+    return template().parent / "app" / KEYS
 
 
 def template() -> Path:
@@ -90,6 +99,9 @@ def seed_data_dir(config: AppConfig) -> AppConfig:
     if not target.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template(), target)  # the app makes it 0600 when it opens it
+        keys = data_dir / KEYS
+        if not keys.exists():  # modes kept: 0700 folder, 0600 keys
+            shutil.copytree(template_keys(), keys, ignore=shutil.ignore_patterns(".lock"))
     return config
 
 

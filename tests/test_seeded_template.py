@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from handlers.domain.context import domain_of
 from handlers.storage.database import DB_FILE
 from kkapp.config import AppConfig
 from kkapp.factory import build
-from tests.seeded import seed_data_dir, seeded_build, template
+from tests.seeded import seed_data_dir, seeded_build, template, template_keys
 
 
 def seed_time_free(value: object) -> object:
@@ -69,6 +72,32 @@ def test_a_sandbox_built_from_the_template_has_a_database_of_its_own(
     seeded_build(AppConfig("sandbox", data_dir=str(tmp_path / "a")))
     assert (tmp_path / "a" / DB_FILE).read_bytes() == template().read_bytes()
     assert not (tmp_path / "a" / DB_FILE).samefile(template())
+
+
+def test_a_fresh_data_dir_gets_the_templates_signing_keys_private_and_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    template()  # built (and its key generated) before generation is refused
+    with mock.patch.object(rsa, "generate_private_key", side_effect=AssertionError("generated")):
+        built = seeded_build(AppConfig("sandbox", data_dir=str(tmp_path / "a")))
+    keys = tmp_path / "a" / "keys"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+    pems = sorted(keys.glob("*.pem"))
+    assert [p.name for p in pems] == sorted(p.name for p in template_keys().glob("*.pem"))
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in pems)
+    assert not pems[0].samefile(template_keys() / pems[0].name)
+    ring = built.runtime.extras["auth"].keys
+    assert ring.current.kid in pems[-1].name
+
+
+def test_a_data_dir_with_its_own_keys_keeps_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "keys").mkdir()
+    seed_data_dir(AppConfig("sandbox", data_dir=str(tmp_path)))
+    assert list((tmp_path / "keys").iterdir()) == []
 
 
 @pytest.mark.parametrize(

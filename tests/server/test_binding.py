@@ -220,3 +220,25 @@ def test_a_frame_type_bound_twice_or_synchronously_fails_at_startup() -> None:
     with pytest.raises(BindingError, match="must be `async def`"):
         b.frame("typing")(lambda frame: None)
     assert bind_frames([a], ["message"]) == {"message": first}
+
+
+def test_a_handlers_place_is_found_once_and_an_unhashable_callable_still_has_one() -> None:
+    import inspect
+    from unittest import mock
+
+    from server.binding import source_of
+
+    async def handler(request: Any) -> Reply:
+        raise NotImplementedError
+
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        async def __call__(self, request: Any) -> Reply:
+            raise NotImplementedError
+
+    with mock.patch.object(inspect, "getsourcelines", wraps=inspect.getsourcelines) as lines:
+        places = {source_of(handler) for _ in range(3)}
+    assert places == {f"{__file__}:{handler.__code__.co_firstlineno}"}
+    assert lines.call_count == 1
+    assert source_of(Unhashable()) == Unhashable.__module__  # no source for an instance
