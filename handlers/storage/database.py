@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -49,6 +50,11 @@ from server.filemodes import private_file
 
 DB_FILE = "klearkarma.db"
 T = TypeVar("T")
+# A pool's graceful close (each connection closed on its own loop) may take this long; then its
+# connections are terminated instead. Seen twice in `make check` (session 10): an aiosqlite
+# close whose answer never came back, a lifespan shutdown waiting on it forever.
+CLOSE_TIMEOUT_S = 10.0
+log = logging.getLogger("kk.storage")
 
 
 def database_url(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
@@ -136,9 +142,10 @@ class _Engines:
         if self.read is not self.write:
             await self.read.dispose()
 
-    def terminate(self) -> None:
-        """Close every pooled connection without an event loop (theirs has stopped)."""
-        for conn in list(self.connections.values()):
+    def terminate(self, held: list[Any] | None = None) -> None:
+        """Close every pooled connection (or those `held`: the pool's before a close that
+        did not finish) without an event loop (theirs has stopped or does not answer)."""
+        for conn in held if held is not None else list(self.connections.values()):
             with contextlib.suppress(Exception):  # (one that fails is left to the collector)
                 conn.terminate()
         self.connections.clear()
@@ -261,7 +268,15 @@ class Database:
         if pool is None:
             return
         if loop is asyncio.get_running_loop():
-            await pool.dispose()
+            held = list(pool.connections.values())  # (a close forgets each one it begins)
+            try:
+                await asyncio.wait_for(pool.dispose(), CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning(
+                    "the database's connections did not close within %s s: terminated",
+                    CLOSE_TIMEOUT_S,
+                )
+                await asyncio.to_thread(pool.terminate, held)
         elif loop is not None and loop.is_running():
             # Its connections are closed on their own loop when it can.
             asyncio.run_coroutine_threadsafe(pool.dispose(), loop)

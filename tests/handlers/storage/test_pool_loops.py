@@ -57,3 +57,39 @@ def test_a_pool_whose_loop_has_stopped_is_closed_not_left_to_the_collector(
     asyncio.run(next_loop())
     assert left_to_the_collector() == []
     assert not db.has_pool
+
+
+def test_a_close_that_never_answers_does_not_hold_the_shutdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection whose graceful close never completes (seen in `make check`: a lifespan
+    shutdown waiting on an aiosqlite close forever) is terminated after CLOSE_TIMEOUT_S."""
+    import aiosqlite
+
+    from handlers.storage import database
+
+    db = Database(database_url(tmp_path, {}))
+    closes: list[object] = []
+    graceful = aiosqlite.Connection.close
+
+    async def never(self: aiosqlite.Connection) -> None:
+        closes.append(self)
+        await asyncio.Event().wait()
+
+    async def run() -> float:
+        await use_the_pool(db)
+        monkeypatch.setattr(aiosqlite.Connection, "close", never)
+        monkeypatch.setattr(database, "CLOSE_TIMEOUT_S", 0.3)
+        started = asyncio.get_running_loop().time()
+        await db.close()
+        return asyncio.get_running_loop().time() - started
+
+    took = asyncio.run(run())
+    monkeypatch.setattr(aiosqlite.Connection, "close", graceful)
+    assert closes and took < 5
+    assert not db.has_pool
+    assert "did not close within 0.3 s: terminated" in caplog.text
+    for conn in closes:  # terminated: each connection's thread closed it and ended
+        thread = conn._thread  # type: ignore[attr-defined]
+        thread.join(timeout=5)
+        assert not thread.is_alive()
