@@ -3,9 +3,9 @@
 Profiled on `kk serve` with two workers under wrk -c32 POSTs (bench/RESULTS.md, "Serve POST
 on PostgreSQL"), each worker's bridge looked up, in a read transaction of its own (a pool
 checkout with its pre-ping, `BEGIN`, the `SELECT`, the rollback), every booking event the
-other worker published: 12-16 % of a worker's samples, as much as its own bookings' group
-commit. Events that arrive while a check is running are checked together, in one `SELECT`;
-only those not in the outbox yet (the mock engine's) are adopted, one transaction each.
+other worker published: 12-16 % of a worker's samples. Events that arrive while a check is
+running are checked together, in one `SELECT`; only those not in the outbox yet (the mock
+engine's) are adopted, one transaction each.
 """
 
 from __future__ import annotations

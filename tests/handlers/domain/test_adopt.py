@@ -1,5 +1,6 @@
 """The delivery worker's bridge stores bus events not in the outbox yet, checking the events
-that arrived together with one read (handlers.domain.adopt), on each backend."""
+that arrived together with one read (handlers.domain.adopt); here on the sandbox's SQLite
+(the same dialect-neutral statements `kk serve` runs on PostgreSQL)."""
 
 from __future__ import annotations
 
