@@ -1,34 +1,40 @@
 """Creating a booking on Core statements (the hot write path of POST /v1/bookings).
 
-Per booking: on PostgreSQL the practitioner's advisory lock (`lock_practitioner`); one
-statement that reads the practitioner, the requested service, its session types and whether
-the slot overlaps an active booking; the booking's insert. Its outbox event and audit entry
-follow as Core inserts when the unit ends (handlers.domain.unit). No ORM object is loaded,
-flushed or even built: the booking is a `BookingRow` of the values it inserted. On SQLite's
-writer the statements run as plain DB-API calls (handlers.storage.plain). The functions are
-synchronous on a Core connection: the whole unit runs in one call (handlers.domain.unit
-`write_once`, on SQLite one hop to the database's writer thread).
+Per booking on SQLite: one statement that reads the practitioner, the requested service,
+its session types and whether the slot overlaps an active booking; the booking's insert.
+On PostgreSQL: the same read taking the practitioner's advisory lock (`PLAN_LOCKED`); the
+insert, which checks the overlap itself (`INSERT_FREE`). Its outbox event and audit entry
+follow when the unit ends (handlers.domain.unit; on PostgreSQL both in one statement). No
+ORM object is loaded, flushed or even built: the booking is a `BookingRow` of the values it
+inserted. On SQLite's writer the statements run as plain DB-API calls
+(handlers.storage.plain). The functions are synchronous on a Core connection: the whole
+unit runs in one call (handlers.domain.unit `write_once`, on SQLite one hop to the
+database's writer thread).
 
 Concurrency: writers of one practitioner's bookings are serialized before the overlap check,
 on SQLite by `BEGIN IMMEDIATE` (one writer at a time), on PostgreSQL by
-`pg_advisory_xact_lock` on the practitioner (held to the commit; the check's statement starts
-after it is granted, so it sees the bookings committed before). The practitioner's row is no
-longer locked: profile edits and other practitioners' bookings do not wait. The unique index
-on active (practitioner, start) stays the last line (its violation is a 409 too).
+`pg_advisory_xact_lock` on the practitioner (held to the commit; the insert that checks the
+overlap starts after it is granted, so it sees the bookings committed before). The
+practitioner's row is not locked: profile edits and other practitioners' bookings do not
+wait. The unique index on active (practitioner, start) stays the last line (its violation is
+a 409 too).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from handlers.domain.cancellation_policy import DEFAULT_POLICY
 from handlers.domain.errors import PractitionerUnavailable, Unprocessable
+from handlers.domain.unit import SyncUnit
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, Practitioner, PractitionerTag, Service
 from handlers.storage.models.bookings import RELEASED
@@ -36,6 +42,9 @@ from handlers.storage.models.practitioners import SESSION_TYPE
 from handlers.storage.plain import Plain
 from kkcore.errors import Problem
 
+# PostgreSQL's exclusion constraint on active bookings' ranges per practitioner (migration
+# 0008): where it exists, a booking needs neither the advisory lock nor a transaction.
+OVERLAP_GUARD = "ex_bookings_active_overlap"
 # Any constant: the namespace of the per-practitioner advisory locks (with hashtext(id)).
 BOOKING_LOCK = 0x6B6B_626B
 _LOCK = text("SELECT pg_advisory_xact_lock(:space, hashtext(:pid))")
@@ -46,37 +55,64 @@ _p, _s, _t, _b = (
 # One row (an outer join to the service); whether the practitioner offers the session type
 # is a subquery, not a row per type: on SQLite's writer each row is a step of the driver, and
 # each step gives the GIL away and waits to win it back from the busy event loop.
+_OFFERS = (
+    exists()
+    .where(
+        _t.c.practitioner_id == _p.c.id,
+        _t.c.kind == SESSION_TYPE,
+        _t.c.value == bindparam("session_type", type_=_t.c.value.type),
+    )
+    .label("offers")
+)
+_PLANNED = (
+    *(_p.c.id, _p.c.user_id, _p.c.timezone, _p.c.price_amount, _p.c.price_currency),
+    _p.c.accepting_bookings,
+    _s.c.id.label("service_id"),
+    _s.c.price_amount.label("service_price_amount"),
+    _s.c.price_currency.label("service_price_currency"),
+    _s.c.session_types,
+    _OFFERS,
+)
+_FROM = _p.outerjoin(_s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id))
+
+
+def _overlapping(pid: Any, start: Any, end: Any) -> Any:
+    """Whether an active booking of the practitioner overlaps [start, end)."""
+    return exists().where(
+        _b.c.practitioner_id == pid,
+        _b.c.status.not_in(RELEASED),
+        _b.c.scheduled_at < end,
+        _b.c.ends_at > start,
+    )
+
+
+# SQLite (the writer holds the file's write lock from BEGIN IMMEDIATE): the plan and whether
+# the slot is taken, then the insert.
 PLAN = (
     select(
-        _p.c.id,
-        _p.c.user_id,
-        _p.c.timezone,
-        _p.c.price_amount,
-        _p.c.price_currency,
-        _p.c.accepting_bookings,
-        _s.c.id.label("service_id"),
-        _s.c.price_amount.label("service_price_amount"),
-        _s.c.price_currency.label("service_price_currency"),
-        _s.c.session_types,
-        exists()
-        .where(
-            _t.c.practitioner_id == _p.c.id,
-            _t.c.kind == SESSION_TYPE,
-            _t.c.value == bindparam("session_type", type_=_t.c.value.type),
-        )
-        .label("offers"),
-        exists()
-        .where(
-            _b.c.practitioner_id == _p.c.id,
-            _b.c.status.not_in(RELEASED),
-            _b.c.scheduled_at < bindparam("end", type_=_b.c.scheduled_at.type),
-            _b.c.ends_at > bindparam("start", type_=_b.c.ends_at.type),
-        )
-        .label("taken"),
+        *_PLANNED,
+        _overlapping(
+            _p.c.id,
+            bindparam("start", type_=_b.c.ends_at.type),
+            bindparam("end", type_=_b.c.scheduled_at.type),
+        ).label("taken"),
     )
-    .select_from(
-        _p.outerjoin(_s, and_(_s.c.id == bindparam("sid"), _s.c.practitioner_id == _p.c.id))
+    .select_from(_FROM)
+    .where(_p.c.id == bindparam("pid"))
+)
+# PostgreSQL: two statements, two round trips (with BEGIN and COMMIT, four: eleven before,
+# with the pool's pre-ping, the lock, the plan and each insert apart). The plan takes the
+# practitioner's advisory lock as it reads; the overlap is checked by the insert itself,
+# a statement that starts after the lock is granted, so it sees every booking committed
+# before (a statement's snapshot is taken when it starts: the plan's own could not).
+PLAN_LOCKED = (
+    select(
+        *_PLANNED,
+        func.pg_advisory_xact_lock(
+            BOOKING_LOCK, func.hashtext(bindparam("pid", type_=_p.c.id.type))
+        ).label("locked"),
     )
+    .select_from(_FROM)
     .where(_p.c.id == bindparam("pid"))
 )
 # The columns a new booking is inserted with, in order (the others start NULL).
@@ -87,7 +123,24 @@ INSERTED = (
     *("created_at", "updated_at"),
 )
 INSERT = insert(_b).inline()  # (no RETURNING of its key: the caller made it)
+_NEW = {k: bindparam(k, type_=_b.c[k].type) for k in INSERTED}
+# PostgreSQL: the row, unless an active booking overlaps it (its id back when inserted).
+INSERT_FREE = (
+    insert(_b)
+    .from_select(
+        list(INSERTED),
+        select(*_NEW.values()).where(
+            ~_overlapping(_NEW["practitioner_id"], _NEW["scheduled_at"], _NEW["ends_at"])
+        ),
+    )
+    .returning(_b.c.id)
+)
 _PLAN, _INSERT = Plain(PLAN), Plain(INSERT, keys=INSERTED)
+# PostgreSQL with `OVERLAP_GUARD`: the plan alone (no lock; the constraint refuses an overlap).
+PLAN_GUARDED = select(*_PLANNED).select_from(_FROM).where(_p.c.id == bindparam("pid"))
+# (typed Rows of 12 columns: mypy 2.4.1 crashes on them)
+_PLAN_LOCKED: Executable = PLAN_LOCKED
+_PLAN_GUARDED: Executable = PLAN_GUARDED
 # A booking as its table's row (what `booking_resource` reads), without an ORM object.
 BookingRow = namedtuple(  # type: ignore[misc]
     "BookingRow",
@@ -101,12 +154,6 @@ async def lock_practitioner(session: AsyncSession, pid: str) -> None:
     SQLite `BEGIN IMMEDIATE` already serializes every writer)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(_LOCK, {"space": BOOKING_LOCK, "pid": pid})
-
-
-def _lock(conn: Connection, pid: str) -> None:
-    """`lock_practitioner` on a synchronous connection."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"space": BOOKING_LOCK, "pid": pid})
 
 
 def _missing(field: str, detail: str) -> Unprocessable:
@@ -136,12 +183,20 @@ def _check(rows: list[Any], pid: str, sid: str | None, session_type: str) -> Any
 
 
 def insert_booking(
-    conn: Connection, user_id: str, attrs: dict[str, Any], end: datetime, now: datetime
+    u: SyncUnit,
+    user_id: str,
+    attrs: dict[str, Any],
+    end: datetime,
+    guarded: bool,
+    refused: Callable[[], Exception],
 ) -> tuple[Any, Any]:
     """The new booking, a `BookingRow` (None when the slot is taken: the caller answers 409),
-    and the practitioner's row it was checked against."""
+    and the practitioner's row it was checked against. `guarded` (PostgreSQL with the
+    exclusion constraint `OVERLAP_GUARD`): the booking is inserted with the unit's records,
+    in their one statement, and a refusal by the constraint raises `refused()` then."""
+    conn = u.conn
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
-    _lock(conn, pid)
+    pg = conn.dialect.name == "postgresql"
     plan = {
         "pid": pid,
         "sid": sid,
@@ -149,8 +204,13 @@ def insert_booking(
         "end": end,
         "session_type": attrs["session_type"],
     }
-    p = _check(_PLAN.rows(conn, plan), pid, sid, attrs["session_type"])
-    if p.taken:
+    rows: list[Any]
+    if pg:
+        rows = list(conn.execute(_PLAN_GUARDED if guarded else _PLAN_LOCKED, plan))
+    else:
+        rows = _PLAN.rows(conn, plan)
+    p = _check(rows, pid, sid, attrs["session_type"])
+    if not pg and p.taken:
         return None, p
     priced = sid is not None
     values: dict[str, Any] = {
@@ -171,11 +231,18 @@ def insert_booking(
         "price_currency": p.service_price_currency if priced else p.price_currency,
         "payment_status": "pending",
         "cancellation_policy": DEFAULT_POLICY,  # (read-only: stored as JSON, never mutated)
-        "created_at": now,
-        "updated_at": now,
+        "created_at": u.now,
+        "updated_at": u.now,
     }
+    if guarded:
+        u.insert(INSERT, values, refused)
+        return BookingRow(**values), p
     try:
-        _INSERT.run(conn, values)
+        if pg:
+            if conn.execute(INSERT_FREE, values).first() is None:
+                return None, p  # (an active booking overlaps the slot)
+        else:
+            _INSERT.run(conn, values)
     except IntegrityError:  # the unique index: a concurrent booking won the slot
         return None, p
     return BookingRow(**values), p

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from handlers.domain.booking_create import insert_booking, lock_practitioner
+from handlers.domain.booking_create import OVERLAP_GUARD, insert_booking, lock_practitioner
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
 from handlers.domain.cancellation_policy import (
@@ -94,21 +95,29 @@ class BookingService:
     async def create(self, actor: Caller, attrs: dict[str, Any]) -> Any:
         """Book a slot for the actor: 409 BOOKING_CONFLICT if taken, even by a concurrent
         request; only a user books (a booking's user_id is its creator). A `BookingRow`."""
+        guarded = await self.guarded()
         return await write_once(
             self.domain,
-            lambda u: self.book(u, actor, attrs),
+            lambda u: self.book(u, actor, attrs, guarded),
             actor=actor.subject,
             request_id=actor.request_id,
+            one_statement=guarded,
         )
 
-    def book(self, u: SyncUnit, actor: Caller, attrs: dict[str, Any]) -> Any:
+    async def guarded(self) -> bool:
+        """Whether the database refuses overlapping bookings itself (PostgreSQL's exclusion
+        constraint): then `book` is one statement (`write_once(one_statement=True)`)."""
+        return await self.domain.db.has_constraint(OVERLAP_GUARD)
+
+    def book(self, u: SyncUnit, actor: Caller, attrs: dict[str, Any], guarded: bool) -> Any:
         """`create` inside the caller's unit (REST's Idempotency-Key claims its key in it),
         synchronous: the whole unit is one call on the database's writer. The booking is the
         row it inserted, a `BookingRow` (no ORM object)."""
         _check_user(actor)
         start = attrs["scheduled_at"]
         end = start + timedelta(minutes=attrs["duration"])
-        b, p = insert_booking(u.conn, actor.subject, attrs, end, u.now)
+        refused = partial(conflict, attrs["practitioner_id"], start)
+        b, p = insert_booking(u, actor.subject, attrs, end, guarded, refused)
         if b is None:
             raise conflict(p.id, start)
         data = booking_resource(b)

@@ -75,16 +75,24 @@ async def idempotent(request: Any, work: Work) -> Reply:
 
 
 async def idempotent_once(
-    request: Any, work: Callable[[SyncUnit], R], render: Callable[[R], Reply]
+    request: Any,
+    work: Callable[[SyncUnit], R],
+    render: Callable[[R], Reply],
+    one_statement: bool = False,
 ) -> Reply:
     """`idempotent` for a synchronous `work`: the claim, the work, the stored answer and the
     commit as one call (`write_once`: on SQLite one hop to the database's writer thread).
     `render` makes the answer of what `work` made: in the unit when a key stores it, else
-    after the commit, out of the writer's queue."""
+    after the commit, out of the writer's queue. `one_statement`: `work` writes only its
+    unit's rows (`write_once`); with a key the claim and the stored answer write too, so the
+    unit is a transaction then."""
     domain = domain_of(request.services)
     actor, key = _caller(request)
     if key is None:
-        return render(await write_once(domain, work, actor=actor, request_id=request.request_id))
+        made = await write_once(
+            domain, work, actor=actor, request_id=request.request_id, one_statement=one_statement
+        )
+        return render(made)
     scope = (actor or "anonymous", request.operation["operation_id"], key)
     digest = fingerprint(request)
 

@@ -7,10 +7,10 @@
 
 Each event is written to `outbox_events` in the same transaction, and published on the
 app's bus only after the commit (never for a rolled-back change). The unit's outbox and
-audit rows are Core inserts, one statement per table (executemany), run when the block
-ends. The outbox's published mark is set by the app's webhook worker in its next round
-(`Domain.published`, one statement for a batch of events); without a worker, here, in a
-transaction of its own.
+audit rows are Core inserts, one statement per table (executemany; on PostgreSQL both in
+one statement, a round trip saved), run when the block ends. The outbox's published mark
+is set by the app's webhook worker in its next round (`Domain.published`, one statement for
+a batch of events); without a worker, here, in a transaction of its own.
 
     booking = await write_once(domain, lambda unit: book(unit.conn, ...), actor="user_1")
 
@@ -29,11 +29,13 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Insert, Table, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.context import Domain
 from handlers.storage.models import AuditEntry, OutboxEvent
 from handlers.storage.plain import Plain
+from handlers.storage.together import together
 from server import tracing
 from server.events import Event
 
@@ -64,6 +66,7 @@ class Records:
         self.request_id = request_id
         self.now: datetime = domain.clock()
         self.events: list[Event] = []
+        self._first: list[tuple[Insert, list[dict[str, Any]]]] = []  # (SyncUnit.insert)
         self._outbox: list[dict[str, Any]] = []
         self._audits: list[dict[str, Any]] = []
 
@@ -100,9 +103,10 @@ class Records:
         )
 
     def _rows(self) -> list[tuple[Insert, list[dict[str, Any]]]]:
-        """The statements that write the unit's outbox and audit rows (once)."""
+        """The statements that write the unit's rows (once): its own, outbox, audit."""
         rows = [(s, r) for s, r in ((_OUTBOX, self._outbox), (_AUDIT, self._audits)) if r]
-        self._outbox, self._audits = [], []
+        rows = self._first + rows
+        self._first, self._outbox, self._audits = [], [], []
         return rows
 
 
@@ -116,19 +120,47 @@ class Unit(Records):
         self.session = session
 
     async def write_records(self) -> None:
-        """The unit's outbox and audit rows (at the end of its transaction)."""
-        for statement, rows in self._rows():
-            await self.session.execute(statement, rows)
+        """The unit's outbox and audit rows (at the end of its transaction; on PostgreSQL
+        in one statement, handlers.storage.together)."""
+        rows = self._rows()
+        if rows and self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(*together(rows))
+            return
+        for statement, part in rows:
+            await self.session.execute(statement, part)
 
 
 class SyncUnit(Records):
     """A unit of work as one synchronous function on a Core connection (`write_once`)."""
 
     conn: Connection
+    _refused: Callable[[], Exception] | None = None
+
+    def insert(
+        self, statement: Insert, row: dict[str, Any], refused: Callable[[], Exception]
+    ) -> None:
+        """Insert `row` with the unit's records, before them: on PostgreSQL all in one
+        statement (what a `one_statement` unit writes). A constraint that refuses it (an
+        `IntegrityError`) raises `refused()` instead, and nothing of the unit is written."""
+        self._first.append((statement, [row]))
+        self._refused = refused
 
     def write_records(self) -> None:
-        for statement, rows in self._rows():
-            _PLAIN[statement].run(self.conn, rows)
+        rows = self._rows()
+        try:
+            if rows and self.conn.dialect.name == "postgresql":
+                self.conn.execute(*together(rows))
+                return
+            for statement, part in rows:
+                plain = _PLAIN.get(statement)
+                if plain is not None:
+                    plain.run(self.conn, part)
+                else:
+                    self.conn.execute(statement, part)
+        except IntegrityError as e:
+            if self._refused is None:
+                raise
+            raise self._refused() from e
 
 
 async def publish(domain: Domain, events: list[Event]) -> None:
@@ -179,10 +211,16 @@ async def write_once(
     *,
     actor: str | None = None,
     request_id: str | None = None,
+    one_statement: bool = False,
 ) -> T:
     """`work` as one write transaction in one call (`Database.run_unit`: on SQLite a single
     hop to the writer's thread); its events published after the commit. The commit and the
-    publishing finish even if the caller is cancelled meanwhile (a client gone)."""
+    publishing finish even if the caller is cancelled meanwhile (a client gone).
+
+    `one_statement`: `work` only reads, and its writes are the unit's rows (`SyncUnit.insert`
+    and its records), which on PostgreSQL go in one statement: the unit then runs without a
+    transaction of its own (no BEGIN and COMMIT round trips; the statement is atomic). A
+    second write statement in such a unit is refused (`Database.run_unit`)."""
     await domain.ready()
     unit = SyncUnit(domain, actor, request_id)
 
@@ -193,7 +231,7 @@ async def write_once(
         return result
 
     async def commit_and_publish() -> T:
-        result = await domain.db.run_unit(body)
+        result = await domain.db.run_unit(body, one_statement=one_statement)
         await publish(domain, unit.events)
         return result
 

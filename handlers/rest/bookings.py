@@ -44,11 +44,13 @@ async def create_booking(request: models.CreateBookingRequest) -> Reply:
     with the same `Idempotency-Key` and body replays the first 201."""
     service = domain_of(request.services).get(BookingService)
     actor, attrs = caller_of(request), _attributes(request.body)
+    guarded = await service.guarded()
 
     def work(unit: SyncUnit) -> Any:  # (the whole unit is one call on the db's writer)
-        return service.book(unit, actor, attrs)
+        return service.book(unit, actor, attrs, guarded)
 
-    return await idempotent_once(request, work, lambda b: _document(request, b, 201))
+    render = lambda b: _document(request, b, 201)  # noqa: E731
+    return await idempotent_once(request, work, render, one_statement=guarded)
 
 
 @bookings.operation("getBooking")

@@ -30,12 +30,13 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create
@@ -71,6 +72,10 @@ def database_url(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
 # A transaction's `session.info` key: False when what it wrote is shown by no read answer.
 CHANGES_ANSWERS = "kk_changes_answers"
 
+# A pooled PostgreSQL connection idle this long is pinged before it is used (`ping_idle`).
+PING_IDLE_S = 1.0
+_RETURNED = "kk_returned_at"  # (its connection record's info: when it was checked in)
+
 # Connections a pool keeps, and how many more it opens under load (per loop, per engine).
 POOL_SIZE, POOL_OVERFLOW = 8, 24
 
@@ -86,13 +91,27 @@ def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
     return engine
 
 
+# A connection's `info` key while it runs a one-statement unit: whether it wrote yet.
+ONE_WRITE = "kk_one_write"
+
+
+class SecondWrite(RuntimeError):
+    """A one-statement unit (no transaction of its own) began a second write statement."""
+
+
 def count_writes(engine: AsyncEngine, seen: list[int]) -> None:
-    """Count the statements through `engine` that may change data into `seen[0]`."""
+    """Count the statements through `engine` that may change data into `seen[0]`; refuse a
+    second write statement on a connection running a one-statement unit (`run_unit`)."""
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def on_execute(*args: Any) -> None:
-        if sqlite.writes(args[2]):
+    def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if sqlite.writes(statement):
             seen[0] += 1
+            wrote = conn.info.get(ONE_WRITE)
+            if wrote:
+                raise SecondWrite(f"a one-statement unit wrote twice: {statement[:80]}")
+            if wrote is not None:
+                conn.info[ONE_WRITE] = True
 
 
 def track_connections(engine: AsyncEngine, into: dict[int, Any]) -> None:
@@ -111,6 +130,34 @@ def track_connections(engine: AsyncEngine, into: dict[int, Any]) -> None:
         into.pop(id(dbapi_conn), None)
 
 
+def ping_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """Ping a pooled connection at checkout only when it has been idle for `idle_s` or more.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and asyncpg's ping is three round
+    trips (BEGIN, an empty query, ROLLBACK): on `kk serve` that was 3 of a booking's 11 round
+    trips, and 3 of every read's. A connection back in the pool moments ago is alive but for
+    a server that went away meanwhile; a statement on it then fails as it would on one
+    checked out before the server went. A ping that fails invalidates the whole pool (as the
+    pre-ping does): the pool reconnects, and so does every connection older than this one."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def taken(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_RETURNED, None)  # (None: a connection opened just now)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            raise exc.InvalidatePoolError(f"an idle connection did not answer: {e}") from e
+        if not alive:
+            raise exc.InvalidatePoolError("an idle connection did not answer")
+
+
 class _Engines:
     """The write and read engines of one pool (or of none: a connection per session)."""
 
@@ -119,14 +166,9 @@ class _Engines:
             self.write = _sqlite_engine(url, immediate=True, pooled=pooled)
             self.read = _sqlite_engine(url, immediate=False, pooled=pooled)
         else:
-            if pooled:  # (pre-ping: a connection the server dropped is replaced, not used)
-                self.write = _create(
-                    url,
-                    pool_size=POOL_SIZE,
-                    max_overflow=POOL_OVERFLOW,
-                    pool_pre_ping=True,
-                    **CODEC,
-                )
+            if pooled:  # (a connection the server dropped is replaced, not used: ping_idle)
+                self.write = _create(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, **CODEC)
+                ping_idle(self.write, PING_IDLE_S)
             else:
                 self.write = _create(url, poolclass=NullPool, **CODEC)
             self.read = self.write
@@ -172,6 +214,7 @@ class Database:
         )
         self._writes = [0]  # statements that may have changed data, through any write engine
         self._unpooled = self._engines_for(pooled=False)
+        self._constraints: dict[str, bool] = {}  # (has_constraint)
         self._pool: _Engines | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
@@ -239,12 +282,21 @@ class Database:
             await self.generation.bump()
 
     async def run_unit(
-        self, fn: Callable[[Connection], T], changes_answers: Callable[[T], bool] | None = None
+        self,
+        fn: Callable[[Connection], T],
+        changes_answers: Callable[[T], bool] | None = None,
+        one_statement: bool = False,
     ) -> T:
         """`fn` as one write transaction on a synchronous connection (Core statements):
         on SQLite the writer's thread, in one hop; elsewhere the async connection through
         `run_sync`. The write generation is bumped after the commit as `transaction()` does
-        (unless `changes_answers` says, of `fn`'s result, that no read answer shows it)."""
+        (unless `changes_answers` says, of `fn`'s result, that no read answer shows it).
+
+        `one_statement` (PostgreSQL): `fn` writes with one statement at most, so it runs in
+        autocommit (no BEGIN, no COMMIT: two round trips fewer); a second write statement
+        raises `SecondWrite` before it runs."""
+        if one_statement and self.dialect == "postgresql":
+            return await self._run_autocommit(fn, changes_answers)
         if self.writer is None:
             async with self.transaction() as session:
                 result = await session.run_sync(lambda sync: fn(sync.connection()))
@@ -255,6 +307,38 @@ class Database:
         if wrote and (changes_answers is None or changes_answers(result)):
             await self.generation.bump()
         return result
+
+    async def _run_autocommit(
+        self, fn: Callable[[Connection], T], changes_answers: Callable[[T], bool] | None
+    ) -> T:
+        seen = self._writes[0]
+
+        def guarded(conn: Connection) -> T:
+            conn.info[ONE_WRITE] = False
+            try:
+                return fn(conn)
+            finally:
+                conn.info.pop(ONE_WRITE, None)
+
+        async with self._engines().write.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.run_sync(guarded)
+        if self._writes[0] != seen and (changes_answers is None or changes_answers(result)):
+            await self.generation.bump()
+        return result
+
+    async def has_constraint(self, name: str) -> bool:
+        """Whether the (PostgreSQL) database has a constraint named `name`; asked once per
+        name (migrations run before the first use). Always False on SQLite."""
+        found = self._constraints.get(name)
+        if found is None:
+            found = False
+            if self.dialect == "postgresql":
+                async with self.session() as session:
+                    query = text("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = :n)")
+                    found = bool(await session.scalar(query, {"n": name}))
+            self._constraints[name] = found
+        return found
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -74,7 +74,7 @@ async def test_a_unit_failing_after_its_booking_insert_leaves_no_rows_and_publis
     service = domain.get(BookingService)
 
     def fails_midway(unit: SyncUnit) -> None:
-        made = service.book(unit, actor, attrs)  # the booking inserted, its event emitted
+        made = service.book(unit, actor, attrs, False)  # inserted now, its event emitted
         values = {c.name: getattr(made, c.name) for c in Booking.__table__.columns}
         unit.conn.execute(INSERT, values)  # the same key again: IntegrityError
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from asyncpg.transaction import Transaction
 from sqlalchemy import event, select
 
 from handlers.domain.delivery import worker_for
@@ -51,25 +53,50 @@ async def test_a_burst_of_concurrent_bookings_of_one_practitioner_all_get_an_ans
     assert took < BOUND_S
 
 
-async def test_a_booking_takes_a_fixed_few_statements(sandbox: Built) -> None:
+async def test_a_booking_takes_a_fixed_few_statements(
+    sandbox: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
     domain = await ready(sandbox)
+    begun = [0]  # transactions asyncpg began (a BEGIN round trip each)
+    start = Transaction.start
+
+    def counted(self: Any) -> Any:
+        begun[0] += 1
+        return start(self)
+
+    monkeypatch.setattr(Transaction, "start", counted)
     # The app's webhook worker, not running: its round (the published mark) is driven below.
     worker = worker_for(domain, sandbox.runtime.table, sandbox.runtime.extras)
     domain.published = worker.marks
     headers = bearer(sandbox, "test_user_123")
     async with client(sandbox.app) as c:
         await c.post("/v1/bookings", json=booking(at(0)), headers=headers)  # warm: plans
+        begun[0] = 0
         with statements(sandbox, domain) as seen:
             r = await c.post("/v1/bookings", json=booking(at(3)), headers=headers)
+        transactions = begun[0]
     assert r.status_code == 201, r.text
     # (BEGIN IMMEDIATE on SQLite; the practitioner's advisory lock on PostgreSQL) the
     # practitioner, service, session types and overlap in one statement; the booking, outbox
     # and audit inserts; (the generation bump on PostgreSQL without Redis). 9 before (the
     # practitioner row locked, its tags, the overlap check as statements of their own, and a
     # second transaction for the outbox's published mark).
+    if domain.db.dialect == "postgresql":
+        # Each statement is a round trip on PostgreSQL. The exclusion constraint refuses an
+        # overlap, so no lock and no transaction: the plan; the booking, outbox and audit rows
+        # in one statement (atomic on its own); (the generation's sequence without Redis).
+        # Before: 6 statements, BEGIN and COMMIT, and the pool's ping (3 round trips).
+        assert len(seen) <= 3, seen
+        writes = [s for s in seen if not s.lstrip().upper().startswith("SELECT")]
+        assert len(writes) == 1, seen
+        assert all(f"INSERT INTO {t}" in writes[0] for t in ("bookings", "outbox", "audit")), seen
+        assert not any("pg_advisory" in s for s in seen), seen
+        # Only the answer generation's own (its sequence: no Redis here); before, 3 (the
+        # booking's, the pool ping's and that one).
+        assert transactions == 1
     assert len(seen) <= 6, seen
     # (counted on whichever connection ran them: SQLite's writer thread has its own engine)
-    assert sum(s.lstrip().upper().startswith("INSERT INTO BOOKINGS") for s in seen) == 1, seen
+    assert sum("INSERT INTO BOOKINGS" in s.upper() for s in seen) == 1, seen
     assert not any(s.lstrip().upper().startswith("UPDATE") for s in seen), seen
     async with domain.db.session() as session:
         event = await session.scalar(
