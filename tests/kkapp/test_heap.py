@@ -13,16 +13,18 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kkapp.heap import frozen_after_startup
+from kkapp.heap import THRESHOLDS, frozen_after_startup
 
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         yield
     finally:
         gc.unfreeze()  # the test process's heap goes back to the collector
+        gc.set_threshold(*thresholds)
 
 
 def _app(built_at_startup: list[object]) -> Starlette:
@@ -42,10 +44,13 @@ def test_the_heap_is_frozen_once_startup_completes_and_requests_are_served(unfro
     with TestClient(frozen_after_startup(_app(built))) as client:
         assert built, "the app's own start-up ran first"
         assert gc.get_freeze_count() >= 1000
+        assert gc.get_threshold() == THRESHOLDS  # a young collection every 5,000, not 700
         assert client.get("/").text == "hi"
 
 
 def test_an_app_served_without_the_wrapper_leaves_the_heap_alone(unfrozen: None) -> None:
+    before = gc.get_threshold()
     with TestClient(_app([])) as client:
         assert client.get("/").text == "hi"
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == before
