@@ -129,6 +129,7 @@ class RedisBus(MemoryBus):
         super().__init__()
         import redis.asyncio as aioredis
 
+        self.url = url
         self._redis = aioredis.from_url(url)
         self._channel = channel
         self._reader: asyncio.Task[None] | None = None
@@ -136,6 +137,15 @@ class RedisBus(MemoryBus):
 
     async def publish(self, event: Event) -> None:
         await self._redis.publish(self._channel, event.to_json())
+
+    async def incr_and_publish(self, key: str, events: Iterable[Event]) -> None:
+        """`INCR key`, then each event published, in one round trip (a pipeline, in that
+        order): a write's counter (handlers.storage.generation) and its events together."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.incr(key)
+        for event in events:
+            pipe.publish(self._channel, event.to_json())
+        await pipe.execute()
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read())

@@ -295,24 +295,35 @@ class Database:
         `one_statement` (PostgreSQL): `fn` writes with one statement at most, so it runs in
         autocommit (no BEGIN, no COMMIT: two round trips fewer); a second write statement
         raises `SecondWrite` before it runs."""
+        result, bump = await self.run_unit_unbumped(fn, changes_answers, one_statement)
+        if bump:
+            await self.generation.bump()
+        return result
+
+    async def run_unit_unbumped(
+        self,
+        fn: Callable[[Connection], T],
+        changes_answers: Callable[[T], bool] | None = None,
+        one_statement: bool = False,
+    ) -> tuple[T, bool]:
+        """`run_unit`, and whether the write generation is yet to be bumped: the caller's to
+        do before anyone is told of the write (handlers.domain.unit `publish` does it in the
+        round trip that publishes the unit's events, when the bus shares its Redis)."""
         if one_statement and self.dialect == "postgresql":
-            return await self._run_autocommit(fn, changes_answers)
-        if self.writer is None:
+            seen = self._writes[0]
+            result = await self._run_autocommit(fn)
+            wrote = self._writes[0] != seen  # (or another unit meanwhile: one bump too many)
+        elif self.writer is None:  # (the transaction bumps it itself)
             async with self.transaction() as session:
                 result = await session.run_sync(lambda sync: fn(sync.connection()))
                 if changes_answers is not None:
                     session.info[CHANGES_ANSWERS] = changes_answers(result)
-                return result
-        result, wrote = await self.writer.run(fn)
-        if wrote and (changes_answers is None or changes_answers(result)):
-            await self.generation.bump()
-        return result
+            return result, False
+        else:
+            result, wrote = await self.writer.run(fn)
+        return result, wrote and (changes_answers is None or changes_answers(result))
 
-    async def _run_autocommit(
-        self, fn: Callable[[Connection], T], changes_answers: Callable[[T], bool] | None
-    ) -> T:
-        seen = self._writes[0]
-
+    async def _run_autocommit(self, fn: Callable[[Connection], T]) -> T:
         def guarded(conn: Connection) -> T:
             conn.info[ONE_WRITE] = False
             try:
@@ -322,10 +333,7 @@ class Database:
 
         async with self._engines().write.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-            result = await conn.run_sync(guarded)
-        if self._writes[0] != seen and (changes_answers is None or changes_answers(result)):
-            await self.generation.bump()
-        return result
+            return await conn.run_sync(guarded)
 
     async def has_constraint(self, name: str) -> bool:
         """Whether the (PostgreSQL) database has a constraint named `name`; asked once per
