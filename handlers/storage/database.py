@@ -78,6 +78,7 @@ _RETURNED = "kk_returned_at"  # (its connection record's info: when it was check
 
 # Connections a pool keeps, and how many more it opens under load (per loop, per engine).
 POOL_SIZE, POOL_OVERFLOW = 8, 24
+PG_POOL_SIZE = POOL_SIZE + POOL_OVERFLOW  # (the same bound, every connection kept)
 
 
 def _sqlite_engine(url: str, immediate: bool, pooled: bool) -> AsyncEngine:
@@ -167,7 +168,11 @@ class _Engines:
             self.read = _sqlite_engine(url, immediate=False, pooled=pooled)
         else:
             if pooled:  # (a connection the server dropped is replaced, not used: ping_idle)
-                self.write = _create(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, **CODEC)
+                # Every connection opened is kept (`PG_POOL_SIZE`): an overflow connection
+                # is closed when it comes back, and opening one costs a server process, TLS
+                # negotiation, and each statement prepared again: under -c32, with 8 kept,
+                # ~10 % of a `kk serve` worker's CPU went to opening and closing them.
+                self.write = _create(url, pool_size=PG_POOL_SIZE, max_overflow=0, **CODEC)
                 ping_idle(self.write, PING_IDLE_S)
             else:
                 self.write = _create(url, poolclass=NullPool, **CODEC)
