@@ -4,15 +4,18 @@ reads of what a request wrote (bookings, outbox events)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from handlers.domain.context import Domain, domain_of
 from handlers.storage.ids import new_id
 from handlers.storage.models import Booking, OutboxEvent, PaymentIntent, Refund
+from handlers.storage.models.bookings import RELEASED
 from kkapp.factory import Built
 from server.auth.services import auth_of
 
@@ -20,7 +23,8 @@ PATIENT, PRACTITIONER = "test_user_123", "test_prac_123"
 SCOPES = ["read:bookings", "write:bookings", "read:profile", "write:profile"]
 # The sandbox fixture's clock.
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
-SLOTS = itertools.count()
+# Per database (each test's sandbox has its own): the next slot `booking` tries.
+_STEPS: dict[str, Iterator[int]] = {}
 
 
 def token(built: Built, role: str) -> dict[str, str]:
@@ -44,31 +48,41 @@ async def domain(built: Built) -> Domain:
 
 
 async def booking(built: Built, status: str = "pending", hours_ahead: float = 72) -> str:
-    """A booking of the test patient with the test practitioner, in `status`; its id."""
+    """A booking of the test patient with the test practitioner, in `status`; its id. It
+    starts `hours_ahead` from the clock, or at the first hour-long slot after that which no
+    active booking of the practitioner overlaps (PostgreSQL's exclusion constraint holds
+    for stored rows too; on SQLite the unique index on active (practitioner, start))."""
     d = await domain(built)
-    # a second apart: the unique index on active (practitioner, start) holds for stored rows
-    bid = new_id("booking")
-    when = NOW + timedelta(hours=hours_ahead, seconds=next(SLOTS))
-    async with d.db.transaction() as session:
-        session.add(
-            Booking(
-                id=bid,
-                user_id=PATIENT,
-                practitioner_id=PRACTITIONER,
-                scheduled_at=when,
-                ends_at=when + timedelta(hours=1),
-                duration=60,
-                status=status,
-                session_type="video_call",
-                price_amount=80,
-                price_currency="USD",
-                payment_status="pending",
-                cancellation_policy={"free_until_hours": 24, "late_fee_percent": 50},
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-    return bid
+    steps = _STEPS.setdefault(d.db.url, itertools.count())
+    for step in steps:
+        bid = new_id("booking")
+        when = NOW + timedelta(hours=hours_ahead, minutes=61 * step)
+        try:
+            async with d.db.transaction() as session:
+                session.add(
+                    Booking(
+                        id=bid,
+                        user_id=PATIENT,
+                        practitioner_id=PRACTITIONER,
+                        scheduled_at=when,
+                        ends_at=when + timedelta(hours=1),
+                        duration=60,
+                        status=status,
+                        session_type="video_call",
+                        price_amount=80,
+                        price_currency="USD",
+                        payment_status="pending",
+                        cancellation_policy={"free_until_hours": 24, "late_fee_percent": 50},
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
+            if status in RELEASED:  # (a released booking holds no slot: the next may start here)
+                _STEPS[d.db.url] = itertools.count(step)
+            return bid
+        except IntegrityError:  # a seeded booking, or an earlier one, holds the slot
+            continue
+    raise AssertionError("unreachable: the steps never end")
 
 
 async def row(built: Built, booking_id: str) -> Booking:
