@@ -19,7 +19,7 @@ from kkapp.config import (
     issuer_and_audience,
     trusted_proxies,
 )
-from kkapp.heap import frozen_after_startup
+from kkapp.heap import frozen_after_startup, thresholds_for
 from kkapp.postman import postman_routes
 from kkapp.realtime import mount_realtime
 from kkcore.errors import StartupError
@@ -212,4 +212,4 @@ def build(config: AppConfig) -> Built:
 def app_from_env() -> Any:
     """uvicorn factory for `--workers N`: each worker rebuilds the same app from the env."""
     config = AppConfig(**orjson.loads(os.environ[CONFIG_ENV]))
-    return frozen_after_startup(build(config).app)
+    return frozen_after_startup(build(config).app, thresholds_for(config.mode))

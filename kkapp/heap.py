@@ -8,16 +8,17 @@ start-up heap"). `gc.freeze()` once start-up is done moves those objects to the 
 generation, as CPython's documentation advises for long-lived servers; a full collection then
 walks what requests made since.
 
-Then the collector's thresholds are raised to `THRESHOLDS` (CPython's are 700, 10, 10). Under
-load, objects of the requests in flight survive a young collection every few requests and
-are promoted; each promotion brings the next full collection nearer, and a full collection
-walks every record a `kk mock` store holds (~90,000 objects with 10,000 bookings: 55-90 ms,
-every ~2 s while serving reads after a POST load: the read p99 ~54 ms). With a young
-generation of 5,000 most of what a request makes is freed before a collection sees it, and a
-full collection comes at most every 100 middle ones: in 28 s of reads after 8 s of POSTs none
-ran, and the read p99 fell to 8-9 ms (bench/RESULTS.md, "Collector thresholds"). Garbage
-cycles live longer before a full collection frees them; what refcounting frees (nearly all a
-request makes) does not wait.
+`kk mock` then raises the collector's thresholds to `MOCK_THRESHOLDS` (CPython's are 700, 10,
+10): its store keeps what clients create in memory, not frozen, and a full collection walks
+all of it (~90,000 objects with 10,000 bookings: 55-90 ms). Under load, objects of requests in
+flight survive young collections every few requests and are promoted, and each promotion
+brings the next full collection nearer: every ~2 s while serving reads after a POST load, a
+read p99 of ~54 ms. With a young generation of 5,000 most of a request's objects are freed
+before a collection sees them, and a full collection waits for 100 middle ones: in 28 s of
+reads after 8 s of POSTs none ran, and the read p99 fell to 8-9 ms (bench/RESULTS.md,
+"Collector thresholds"). The handlers' modes keep CPython's thresholds: their heap is frozen
+and their full collections walk ~10,000 objects (2-3 ms); there the larger young generation
+cost 15-25 % of the read rate.
 
 Only the serving commands wrap their app: a test process that froze its heap would keep every
 later test's garbage cycles walkable but never finalize what was frozen.
@@ -29,14 +30,19 @@ import gc
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The young generation's allocation threshold, and how many younger collections each older one
-# waits for (gc.set_threshold).
-THRESHOLDS = (5_000, 10, 100)
+# `kk mock`'s collector: the young generation's allocation threshold, and how many younger
+# collections each older one waits for (gc.set_threshold).
+MOCK_THRESHOLDS = (5_000, 10, 100)
 
 
-def frozen_after_startup(app: ASGIApp) -> ASGIApp:
+def thresholds_for(mode: str) -> tuple[int, int, int] | None:
+    """The collector thresholds a served mode sets after start-up (None: CPython's)."""
+    return MOCK_THRESHOLDS if mode == "mock" else None
+
+
+def frozen_after_startup(app: ASGIApp, thresholds: tuple[int, int, int] | None = None) -> ASGIApp:
     """`app`, whose start-up heap is collected once and then frozen when its lifespan
-    reports start-up complete, and the collector's thresholds raised (`THRESHOLDS`)."""
+    reports start-up complete; then `thresholds` set, if given (`thresholds_for`)."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -47,7 +53,8 @@ def frozen_after_startup(app: ASGIApp) -> ASGIApp:
             if message["type"] == "lifespan.startup.complete":
                 gc.collect()  # start-up's own garbage goes first, not into the frozen heap
                 gc.freeze()
-                gc.set_threshold(*THRESHOLDS)
+                if thresholds is not None:
+                    gc.set_threshold(*thresholds)
             await send(message)
 
         await app(scope, receive, sending)

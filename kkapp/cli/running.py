@@ -10,7 +10,7 @@ import click
 
 from kkapp.config import AppConfig, export_config, served_issuer
 from kkapp.factory import Built, build
-from kkapp.heap import frozen_after_startup
+from kkapp.heap import frozen_after_startup, thresholds_for
 from kkapp.serving import Network, uvicorn_options
 from kkcore.errors import StartupError
 from server.docs import served_pages
@@ -89,7 +89,7 @@ def run(
         export_config(config)
         uvicorn.run("kkapp.factory:app_from_env", factory=True, workers=workers, **common)
     else:
-        uvicorn.run(frozen_after_startup(built.app), **common)
+        uvicorn.run(frozen_after_startup(built.app, thresholds_for(config.mode)), **common)
 
 
 def database_name(data_dir: str) -> str:

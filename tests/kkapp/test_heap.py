@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kkapp.heap import THRESHOLDS, frozen_after_startup
+from kkapp.heap import MOCK_THRESHOLDS, frozen_after_startup, thresholds_for
 
 
 @pytest.fixture
@@ -41,11 +41,23 @@ def _app(built_at_startup: list[object]) -> Starlette:
 
 def test_the_heap_is_frozen_once_startup_completes_and_requests_are_served(unfrozen: None) -> None:
     built: list[object] = []
+    before = gc.get_threshold()
     with TestClient(frozen_after_startup(_app(built))) as client:
         assert built, "the app's own start-up ran first"
         assert gc.get_freeze_count() >= 1000
-        assert gc.get_threshold() == THRESHOLDS  # a young collection every 5,000, not 700
+        assert gc.get_threshold() == before  # (no thresholds given: CPython's kept)
         assert client.get("/").text == "hi"
+
+
+@pytest.mark.parametrize("mode", ["mock", "sandbox", "serve", "strict"])
+def test_only_the_mock_raises_the_collectors_thresholds(unfrozen: None, mode: str) -> None:
+    before = gc.get_threshold()
+    with TestClient(frozen_after_startup(_app([]), thresholds_for(mode))) as client:
+        assert client.get("/").text == "hi"
+        if mode == "mock":  # its store is not frozen: a young collection every 5,000, not 700
+            assert gc.get_threshold() == MOCK_THRESHOLDS
+        else:
+            assert gc.get_threshold() == before
 
 
 def test_an_app_served_without_the_wrapper_leaves_the_heap_alone(unfrozen: None) -> None:
