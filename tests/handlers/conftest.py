@@ -8,8 +8,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -87,16 +88,24 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_postgres_database(request.getfixturevalue("postgres_server"))
 
 
-@pytest.fixture
-async def database(backend_url: str) -> AsyncIterator[Database]:
-    """A migrated, empty database of each backend."""
-    db = Database(backend_url)
-    await db.open()  # pooled, as an app's lifespan opens it
+@asynccontextmanager
+async def migrated(url: str, env: Mapping[str, str] | None = None) -> AsyncIterator[Database]:
+    """The database at `url`, pooled (as an app's lifespan opens it) and migrated; closed
+    when the block ends."""
+    db = Database(url, env)
+    await db.open()
     await upgrade(db)
     try:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+async def database(backend_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database of each backend."""
+    async with migrated(backend_url) as db:
+        yield db
 
 
 def sandbox_app(data_dir: str | None = None, **options: object) -> Built:

@@ -16,9 +16,9 @@ from handlers.domain.context import Domain
 from handlers.domain.unit import SyncUnit, write_once
 from handlers.storage.database import Database, database_url
 from handlers.storage.generation import RedisGeneration
-from handlers.storage.migrate import upgrade
 from handlers.storage.models import OutboxEvent
 from server.events import RedisBus
+from tests.handlers.conftest import migrated
 
 pytestmark = pytest.mark.anyio
 
@@ -31,13 +31,8 @@ def anyio_backend() -> str:
 @pytest.fixture
 async def on_redis(redis_url: str, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated SQLite database whose write generation is a Redis counter."""
-    db = Database(database_url(tmp_path, {}), env={"REDIS_URL": redis_url})
-    await db.open()
-    await upgrade(db)
-    try:
+    async with migrated(database_url(tmp_path, {}), {"REDIS_URL": redis_url}) as db:
         yield db
-    finally:
-        await db.close()
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, fail: bool = False) -> list[int]:

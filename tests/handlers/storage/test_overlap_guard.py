@@ -22,7 +22,7 @@ from handlers.domain.booking_create import OVERLAP_GUARD
 from handlers.storage.database import Database, database_url
 from handlers.storage.migrate import compare, upgrade
 from handlers.storage.models import Booking, Practitioner
-from tests.handlers.conftest import fresh_postgres_database, in_thread
+from tests.handlers.conftest import fresh_postgres_database, in_thread, migrated
 
 pytestmark = pytest.mark.anyio
 START = datetime(2030, 1, 1, 9, tzinfo=UTC)
@@ -37,16 +37,11 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 async def pg(postgres_server: str) -> AsyncIterator[Database]:
-    db = Database(fresh_postgres_database(postgres_server))
-    await db.open()
-    await upgrade(db)
-    async with db.transaction() as session:
-        for pid in ("prac_1", "prac_2"):
-            session.add(Practitioner(id=pid, first_name="A", last_name="B", price_amount=50))
-    try:
+    async with migrated(fresh_postgres_database(postgres_server)) as db:
+        async with db.transaction() as session:
+            for pid in ("prac_1", "prac_2"):
+                session.add(Practitioner(id=pid, first_name="A", last_name="B", price_amount=50))
         yield db
-    finally:
-        await db.close()
 
 
 def booking(pid: str, start_min: int, minutes: int, status: str) -> Booking:

@@ -15,10 +15,9 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from handlers.storage.database import Database
-from handlers.storage.migrate import upgrade
 from handlers.storage.models import AuditEntry, OutboxEvent
 from handlers.storage.together import together
-from tests.handlers.conftest import fresh_postgres_database
+from tests.handlers.conftest import fresh_postgres_database, migrated
 
 pytestmark = pytest.mark.anyio
 AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -44,13 +43,8 @@ def entry(n: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def pg(postgres_server: str) -> AsyncIterator[Database]:
-    db = Database(fresh_postgres_database(postgres_server))
-    await db.open()
-    await upgrade(db)
-    try:
+    async with migrated(fresh_postgres_database(postgres_server)) as db:
         yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture(scope="module")
