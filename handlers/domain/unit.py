@@ -179,7 +179,7 @@ async def publish(domain: Domain, events: list[Event], bump: bool = False) -> No
     is logged, the outbox row stays unpublished for a relay to retry). `bump`: the unit's
     write generation is yet to be bumped (`Database.run_unit_unbumped`); it is, before any
     event goes out, and with a Redis bus on the generation's Redis in the same round trip
-    (`RedisBus.incr_and_publish`; on `kk serve` one round trip of a booking's four)."""
+    (`RedisBus.incr_and_publish`; on `kk serve` one round trip of a booking's three)."""
     counter = _shared_counter(domain) if bump and events else None
     if bump and counter is None:
         await domain.db.generation.bump()
