@@ -140,7 +140,7 @@ class RedisBus(MemoryBus):
 
     async def incr_and_publish(self, key: str, events: Iterable[Event]) -> None:
         """`INCR key`, then each event published, in one round trip (a pipeline, in that
-        order): a write's counter (handlers.storage.generation) and its events together."""
+        order): a counter a write bumps and the write's events together."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.incr(key)
         for event in events:

@@ -30,22 +30,39 @@ Shape = tuple[tuple[Table, int, tuple[str, ...]], ...]
 
 def together(parts: Sequence[tuple[Insert, Rows]]) -> tuple[Executable, dict[str, Any]]:
     """One statement inserting every part's rows (in order), and its parameters."""
-    shape: Shape = tuple((_table(s), len(rows), tuple(rows[0])) for s, rows in parts if rows)
-    if not shape:
+    given = [(_table(s), rows) for s, rows in parts if rows]
+    if not given:
         raise ValueError("nothing to insert")
-    params = {
-        f"p{i}_{j}_{key}": value
-        for i, rows in enumerate(rows for _, rows in parts if rows)
-        for j, row in enumerate(rows)
-        for key, value in row.items()
-    }
-    return _statement(shape), params
+    shape: Shape = tuple((table, len(rows), tuple(rows[0])) for table, rows in given)
+    values = [
+        row[k]
+        for (_, rows), (_, _, keys) in zip(given, shape, strict=True)
+        for row in rows
+        for k in keys
+    ]
+    return _statement(shape), dict(zip(_names(shape), values, strict=True))
 
 
 def _table(statement: Insert) -> Table:
     table = statement.table
     assert isinstance(table, Table), table
     return table
+
+
+@lru_cache(maxsize=64)
+def _names(shape: Shape) -> tuple[str, ...]:
+    """The bind parameters of `shape`'s statement, in the order `together` lists values
+    (built once per shape, not formatted per value per unit)."""
+    return tuple(
+        _name(i, j, key)
+        for i, (_, count, keys) in enumerate(shape)
+        for j in range(count)
+        for key in keys
+    )
+
+
+def _name(i: int, j: int, key: str) -> str:
+    return f"p{i}_{j}_{key}"
 
 
 @lru_cache(maxsize=64)  # (a handful of shapes: a unit writes what its code path writes)
@@ -60,7 +77,7 @@ def _statement(shape: Shape) -> Executable:
 def _insert(i: int, table: Table, count: int, keys: tuple[str, ...]) -> Insert:
     """Part `i`: one row is `VALUES (...)`; more are `SELECT ... UNION ALL SELECT ...`
     (SQLAlchemy does not cache a multi-row `VALUES`: it would be compiled every time)."""
-    rows = [[bindparam(f"p{i}_{j}_{k}", type_=table.c[k].type) for k in keys] for j in range(count)]
+    rows = [[bindparam(_name(i, j, k), type_=table.c[k].type) for k in keys] for j in range(count)]
     if count == 1:
         return insert(table).values(dict(zip(keys, rows[0], strict=True)))
     return insert(table).from_select(list(keys), union_all(*(select(*row) for row in rows)))
