@@ -35,6 +35,14 @@ class Booking(Timestamps, Base):
         ),
         Index("ix_bookings_user_scheduled", "user_id", "scheduled_at"),
         Index("ix_bookings_practitioner_range", "practitioner_id", "scheduled_at", "ends_at"),
+        # (the overlap checks, `scheduled_at < end AND ends_at > start`: only the bookings
+        # that end after `start`, not the practitioner's whole past; migration 0009)
+        Index(
+            "ix_bookings_practitioner_ends",
+            "practitioner_id",
+            "ends_at",
+            "scheduled_at",
+        ),
     )
 
     id: Mapped[str] = Id()
