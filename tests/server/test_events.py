@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
+from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.events import Event, MemoryBus, RedisBus
 
@@ -52,6 +57,26 @@ def test_audience_limits_who_sees_an_event() -> None:
 
 def test_events_round_trip_through_json() -> None:
     event = Event("booking.created", "bookings", {"id": "booking_1"}, audience=("u",))
+    assert Event.from_json(event.to_json()) == event
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(
+    kind=st.text(min_size=1),
+    data=st.dictionaries(st.text(), _JSON, max_size=5),
+    audience=st.lists(st.text(), max_size=3).map(tuple),
+)
+def test_an_events_json_is_its_fields_as_a_json_object(
+    kind: str, data: dict[str, Any], audience: tuple[str, ...]
+) -> None:
+    event = Event(kind, "bookings", data, audience=audience)
+    assert orjson.loads(event.to_json()) == orjson.loads(orjson.dumps(asdict(event)))
     assert Event.from_json(event.to_json()) == event
 
 
