@@ -37,6 +37,9 @@ class Event:
     audience: tuple[str, ...] = ()
     id: str = field(default_factory=new_event_id)
     created_at: str = field(default_factory=now_iso)
+    # In the outbox of the database its publisher committed it to (a handler's event: the
+    # outbox row and the change are one transaction): webhook bridges need not look it up.
+    stored: bool = False
 
     def visible_to(self, subject: str | None) -> bool:
         return not self.audience or (subject is not None and subject in self.audience)

@@ -34,12 +34,6 @@ def fixed_clock(iso: str) -> Clock:
 class PublishMarks(Protocol):
     """What the app's webhook worker is told of the events a unit of work publishes."""
 
-    def stored(self, event_id: str) -> None:
-        """The event is in the outbox already (its bus copy needs no adopting)."""
-
-    def lost(self, event_id: str) -> None:
-        """Its publication failed: forget `stored`."""
-
     def sent(self, event_ids: list[str]) -> None:
         """On the bus: set their published mark in the next round."""
 

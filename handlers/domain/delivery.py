@@ -334,9 +334,12 @@ class DeliveryWorker:
 
     async def _bridge(self) -> None:
         """Put bus events of webhook types that are not in the outbox yet (the mock engine's)
-        into it, and wake the loop for them. Events this process's handlers published are
-        known to be in the outbox (`marks`; their publication woke the loop already); another
-        worker's are dispatched by that worker's round (or, should it die, the next poll)."""
+        into it, and wake the loop for them. A handler's event, this process's or another
+        worker's, is in the outbox already (`Event.stored`; this process's publication woke
+        the loop, another worker's is dispatched by that worker's round or, should it die,
+        the next poll): only the others are looked up (they were, every event a worker heard
+        from another, one `SELECT` a batch: bench/RESULTS.md, "Serve POST: who spends the
+        CPU")."""
         if self.domain.bus is None:
             return
         subscription = self.domain.bus.subscribe(None)
@@ -344,7 +347,7 @@ class DeliveryWorker:
         adopting: asyncio.Task[None] | None = None
         try:
             async for event in subscription:
-                if self.marks.known(event.id) or event.type not in self.audience.required:
+                if event.stored or event.type not in self.audience.required:
                     continue
                 pending.append(event)
                 if adopting is None or adopting.done():

@@ -1,19 +1,15 @@
 """What a webhook worker knows of the events its own process published (handlers.domain.unit).
 
-- `stored`: the event is in the outbox already, so the worker's bus bridge need not adopt its
-  bus copy (an adopt was a write transaction per event in every worker);
-- `sent`: the event went on the bus; its `published_at` is set in the worker's next dispatch
-  round, one statement for every event published since (it was a second transaction per
-  write). A round that fails gives them back for the next one.
+`sent`: the event went on the bus; its `published_at` is set in the worker's next dispatch
+round, one statement for every event published since (it was a second transaction per
+write). A round that fails gives them back for the next one; `sent` drains every round.
 
-Both are bounded: `stored` entries leave when the bridge sees their event (or its
-publication failed), and at most `LIMIT` are kept (beyond, the bridge's read check decides,
-as it does for other workers' events); `sent` drains every round.
+(That a handler's event is in the outbox already, so the worker's bus bridge need not adopt
+its bus copy, the event itself says: `server.events.Event.stored`, for every worker's.)
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import cast
@@ -23,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.storage.models import OutboxEvent, Webhook, WebhookDelivery
 
-LIMIT = 10_000
 _OUTBOX = cast(Table, OutboxEvent.__table__)
 _HOOK = cast(Table, Webhook.__table__)
 MARK = (  # (also run by the worker's round on a sync connection: handlers.domain.delivery)
@@ -54,24 +49,11 @@ class OutboxMarks:
 
     def __init__(self, wake: Callable[[], None]) -> None:
         self._wake = wake
-        self._stored: OrderedDict[str, None] = OrderedDict()
         self._sent: list[str] = []
-
-    def stored(self, event_id: str) -> None:
-        self._stored[event_id] = None
-        if len(self._stored) > LIMIT:
-            self._stored.popitem(last=False)
-
-    def lost(self, event_id: str) -> None:
-        self._stored.pop(event_id, None)
 
     def sent(self, event_ids: list[str]) -> None:
         self._sent.extend(event_ids)
         self._wake()
-
-    def known(self, event_id: str) -> bool:
-        """Whether this process stored the event (asked once, by the bridge)."""
-        return self._stored.pop(event_id, 0) is None
 
     @property
     def pending(self) -> bool:

@@ -74,7 +74,8 @@ class Records:
 
     def emit(self, event_type: str, data: dict[str, Any], audience: Iterable[str] = ()) -> Event:
         """Record an event in the outbox; it is published once the transaction commits."""
-        event = Event(event_type, channel_of(event_type), data, tuple(sorted(set(audience))))
+        audience = tuple(sorted(set(audience)))
+        event = Event(event_type, channel_of(event_type), data, audience, stored=True)
         self._outbox.append(
             {
                 "id": event.id,
@@ -186,9 +187,6 @@ async def publish(domain: Domain, events: list[Event], bump: bool = False) -> No
     if not events or domain.bus is None:
         return
     marks = domain.published
-    if marks is not None:
-        for event in events:
-            marks.stored(event.id)  # (before its bus copy can reach the worker's bridge)
     sent: list[str] = []
     if counter is not None:
         try:
@@ -196,9 +194,6 @@ async def publish(domain: Domain, events: list[Event], bump: bool = False) -> No
             sent = [event.id for event in events]
         except Exception:  # the change is committed; the outbox keeps the events
             log.exception("could not publish %s events", len(events))
-            if marks is not None:
-                for event in events:
-                    marks.lost(event.id)
             await domain.db.generation.bump()  # (no kept answer may outlive the write)
             return
     else:
@@ -208,8 +203,6 @@ async def publish(domain: Domain, events: list[Event], bump: bool = False) -> No
                 sent.append(event.id)
             except Exception:  # the change is committed; the outbox keeps the event
                 log.exception("could not publish %s %s", event.type, event.id)
-                if marks is not None:
-                    marks.lost(event.id)
     if sent and marks is not None:
         marks.sent(sent)  # marked in the worker's next round, with the others of the batch
     elif sent:
