@@ -2,17 +2,22 @@
 
 Per booking on SQLite: one statement that reads the practitioner, the requested service,
 its session types and whether the slot overlaps an active booking; the booking's insert.
-On PostgreSQL: the same read taking the practitioner's advisory lock (`PLAN_LOCKED`); the
-insert, which checks the overlap itself (`INSERT_FREE`). Its outbox event and audit entry
-follow when the unit ends (handlers.domain.unit; on PostgreSQL both in one statement). No
-ORM object is loaded, flushed or even built: the booking is a `BookingRow` of the values it
-inserted. On SQLite's writer the statements run as plain DB-API calls
+On PostgreSQL with the exclusion constraint `OVERLAP_GUARD`: the plan (`PLAN_GUARDED`), then
+the booking with its records in one statement; from the second booking of a practitioner,
+service and session type on, the plan the first one kept, and the insert only where it still
+holds (`KEPT_TAGGED`, `KEPT_SERVICE`): one statement. Without the constraint: the read taking
+the practitioner's advisory lock (`PLAN_LOCKED`); the insert, which checks the overlap itself
+(`INSERT_FREE`). Its outbox event and audit entry follow when the unit ends
+(handlers.domain.unit; on PostgreSQL both in one statement, with the booking when there is
+the constraint). No ORM object is loaded, flushed or even built: the booking is a
+`BookingRow` of the values it inserted. On SQLite's writer the statements run as plain DB-API calls
 (handlers.storage.plain). The functions are synchronous on a Core connection: the whole
 unit runs in one call (handlers.domain.unit `write_once`, on SQLite one hop to the
 database's writer thread).
 
 Concurrency: writers of one practitioner's bookings are serialized before the overlap check,
-on SQLite by `BEGIN IMMEDIATE` (one writer at a time), on PostgreSQL by
+on SQLite by `BEGIN IMMEDIATE` (one writer at a time), on PostgreSQL by the exclusion
+constraint (it refuses the second of two overlapping bookings, whatever their order) or else
 `pg_advisory_xact_lock` on the practitioner (held to the commit; the insert that checks the
 overlap starts after it is granted, so it sees the bookings committed before). The
 practitioner's row is not locked: profile edits and other practitioners' bookings do not
@@ -27,7 +32,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -138,6 +155,50 @@ INSERT_FREE = (
 _PLAN, _INSERT = Plain(PLAN), Plain(INSERT, keys=INSERTED)
 # PostgreSQL with `OVERLAP_GUARD`: the plan alone (no lock; the constraint refuses an overlap).
 PLAN_GUARDED = select(*_PLANNED).select_from(_FROM).where(_p.c.id == bindparam("pid"))
+# PostgreSQL with `OVERLAP_GUARD`, a plan kept from an earlier booking of the same practitioner,
+# service and session type (`Plans`): the booking and its records are inserted only where
+# everything the plan decided, and every value taken from it, still holds, checked in the
+# insert's own snapshot (handlers.storage.together `guard`). One statement a booking: the
+# plan's round trip was a third of the booking's PostgreSQL statements and socket writes
+# (bench/RESULTS.md, "Serve POST: one statement a booking").
+_G = {
+    "pid": bindparam("g_pid", type_=_p.c.id.type),
+    "user": bindparam("g_user", type_=_p.c.user_id.type),
+    "tz": bindparam("g_tz", type_=_p.c.timezone.type),
+    "pa": bindparam("g_pa", type_=_p.c.price_amount.type),
+    "pc": bindparam("g_pc", type_=_p.c.price_currency.type),
+    "sid": bindparam("g_sid", type_=_s.c.id.type),
+    "spa": bindparam("g_spa", type_=_s.c.price_amount.type),
+    "spc": bindparam("g_spc", type_=_s.c.price_currency.type),
+    "st": bindparam("g_st", type_=_t.c.value.type),
+}
+_STILL = (
+    _p.c.id == _G["pid"],
+    _p.c.accepting_bookings.is_(True),
+    _p.c.user_id.is_not_distinct_from(_G["user"]),
+    _p.c.timezone.is_not_distinct_from(_G["tz"]),
+    _p.c.price_amount.is_not_distinct_from(_G["pa"]),
+    _p.c.price_currency.is_not_distinct_from(_G["pc"]),
+)
+# (without a service: the practitioner offers the session type among its tags)
+KEPT_TAGGED: ColumnElement[bool] = exists().where(
+    *_STILL,
+    exists().where(
+        _t.c.practitioner_id == _p.c.id, _t.c.kind == SESSION_TYPE, _t.c.value == _G["st"]
+    ),
+)
+# (with a service: it is the practitioner's, priced as kept, and offers the session type)
+KEPT_SERVICE: ColumnElement[bool] = exists().where(
+    *_STILL,
+    _s.c.id == _G["sid"],
+    _s.c.practitioner_id == _p.c.id,
+    _s.c.price_amount.is_not_distinct_from(_G["spa"]),
+    _s.c.price_currency.is_not_distinct_from(_G["spc"]),
+    sql_cast(_s.c.session_types, JSONB).has_key(_G["st"]),
+)
+KEEP_PLANS = 4096  # kept plans a worker holds at most (then it starts over)
+# A worker's kept plans: (practitioner, service, session type) -> the plan's row.
+Plans = dict[tuple[str, str | None, str], Any]
 # (typed Rows of 12 columns: mypy 2.4.1 crashes on them)
 _PLAN_LOCKED: Executable = PLAN_LOCKED
 _PLAN_GUARDED: Executable = PLAN_GUARDED
@@ -182,6 +243,24 @@ def _check(rows: list[Any], pid: str, sid: str | None, session_type: str) -> Any
     return first
 
 
+def _guard(
+    p: Any, sid: str | None, session_type: str
+) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """The condition a booking on the kept plan `p` is inserted under, and its parameters."""
+    params = {
+        "g_pid": p.id,
+        "g_user": p.user_id,
+        "g_tz": p.timezone,
+        "g_pa": p.price_amount,
+        "g_pc": p.price_currency,
+        "g_st": session_type,
+    }
+    if sid is None:
+        return KEPT_TAGGED, params
+    params |= {"g_sid": sid, "g_spa": p.service_price_amount, "g_spc": p.service_price_currency}
+    return KEPT_SERVICE, params
+
+
 def insert_booking(
     u: SyncUnit,
     user_id: str,
@@ -189,29 +268,38 @@ def insert_booking(
     end: datetime,
     guarded: bool,
     refused: Callable[[], Exception],
+    plans: Plans | None = None,
 ) -> tuple[Any, Any]:
     """The new booking, a `BookingRow` (None when the slot is taken: the caller answers 409),
     and the practitioner's row it was checked against. `guarded` (PostgreSQL with the
     exclusion constraint `OVERLAP_GUARD`): the booking is inserted with the unit's records,
-    in their one statement, and a refusal by the constraint raises `refused()` then."""
+    in their one statement, and a refusal by the constraint raises `refused()` then; with
+    `plans`, on a plan kept from an earlier booking when there is one (no plan's round trip:
+    the insert checks that it still holds, and `StalePlan` has the unit run again afresh)."""
     conn = u.conn
     pid, sid, start = attrs["practitioner_id"], attrs.get("service_id"), attrs["scheduled_at"]
+    session_type = attrs["session_type"]
     pg = conn.dialect.name == "postgresql"
-    plan = {
-        "pid": pid,
-        "sid": sid,
-        "start": start,
-        "end": end,
-        "session_type": attrs["session_type"],
-    }
-    rows: list[Any]
-    if pg:
-        rows = list(conn.execute(_PLAN_GUARDED if guarded else _PLAN_LOCKED, plan))
+    key = (pid, sid, session_type)
+    kept = None if plans is None or u.fresh or not guarded else plans.get(key)
+    if kept is not None:
+        p = kept
     else:
-        rows = _PLAN.rows(conn, plan)
-    p = _check(rows, pid, sid, attrs["session_type"])
-    if not pg and p.taken:
-        return None, p
+        plan = {"pid": pid, "sid": sid, "start": start, "end": end, "session_type": session_type}
+        rows: list[Any]
+        if pg:
+            rows = list(conn.execute(_PLAN_GUARDED if guarded else _PLAN_LOCKED, plan))
+        else:
+            rows = _PLAN.rows(conn, plan)
+        if plans is not None:
+            plans.pop(key, None)
+        p = _check(rows, pid, sid, session_type)
+        if not pg and p.taken:
+            return None, p
+        if plans is not None and guarded:
+            if len(plans) >= KEEP_PLANS:
+                plans.clear()
+            plans[key] = p
     priced = sid is not None
     values: dict[str, Any] = {
         "id": new_id("booking"),
@@ -235,7 +323,7 @@ def insert_booking(
         "updated_at": u.now,
     }
     if guarded:
-        u.insert(INSERT, values, refused)
+        u.insert(INSERT, values, refused, None if kept is None else _guard(p, sid, session_type))
         return BookingRow(**values), p
     try:
         if pg:

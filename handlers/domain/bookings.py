@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from handlers.domain.booking_create import OVERLAP_GUARD, insert_booking, lock_practitioner
+from handlers.domain.booking_create import (
+    OVERLAP_GUARD,
+    Plans,
+    insert_booking,
+    lock_practitioner,
+)
 from handlers.domain.booking_resources import booking_owners, booking_resource
 from handlers.domain.caller import Caller
 from handlers.domain.cancellation_policy import (
@@ -72,6 +77,7 @@ def conflict(practitioner_id: str, at: datetime, detail: str | None = None) -> B
 class BookingService:
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
+        self.plans: Plans = {}  # (PostgreSQL: plans kept for the next booking, booking_create)
 
     async def get(self, booking_id: str) -> Booking:
         async with read(self.domain) as session:
@@ -117,7 +123,7 @@ class BookingService:
         start = attrs["scheduled_at"]
         end = start + timedelta(minutes=attrs["duration"])
         refused = partial(conflict, attrs["practitioner_id"], start)
-        b, p = insert_booking(u, actor.subject, attrs, end, guarded, refused)
+        b, p = insert_booking(u, actor.subject, attrs, end, guarded, refused, self.plans)
         if b is None:
             raise conflict(p.id, start)
         data = booking_resource(b)

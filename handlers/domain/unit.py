@@ -37,7 +37,7 @@ from handlers.storage.coalesced import Coalesced
 from handlers.storage.generation import RedisGeneration
 from handlers.storage.models import AuditEntry, OutboxEvent
 from handlers.storage.plain import Plain
-from handlers.storage.together import together
+from handlers.storage.together import Guard, together
 from server import tracing
 from server.events import Event, RedisBus
 
@@ -133,26 +133,44 @@ class Unit(Records):
             await self.session.execute(statement, part)
 
 
+class StalePlan(Exception):
+    """A unit's guarded insert wrote nothing: what it was planned on has changed since
+    (`SyncUnit.insert`); `write_once` runs the unit again, planned afresh."""
+
+
 class SyncUnit(Records):
     """A unit of work as one synchronous function on a Core connection (`write_once`)."""
 
     conn: Connection
     _refused: Callable[[], Exception] | None = None
+    _guard: Guard | None = None
+    # Plan afresh, nothing kept (set when a unit runs again after a `StalePlan`).
+    fresh: bool = False
 
     def insert(
-        self, statement: Insert, row: dict[str, Any], refused: Callable[[], Exception]
+        self,
+        statement: Insert,
+        row: dict[str, Any],
+        refused: Callable[[], Exception],
+        guard: Guard | None = None,
     ) -> None:
         """Insert `row` with the unit's records, before them: on PostgreSQL all in one
         statement (what a `one_statement` unit writes). A constraint that refuses it (an
-        `IntegrityError`) raises `refused()` instead, and nothing of the unit is written."""
+        `IntegrityError`) raises `refused()` instead, and nothing of the unit is written.
+        `guard` (PostgreSQL): only if it holds when the statement runs (handlers.storage
+        .together); if not, nothing of the unit is written and `StalePlan` is raised."""
         self._first.append((statement, [row]))
         self._refused = refused
+        self._guard = guard
 
     def write_records(self) -> None:
         rows = self._rows()
         try:
             if rows and self.conn.dialect.name == "postgresql":
-                self.conn.execute(*together(rows))
+                guard, self._guard = self._guard, None
+                written = self.conn.execute(*together(rows, guard))
+                if guard is not None and written.first() is None:
+                    raise StalePlan()
                 return
             for statement, part in rows:
                 plain = _PLAIN.get(statement)
@@ -254,7 +272,13 @@ async def write_once(
         return result
 
     async def commit_and_publish() -> T:
-        result, bump = await domain.db.run_unit_unbumped(body, one_statement=one_statement)
+        nonlocal unit
+        try:
+            result, bump = await domain.db.run_unit_unbumped(body, one_statement=one_statement)
+        except StalePlan:  # (nothing was written: the same unit again, planned afresh)
+            unit = SyncUnit(domain, actor, request_id)
+            unit.fresh = True
+            result, bump = await domain.db.run_unit_unbumped(body, one_statement=one_statement)
         await publish(domain, unit.events, bump)
         return result
 
