@@ -141,26 +141,31 @@ async def _saved(domain: Domain) -> dict[str, Any]:
 @settings(
     max_examples=24, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(change=st.sampled_from(sorted(CHANGES)), with_service=st.booleans())
+@given(change=st.sampled_from(sorted(CHANGES)), with_service=st.booleans(), keyed=st.booleans())
 async def test_a_booking_on_a_kept_plan_answers_as_a_fresh_plan_would(
-    sandbox: Built, change: str, with_service: bool
+    sandbox: Built, change: str, with_service: bool, keyed: bool
 ) -> None:
+    """`keyed`: with an Idempotency-Key (its claim makes the unit a transaction)."""
     domain = await ready(sandbox)
     service = domain.get(BookingService)
-    headers = bearer(sandbox, "test_user_123")
+    token = bearer(sandbox, "test_user_123")
+
+    def headers() -> dict[str, str]:  # (a key of its own for each request)
+        return {**token, "Idempotency-Key": f"kept-{next(HOURS)}"} if keyed else token
+
     extra = {"service_id": SID} if with_service else {}
     await _baseline(domain, await _saved(domain))
     service.plans.clear()
     async with client(sandbox.app) as c:
-        first = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers)
+        first = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers())
         assert first.status_code == 201, first.text  # (its plan is kept on PostgreSQL)
         async with domain.db.transaction() as s:
             await CHANGES[change](s)
         before = await _counts(domain)
-        kept = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers)
+        kept = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers())
         after = await _counts(domain)
         service.plans.clear()  # (the reference: planned afresh)
-        fresh = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers)
+        fresh = await c.post("/v1/bookings", json=booking(_slot(), **extra), headers=headers())
     assert _answer(kept) == _answer(fresh), (change, with_service)
     made = 1 if kept.status_code == 201 else 0  # (a refused guard left nothing behind)
     assert after == tuple(n + made for n in before), (change, before, after)
