@@ -44,17 +44,23 @@ def days(first: date, last: date) -> Iterator[date]:
 def slot_starts(
     windows: Iterable[tuple[int, time, time]], tz: str, first: date, last: date, minutes: int
 ) -> Iterator[tuple[datetime, datetime]]:
-    """(start, end) in UTC of every slot of `minutes` in the windows, `first`..`last` local."""
+    """(start, end) in UTC of every slot of `minutes` in the windows, `first`..`last` local.
+
+    A window is local wall-clock time; its slots are counted in real time between its two
+    instants, so every slot lasts `minutes` also on the nights the clocks change: the hour
+    repeated in autumn holds slots twice, the hour skipped in spring none. (Stepping in local
+    time, as this did, gave a 75-minute "15-minute" slot across the autumn change, and slots
+    at local times that do not exist in spring.)"""
     where, length = zone(tz), timedelta(minutes=minutes)
     by_day: dict[int, list[tuple[time, time]]] = {}
     for weekday, starts, ends in windows:
         by_day.setdefault(weekday, []).append((starts, ends))
     for day in days(first, last):
         for starts, ends in sorted(by_day.get(day.weekday(), ())):
-            start = datetime.combine(day, starts, where)
-            stop = datetime.combine(day, ends, where) if ends > starts else start
+            start = datetime.combine(day, starts, where).astimezone(UTC)
+            stop = datetime.combine(day, ends, where).astimezone(UTC) if ends > starts else start
             while start + length <= stop:
-                yield start.astimezone(UTC), (start + length).astimezone(UTC)
+                yield start, start + length
                 start += length
 
 

@@ -42,8 +42,11 @@ def test_every_slot_lies_inside_its_local_window_and_has_the_slot_length(
         assert end - start == timedelta(minutes=minutes)
     starts = [s for s, _ in found]
     assert starts == sorted(set(starts))  # in order, no duplicates
-    if end_hour > start_hour:  # the window holds exactly this many whole slots
-        assert len(found) == (end_hour - start_hour) * 60 // minutes
+    if end_hour > start_hour:  # the window holds exactly this many whole slots of real time
+        lasts = datetime.combine(day, at(end_hour), where) - datetime.combine(
+            day, at(start_hour), where
+        ).astimezone(UTC)
+        assert len(found) == max(lasts, timedelta(0)) // timedelta(minutes=minutes)
     else:  # an empty or inverted window offers nothing
         assert found == []
 
@@ -105,3 +108,16 @@ def test_the_utc_bounds_span_the_local_days_from_midnight_to_midnight(
     )
     # about a day per local day; a DST change moves it by at most an hour
     assert abs((end - start) - timedelta(days=length + 1)) <= timedelta(hours=1)
+
+
+def test_the_autumn_night_repeats_an_hour_of_slots_and_the_spring_night_skips_one() -> None:
+    """America/New_York: 2023-11-05 01:00-02:00 happens twice, 2024-03-10 02:00-03:00 never."""
+    window = [(d, time(1), time(3)) for d in range(7)]
+    autumn = list(
+        slots.slot_starts(window, "America/New_York", date(2023, 11, 5), date(2023, 11, 5), 60)
+    )
+    assert [(s.hour, e.hour) for s, e in autumn] == [(5, 6), (6, 7), (7, 8)]  # UTC, an hour each
+    spring = list(
+        slots.slot_starts(window, "America/New_York", date(2024, 3, 10), date(2024, 3, 10), 60)
+    )
+    assert [(s.hour, e.hour) for s, e in spring] == [(6, 7)]  # 01:00 EST to 03:00 EDT: one hour
