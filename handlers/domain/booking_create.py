@@ -281,7 +281,8 @@ def insert_booking(
     session_type = attrs["session_type"]
     pg = conn.dialect.name == "postgresql"
     key = (pid, sid, session_type)
-    kept = None if plans is None or u.fresh or not guarded else plans.get(key)
+    keep = plans if guarded else None  # (only the constraint's one-statement path keeps plans)
+    kept = None if keep is None or u.fresh else keep.get(key)
     if kept is not None:
         p = kept
     else:
@@ -291,15 +292,15 @@ def insert_booking(
             rows = list(conn.execute(_PLAN_GUARDED if guarded else _PLAN_LOCKED, plan))
         else:
             rows = _PLAN.rows(conn, plan)
-        if plans is not None:
-            plans.pop(key, None)
+        if keep is not None:
+            keep.pop(key, None)
         p = _check(rows, pid, sid, session_type)
         if not pg and p.taken:
             return None, p
-        if plans is not None and guarded:
-            if len(plans) >= KEEP_PLANS:
-                plans.clear()
-            plans[key] = p
+        if keep is not None:
+            if len(keep) >= KEEP_PLANS:
+                keep.clear()
+            keep[key] = p
     priced = sid is not None
     values: dict[str, Any] = {
         "id": new_id("booking"),

@@ -94,21 +94,30 @@ async def audits(built: Built, action: str) -> list[AuditEntry]:
 
 
 def booking_row(
-    booking_id: str, user_id: str, prac_id: str, when: datetime, status: str = "confirmed"
+    booking_id: str,
+    user_id: str,
+    prac_id: str,
+    when: datetime,
+    status: str = "confirmed",
+    **fields: Any,
 ) -> Booking:
+    """An hour-long video booking at `when` (`fields` override the other columns)."""
     return Booking(
-        id=booking_id,
-        user_id=user_id,
-        practitioner_id=prac_id,
-        scheduled_at=when,
-        ends_at=when + timedelta(hours=1),
-        duration=60,
-        status=status,
-        session_type="video_call",
-        price_amount=5000,
-        price_currency="USD",
-        created_at=T0,
-        updated_at=T0,
+        **{
+            "id": booking_id,
+            "user_id": user_id,
+            "practitioner_id": prac_id,
+            "scheduled_at": when,
+            "ends_at": when + timedelta(hours=1),
+            "duration": 60,
+            "status": status,
+            "session_type": "video_call",
+            "price_amount": 5000,
+            "price_currency": "USD",
+            "created_at": T0,
+            "updated_at": T0,
+            **fields,
+        }
     )
 
 

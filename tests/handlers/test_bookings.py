@@ -78,19 +78,25 @@ async def test_two_concurrent_bookings_of_one_slot_give_one_201_and_one_409(buil
     assert loser.json()["errors"][0]["code"] == "BOOKING_CONFLICT"
 
 
-async def test_many_concurrent_bookings_of_overlapping_slots_let_exactly_one_through(
-    built: Built,
-) -> None:
-    starts = ["2024-01-03T15:00:00Z", "2024-01-03T15:30:00Z", "2024-01-03T14:45:00Z"] * 2
+async def concurrently(built: Built, starts: list[str], users: str) -> list[int]:
+    """The sorted statuses of bookings at `starts`, sent at once, each by a user of its own."""
     async with client(built.app) as c:
         answers = await asyncio.gather(
             *(
-                c.post("/v1/bookings", json=booking(at), headers=bearer(built, f"user_c{i}"))
+                c.post("/v1/bookings", json=booking(at), headers=bearer(built, f"{users}{i}"))
                 for i, at in enumerate(starts)
             )
         )
     codes = sorted(r.status_code for r in answers)
-    assert codes == [201] + [409] * 5, [r.text for r in answers]
+    assert set(codes) <= {201, 409}, [r.text for r in answers]
+    return codes
+
+
+async def test_many_concurrent_bookings_of_overlapping_slots_let_exactly_one_through(
+    built: Built,
+) -> None:
+    starts = ["2024-01-03T15:00:00Z", "2024-01-03T15:30:00Z", "2024-01-03T14:45:00Z"] * 2
+    assert await concurrently(built, starts, "user_c") == [201] + [409] * 5
 
 
 async def test_without_the_exclusion_constraint_the_lock_lets_exactly_one_overlap_through(
@@ -104,15 +110,7 @@ async def test_without_the_exclusion_constraint_the_lock_lets_exactly_one_overla
             await session.execute(text(f"ALTER TABLE bookings DROP CONSTRAINT {OVERLAP_GUARD}"))
     assert not await domain.db.has_constraint(OVERLAP_GUARD)
     starts = ["2024-01-04T15:00:00Z", "2024-01-04T15:30:00Z", "2024-01-04T14:45:00Z"] * 3
-    async with client(built.app) as c:
-        answers = await asyncio.gather(
-            *(
-                c.post("/v1/bookings", json=booking(at), headers=bearer(built, f"user_d{i}"))
-                for i, at in enumerate(starts)
-            )
-        )
-    codes = sorted(r.status_code for r in answers)
-    assert codes == [201] + [409] * 8, [r.text for r in answers]
+    assert await concurrently(built, starts, "user_d") == [201] + [409] * 8
 
 
 async def test_a_session_type_the_practitioner_does_not_offer_is_unavailable(built: Built) -> None:

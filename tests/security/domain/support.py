@@ -18,6 +18,7 @@ from handlers.storage.models import Booking, OutboxEvent, PaymentIntent, Refund
 from handlers.storage.models.bookings import RELEASED
 from kkapp.factory import Built
 from server.auth.services import auth_of
+from tests.handlers.people import booking_row
 
 PATIENT, PRACTITIONER = "test_user_123", "test_prac_123"
 SCOPES = ["read:bookings", "write:bookings", "read:profile", "write:profile"]
@@ -60,17 +61,9 @@ async def booking(built: Built, status: str = "pending", hours_ahead: float = 72
         try:
             async with d.db.transaction() as session:
                 session.add(
-                    Booking(
-                        id=bid,
-                        user_id=PATIENT,
-                        practitioner_id=PRACTITIONER,
-                        scheduled_at=when,
-                        ends_at=when + timedelta(hours=1),
-                        duration=60,
-                        status=status,
-                        session_type="video_call",
+                    booking_row(
+                        *(bid, PATIENT, PRACTITIONER, when, status),
                         price_amount=80,
-                        price_currency="USD",
                         payment_status="pending",
                         cancellation_policy={"free_until_hours": 24, "late_fee_percent": 50},
                         created_at=NOW,
